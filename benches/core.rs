@@ -1,0 +1,133 @@
+//! Core benchmarks: optimizer steps per second (Runner::step on Rosenbrock), a 512 x 512 surface grid
+//! per landscape, and the app's per-frame budget of 8 ghost paths x 1000 steps.
+//!
+//! `cargo bench --bench core` (in the real crate add `--no-default-features` to skip Bevy).
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use losscape::core::{
+    GradientNoise, HeightMode, Landscape, LandscapeSpec, OptimizerKind, RunConfig, Runner,
+    StepRecord, SurfaceGrid, trace_into,
+};
+
+fn landscape(name: &str) -> Landscape {
+    Landscape::new(LandscapeSpec::from_name(name).expect("known name")).expect("default spec")
+}
+
+/// A config that runs 1000+ steps on Rosenbrock from (-1.2, 1) without diverging or converging:
+/// eta 1e-3 for the non-adaptive kinds (the default 0.01 diverges there), tolerance 0.
+fn steady(kind: OptimizerKind, start: [f64; 2]) -> RunConfig {
+    let mut config = RunConfig::new(kind, start);
+    if !kind.is_adaptive() {
+        config.hyper.lr = 1e-3;
+    }
+    config.converge_tol = 0.0;
+    config
+}
+
+/// One step, restarting every 10 000 steps so that `t` stays in the range a class sees (Adam's
+/// `beta^t` costs O(log t)) and when a run stops.
+fn step_or_restart(runner: &mut Runner) -> [f64; 2] {
+    if runner.steps() >= 10_000 || runner.step().is_none() {
+        runner.reset();
+    }
+    runner.position()
+}
+
+fn optimizer_steps(c: &mut Criterion) {
+    let rosenbrock = Arc::new(landscape("rosenbrock"));
+    let mut group = c.benchmark_group("runner_step_rosenbrock");
+    group.throughput(Throughput::Elements(1));
+    for kind in OptimizerKind::ALL {
+        let mut runner = Runner::new(rosenbrock.clone(), steady(kind, [-1.2, 1.0])).expect("valid");
+        group.bench_function(kind.name(), |b| {
+            b.iter(|| black_box(step_or_restart(&mut runner)))
+        });
+    }
+    // Stochastic variants: Gaussian noise, and real mini-batches of 10 out of 100 samples.
+    let mut noisy = Runner::new(rosenbrock.clone(), {
+        let mut config = steady(OptimizerKind::Adam, [-1.2, 1.0]);
+        config.noise = GradientNoise {
+            sigma: 1.0,
+            batch: None,
+        };
+        config
+    })
+    .expect("valid");
+    group.bench_function("adam+noise", |b| {
+        b.iter(|| black_box(step_or_restart(&mut noisy)))
+    });
+    let regression = Arc::new(landscape("regression"));
+    let mut batched = Runner::new(regression.clone(), {
+        let mut config = steady(OptimizerKind::Sgd, regression.default_start());
+        config.noise = GradientNoise {
+            sigma: 0.0,
+            batch: Some(10),
+        };
+        config
+    })
+    .expect("valid");
+    group.bench_function("sgd+minibatch10of100", |b| {
+        b.iter(|| black_box(step_or_restart(&mut batched)))
+    });
+    group.finish();
+}
+
+fn surface_grids(c: &mut Criterion) {
+    let mut group = c.benchmark_group("grid_512");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(512 * 512));
+    for spec in LandscapeSpec::all_defaults() {
+        let l = Landscape::new(spec).expect("default spec");
+        group.bench_function(l.name(), |b| {
+            b.iter(|| black_box(SurfaceGrid::sample(&l, 512, HeightMode::Linear)))
+        });
+    }
+    group.finish();
+}
+
+fn ghost_paths(c: &mut Criterion) {
+    // What the app recomputes every frame while a start point is dragged: 8 runs x 1000 steps,
+    // into reused buffers.
+    let mut group = c.benchmark_group("ghost_paths_8x1000");
+    group.throughput(Throughput::Elements(8 * 1000));
+    let kinds = [
+        OptimizerKind::Sgd,
+        OptimizerKind::Momentum,
+        OptimizerKind::Nesterov,
+        OptimizerKind::AdaGrad,
+        OptimizerKind::RmsProp,
+        OptimizerKind::Adam,
+        OptimizerKind::Momentum,
+        OptimizerKind::Adam,
+    ];
+    for name in ["rosenbrock", "terrain", "regression"] {
+        let l = landscape(name);
+        let configs: Vec<RunConfig> = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, &kind)| {
+                let mut config = steady(kind, l.default_start());
+                if i >= 6 {
+                    config.hyper.convention = losscape::core::Convention::PyTorch;
+                }
+                config
+            })
+            .collect();
+        let mut buffers: Vec<Vec<StepRecord>> = vec![Vec::new(); configs.len()];
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for (config, buffer) in configs.iter().zip(&mut buffers) {
+                    let status = trace_into(&l, config, 1000, buffer).expect("valid");
+                    black_box(status);
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, optimizer_steps, surface_grids, ghost_paths);
+criterion_main!(benches);

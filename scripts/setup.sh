@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what losscape needs on Debian/Ubuntu and is not there yet (needs root or sudo for apt).
+#  - Vulkan loader and Mesa's drivers (software Vulkan "lavapipe" for machines without a GPU)
+#  - the X11 client libraries winit loads at run time
+#  - Xvfb + xauth, so tests and headless machines have a display
+# Rust itself (rustup, stable >= 1.95) must already be installed.
+set -euo pipefail
+packages=(pkg-config libvulkan1 mesa-vulkan-drivers libx11-6 libxcursor1 libxrandr2 libxi6
+  libxkbcommon-x11-0 libgl1 xvfb xauth)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+fi
+command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust from https://rustup.rs" >&2; exit 1; }

@@ -1,0 +1,66 @@
+//! The app: window, Bevy's plugins, and the feature plugins in order.
+
+use std::process::ExitCode;
+
+use bevy::{prelude::*, window::WindowResolution};
+
+use crate::cli::AppLaunch;
+use crate::core::scene::Scene;
+
+/// Composes the feature plugins. `scene` is what is on screen at launch.
+pub struct AppPlugin {
+    pub scene: Scene,
+}
+
+impl Plugin for AppPlugin {
+    fn build(&self, app: &mut App) {
+        // a failing system is logged and skipped, never a crash in front of a class
+        app.set_error_handler(bevy::ecs::error::warn);
+        // the scene's landscape and style exist from the first frame; LoadScene then spawns the rest
+        match crate::core::Landscape::new(self.scene.landscape.clone()) {
+            Ok(l) => app.insert_resource(crate::surface::ActiveLandscape(std::sync::Arc::new(l))),
+            Err(_) => app.insert_resource(crate::surface::ActiveLandscape::default()),
+        };
+        app.insert_resource(crate::surface::SurfaceSettings(self.scene.surface.clone()));
+        app.add_plugins((
+            crate::third_party::plugin,
+            crate::surface::plugin,
+            crate::views::plugin,
+            crate::optimizers::plugin,
+            crate::lessons::plugin,
+            crate::ui::plugin,
+        ));
+        app.world_mut()
+            .write_message(crate::lessons::LoadScene::new(self.scene.clone(), None));
+    }
+}
+
+/// Opens the window with the scene the command line asked for (the saddle lesson by default).
+pub fn run_app(launch: AppLaunch) -> ExitCode {
+    let scene = match crate::lessons::launch_scene(&launch) {
+        Ok(scene) => scene,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        eprintln!(
+            "error: no display (DISPLAY and WAYLAND_DISPLAY are unset); run losscape on a desktop, \
+             under `xvfb-run`, or use `losscape render` to make GIFs without a window"
+        );
+        return ExitCode::from(2);
+    }
+    App::new()
+        .add_plugins(DefaultPlugins.set(WindowPlugin {
+            primary_window: Some(Window {
+                title: format!("losscape — {}", scene.title),
+                resolution: WindowResolution::new(1280, 800),
+                ..default()
+            }),
+            ..default()
+        }))
+        .add_plugins(AppPlugin { scene })
+        .run();
+    ExitCode::SUCCESS
+}

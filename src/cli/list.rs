@@ -1,0 +1,129 @@
+//! `losscape list`: the landscapes (domain, start, minima, description), the optimizers (default
+//! hyperparameters) and, when the app passes them in, the lesson presets.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use super::EXIT_FAILURE;
+use crate::core::{Convention, Hyperparams, Landscape, LandscapeSpec, OptimizerKind, Vec2d};
+
+/// How many minima a landscape line shows before summarising the rest.
+const MINIMA_SHOWN: usize = 4;
+
+/// `losscape list`; `lessons` are `(preset name, one-line description)` pairs, printed in their own
+/// section when not empty.
+pub fn run(lessons: &[(&str, &str)]) -> ExitCode {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match write_list(&mut out, lessons).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: writing the list failed: {err}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// A number with at most 4 decimals, trailing zeros dropped (`-0` shown as `0`).
+fn short(value: f64) -> String {
+    let text = format!("{value:.4}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &text
+    };
+    if text == "-0" {
+        "0".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+fn point(p: Vec2d) -> String {
+    format!("({}, {})", short(p[0]), short(p[1]))
+}
+
+/// Writes the whole listing.
+pub fn write_list(out: &mut impl Write, lessons: &[(&str, &str)]) -> io::Result<()> {
+    writeln!(out, "Landscapes (trace --surface NAME)")?;
+    for spec in LandscapeSpec::all_defaults() {
+        let landscape = match Landscape::new(spec.clone()) {
+            Ok(landscape) => landscape,
+            // Default specs always build; if one did not, say so rather than stop the listing.
+            Err(err) => {
+                writeln!(out, "  {:<16} ({err})", spec.name())?;
+                continue;
+            }
+        };
+        let d = landscape.domain();
+        let minima = landscape.minima();
+        let minima_text = match minima.len() {
+            0 => "none (unbounded below)".to_owned(),
+            n => {
+                let shown: Vec<String> = minima
+                    .iter()
+                    .take(MINIMA_SHOWN)
+                    .map(|&m| point(m))
+                    .collect();
+                let more = if n > MINIMA_SHOWN {
+                    format!(" and {} more", n - MINIMA_SHOWN)
+                } else {
+                    String::new()
+                };
+                format!("{}{more}", shown.join(", "))
+            }
+        };
+        writeln!(
+            out,
+            "  {:<16} x in [{}, {}], y in [{}, {}]; start {}",
+            spec.name(),
+            short(d.x[0]),
+            short(d.x[1]),
+            short(d.y[0]),
+            short(d.y[1]),
+            point(landscape.default_start()),
+        )?;
+        writeln!(out, "  {:<16} minima: {minima_text}", "")?;
+        writeln!(out, "  {:<16} {}", "", landscape.description())?;
+    }
+
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Optimizers (trace --optimizer NAME; default hyperparameters)"
+    )?;
+    for kind in OptimizerKind::ALL {
+        let h = Hyperparams::defaults_for(kind);
+        let mut line = format!("  {:<10} {:<9} eta {}", kind.name(), kind.label(), h.lr);
+        if kind.uses_beta_m() {
+            line += &format!("  beta_m {}", h.beta_m);
+        }
+        if kind.uses_beta_r() {
+            line += &format!("  beta_r {}", h.beta_r);
+        }
+        if kind.uses_eps() {
+            line += &format!("  eps {:e}", h.eps);
+        }
+        if kind.uses_bias_correction() {
+            line += "  bias correction on";
+        }
+        writeln!(out, "{line}")?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Conventions (trace --convention NAME): {} (default), {}",
+        Convention::Lecture.name(),
+        Convention::PyTorch.name()
+    )?;
+
+    if !lessons.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Lessons (--preset NAME)")?;
+        for (name, description) in lessons {
+            writeln!(out, "  {name:<24} {description}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! The command line: `losscape [--scene FILE | --preset NAME]` opens the app; `losscape trace` and
+//! `losscape list` are headless and need only the core.
+//!
+//! Bad input never panics: it prints one line `error: ...` on stderr and exits with code 2
+//! ([`EXIT_USAGE`]). Help and version exit 0.
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub mod list;
+pub mod trace;
+
+pub use trace::{OutputFormat, TraceArgs};
+
+/// Exit code for bad input (unknown name, out-of-range value, unwritable output file).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code for a failure after the input was accepted (e.g. the disk filled while writing).
+pub const EXIT_FAILURE: u8 = 1;
+
+/// `losscape`: watch gradient-descent optimizers move over a loss landscape.
+#[derive(Debug, Parser)]
+#[command(
+    name = "losscape",
+    version,
+    about = "Watch gradient-descent optimizers move over a loss landscape: a classroom visualizer.",
+    long_about = "Watch gradient-descent optimizers move over a loss landscape: a classroom visualizer.\n\n\
+                  Without a command, opens the app (optionally on a scene file or a lesson preset).\n\
+                  `trace` runs one optimizer headless and prints its trajectory; `list` shows the \
+                  landscapes and optimizers."
+)]
+pub struct Cli {
+    /// What to do; without one, the app opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Open the app on this scene file (RON).
+    #[arg(long, value_name = "FILE")]
+    pub scene: Option<PathBuf>,
+    /// Open the app on this built-in lesson (see `losscape list`).
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+}
+
+/// The headless commands.
+// Parsed once per process, so the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one optimizer on one landscape and write its trajectory (CSV or JSON).
+    Trace(TraceArgs),
+    /// List the landscapes (domain, minima, description) and the optimizers (default hyperparameters).
+    List,
+    // ---- LEAD: add `Render(RenderArgs)` here, and its arm in `run` below. ----
+}
+
+/// What the app is asked to open, from the command line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AppLaunch {
+    /// `--scene FILE`.
+    pub scene: Option<PathBuf>,
+    /// `--preset NAME`.
+    pub preset: Option<String>,
+}
+
+/// Parses the process's arguments and runs the command (or the app).
+pub fn main() -> ExitCode {
+    match Cli::try_parse() {
+        Ok(cli) => run(cli),
+        Err(err) => clap_error(&err),
+    }
+}
+
+/// Runs parsed arguments.
+pub fn run(cli: Cli) -> ExitCode {
+    let Some(command) = cli.command else {
+        return launch_app(AppLaunch {
+            scene: cli.scene,
+            preset: cli.preset,
+        });
+    };
+    if cli.scene.is_some() || cli.preset.is_some() {
+        return usage_error(
+            "--scene and --preset open the app; they cannot be combined with a command",
+        );
+    }
+    match command {
+        Command::Trace(args) => trace::run(&args),
+        // LEAD: pass the lesson presets as (name, one-line description) pairs to list them too.
+        Command::List => list::run(&[]),
+    }
+}
+
+#[cfg(feature = "app")]
+fn launch_app(launch: AppLaunch) -> ExitCode {
+    crate::run_app(launch)
+}
+
+#[cfg(not(feature = "app"))]
+fn launch_app(launch: AppLaunch) -> ExitCode {
+    let _ = launch;
+    eprintln!(
+        "this build of losscape has no app (it was built without the `app` feature); \
+         the headless commands below work"
+    );
+    let _ = <Cli as clap::CommandFactory>::command().print_help();
+    ExitCode::SUCCESS
+}
+
+/// Prints `error: {message}` on one line and returns [`EXIT_USAGE`].
+pub fn usage_error(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// Help and version go to stdout with exit 0; a parse error is squeezed onto one line (clap's first
+/// line, plus the valid values when clap knows them) with exit 2.
+fn clap_error(err: &clap::Error) -> ExitCode {
+    match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = err.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let text = err.to_string();
+            let first = text.lines().next().unwrap_or("error: invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let strings = |kind| match err.get(kind) {
+                Some(ContextValue::Strings(values)) if !values.is_empty() => {
+                    Some(values.join(", "))
+                }
+                _ => None,
+            };
+            if err.kind() == ErrorKind::MissingRequiredArgument
+                && let Some(missing) = strings(ContextKind::InvalidArg)
+            {
+                // clap lists the missing arguments on the following lines.
+                return usage_error(format_args!("{first} {missing} (see --help)"));
+            }
+            match strings(ContextKind::ValidValue) {
+                Some(valid) => usage_error(format_args!("{first}; valid values: {valid}")),
+                None => usage_error(format_args!("{first} (see --help)")),
+            }
+        }
+    }
+}

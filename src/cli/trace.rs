@@ -1,0 +1,409 @@
+//! `losscape trace`: one optimizer on one landscape, headless; the trajectory as CSV or JSON.
+//!
+//! Everything is validated before anything is computed or written (and the output file is opened
+//! before the run), so bad input gives one `error:` line and exit 2 and never a partial file. A run
+//! that diverges is not an error: its trajectory ends at the last finite point, stderr says
+//! `diverged at step K: REASON`, exit 0.
+
+use clap::{Args, ValueEnum};
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::{EXIT_FAILURE, usage_error};
+use crate::core::{
+    Convention, GradientNoise, Hyperparams, Landscape, LandscapeSpec, MAX_TRACE_STEPS,
+    OptimizerKind, RunConfig, RunStatus, Trajectory, Vec2d, trace,
+};
+
+/// Output format of `trace`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// `step,x,y,loss,grad_x,grad_y`, one row per step, step 0 the start.
+    Csv,
+    /// One object: the settings, the final status and the rows.
+    Json,
+}
+
+/// Arguments of `losscape trace`.
+#[derive(Debug, Clone, Args)]
+#[command(
+    about = "Run one optimizer on one landscape and write its trajectory (CSV or JSON)",
+    long_about = "Run one optimizer on one landscape and write its trajectory (CSV or JSON).\n\n\
+                  Rows: step, x, y, loss, grad_x, grad_y; step 0 is the start; grad is the gradient used \
+                  for the step leaving that row (noisy / mini-batch / Nesterov look-ahead), on the last row \
+                  the exact gradient there. Numbers are shortest round-trip decimals.\n\
+                  The run stops early when |grad L| < --tol (exact gradients only) or when it diverges; \
+                  both are reported on stderr."
+)]
+pub struct TraceArgs {
+    /// Landscape: bowl, saddle, saddle-valleys, monkey-saddle, rosenbrock, beale, himmelblau,
+    /// rastrigin, ackley, six-hump-camel, plateau, terrain, regression; or a RON spec such as
+    /// "Bowl(kappa: 4.0, rotation_deg: 30.0)".
+    #[arg(long, value_name = "NAME")]
+    pub surface: String,
+    /// Optimizer: sgd, momentum, nesterov, adagrad, rmsprop, adam.
+    #[arg(long, value_name = "NAME")]
+    pub optimizer: String,
+    /// Learning rate eta, > 0 [default: the optimizer's, see `losscape list`].
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub lr: Option<f64>,
+    /// Momentum decay beta_m, in [0, 1) [default: 0.9].
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub beta_m: Option<f64>,
+    /// Squared-gradient decay beta_r, in [0, 1) [default: 0.99 RMSProp, 0.999 Adam].
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub beta_r: Option<f64>,
+    /// Denominator guard eps, >= 0 [default: 1e-8].
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub eps: Option<f64>,
+    /// Formulas: lecture (EMA momentum, look-ahead Nesterov, Adam's eps inside the root) or pytorch
+    /// (torch.optim's).
+    #[arg(long, value_name = "NAME", default_value = "lecture")]
+    pub convention: String,
+    /// Adam without bias correction (V_hat = V, s_hat = s).
+    #[arg(long)]
+    pub no_bias_correction: bool,
+    /// Start point "X,Y" [default: the landscape's, see `losscape list`].
+    #[arg(long, value_name = "X,Y", allow_hyphen_values = true)]
+    pub start: Option<String>,
+    /// Number of steps, at most 10000000.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 500,
+        allow_hyphen_values = true
+    )]
+    pub steps: u64,
+    /// Standard deviation of Gaussian noise added to each gradient coordinate, >= 0.
+    #[arg(long, value_name = "SIGMA", allow_hyphen_values = true)]
+    pub noise: Option<f64>,
+    /// Mini-batch size B on the regression landscape (B = samples is full-batch).
+    #[arg(long, value_name = "B", allow_hyphen_values = true)]
+    pub batch: Option<usize>,
+    /// Seed of the gradient noise and mini-batch draws.
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 0,
+        allow_hyphen_values = true
+    )]
+    pub seed: u64,
+    /// Converged when |grad L| falls below this (exact gradients only).
+    #[arg(
+        long,
+        value_name = "F",
+        default_value_t = crate::core::DEFAULT_CONVERGE_TOL,
+        allow_hyphen_values = true
+    )]
+    pub tol: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Csv)]
+    pub format: OutputFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// A validated `trace` request.
+#[derive(Clone, Debug)]
+pub struct TraceRequest {
+    /// The landscape.
+    pub landscape: Landscape,
+    /// The run.
+    pub config: RunConfig,
+    /// How many steps at most.
+    pub steps: u64,
+}
+
+/// Turns arguments into a run, or the one-line reason they are refused. Also returns warnings for
+/// options that have no effect (e.g. `--beta-r` with momentum).
+pub fn parse_request(args: &TraceArgs) -> Result<(TraceRequest, Vec<String>), String> {
+    let spec = parse_surface(&args.surface)?;
+    let kind = OptimizerKind::from_name(&args.optimizer).map_err(|e| e.to_string())?;
+    let convention = Convention::from_name(&args.convention).map_err(|e| e.to_string())?;
+    let mut warnings = Vec::new();
+    let mut hyper = Hyperparams::defaults_for(kind);
+    hyper.convention = convention;
+    hyper.bias_correction = !args.no_bias_correction;
+    let mut set = |value: Option<f64>, field: &mut f64, flag: &str, used: bool| {
+        if let Some(v) = value {
+            *field = v;
+            if !used {
+                warnings.push(format!("{flag} has no effect on {}", kind.name()));
+            }
+        }
+    };
+    set(args.lr, &mut hyper.lr, "--lr", true);
+    set(
+        args.beta_m,
+        &mut hyper.beta_m,
+        "--beta-m",
+        kind.uses_beta_m(),
+    );
+    set(
+        args.beta_r,
+        &mut hyper.beta_r,
+        "--beta-r",
+        kind.uses_beta_r(),
+    );
+    set(args.eps, &mut hyper.eps, "--eps", kind.uses_eps());
+    if args.no_bias_correction && !kind.uses_bias_correction() {
+        warnings.push(format!(
+            "--no-bias-correction has no effect on {}",
+            kind.name()
+        ));
+    }
+    if convention != Convention::Lecture && !kind.uses_convention() {
+        warnings.push(format!(
+            "--convention makes no difference for {}",
+            kind.name()
+        ));
+    }
+    hyper.validate().map_err(|e| e.to_string())?;
+
+    if args.steps > MAX_TRACE_STEPS {
+        return Err(format!(
+            "--steps {} is more than the maximum {MAX_TRACE_STEPS}",
+            args.steps
+        ));
+    }
+    if let Some(batch) = args.batch {
+        let LandscapeSpec::Regression(params) = &spec else {
+            return Err(format!(
+                "--batch needs a data landscape (regression), not {}",
+                spec.name()
+            ));
+        };
+        if batch == 0 || batch > params.samples {
+            return Err(format!(
+                "--batch {batch} must be between 1 and the dataset's {} samples",
+                params.samples
+            ));
+        }
+    }
+    let landscape = Landscape::new(spec).map_err(|e| e.to_string())?;
+    let start = match &args.start {
+        Some(text) => parse_point(text)?,
+        None => landscape.default_start(),
+    };
+    let config = RunConfig {
+        kind,
+        hyper,
+        start,
+        noise: GradientNoise {
+            sigma: args.noise.unwrap_or(0.0),
+            batch: args.batch,
+        },
+        seed: args.seed,
+        converge_tol: args.tol,
+    };
+    config.validate(&landscape).map_err(|e| e.to_string())?;
+    Ok((
+        TraceRequest {
+            landscape,
+            config,
+            steps: args.steps,
+        },
+        warnings,
+    ))
+}
+
+/// A landscape name, or a RON [`LandscapeSpec`] (anything containing `(`).
+fn parse_surface(text: &str) -> Result<LandscapeSpec, String> {
+    let text = text.trim();
+    if text.contains('(') {
+        ron::from_str::<LandscapeSpec>(text)
+            .map_err(|e| format!("cannot read landscape spec '{text}': {e}"))
+    } else {
+        LandscapeSpec::from_name(text).map_err(|e| e.to_string())
+    }
+}
+
+/// `"X,Y"` to a point; finiteness is checked by [`RunConfig::validate`].
+fn parse_point(text: &str) -> Result<Vec2d, String> {
+    let bad = || format!("--start '{text}' must be two numbers X,Y (e.g. --start=-1.5,2)");
+    let (x, y) = text.split_once(',').ok_or_else(bad)?;
+    let x: f64 = x.trim().parse().map_err(|_| bad())?;
+    let y: f64 = y.trim().parse().map_err(|_| bad())?;
+    Ok([x, y])
+}
+
+/// `losscape trace`.
+pub fn run(args: &TraceArgs) -> ExitCode {
+    let (request, warnings) = match parse_request(args) {
+        Ok(ok) => ok,
+        Err(message) => return usage_error(message),
+    };
+    // Open the output before computing, so that an unwritable path is refused up front.
+    let sink: Box<dyn Write> = match &args.out {
+        Some(path) => match File::create(path) {
+            Ok(file) => Box::new(file),
+            Err(err) => {
+                return usage_error(format_args!("cannot write '{}': {err}", path.display()));
+            }
+        },
+        None => Box::new(io::stdout().lock()),
+    };
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+    let trajectory = match trace(&request.landscape, &request.config, request.steps) {
+        Ok(trajectory) => trajectory,
+        // Unreachable after `parse_request` validated the config; reported rather than unwrapped.
+        Err(err) => return usage_error(err),
+    };
+    let mut out = BufWriter::new(sink);
+    let written = match args.format {
+        OutputFormat::Csv => write_csv(&mut out, &trajectory),
+        OutputFormat::Json => write_json(&mut out, &request, &trajectory),
+    }
+    .and_then(|()| out.flush());
+    match written {
+        Ok(()) => {}
+        // `losscape trace ... | head` closes the pipe early: not an error.
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(err) => {
+            let target = args
+                .out
+                .as_ref()
+                .map_or("stdout".to_owned(), |p| format!("'{}'", p.display()));
+            eprintln!("error: writing {target} failed: {err}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    }
+    match trajectory.status {
+        RunStatus::Running => {}
+        status => eprintln!("{status}"),
+    }
+    ExitCode::SUCCESS
+}
+
+/// A finite f64 in shortest round-trip decimal (Rust's `Display`), valid in CSV and JSON. The core
+/// never produces non-finite numbers; `null` would mark one if it ever did.
+fn num(value: f64) -> String {
+    if value.is_finite() {
+        value.to_string()
+    } else {
+        "null".to_owned()
+    }
+}
+
+/// CSV: header `step,x,y,loss,grad_x,grad_y`, then one row per record.
+pub fn write_csv(out: &mut impl Write, trajectory: &Trajectory) -> io::Result<()> {
+    writeln!(out, "step,x,y,loss,grad_x,grad_y")?;
+    for r in &trajectory.records {
+        writeln!(
+            out,
+            "{},{},{},{},{},{}",
+            r.step,
+            num(r.pos[0]),
+            num(r.pos[1]),
+            num(r.loss),
+            num(r.grad[0]),
+            num(r.grad[1])
+        )?;
+    }
+    Ok(())
+}
+
+/// A JSON string literal.
+fn json_str(text: &str) -> String {
+    let mut s = String::with_capacity(text.len() + 2);
+    s.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '\n' => s.push_str("\\n"),
+            '\r' => s.push_str("\\r"),
+            '\t' => s.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(s, "\\u{:04x}", u32::from(c));
+            }
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// JSON: the settings, `status` (`state`, `step`, `reason`), `message`, `columns` and `rows`
+/// (arrays in `columns` order). Written by hand: every number is a finite f64 or an integer.
+pub fn write_json(
+    out: &mut impl Write,
+    request: &TraceRequest,
+    trajectory: &Trajectory,
+) -> io::Result<()> {
+    let c = &request.config;
+    let h = &c.hyper;
+    let spec = request.landscape.spec();
+    let spec_ron = ron::to_string(spec).unwrap_or_default();
+    let status = match trajectory.status {
+        RunStatus::Running => r#"{"state": "running"}"#.to_owned(),
+        RunStatus::Converged { step } => format!(r#"{{"state": "converged", "step": {step}}}"#),
+        RunStatus::Diverged { step, reason } => format!(
+            r#"{{"state": "diverged", "step": {step}, "reason": {}}}"#,
+            json_str(&reason.to_string())
+        ),
+    };
+    writeln!(out, "{{")?;
+    writeln!(out, "  \"surface\": {},", json_str(spec.name()))?;
+    writeln!(out, "  \"surface_spec\": {},", json_str(&spec_ron))?;
+    writeln!(out, "  \"optimizer\": {},", json_str(c.kind.name()))?;
+    writeln!(out, "  \"convention\": {},", json_str(h.convention.name()))?;
+    writeln!(
+        out,
+        "  \"hyperparams\": {{\"lr\": {}, \"beta_m\": {}, \"beta_r\": {}, \"eps\": {}, \"bias_correction\": {}}},",
+        num(h.lr),
+        num(h.beta_m),
+        num(h.beta_r),
+        num(h.eps),
+        h.bias_correction
+    )?;
+    writeln!(
+        out,
+        "  \"start\": [{}, {}],",
+        num(c.start[0]),
+        num(c.start[1])
+    )?;
+    writeln!(out, "  \"steps\": {},", request.steps)?;
+    writeln!(
+        out,
+        "  \"noise\": {{\"sigma\": {}, \"batch\": {}}},",
+        num(c.noise.sigma),
+        c.noise.batch.map_or("null".to_owned(), |b| b.to_string())
+    )?;
+    writeln!(out, "  \"seed\": {},", c.seed)?;
+    writeln!(out, "  \"converge_tol\": {},", num(c.converge_tol))?;
+    writeln!(out, "  \"status\": {status},")?;
+    writeln!(
+        out,
+        "  \"message\": {},",
+        json_str(&trajectory.status.to_string())
+    )?;
+    writeln!(
+        out,
+        "  \"columns\": [\"step\", \"x\", \"y\", \"loss\", \"grad_x\", \"grad_y\"],"
+    )?;
+    writeln!(out, "  \"rows\": [")?;
+    let last = trajectory.records.len().saturating_sub(1);
+    for (i, r) in trajectory.records.iter().enumerate() {
+        writeln!(
+            out,
+            "    [{}, {}, {}, {}, {}, {}]{}",
+            r.step,
+            num(r.pos[0]),
+            num(r.pos[1]),
+            num(r.loss),
+            num(r.grad[0]),
+            num(r.grad[1]),
+            if i == last { "" } else { "," }
+        )?;
+    }
+    writeln!(out, "  ]")?;
+    writeln!(out, "}}")?;
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! The one error type of the core: every way a landscape, an optimizer or a run can be misconfigured.
+//!
+//! Messages are written for a student reading them on a projector: they name the offending value and
+//! say what would be accepted. The CLI prints them after `error: ` on one line.
+
+/// Everything the core refuses. Nothing in the core panics on bad input; it returns one of these.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CoreError {
+    /// A landscape name that is not one of [`LandscapeSpec::NAMES`](super::LandscapeSpec::NAMES).
+    #[error("unknown landscape '{name}'; valid names: {valid}")]
+    UnknownLandscape {
+        /// What was asked for.
+        name: String,
+        /// The valid names, comma separated.
+        valid: String,
+    },
+    /// An optimizer name that is not one of [`OptimizerKind::NAMES`](super::OptimizerKind::NAMES).
+    #[error("unknown optimizer '{name}'; valid names: {valid}")]
+    UnknownOptimizer {
+        /// What was asked for.
+        name: String,
+        /// The valid names, comma separated.
+        valid: String,
+    },
+    /// A convention name other than `lecture` or `pytorch`.
+    #[error("unknown convention '{name}'; valid names: lecture, pytorch")]
+    UnknownConvention {
+        /// What was asked for.
+        name: String,
+    },
+    /// A landscape parameter out of range (e.g. `kappa <= 0`).
+    #[error("invalid {landscape} landscape: {reason}")]
+    InvalidLandscape {
+        /// The landscape's kebab-case name.
+        landscape: &'static str,
+        /// What is wrong, with the value.
+        reason: String,
+    },
+    /// A hyperparameter out of range.
+    #[error("invalid {name} = {value}: {expected}")]
+    InvalidHyperparam {
+        /// The hyperparameter's name as the lecture writes it (`eta`, `beta_m`, ...).
+        name: &'static str,
+        /// The offending value.
+        value: f64,
+        /// The accepted range in words.
+        expected: &'static str,
+    },
+    /// Gradient-noise settings out of range.
+    #[error("invalid gradient noise: {0}")]
+    InvalidNoise(String),
+    /// A start point that is not finite, too far away, or where the loss is not finite.
+    #[error("invalid start point ({x}, {y}): {reason}")]
+    InvalidStart {
+        /// param x of the start.
+        x: f64,
+        /// param y of the start.
+        y: f64,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// A convergence tolerance that is negative or not finite.
+    #[error("invalid convergence tolerance {0}: must be finite and >= 0")]
+    InvalidTolerance(f64),
+    /// A surface-grid resolution outside `2..=1024`.
+    #[error("invalid grid resolution {0}: must be between 2 and 1024 vertices per side")]
+    InvalidResolution(usize),
+}

@@ -1,0 +1,139 @@
+//! Surface sampling: the landscape on an `n x n` vertex grid, for the app's mesh and the benchmark.
+//!
+//! Pure numbers, no Bevy: the app turns [`SurfaceGrid`] into a mesh (heights normalised there). Every
+//! value is finite (non-finite or huge losses are clamped to `+-GRID_CLAMP`) so a mesh never gets NaN.
+
+use serde::{Deserialize, Serialize};
+
+use super::error::CoreError;
+use super::landscape::{Domain, Landscape};
+
+/// Largest grid resolution (vertices per side).
+pub const MAX_RESOLUTION: usize = 1024;
+
+/// Largest magnitude stored in a grid (f32 has room to spare: `max - min` cannot overflow).
+pub const GRID_CLAMP: f32 = 1e30;
+
+/// How loss becomes height.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HeightMode {
+    /// `height = L`.
+    #[default]
+    Linear,
+    /// `height = ln(1 + L - min L)`, with `min L` the smallest loss on the grid: shows valleys of
+    /// landscapes whose loss spans orders of magnitude (see [`Landscape::log_height_recommended`]).
+    Log,
+}
+
+/// The sampled surface. Vertex `(i, j)` is at index `j * resolution + i`, param
+/// `x = domain.x[0] + i / (n - 1) * width`, `y = domain.y[0] + j / (n - 1) * height`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SurfaceGrid {
+    /// Vertices per side `n`.
+    pub resolution: usize,
+    /// The param rectangle covered.
+    pub domain: Domain,
+    /// Loss at each vertex.
+    pub loss: Vec<f32>,
+    /// Height at each vertex (see [`HeightMode`]).
+    pub height: Vec<f32>,
+    /// `(d height / d x, d height / d y)` at each vertex, in height units per param unit (analytic: the
+    /// landscape gradient, times `1 / (1 + L - min L)` in log mode).
+    pub normal_slope: Vec<[f32; 2]>,
+    /// `[min, max]` of `loss`.
+    pub loss_range: [f32; 2],
+    /// `[min, max]` of `height`.
+    pub height_range: [f32; 2],
+}
+
+fn clamp_finite(v: f64) -> f32 {
+    if v.is_nan() {
+        0.0
+    } else {
+        (v as f32).clamp(-GRID_CLAMP, GRID_CLAMP)
+    }
+}
+
+impl SurfaceGrid {
+    /// Samples `landscape` over its domain at `resolution x resolution` vertices, the resolution clamped
+    /// into `2..=1024` ([`Self::try_sample`] refuses instead).
+    pub fn sample(landscape: &Landscape, resolution: usize, mode: HeightMode) -> Self {
+        Self::sample_clamped(landscape, resolution.clamp(2, MAX_RESOLUTION), mode)
+    }
+
+    /// [`Self::sample`], but a resolution outside `2..=1024` is an error.
+    pub fn try_sample(
+        landscape: &Landscape,
+        resolution: usize,
+        mode: HeightMode,
+    ) -> Result<Self, CoreError> {
+        if !(2..=MAX_RESOLUTION).contains(&resolution) {
+            return Err(CoreError::InvalidResolution(resolution));
+        }
+        Ok(Self::sample_clamped(landscape, resolution, mode))
+    }
+
+    fn sample_clamped(landscape: &Landscape, n: usize, mode: HeightMode) -> Self {
+        let domain = landscape.domain();
+        let mut loss = Vec::with_capacity(n * n);
+        let mut normal_slope = Vec::with_capacity(n * n);
+        let mut min_loss = f64::INFINITY;
+        let last = (n - 1) as f64;
+        for j in 0..n {
+            let y = domain.y[0] + j as f64 / last * domain.height();
+            for i in 0..n {
+                let x = domain.x[0] + i as f64 / last * domain.width();
+                let (l, g) = landscape.value_and_gradient([x, y]);
+                if l < min_loss {
+                    min_loss = l;
+                }
+                loss.push(clamp_finite(l));
+                normal_slope.push([clamp_finite(g[0]), clamp_finite(g[1])]);
+            }
+        }
+        let height = match mode {
+            HeightMode::Linear => loss.clone(),
+            // h = ln(1 + L - min L); dh/dx = (dL/dx) / (1 + L - min L). Computed from the stored f32
+            // loss: the result is f32 anyway.
+            HeightMode::Log => {
+                let min_loss = if min_loss.is_finite() { min_loss } else { 0.0 };
+                loss.iter()
+                    .zip(&mut normal_slope)
+                    .map(|(&l, slope)| {
+                        let shifted = 1.0 + (f64::from(l) - min_loss).max(0.0);
+                        for s in slope.iter_mut() {
+                            *s = clamp_finite(f64::from(*s) / shifted);
+                        }
+                        clamp_finite(shifted.ln())
+                    })
+                    .collect()
+            }
+        };
+        Self {
+            resolution: n,
+            domain,
+            loss_range: range(&loss),
+            height_range: range(&height),
+            loss,
+            height,
+            normal_slope,
+        }
+    }
+
+    /// Param position of vertex `(i, j)`.
+    pub fn position(&self, i: usize, j: usize) -> [f64; 2] {
+        let n = (self.resolution - 1) as f64;
+        [
+            self.domain.x[0] + i as f64 / n * self.domain.width(),
+            self.domain.y[0] + j as f64 / n * self.domain.height(),
+        ]
+    }
+}
+
+fn range(values: &[f32]) -> [f32; 2] {
+    values
+        .iter()
+        .fold([f32::INFINITY, f32::NEG_INFINITY], |[lo, hi], &v| {
+            [lo.min(v), hi.max(v)]
+        })
+}

@@ -1,0 +1,33 @@
+//! The pure-Rust heart of losscape: landscapes, optimizers, runs and surface sampling. No Bevy.
+//!
+//! A student's trajectory is numbers before it is pixels: the CLI (`trace`, `list`), the app and the
+//! recorder all run the same [`Runner`], so what the window shows is what `losscape trace` prints.
+//!
+//! - [`landscape`]: [`LandscapeSpec`] (the serialisable name + parameters) and [`Landscape`] (value,
+//!   analytic gradient, domain, minima, start, description).
+//! - [`gradient`]: [`GradientNoise`] — Gaussian gradient noise and mini-batches.
+//! - [`optimizer`]: [`OptimizerKind`], [`Hyperparams`], [`step`] with the lecture's formulas.
+//! - [`simulation`]: [`RunConfig`], [`Runner`], [`trace`], stop rules.
+//! - [`grid`]: [`SurfaceGrid`] for meshes.
+
+pub mod error;
+pub mod gradient;
+pub mod grid;
+pub mod landscape;
+pub mod lessons;
+pub mod optimizer;
+pub mod scene;
+pub mod simulation;
+
+pub use error::CoreError;
+pub use gradient::GradientNoise;
+pub use grid::{GRID_CLAMP, HeightMode, MAX_RESOLUTION, SurfaceGrid};
+pub use landscape::{
+    Domain, Landscape, LandscapeSpec, MAX_REGRESSION_SAMPLES, RegressionParams, TerrainParams,
+    Vec2d,
+};
+pub use optimizer::{Convention, Hyperparams, OptimizerKind, OptimizerState, StepDetail, step};
+pub use simulation::{
+    DEFAULT_CONVERGE_TOL, DIVERGENCE_BOUND, DivergenceReason, MAX_TRACE_STEPS, RunConfig,
+    RunStatus, Runner, StepRecord, Trajectory, trace, trace_into,
+};

@@ -1,0 +1,310 @@
+//! A scene: everything a class sees on screen, as data. The app, the recorder and the lesson presets all
+//! start from a [`Scene`]; scene files are RON with a version field.
+
+use serde::{Deserialize, Serialize};
+
+use super::gradient::GradientNoise;
+use super::landscape::{LandscapeSpec, Vec2d};
+use super::optimizer::{Hyperparams, OptimizerKind};
+use super::simulation::RunConfig;
+
+/// The scene-file format this build writes and the newest it reads.
+pub const SCENE_VERSION: u32 = 1;
+
+/// Perceptual colormaps the surface shader knows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Colormap {
+    #[default]
+    Viridis,
+    Magma,
+    Turbo,
+}
+
+impl Colormap {
+    pub const ALL: [Colormap; 3] = [Colormap::Viridis, Colormap::Magma, Colormap::Turbo];
+
+    /// Index the shader switches on (`style.colormap` in shaders/surface.wgsl).
+    pub fn shader_index(self) -> u32 {
+        match self {
+            Colormap::Viridis => 0,
+            Colormap::Magma => 1,
+            Colormap::Turbo => 2,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Colormap::Viridis => "viridis",
+            Colormap::Magma => "magma",
+            Colormap::Turbo => "turbo",
+        }
+    }
+}
+
+/// How the 3D and top views share the window (keys 1, 2, 3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ViewLayout {
+    /// 3D on the left, top view on the right.
+    #[default]
+    Split,
+    /// The perspective view alone.
+    ThreeD,
+    /// The top-down contour view alone.
+    Top,
+}
+
+impl ViewLayout {
+    pub const ALL: [ViewLayout; 3] = [ViewLayout::Split, ViewLayout::ThreeD, ViewLayout::Top];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ViewLayout::Split => "split",
+            ViewLayout::ThreeD => "3d",
+            ViewLayout::Top => "top",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.label() == name)
+    }
+}
+
+/// How the surface is drawn.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SurfaceStyle {
+    /// Grid vertices per side (2 ..= 1024).
+    pub resolution: usize,
+    /// Height = ln(1 + loss - min loss) instead of the loss itself (for Rosenbrock, Beale ...).
+    pub log_height: bool,
+    /// Height of the surface relative to its width (0.05 ..= 2).
+    pub height_scale: f64,
+    pub colormap: Colormap,
+    /// Number of contour lines between the lowest and highest loss on the grid (0 = none).
+    pub contour_count: u32,
+    /// Contour levels evenly spaced in ln(1 + loss - min) rather than in the loss.
+    pub log_contours: bool,
+}
+
+impl Default for SurfaceStyle {
+    fn default() -> Self {
+        Self {
+            resolution: 256,
+            log_height: false,
+            height_scale: 0.35,
+            colormap: Colormap::Viridis,
+            contour_count: 24,
+            log_contours: false,
+        }
+    }
+}
+
+impl SurfaceStyle {
+    /// The defaults that suit a landscape (log height and contours where values span decades).
+    pub fn for_landscape(log_recommended: bool) -> Self {
+        Self {
+            log_height: log_recommended,
+            log_contours: log_recommended,
+            ..Self::default()
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if !(2..=1024).contains(&self.resolution) {
+            return Err(format!(
+                "surface resolution must be 2 to 1024, got {}",
+                self.resolution
+            ));
+        }
+        if !(self.height_scale.is_finite() && (0.05..=2.0).contains(&self.height_scale)) {
+            return Err(format!(
+                "surface height_scale must be 0.05 to 2, got {}",
+                self.height_scale
+            ));
+        }
+        if self.contour_count > 200 {
+            return Err(format!(
+                "surface contour_count must be 0 to 200, got {}",
+                self.contour_count
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One optimizer on screen: what it is, how it looks and where it starts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizerSpec {
+    pub name: String,
+    pub kind: OptimizerKind,
+    /// sRGB, each channel 0 ..= 1.
+    pub color: [f32; 3],
+    #[serde(default = "yes")]
+    pub visible: bool,
+    pub hyper: Hyperparams,
+    #[serde(default)]
+    pub noise: GradientNoise,
+    #[serde(default)]
+    pub seed: u64,
+    /// Start point in landscape (param) coordinates.
+    pub start: Vec2d,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl OptimizerSpec {
+    /// An optimizer of `kind` with its default hyperparameters and the `index`-th colour of the palette.
+    pub fn with_defaults(kind: OptimizerKind, index: usize, start: Vec2d) -> Self {
+        Self {
+            name: kind.label().to_string(),
+            kind,
+            color: palette(index),
+            visible: true,
+            hyper: Hyperparams::defaults_for(kind),
+            noise: GradientNoise::default(),
+            seed: index as u64,
+            start,
+        }
+    }
+
+    /// The core run this optimizer performs.
+    pub fn run_config(&self) -> RunConfig {
+        RunConfig {
+            kind: self.kind,
+            hyper: self.hyper,
+            start: self.start,
+            noise: self.noise,
+            seed: self.seed,
+            converge_tol: super::simulation::DEFAULT_CONVERGE_TOL,
+        }
+    }
+}
+
+/// Distinct colours that read on a projector over viridis, magma and turbo (sRGB 0 ..= 1).
+pub const PALETTE: [[f32; 3]; 8] = [
+    [0.96, 0.26, 0.21], // red
+    [1.00, 1.00, 1.00], // white
+    [1.00, 0.60, 0.00], // orange
+    [0.13, 0.59, 0.95], // blue
+    [0.91, 0.12, 0.55], // pink
+    [0.55, 0.76, 0.29], // green
+    [0.00, 0.90, 0.90], // cyan
+    [0.60, 0.40, 0.90], // violet
+];
+
+/// The `index`-th palette colour, wrapping around.
+pub fn palette(index: usize) -> [f32; 3] {
+    PALETTE[index % PALETTE.len()]
+}
+
+/// Everything on screen.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scene {
+    /// File format version; a file newer than [`SCENE_VERSION`] is refused with a message.
+    pub version: u32,
+    pub title: String,
+    /// A short explanation shown in the panel (what to look for).
+    #[serde(default)]
+    pub description: String,
+    pub landscape: LandscapeSpec,
+    #[serde(default)]
+    pub surface: SurfaceStyle,
+    pub optimizers: Vec<OptimizerSpec>,
+    #[serde(default)]
+    pub layout: ViewLayout,
+    /// Optimizer steps per second of playback (1 ..= 1000).
+    #[serde(default = "default_speed")]
+    pub steps_per_second: f64,
+}
+
+fn default_speed() -> f64 {
+    30.0
+}
+
+/// The most optimizers a scene may hold.
+pub const MAX_OPTIMIZERS: usize = 32;
+
+impl Scene {
+    /// Checks every value a file could get wrong; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.version > SCENE_VERSION {
+            return Err(format!(
+                "this scene was written by a newer losscape (format version {}, this build reads up to {})",
+                self.version, SCENE_VERSION
+            ));
+        }
+        if self.version == 0 {
+            return Err("version must be 1 or more".into());
+        }
+        super::landscape::Landscape::new(self.landscape.clone())
+            .map_err(|e| format!("landscape: {e}"))?;
+        self.surface.validate()?;
+        if !(self.steps_per_second.is_finite() && (1.0..=1000.0).contains(&self.steps_per_second)) {
+            return Err(format!(
+                "steps_per_second must be 1 to 1000, got {}",
+                self.steps_per_second
+            ));
+        }
+        if self.optimizers.len() > MAX_OPTIMIZERS {
+            return Err(format!(
+                "at most {MAX_OPTIMIZERS} optimizers, got {}",
+                self.optimizers.len()
+            ));
+        }
+        for (i, o) in self.optimizers.iter().enumerate() {
+            let at = format!("optimizers[{i}] ({})", o.name);
+            o.hyper.validate().map_err(|e| format!("{at}: {e}"))?;
+            if !o.start.iter().all(|v| v.is_finite()) {
+                return Err(format!("{at}: start must be finite"));
+            }
+            if !o
+                .color
+                .iter()
+                .all(|c| c.is_finite() && (0.0..=1.0).contains(c))
+            {
+                return Err(format!("{at}: colour channels must be 0 to 1"));
+            }
+            if !(o.noise.sigma.is_finite() && o.noise.sigma >= 0.0) {
+                return Err(format!("{at}: noise sigma must be 0 or more"));
+            }
+            if o.noise.batch == Some(0) {
+                return Err(format!("{at}: batch size must be 1 or more"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses and validates a RON scene. Errors carry the line and column of the problem.
+    pub fn from_ron(text: &str) -> Result<Self, SceneError> {
+        let scene: Scene = ron::from_str(text).map_err(|e| SceneError::Parse {
+            line: e.span.start.line,
+            column: e.span.start.col,
+            message: e.code.to_string(),
+        })?;
+        scene.validate().map_err(SceneError::Invalid)?;
+        Ok(scene)
+    }
+
+    /// Pretty RON, the form scene files are saved in.
+    pub fn to_ron(&self) -> Result<String, SceneError> {
+        ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::default())
+            .map_err(|e| SceneError::Invalid(e.to_string()))
+    }
+}
+
+/// Why a scene could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SceneError {
+    #[error("line {line}, column {column}: {message}")]
+    Parse {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}

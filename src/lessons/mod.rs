@@ -1,0 +1,162 @@
+//! Scenes on screen: loading a scene (a lesson preset or a RON file) replaces the landscape, the surface
+//! style, the layout, the speed and every optimizer; saving writes the same description back.
+
+use std::path::{Path, PathBuf};
+
+use bevy::prelude::*;
+
+use crate::cli::AppLaunch;
+use crate::core::{
+    Landscape,
+    lessons::{self, DEFAULT_LESSON},
+    scene::{SCENE_VERSION, Scene},
+};
+use crate::optimizers::{Optimizer, Playback, optimizer};
+use crate::surface::{ActiveLandscape, SurfaceSettings};
+use crate::views::Layout;
+
+/// Replace what is on screen with this scene.
+#[derive(Message, Debug, Clone)]
+pub struct LoadScene {
+    pub scene: Scene,
+    /// The file it came from, if any (the panel's save offers it again).
+    pub path: Option<PathBuf>,
+}
+
+impl LoadScene {
+    pub fn new(scene: Scene, path: Option<PathBuf>) -> Self {
+        Self { scene, path }
+    }
+}
+
+/// Title, explanation and origin of the scene on screen.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct CurrentScene {
+    pub title: String,
+    pub description: String,
+    pub path: Option<PathBuf>,
+    /// The lesson preset it came from, if any.
+    pub preset: Option<String>,
+}
+
+/// Order of scene loading in Update: before everything that reads the scene's resources.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SceneSystems {
+    Apply,
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_message::<LoadScene>()
+        .init_resource::<CurrentScene>()
+        .add_systems(
+            Update,
+            apply_scene
+                .run_if(on_message::<LoadScene>)
+                .in_set(SceneSystems::Apply),
+        );
+    app.configure_sets(
+        Update,
+        SceneSystems::Apply
+            .before(crate::surface::SurfaceSystems::Rebuild)
+            .before(crate::optimizers::SimulationSystems::Input),
+    );
+}
+
+/// The scene the command line asks for: `--scene FILE`, `--preset NAME`, or the saddle lesson.
+pub fn launch_scene(launch: &AppLaunch) -> Result<Scene, String> {
+    match (&launch.scene, &launch.preset) {
+        (Some(path), _) => read_scene_file(path),
+        (None, Some(name)) => lessons::preset(name).map_err(|e| e.to_string()),
+        (None, None) => lessons::preset(DEFAULT_LESSON).map_err(|e| e.to_string()),
+    }
+}
+
+/// Reads and validates a scene file; the message names the file, line and problem.
+pub fn read_scene_file(path: &Path) -> Result<Scene, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read scene file {}: {e}", path.display()))?;
+    Scene::from_ron(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Writes a scene file atomically (temporary name, then rename), so a failed save never leaves half a file.
+pub fn write_scene_file(path: &Path, scene: &Scene) -> Result<(), String> {
+    let text = scene.to_ron().map_err(|e| e.to_string())?;
+    let tmp = path.with_extension("ron.tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("cannot write {}: {e}", path.display())
+        })
+}
+
+/// Replaces the landscape, style, layout, speed and optimizers with the newest requested scene.
+fn apply_scene(
+    mut commands: Commands,
+    mut requests: MessageReader<LoadScene>,
+    existing: Query<Entity, With<Optimizer>>,
+    mut current: ResMut<CurrentScene>,
+    mut playback: ResMut<Playback>,
+    mut layout: ResMut<Layout>,
+) {
+    let Some(request) = requests.read().last() else {
+        return;
+    };
+    let scene = &request.scene;
+    let landscape = match Landscape::new(scene.landscape.clone()) {
+        Ok(l) => std::sync::Arc::new(l),
+        Err(e) => {
+            // validated on load; keep the current scene if it still fails
+            warn!("scene not applied: {e}");
+            return;
+        }
+    };
+    for entity in &existing {
+        commands.entity(entity).despawn();
+    }
+    for spec in &scene.optimizers {
+        match optimizer(spec.clone(), landscape.clone()) {
+            Ok(bundle) => {
+                commands.spawn(bundle);
+            }
+            Err(e) => warn!("optimizer {} left out: {e}", spec.name),
+        }
+    }
+    commands.insert_resource(ActiveLandscape(landscape));
+    commands.insert_resource(SurfaceSettings(scene.surface.clone()));
+    layout.0 = scene.layout;
+    playback.playing = false;
+    playback.budget = 0.0;
+    playback.queued_steps = 0;
+    playback.steps_per_second = scene.steps_per_second;
+    *current = CurrentScene {
+        title: scene.title.clone(),
+        description: scene.description.clone(),
+        path: request.path.clone(),
+        preset: lessons::PRESETS
+            .iter()
+            .find(|p| lessons::preset(p.name).ok().as_ref() == Some(scene))
+            .map(|p| p.name.to_string()),
+    };
+}
+
+/// The scene on screen, as it would be saved.
+pub fn snapshot_scene(
+    current: &CurrentScene,
+    landscape: &ActiveLandscape,
+    surface: &SurfaceSettings,
+    layout: &Layout,
+    playback: &Playback,
+    optimizers: impl Iterator<Item = crate::core::scene::OptimizerSpec>,
+) -> Scene {
+    Scene {
+        version: SCENE_VERSION,
+        title: current.title.clone(),
+        description: current.description.clone(),
+        landscape: landscape.0.spec().clone(),
+        surface: surface.0.clone(),
+        optimizers: optimizers.collect(),
+        layout: layout.0,
+        steps_per_second: playback.steps_per_second,
+    }
+}

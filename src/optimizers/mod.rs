@@ -1,0 +1,273 @@
+//! Optimizers as entities: each holds its scene description, its core [`Runner`] and the history of its
+//! run. `step_optimizers` advances every running optimizer in `FixedUpdate` through the same core code as
+//! `losscape trace`; playback (play/pause, single step, reset, speed) is a resource driven by keys and the panel.
+
+pub mod trail;
+pub mod visuals;
+
+use std::sync::Arc;
+
+use bevy::{input::common_conditions::input_just_pressed, prelude::*};
+use bevy_egui::input::egui_wants_any_keyboard_input;
+
+use crate::core::{CoreError, Landscape, Runner, StepRecord, Vec2d, scene::OptimizerSpec};
+use crate::surface::ActiveLandscape;
+
+/// Fixed-timestep rate of the simulation clock (ticks per second).
+pub const FIXED_HZ: f64 = 60.0;
+/// Upper bound on steps per optimizer per tick (1000 steps/s at 60 Hz needs 17).
+pub const MAX_STEPS_PER_TICK: u32 = 64;
+/// Playback speed bounds, steps per second.
+pub const SPEED_RANGE: (f64, f64) = (1.0, 1000.0);
+
+/// One optimizer on screen: its description and the core run that moves it.
+#[derive(Component)]
+#[require(Transform, Visibility)]
+pub struct Optimizer {
+    pub spec: OptimizerSpec,
+    pub runner: Runner,
+    /// Every point of the run so far; `history[0]` is the start (step 0).
+    pub history: Vec<StepRecord>,
+}
+
+impl Optimizer {
+    /// A fresh run of `spec` on `landscape`; fails when the spec is invalid there (a start outside the
+    /// bound, a bad hyperparameter).
+    pub fn new(spec: OptimizerSpec, landscape: Arc<Landscape>) -> Result<Self, CoreError> {
+        let runner = Runner::new(landscape, spec.run_config())?;
+        let history = vec![runner.record()];
+        Ok(Self {
+            spec,
+            runner,
+            history,
+        })
+    }
+
+    /// Back to the start: same settings, empty history.
+    pub fn restart(&mut self) {
+        self.runner.reset();
+        self.history.clear();
+        self.history.push(self.runner.record());
+    }
+
+    /// Applies an edited spec. Hyperparameters apply from the next step (no reset); a new kind, start,
+    /// noise or seed restarts the run. An invalid spec is refused and the run keeps going.
+    pub fn apply_spec(&mut self, spec: OptimizerSpec) -> Result<(), CoreError> {
+        let restart = spec.kind != self.spec.kind
+            || spec.start != self.spec.start
+            || spec.noise != self.spec.noise
+            || spec.seed != self.spec.seed;
+        if restart {
+            self.runner.set_config(spec.run_config())?;
+            self.history.clear();
+            self.history.push(self.runner.record());
+        } else if spec.hyper != self.spec.hyper {
+            self.runner.set_hyper(spec.hyper)?;
+        }
+        self.spec = spec;
+        Ok(())
+    }
+
+    /// Moves the start point and restarts the run there.
+    pub fn set_start(&mut self, start: Vec2d) -> Result<(), CoreError> {
+        let mut spec = self.spec.clone();
+        spec.start = start;
+        self.apply_spec(spec)
+    }
+
+    /// The newest point of the run.
+    pub fn position(&self) -> Vec2d {
+        self.runner.position()
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.runner.steps()
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.runner.status().is_running()
+    }
+
+    /// Advances up to `n` steps; stops early when the run converges or diverges.
+    pub fn advance(&mut self, n: u32) {
+        for _ in 0..n {
+            match self.runner.step() {
+                Some(record) => self.history.push(record),
+                None => break,
+            }
+        }
+    }
+}
+
+/// The bundle for an optimizer entity, or why the spec cannot run on this landscape.
+pub fn optimizer(spec: OptimizerSpec, landscape: Arc<Landscape>) -> Result<impl Bundle, CoreError> {
+    Ok((
+        Name::new(spec.name.clone()),
+        Optimizer::new(spec, landscape)?,
+    ))
+}
+
+/// Play/pause state and speed of the simulation.
+#[derive(Resource, Debug, Clone)]
+pub struct Playback {
+    pub playing: bool,
+    /// Optimizer steps per second while playing (1 ..= 1000).
+    pub steps_per_second: f64,
+    /// Fractional steps carried between ticks.
+    pub budget: f64,
+    /// Single steps asked for (N / Right / the panel's Step button), taken at the next tick.
+    pub queued_steps: u32,
+}
+
+impl Default for Playback {
+    fn default() -> Self {
+        Self {
+            playing: false,
+            steps_per_second: 30.0,
+            budget: 0.0,
+            queued_steps: 0,
+        }
+    }
+}
+
+impl Playback {
+    /// Multiplies the speed, clamped to [`SPEED_RANGE`].
+    pub fn scale_speed(&mut self, factor: f64) {
+        self.steps_per_second =
+            (self.steps_per_second * factor).clamp(SPEED_RANGE.0, SPEED_RANGE.1);
+    }
+}
+
+/// Asks every optimizer to restart from its start point.
+#[derive(Message, Debug, Clone, Copy, Default)]
+pub struct RestartRuns;
+
+/// Order of the simulation's systems.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SimulationSystems {
+    /// Keyboard playback controls (Update).
+    Input,
+    /// Restarts and landscape swaps (Update).
+    Restart,
+    /// Optimizer steps (FixedUpdate).
+    Step,
+}
+
+/// The simulation alone: no rendering, so headless tests can add it to `MinimalPlugins`.
+pub fn simulation_plugin(app: &mut App) {
+    app.init_resource::<Playback>()
+        .add_message::<RestartRuns>()
+        .insert_resource(Time::<Fixed>::from_hz(FIXED_HZ))
+        .configure_sets(
+            Update,
+            (SimulationSystems::Input, SimulationSystems::Restart).chain(),
+        )
+        .add_systems(
+            Update,
+            (
+                rebind_landscape.run_if(resource_exists_and_changed::<ActiveLandscape>),
+                restart_runs.run_if(on_message::<RestartRuns>),
+            )
+                .chain()
+                .in_set(SimulationSystems::Restart),
+        )
+        .add_systems(FixedUpdate, step_optimizers.in_set(SimulationSystems::Step));
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_plugins((simulation_plugin, visuals::plugin))
+        .add_systems(
+            Update,
+            (
+                toggle_play.run_if(input_just_pressed(KeyCode::Space)),
+                single_step.run_if(
+                    input_just_pressed(KeyCode::KeyN)
+                        .or_else(input_just_pressed(KeyCode::ArrowRight)),
+                ),
+                request_restart.run_if(input_just_pressed(KeyCode::KeyR)),
+                slower.run_if(input_just_pressed(KeyCode::BracketLeft)),
+                faster.run_if(input_just_pressed(KeyCode::BracketRight)),
+            )
+                .run_if(not(egui_wants_any_keyboard_input))
+                .in_set(SimulationSystems::Input),
+        );
+}
+
+/// Advances every running optimizer by this tick's share of steps.
+pub fn step_optimizers(
+    time: Res<Time>,
+    mut playback: ResMut<Playback>,
+    mut optimizers: Query<&mut Optimizer>,
+) {
+    let mut steps = std::mem::take(&mut playback.queued_steps);
+    if playback.playing {
+        playback.budget += playback.steps_per_second * time.delta_secs_f64();
+        let whole = playback.budget.floor();
+        playback.budget -= whole;
+        steps += whole as u32;
+    }
+    let steps = steps.min(MAX_STEPS_PER_TICK);
+    if steps == 0 {
+        return;
+    }
+    for mut optimizer in &mut optimizers {
+        optimizer.advance(steps);
+    }
+}
+
+fn toggle_play(mut playback: ResMut<Playback>) {
+    playback.playing = !playback.playing;
+}
+
+fn single_step(mut playback: ResMut<Playback>) {
+    playback.playing = false;
+    playback.queued_steps += 1;
+}
+
+fn request_restart(mut restart: MessageWriter<RestartRuns>) {
+    restart.write(RestartRuns);
+}
+
+fn slower(mut playback: ResMut<Playback>) {
+    playback.scale_speed(0.5);
+}
+
+fn faster(mut playback: ResMut<Playback>) {
+    playback.scale_speed(2.0);
+}
+
+/// Every run back to its start.
+fn restart_runs(mut optimizers: Query<&mut Optimizer>, mut playback: ResMut<Playback>) {
+    playback.budget = 0.0;
+    playback.queued_steps = 0;
+    for mut optimizer in &mut optimizers {
+        optimizer.restart();
+    }
+}
+
+/// A new landscape: every optimizer restarts on it (from its own start if that lies in the new domain,
+/// else from the landscape's suggested start).
+fn rebind_landscape(landscape: Res<ActiveLandscape>, mut optimizers: Query<&mut Optimizer>) {
+    let domain = landscape.0.domain();
+    for mut optimizer in &mut optimizers {
+        let mut spec = optimizer.spec.clone();
+        if !domain.contains(spec.start) {
+            spec.start = landscape.0.default_start();
+        }
+        match Optimizer::new(spec.clone(), landscape.0.clone()) {
+            Ok(fresh) => *optimizer = fresh,
+            Err(e) => {
+                // e.g. a start where the new landscape is not finite: fall back to its suggested start
+                warn!(
+                    "{}: {e}; starting at the landscape's suggested start",
+                    spec.name
+                );
+                spec.start = landscape.0.default_start();
+                if let Ok(fresh) = Optimizer::new(spec, landscape.0.clone()) {
+                    *optimizer = fresh;
+                }
+            }
+        }
+    }
+}

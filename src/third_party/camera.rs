@@ -1,0 +1,33 @@
+//! bevy_panorbit_camera: orbit (left drag), pan (right drag) and zoom (wheel). Its own bevy_egui feature is
+//! off; instead every orbit camera is switched off while the pointer is over the panel or a start handle is
+//! being dragged, so the camera never fights the panel or a drag.
+
+use bevy::prelude::*;
+use bevy_egui::input::EguiWantsInput;
+use bevy_panorbit_camera::{PanOrbitCamera, PanOrbitCameraPlugin, PanOrbitCameraSystemSet};
+
+/// Set while something else owns the pointer (a handle drag); the cameras stay still.
+#[derive(Resource, Default, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PointerCaptured(pub bool);
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_plugins(PanOrbitCameraPlugin)
+        .init_resource::<PointerCaptured>()
+        .add_systems(
+            PostUpdate,
+            gate_orbit_cameras.before(PanOrbitCameraSystemSet),
+        );
+}
+
+fn gate_orbit_cameras(
+    egui: Res<EguiWantsInput>,
+    captured: Res<PointerCaptured>,
+    mut cameras: Query<&mut PanOrbitCamera>,
+) {
+    let enabled = !(egui.wants_any_pointer_input() || captured.0);
+    for mut camera in &mut cameras {
+        if camera.enabled != enabled {
+            camera.enabled = enabled;
+        }
+    }
+}

@@ -1,0 +1,595 @@
+//! The side panel. Each section is a plain function of the state it edits; `side_panel` fetches the state,
+//! calls them, and turns their answers (add, remove, load ...) into commands.
+
+use std::{path::PathBuf, sync::Arc};
+
+use bevy::{ecs::system::SystemParam, prelude::*};
+use bevy_egui::{EguiContexts, egui};
+
+use super::{PANEL_WIDTH, UiPrefs, egui_color, plot, set_insets};
+use crate::core::{
+    Convention, Landscape, LandscapeSpec, OptimizerKind, RunStatus, Vec2d, lessons,
+    scene::{Colormap, OptimizerSpec, SurfaceStyle, ViewLayout, palette},
+};
+use crate::lessons::{CurrentScene, LoadScene, read_scene_file, snapshot_scene, write_scene_file};
+use crate::optimizers::{Optimizer, Playback, RestartRuns, SPEED_RANGE, optimizer};
+use crate::surface::{ActiveLandscape, SurfaceSettings};
+use crate::views::{Layout, ViewportInsets};
+
+/// Panel-only state: text fields, messages, choices not yet applied.
+#[derive(Resource, Debug, Clone)]
+pub struct PanelState {
+    /// Path typed for loading or saving a scene.
+    pub scene_path: String,
+    /// The last load/save/landscape result, shown under its section.
+    pub message: Option<(bool, String)>,
+    /// Kind the "Add" button adds.
+    pub add_kind: OptimizerKind,
+    /// Loss plot on a log scale.
+    pub log_plot: bool,
+}
+
+impl Default for PanelState {
+    fn default() -> Self {
+        Self {
+            scene_path: "scene.ron".into(),
+            message: None,
+            add_kind: OptimizerKind::Adam,
+            log_plot: true,
+        }
+    }
+}
+
+/// What the panel asked for this frame.
+#[derive(Default)]
+pub struct PanelActions {
+    pub load_preset: Option<String>,
+    pub load_file: bool,
+    pub save_file: bool,
+    pub restart: bool,
+    pub landscape: Option<LandscapeSpec>,
+    pub add: Option<OptimizerKind>,
+    pub remove: Vec<Entity>,
+    pub duplicate: Vec<Entity>,
+}
+
+/// The resources the panel reads and edits.
+#[derive(SystemParam)]
+pub struct PanelParams<'w, 's> {
+    commands: Commands<'w, 's>,
+    contexts: EguiContexts<'w, 's>,
+    panel: ResMut<'w, PanelState>,
+    prefs: ResMut<'w, UiPrefs>,
+    playback: ResMut<'w, Playback>,
+    landscape: Res<'w, ActiveLandscape>,
+    surface: ResMut<'w, SurfaceSettings>,
+    layout: ResMut<'w, Layout>,
+    insets: ResMut<'w, ViewportInsets>,
+    current: Res<'w, CurrentScene>,
+    optimizers: Query<'w, 's, (Entity, &'static mut Optimizer)>,
+    load: MessageWriter<'w, LoadScene>,
+    restart: MessageWriter<'w, RestartRuns>,
+}
+
+/// Draws the side panel and applies what it asked for.
+pub fn side_panel(mut p: PanelParams) -> Result {
+    let ctx = p.contexts.ctx_mut()?.clone();
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "losscape-root".into(),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    );
+    let mut actions = PanelActions::default();
+    let landscape = p.landscape.0.clone();
+    let width = egui::Panel::left("controls")
+        .resizable(true)
+        .default_size(PANEL_WIDTH)
+        .min_size(260.0)
+        .show(&mut root, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                lesson_section(ui, &p.current, &mut actions);
+                ui.separator();
+                playback_controls(
+                    ui,
+                    &mut p.playback,
+                    &p.optimizers
+                        .iter()
+                        .map(|(_, o)| o.steps())
+                        .max()
+                        .unwrap_or(0),
+                    &mut actions,
+                );
+                ui.separator();
+                egui::CollapsingHeader::new("Landscape and surface")
+                    .default_open(false)
+                    .show(ui, |ui| {
+                        landscape_controls(ui, landscape.spec(), &mut actions);
+                        ui.add_space(4.0);
+                        surface_controls(ui, &mut p.surface.0, &mut p.layout.0);
+                    });
+                ui.separator();
+                ui.heading("Optimizers");
+                let is_regression = matches!(landscape.spec(), LandscapeSpec::Regression(_));
+                for (entity, mut opt) in &mut p.optimizers {
+                    let mut spec = opt.spec.clone();
+                    let card =
+                        optimizer_card(ui, entity, &mut spec, &opt, &landscape, is_regression);
+                    if card.remove {
+                        actions.remove.push(entity);
+                    }
+                    if card.duplicate {
+                        actions.duplicate.push(entity);
+                    }
+                    if spec != opt.spec
+                        && let Err(e) = opt.apply_spec(spec)
+                    {
+                        p.panel.message = Some((false, format!("not applied: {e}")));
+                    }
+                }
+                add_optimizer_row(ui, &mut p.panel.add_kind, &mut actions);
+                ui.separator();
+                egui::CollapsingHeader::new("Loss per step")
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        ui.checkbox(&mut p.panel.log_plot, "log scale");
+                        let runs: Vec<_> = p.optimizers.iter().map(|(_, o)| o).collect();
+                        plot::loss_plot(ui, &runs, p.panel.log_plot);
+                    });
+                ui.separator();
+                egui::CollapsingHeader::new("Scene file")
+                    .default_open(false)
+                    .show(ui, |ui| scene_file_row(ui, &mut p.panel, &mut actions));
+                egui::CollapsingHeader::new("Projector")
+                    .default_open(false)
+                    .show(ui, |ui| projector_controls(ui, &mut p.prefs));
+                if let Some((ok, message)) = &p.panel.message {
+                    let color = if *ok {
+                        egui::Color32::LIGHT_GREEN
+                    } else {
+                        egui::Color32::from_rgb(255, 120, 100)
+                    };
+                    ui.colored_label(color, message);
+                }
+                ui.add_space(8.0);
+                ui.small("Space play/pause · N step · R restart · [ ] speed · 1 2 3 layout");
+            });
+        })
+        .response
+        .rect
+        .width();
+    set_insets(&mut p.insets, width, p.prefs.ui_scale);
+    apply_actions(&mut p, actions, &landscape);
+    Ok(())
+}
+
+fn apply_actions(p: &mut PanelParams, actions: PanelActions, landscape: &Arc<Landscape>) {
+    if let Some(name) = actions.load_preset {
+        match lessons::preset(&name) {
+            Ok(scene) => {
+                p.load.write(LoadScene::new(scene, None));
+                p.panel.message = None;
+            }
+            Err(e) => p.panel.message = Some((false, e.to_string())),
+        }
+    }
+    if actions.load_file {
+        let path = PathBuf::from(p.panel.scene_path.trim());
+        match read_scene_file(&path) {
+            Ok(scene) => {
+                p.load.write(LoadScene::new(scene, Some(path.clone())));
+                p.panel.message = Some((true, format!("loaded {}", path.display())));
+            }
+            // the current scene stays
+            Err(e) => p.panel.message = Some((false, e)),
+        }
+    }
+    if actions.save_file {
+        let path = PathBuf::from(p.panel.scene_path.trim());
+        let scene = snapshot_scene(
+            &p.current,
+            &p.landscape,
+            &p.surface,
+            &p.layout,
+            &p.playback,
+            p.optimizers.iter().map(|(_, o)| o.spec.clone()),
+        );
+        p.panel.message = Some(match write_scene_file(&path, &scene) {
+            Ok(()) => (true, format!("saved {}", path.display())),
+            Err(e) => (false, e),
+        });
+    }
+    if actions.restart {
+        p.restart.write(RestartRuns);
+    }
+    if let Some(spec) = actions.landscape {
+        let kind_changed =
+            std::mem::discriminant(&spec) != std::mem::discriminant(landscape.spec());
+        match Landscape::new(spec) {
+            Ok(l) => {
+                let l = Arc::new(l);
+                if kind_changed {
+                    // suit the surface to the new landscape and move every start to its suggested start
+                    let log = l.log_height_recommended();
+                    p.surface.log_height = log;
+                    p.surface.log_contours = log;
+                    for (_, mut opt) in &mut p.optimizers {
+                        opt.spec.start = l.default_start();
+                    }
+                }
+                p.commands.insert_resource(ActiveLandscape(l));
+                p.panel.message = None;
+            }
+            Err(e) => p.panel.message = Some((false, format!("landscape not changed: {e}"))),
+        }
+    }
+    let count = p.optimizers.iter().count();
+    if let Some(kind) = actions.add {
+        let start = p
+            .optimizers
+            .iter()
+            .next()
+            .map_or_else(|| landscape.default_start(), |(_, o)| o.spec.start);
+        let spec = OptimizerSpec::with_defaults(kind, count, start);
+        match optimizer(spec, landscape.clone()) {
+            Ok(bundle) => {
+                p.commands.spawn(bundle);
+            }
+            Err(e) => p.panel.message = Some((false, format!("not added: {e}"))),
+        }
+    }
+    for (i, entity) in actions.duplicate.iter().enumerate() {
+        if let Ok((_, opt)) = p.optimizers.get(*entity) {
+            let mut spec = opt.spec.clone();
+            spec.name = format!("{} copy", spec.name);
+            spec.color = palette(count + i);
+            if let Ok(bundle) = optimizer(spec, landscape.clone()) {
+                p.commands.spawn(bundle);
+            }
+        }
+    }
+    for entity in actions.remove {
+        p.commands.entity(entity).despawn();
+    }
+}
+
+/// Lesson picker and the explanation of the scene on screen.
+pub fn lesson_section(ui: &mut egui::Ui, current: &CurrentScene, actions: &mut PanelActions) {
+    ui.horizontal(|ui| {
+        ui.heading("losscape");
+        egui::ComboBox::from_id_salt("lesson")
+            .selected_text(current.preset.as_deref().unwrap_or("lessons…"))
+            .show_ui(ui, |ui| {
+                for preset in lessons::PRESETS {
+                    if ui
+                        .selectable_label(
+                            current.preset.as_deref() == Some(preset.name),
+                            preset.name,
+                        )
+                        .on_hover_text(preset.summary)
+                        .clicked()
+                    {
+                        actions.load_preset = Some(preset.name.to_string());
+                    }
+                }
+            });
+    });
+    ui.strong(&current.title);
+    if !current.description.is_empty() {
+        ui.label(&current.description);
+    }
+}
+
+/// Play/pause, step, restart, speed and the step counter (mirrors the keys).
+pub fn playback_controls(
+    ui: &mut egui::Ui,
+    playback: &mut Playback,
+    steps: &u64,
+    actions: &mut PanelActions,
+) {
+    ui.horizontal(|ui| {
+        let label = if playback.playing {
+            "⏸ Pause"
+        } else {
+            "▶ Play"
+        };
+        if ui.button(label).on_hover_text("Space").clicked() {
+            playback.playing = !playback.playing;
+        }
+        if ui.button("Step").on_hover_text("N or →").clicked() {
+            playback.playing = false;
+            playback.queued_steps += 1;
+        }
+        if ui.button("⟲ Restart all").on_hover_text("R").clicked() {
+            actions.restart = true;
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::Slider::new(
+                &mut playback.steps_per_second,
+                SPEED_RANGE.0..=SPEED_RANGE.1,
+            )
+            .logarithmic(true)
+            .text("steps/s"),
+        );
+    });
+    ui.label(format!("step {steps}"));
+}
+
+/// Landscape choice and its parameters. Sets `actions.landscape` when anything changed.
+pub fn landscape_controls(ui: &mut egui::Ui, current: &LandscapeSpec, actions: &mut PanelActions) {
+    let mut spec = current.clone();
+    egui::ComboBox::from_id_salt("landscape")
+        .selected_text(spec.name())
+        .show_ui(ui, |ui| {
+            for name in LandscapeSpec::NAMES {
+                if ui.selectable_label(spec.name() == *name, *name).clicked()
+                    && let Ok(s) = LandscapeSpec::from_name(name)
+                {
+                    spec = s;
+                }
+            }
+        });
+    match &mut spec {
+        LandscapeSpec::Bowl {
+            kappa,
+            rotation_deg,
+        } => {
+            ui.add(
+                egui::Slider::new(kappa, 1.0..=100.0)
+                    .logarithmic(true)
+                    .text("condition number κ"),
+            );
+            ui.add(egui::Slider::new(rotation_deg, -90.0..=90.0).text("rotation °"));
+        }
+        LandscapeSpec::Rosenbrock { a, b } => {
+            ui.add(egui::Slider::new(a, 0.1..=3.0).text("a"));
+            ui.add(
+                egui::Slider::new(b, 1.0..=200.0)
+                    .logarithmic(true)
+                    .text("b"),
+            );
+        }
+        LandscapeSpec::Rastrigin { a } => {
+            ui.add(egui::Slider::new(a, 0.0..=20.0).text("A"));
+        }
+        LandscapeSpec::Terrain(t) => {
+            ui.add(egui::DragValue::new(&mut t.seed).prefix("seed "));
+            ui.add(egui::Slider::new(&mut t.octaves, 1..=8).text("octaves"));
+            ui.add(
+                egui::Slider::new(&mut t.frequency, 0.05..=2.0)
+                    .logarithmic(true)
+                    .text("frequency"),
+            );
+            ui.add(egui::Slider::new(&mut t.amplitude, 0.0..=3.0).text("amplitude"));
+        }
+        LandscapeSpec::Regression(r) => {
+            ui.add(
+                egui::Slider::new(&mut r.samples, 2..=2000)
+                    .logarithmic(true)
+                    .text("dataset size"),
+            );
+            ui.add(egui::DragValue::new(&mut r.seed).prefix("data seed "));
+        }
+        _ => {}
+    }
+    if &spec != current {
+        actions.landscape = Some(spec);
+    }
+}
+
+/// Grid resolution, heights, colormap, contours and layout.
+pub fn surface_controls(ui: &mut egui::Ui, style: &mut SurfaceStyle, layout: &mut ViewLayout) {
+    let mut s = style.clone();
+    ui.add(
+        egui::Slider::new(&mut s.resolution, 16..=1024)
+            .logarithmic(true)
+            .text("grid resolution"),
+    );
+    ui.add(egui::Slider::new(&mut s.height_scale, 0.05..=1.0).text("height scale"));
+    ui.checkbox(&mut s.log_height, "log height");
+    ui.horizontal(|ui| {
+        ui.label("colormap");
+        for c in Colormap::ALL {
+            ui.radio_value(&mut s.colormap, c, c.label());
+        }
+    });
+    ui.add(egui::Slider::new(&mut s.contour_count, 0..=80).text("contour lines"));
+    ui.checkbox(&mut s.log_contours, "log-spaced contours");
+    ui.horizontal(|ui| {
+        ui.label("layout");
+        for l in ViewLayout::ALL {
+            ui.radio_value(layout, l, l.label());
+        }
+    });
+    if &s != style {
+        *style = s;
+    }
+}
+
+/// What a card asked for besides edits to its spec.
+#[derive(Default)]
+pub struct CardActions {
+    pub remove: bool,
+    pub duplicate: bool,
+}
+
+/// One optimizer: kind, name, colour, visibility, hyperparameters, noise, seed, and its live readout.
+pub fn optimizer_card(
+    ui: &mut egui::Ui,
+    id: Entity,
+    spec: &mut OptimizerSpec,
+    run: &Optimizer,
+    landscape: &Landscape,
+    is_regression: bool,
+) -> CardActions {
+    let mut out = CardActions::default();
+    let header = egui::RichText::new(spec.name.clone())
+        .color(egui_color(spec.color))
+        .strong();
+    egui::CollapsingHeader::new(header)
+        .id_salt(("card", id))
+        .default_open(false)
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.color_edit_button_rgb(&mut spec.color);
+                ui.add(egui::TextEdit::singleline(&mut spec.name).desired_width(120.0));
+                ui.checkbox(&mut spec.visible, "visible");
+            });
+            ui.horizontal(|ui| {
+                egui::ComboBox::from_id_salt(("kind", id))
+                    .selected_text(spec.kind.label())
+                    .show_ui(ui, |ui| {
+                        for kind in OptimizerKind::ALL {
+                            ui.selectable_value(&mut spec.kind, kind, kind.label());
+                        }
+                    });
+                ui.radio_value(&mut spec.hyper.convention, Convention::Lecture, "lecture");
+                ui.radio_value(&mut spec.hyper.convention, Convention::PyTorch, "pytorch");
+            });
+            hyper_controls(ui, spec);
+            if is_regression {
+                let mut batch = spec.noise.batch.unwrap_or(0);
+                ui.add(
+                    egui::Slider::new(&mut batch, 0..=512)
+                        .logarithmic(true)
+                        .text("batch size (0 = full)"),
+                );
+                spec.noise.batch = (batch > 0).then_some(batch);
+            } else {
+                ui.add(
+                    egui::Slider::new(&mut spec.noise.sigma, 0.0..=5.0).text("gradient noise σ"),
+                );
+            }
+            ui.add(egui::DragValue::new(&mut spec.seed).prefix("seed "));
+            ui.horizontal(|ui| {
+                if ui.button("duplicate").clicked() {
+                    out.duplicate = true;
+                }
+                if ui.button("remove").clicked() {
+                    out.remove = true;
+                }
+                if ui
+                    .button("defaults")
+                    .on_hover_text("this kind's default hyperparameters")
+                    .clicked()
+                {
+                    spec.hyper = crate::core::Hyperparams::defaults_for(spec.kind);
+                    spec.noise = Default::default();
+                }
+            });
+        });
+    readout(ui, run, landscape);
+    out
+}
+
+/// eta (log slider with a typed value), beta_m, beta_r, eps, where the kind uses them.
+pub fn hyper_controls(ui: &mut egui::Ui, spec: &mut OptimizerSpec) {
+    let h = &mut spec.hyper;
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::Slider::new(&mut h.lr, 1e-5..=10.0)
+                .logarithmic(true)
+                .text("η"),
+        );
+    });
+    if spec.kind.uses_beta_m() {
+        ui.add(egui::Slider::new(&mut h.beta_m, 0.0..=0.9999).text("β_m"));
+    }
+    if spec.kind.uses_beta_r() {
+        ui.add(egui::Slider::new(&mut h.beta_r, 0.0..=0.9999).text("β_r"));
+    }
+    if spec.kind.uses_eps() {
+        ui.add(
+            egui::Slider::new(&mut h.eps, 1e-12..=1.0)
+                .logarithmic(true)
+                .text("ε"),
+        );
+    }
+    if spec.kind == OptimizerKind::Adam {
+        ui.checkbox(&mut h.bias_correction, "bias correction");
+    }
+    // sliders can reach the ends of their ranges; keep the values valid for the core
+    h.lr = h.lr.clamp(1e-12, 1e3);
+    h.beta_m = h.beta_m.clamp(0.0, 0.9999);
+    h.beta_r = h.beta_r.clamp(0.0, 0.9999);
+    h.eps = h.eps.clamp(0.0, 1.0);
+}
+
+/// Step, position, loss, gradient norm, distance to the nearest known minimum, effective learning rate.
+pub fn readout(ui: &mut egui::Ui, run: &Optimizer, landscape: &Landscape) {
+    let Some(last) = run.history.last() else {
+        return;
+    };
+    let p = last.pos;
+    let g = last.grad;
+    let status = match run.runner.status() {
+        RunStatus::Running => String::new(),
+        other => format!("  — {other}"),
+    };
+    ui.monospace(format!(
+        "t={:<6} x={:+.4} y={:+.4}{status}\nL={:.6e} |g|={:.3e}",
+        last.step,
+        p[0],
+        p[1],
+        last.loss,
+        (g[0] * g[0] + g[1] * g[1]).sqrt()
+    ));
+    let mut extra = String::new();
+    if let Some((m, d)) = landscape.nearest_minimum(p) {
+        extra.push_str(&format!("to min ({:+.3}, {:+.3}): {:.3e}", m[0], m[1], d));
+    }
+    if run.spec.kind.is_adaptive()
+        && let Some(detail) = run.runner.last_detail()
+    {
+        let e: Vec2d = detail.effective_lr;
+        if !extra.is_empty() {
+            extra.push('\n');
+        }
+        extra.push_str(&format!("η_eff = ({:.3e}, {:.3e})", e[0], e[1]));
+    }
+    if !extra.is_empty() {
+        ui.monospace(extra);
+    }
+}
+
+/// Kind picker and the Add button.
+pub fn add_optimizer_row(ui: &mut egui::Ui, kind: &mut OptimizerKind, actions: &mut PanelActions) {
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_id_salt("add-kind")
+            .selected_text(kind.label())
+            .show_ui(ui, |ui| {
+                for k in OptimizerKind::ALL {
+                    ui.selectable_value(kind, k, k.label());
+                }
+            });
+        if ui.button("+ Add").clicked() {
+            actions.add = Some(*kind);
+        }
+    });
+}
+
+/// Path field with Load and Save.
+pub fn scene_file_row(ui: &mut egui::Ui, panel: &mut PanelState, actions: &mut PanelActions) {
+    ui.add(egui::TextEdit::singleline(&mut panel.scene_path).hint_text("path/to/scene.ron"));
+    ui.horizontal(|ui| {
+        if ui.button("Load").clicked() {
+            actions.load_file = true;
+        }
+        if ui.button("Save").clicked() {
+            actions.save_file = true;
+        }
+    });
+}
+
+/// UI scale and high contrast.
+pub fn projector_controls(ui: &mut egui::Ui, prefs: &mut UiPrefs) {
+    let mut p = prefs.clone();
+    ui.add(egui::Slider::new(&mut p.ui_scale, 0.75..=2.5).text("UI scale"));
+    ui.checkbox(&mut p.high_contrast, "high contrast");
+    if p != *prefs {
+        *prefs = p;
+    }
+}

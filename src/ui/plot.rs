@@ -1,0 +1,58 @@
+//! Loss per step, one line per optimizer in its colour (egui_plot), with the current step marked.
+
+use bevy_egui::egui;
+use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
+
+use super::egui_color;
+use crate::optimizers::Optimizer;
+
+/// Most points drawn per line; longer runs are strided.
+const MAX_POINTS: usize = 2_000;
+
+/// (step, value) pairs of a run's loss, strided to at most [`MAX_POINTS`]; `log` plots log10(loss).
+pub fn loss_series(run: &Optimizer, log: bool) -> Vec<[f64; 2]> {
+    let n = run.history.len();
+    let stride = n.div_ceil(MAX_POINTS).max(1);
+    let mut points: Vec<[f64; 2]> = run
+        .history
+        .iter()
+        .step_by(stride)
+        .chain(run.history.last().filter(|_| !(n - 1).is_multiple_of(stride)))
+        .filter_map(|r| {
+            let y = if log {
+                r.loss.max(1e-300).log10()
+            } else {
+                r.loss
+            };
+            y.is_finite().then_some([r.step as f64, y])
+        })
+        .collect();
+    points.dedup_by(|a, b| a[0] == b[0]);
+    points
+}
+
+pub fn loss_plot(ui: &mut egui::Ui, runs: &[&Optimizer], log: bool) {
+    let current = runs.iter().map(|r| r.steps()).max().unwrap_or(0);
+    let mut plot = Plot::new("loss-plot")
+        .height(170.0)
+        .legend(Legend::default())
+        .allow_scroll(false)
+        .x_axis_label("step");
+    if log {
+        plot = plot.y_axis_formatter(|mark, _| format!("1e{:.0}", mark.value));
+    }
+    plot.show(ui, |plot_ui| {
+        for run in runs.iter().filter(|r| r.spec.visible) {
+            let color = egui_color(run.spec.color);
+            plot_ui.line(
+                Line::new(
+                    run.spec.name.clone(),
+                    PlotPoints::from(loss_series(run, log)),
+                )
+                .color(color)
+                .width(2.0),
+            );
+        }
+        plot_ui.vline(VLine::new("now", current as f64).color(egui::Color32::from_gray(160)));
+    });
+}

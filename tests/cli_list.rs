@@ -1,0 +1,75 @@
+//! `losscape list` end to end.
+
+use std::process::Command;
+
+use losscape::core::{Landscape, LandscapeSpec, OptimizerKind};
+
+fn list() -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_losscape"))
+        .arg("list")
+        .output()
+        .expect("run losscape list");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8(o.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn lists_every_landscape_with_domain_minima_and_description() {
+    let (code, out, err) = list();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err, "");
+    assert!(out.starts_with("Landscapes"));
+    for name in LandscapeSpec::NAMES {
+        let l = Landscape::new(LandscapeSpec::from_name(name).unwrap()).unwrap();
+        let line = out
+            .lines()
+            .find(|line| line.trim_start().starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no line for {name}"));
+        assert!(line.contains("x in ["), "{line}");
+        assert!(out.contains(l.description()), "{name}'s description");
+    }
+    assert!(out.contains("minima: (1, 1)"), "rosenbrock's minimum");
+    assert!(out.contains("minima: (3, 0.5)"), "beale's minimum");
+    assert!(
+        out.contains("x in [-4.5, 4.5], y in [-4.5, 4.5]"),
+        "beale's domain"
+    );
+    assert!(out.contains("none (unbounded below)"), "saddle");
+}
+
+#[test]
+fn lists_every_optimizer_with_its_defaults() {
+    let (_, out, _) = list();
+    for kind in OptimizerKind::ALL {
+        let line = out
+            .lines()
+            .find(|line| line.trim_start().starts_with(&format!("{} ", kind.name())))
+            .unwrap_or_else(|| panic!("no line for {}", kind.name()));
+        assert!(line.contains(kind.label()), "{line}");
+    }
+    assert!(
+        out.contains("adam       Adam      eta 0.01  beta_m 0.9  beta_r 0.999  eps 1e-8"),
+        "{out}"
+    );
+    assert!(
+        out.contains("adagrad    AdaGrad   eta 0.1  eps 1e-8"),
+        "{out}"
+    );
+    assert!(out.contains("lecture (default), pytorch"));
+    assert!(
+        !out.contains("Lessons"),
+        "no lessons unless the app passes them"
+    );
+}
+
+#[test]
+fn lessons_are_listed_when_given() {
+    let mut buffer = Vec::new();
+    losscape::cli::list::write_list(&mut buffer, &[("saddle", "escape a saddle point")]).unwrap();
+    let text = String::from_utf8(buffer).unwrap();
+    assert!(text.contains("Lessons (--preset NAME)"));
+    assert!(text.contains("saddle                   escape a saddle point"));
+}

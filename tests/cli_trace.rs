@@ -1,0 +1,735 @@
+//! `losscape trace` end to end: the real binary, its stdout, stderr and exit code.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn losscape(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_losscape"))
+        .args(args)
+        .output()
+        .expect("run losscape")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 stdout")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("utf-8 stderr")
+}
+
+/// Parses CSV rows after checking the header.
+fn rows(csv: &str) -> Vec<[f64; 6]> {
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("step,x,y,loss,grad_x,grad_y"));
+    lines
+        .map(|line| {
+            let cells: Vec<f64> = line
+                .split(',')
+                .map(|c| {
+                    c.parse()
+                        .unwrap_or_else(|_| panic!("not a number: {c:?} in {line:?}"))
+                })
+                .collect();
+            cells.try_into().expect("six columns")
+        })
+        .collect()
+}
+
+#[test]
+fn csv_has_the_header_the_start_row_and_one_row_per_step() {
+    let o = losscape(&[
+        "trace",
+        "--surface",
+        "rosenbrock",
+        "--optimizer",
+        "adam",
+        "--steps",
+        "25",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows = rows(&stdout(&o));
+    assert_eq!(rows.len(), 26);
+    // Step 0 is the landscape's default start (-1.2, 1), L = 24.2, grad = (-215.6, -88).
+    let [step, x, y, loss, gx, gy] = rows[0];
+    assert_eq!((step, x, y), (0.0, -1.2, 1.0));
+    assert!((loss - 24.2).abs() < 1e-12 && (gx + 215.6).abs() < 1e-9 && (gy + 88.0).abs() < 1e-9);
+    for (k, r) in rows.iter().enumerate() {
+        assert_eq!(r[0], k as f64);
+        assert!(r.iter().all(|v| v.is_finite()));
+    }
+    // Adam's first step moves each coordinate by about eta = 0.01 against the gradient's sign.
+    assert!((rows[1][1] - (-1.19)).abs() < 1e-6 && (rows[1][2] - 1.01).abs() < 1e-6);
+    assert_eq!(
+        stderr(&o),
+        "",
+        "a run that just uses up its steps says nothing"
+    );
+}
+
+#[test]
+fn numbers_are_shortest_round_trip() {
+    let o = losscape(&[
+        "trace",
+        "--surface",
+        "bowl",
+        "--optimizer",
+        "sgd",
+        "--steps",
+        "3",
+        "--start=0.1,0.2",
+    ]);
+    let text = stdout(&o);
+    let second = text.lines().nth(1).unwrap();
+    assert!(second.starts_with("0,0.1,0.2,"), "{second}");
+    // Every cell parses back to a number whose Display is the cell itself.
+    for line in text.lines().skip(1) {
+        for cell in line.split(',') {
+            let v: f64 = cell.parse().unwrap();
+            assert_eq!(v.to_string(), cell);
+        }
+    }
+}
+
+#[test]
+fn options_change_the_run() {
+    let base = [
+        "trace",
+        "--surface",
+        "beale",
+        "--optimizer",
+        "momentum",
+        "--steps",
+        "5",
+    ];
+    let plain = stdout(&losscape(&base));
+    let mut with = base.to_vec();
+    with.extend(["--lr", "0.001", "--beta-m", "0.5", "--start", "-1.5,2"]);
+    let o = losscape(&with);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = rows(&stdout(&o));
+    assert_eq!(
+        (r[0][1], r[0][2]),
+        (-1.5, 2.0),
+        "--start with a leading minus"
+    );
+    assert_ne!(stdout(&o), plain);
+    let mut pytorch = base.to_vec();
+    pytorch.extend(["--convention", "pytorch"]);
+    assert_ne!(stdout(&losscape(&pytorch)), plain);
+}
+
+#[test]
+fn a_ron_landscape_spec_is_accepted() {
+    let o = losscape(&[
+        "trace",
+        "--surface",
+        "Bowl(kappa: 4.0, rotation_deg: 30.0)",
+        "--optimizer",
+        "sgd",
+        "--steps",
+        "2",
+        "--start=1,0",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Rotated 30 degrees: L(1, 0) = 0.5 (cos^2 30 + 4 sin^2 30) = 0.5 (0.75 + 1) = 0.875.
+    assert!((rows(&stdout(&o))[0][3] - 0.875).abs() < 1e-12);
+}
+
+#[test]
+fn noise_and_batches_are_deterministic_per_seed() {
+    let run = |seed: &str| {
+        stdout(&losscape(&[
+            "trace",
+            "--surface",
+            "regression",
+            "--optimizer",
+            "sgd",
+            "--batch",
+            "8",
+            "--noise",
+            "0.1",
+            "--seed",
+            seed,
+            "--steps",
+            "40",
+        ]))
+    };
+    let (a, b, c) = (run("1"), run("1"), run("2"));
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    assert_eq!(rows(&a).len(), 41);
+}
+
+#[test]
+fn diverging_run_is_not_an_error() {
+    let o = losscape(&[
+        "trace",
+        "--surface",
+        "rosenbrock",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "10",
+        "--steps",
+        "100",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    assert!(err.starts_with("diverged at step "), "{err}");
+    let k: usize = err["diverged at step ".len()..]
+        .split(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rows = rows(&stdout(&o));
+    assert_eq!(
+        rows.len(),
+        k,
+        "rows 0 ..= K-1: the trajectory ends at the last finite point"
+    );
+    assert!(rows.iter().flatten().all(|v| v.is_finite()));
+}
+
+#[test]
+fn convergence_is_reported() {
+    let o = losscape(&[
+        "trace",
+        "--surface",
+        "bowl",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "0.1",
+        "--steps",
+        "100000",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    assert!(err.starts_with("converged at step "), "{err}");
+    let k: usize = err.trim()["converged at step ".len()..].parse().unwrap();
+    assert_eq!(rows(&stdout(&o)).len(), k + 1);
+}
+
+#[test]
+fn out_writes_the_file_and_nothing_to_stdout() {
+    let dir = std::env::temp_dir().join(format!("losscape-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path: PathBuf = dir.join("run.csv");
+    let o = losscape(&[
+        "trace",
+        "--surface",
+        "himmelblau",
+        "--optimizer",
+        "rmsprop",
+        "--steps",
+        "10",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(rows(&std::fs::read_to_string(&path).unwrap()).len(), 11);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON: a small strict parser, enough to check the output is well-formed and has its fields.
+
+#[derive(Debug, Clone, PartialEq)]
+enum Json {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(String),
+    Arr(Vec<Json>),
+    Obj(BTreeMap<String, Json>),
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn ws(&mut self) {
+        while self.i < self.s.len() && b" \t\r\n".contains(&self.s[self.i]) {
+            self.i += 1;
+        }
+    }
+    fn eat(&mut self, c: u8) -> Result<(), String> {
+        self.ws();
+        if self.s.get(self.i) == Some(&c) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(format!("expected '{}' at byte {}", c as char, self.i))
+        }
+    }
+    fn value(&mut self) -> Result<Json, String> {
+        self.ws();
+        match self.s.get(self.i).copied() {
+            Some(b'{') => {
+                self.i += 1;
+                let mut map = BTreeMap::new();
+                self.ws();
+                if self.s.get(self.i) == Some(&b'}') {
+                    self.i += 1;
+                    return Ok(Json::Obj(map));
+                }
+                loop {
+                    self.ws();
+                    let Json::Str(key) = self.value()? else {
+                        return Err("object key".into());
+                    };
+                    self.eat(b':')?;
+                    let v = self.value()?;
+                    if map.insert(key.clone(), v).is_some() {
+                        return Err(format!("duplicate key {key}"));
+                    }
+                    self.ws();
+                    match self.s.get(self.i) {
+                        Some(b',') => self.i += 1,
+                        Some(b'}') => {
+                            self.i += 1;
+                            return Ok(Json::Obj(map));
+                        }
+                        _ => return Err(format!("bad object at byte {}", self.i)),
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.i += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.s.get(self.i) == Some(&b']') {
+                    self.i += 1;
+                    return Ok(Json::Arr(items));
+                }
+                loop {
+                    items.push(self.value()?);
+                    self.ws();
+                    match self.s.get(self.i) {
+                        Some(b',') => self.i += 1,
+                        Some(b']') => {
+                            self.i += 1;
+                            return Ok(Json::Arr(items));
+                        }
+                        _ => return Err(format!("bad array at byte {}", self.i)),
+                    }
+                }
+            }
+            Some(b'"') => {
+                self.i += 1;
+                let mut out = String::new();
+                loop {
+                    match self.s.get(self.i).copied() {
+                        Some(b'"') => {
+                            self.i += 1;
+                            return Ok(Json::Str(out));
+                        }
+                        Some(b'\\') => {
+                            let esc = self.s.get(self.i + 1).copied().ok_or("escape")?;
+                            out.push(match esc {
+                                b'"' => '"',
+                                b'\\' => '\\',
+                                b'n' => '\n',
+                                b't' => '\t',
+                                b'r' => '\r',
+                                _ => return Err(format!("escape \\{}", esc as char)),
+                            });
+                            self.i += 2;
+                        }
+                        Some(c) if c < 0x20 => return Err("control character in string".into()),
+                        Some(_) => {
+                            let rest = std::str::from_utf8(&self.s[self.i..])
+                                .map_err(|e| e.to_string())?;
+                            let ch = rest.chars().next().unwrap();
+                            out.push(ch);
+                            self.i += ch.len_utf8();
+                        }
+                        None => return Err("unterminated string".into()),
+                    }
+                }
+            }
+            Some(b't') if self.s[self.i..].starts_with(b"true") => {
+                self.i += 4;
+                Ok(Json::Bool(true))
+            }
+            Some(b'f') if self.s[self.i..].starts_with(b"false") => {
+                self.i += 5;
+                Ok(Json::Bool(false))
+            }
+            Some(b'n') if self.s[self.i..].starts_with(b"null") => {
+                self.i += 4;
+                Ok(Json::Null)
+            }
+            Some(c) if c == b'-' || c.is_ascii_digit() => {
+                // JSON number grammar: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+                let start = self.i;
+                let digits = |p: &mut Self| {
+                    let s = p.i;
+                    while p.s.get(p.i).is_some_and(u8::is_ascii_digit) {
+                        p.i += 1;
+                    }
+                    p.i - s
+                };
+                if self.s[self.i] == b'-' {
+                    self.i += 1;
+                }
+                let int_start = self.i;
+                let n = digits(self);
+                if n == 0 || (n > 1 && self.s[int_start] == b'0') {
+                    return Err(format!("bad integer part at byte {start}"));
+                }
+                if self.s.get(self.i) == Some(&b'.') {
+                    self.i += 1;
+                    if digits(self) == 0 {
+                        return Err(format!("bad fraction at byte {start}"));
+                    }
+                }
+                if matches!(self.s.get(self.i), Some(b'e' | b'E')) {
+                    self.i += 1;
+                    if matches!(self.s.get(self.i), Some(b'+' | b'-')) {
+                        self.i += 1;
+                    }
+                    if digits(self) == 0 {
+                        return Err(format!("bad exponent at byte {start}"));
+                    }
+                }
+                let text = std::str::from_utf8(&self.s[start..self.i]).unwrap();
+                text.parse()
+                    .map(Json::Num)
+                    .map_err(|_| format!("number {text}"))
+            }
+            other => Err(format!("unexpected {other:?} at byte {}", self.i)),
+        }
+    }
+}
+
+fn parse_json(text: &str) -> Json {
+    let mut p = Parser {
+        s: text.as_bytes(),
+        i: 0,
+    };
+    let v = p
+        .value()
+        .unwrap_or_else(|e| panic!("invalid JSON: {e}\n{text}"));
+    p.ws();
+    assert_eq!(p.i, text.len(), "trailing characters after the JSON value");
+    v
+}
+
+fn field<'a>(v: &'a Json, key: &str) -> &'a Json {
+    let Json::Obj(map) = v else {
+        panic!("not an object: {v:?}")
+    };
+    map.get(key)
+        .unwrap_or_else(|| panic!("missing field {key}"))
+}
+
+#[test]
+fn json_parses_and_carries_settings_status_and_rows() {
+    let o = losscape(&[
+        "trace",
+        "--surface",
+        "rosenbrock",
+        "--optimizer",
+        "adam",
+        "--steps",
+        "7",
+        "--format",
+        "json",
+        "--noise",
+        "0.5",
+        "--seed",
+        "3",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = parse_json(&stdout(&o));
+    assert_eq!(field(&v, "surface"), &Json::Str("rosenbrock".into()));
+    assert_eq!(field(&v, "optimizer"), &Json::Str("adam".into()));
+    assert_eq!(field(&v, "convention"), &Json::Str("lecture".into()));
+    assert_eq!(field(field(&v, "hyperparams"), "lr"), &Json::Num(0.01));
+    assert_eq!(field(field(&v, "hyperparams"), "eps"), &Json::Num(1e-8));
+    assert_eq!(
+        field(field(&v, "hyperparams"), "bias_correction"),
+        &Json::Bool(true)
+    );
+    assert_eq!(
+        field(&v, "start"),
+        &Json::Arr(vec![Json::Num(-1.2), Json::Num(1.0)])
+    );
+    assert_eq!(field(field(&v, "noise"), "sigma"), &Json::Num(0.5));
+    assert_eq!(field(field(&v, "noise"), "batch"), &Json::Null);
+    assert_eq!(field(&v, "seed"), &Json::Num(3.0));
+    assert_eq!(
+        field(field(&v, "status"), "state"),
+        &Json::Str("running".into())
+    );
+    let Json::Arr(columns) = field(&v, "columns") else {
+        panic!("columns")
+    };
+    assert_eq!(columns.len(), 6);
+    let Json::Arr(rows) = field(&v, "rows") else {
+        panic!("rows")
+    };
+    assert_eq!(rows.len(), 8);
+    for (k, row) in rows.iter().enumerate() {
+        let Json::Arr(cells) = row else { panic!("row") };
+        assert_eq!(cells.len(), 6);
+        assert_eq!(cells[0], Json::Num(k as f64));
+    }
+    // The JSON rows are the CSV rows.
+    let csv = losscape(&[
+        "trace",
+        "--surface",
+        "rosenbrock",
+        "--optimizer",
+        "adam",
+        "--steps",
+        "7",
+        "--noise",
+        "0.5",
+        "--seed",
+        "3",
+    ]);
+    for (row, csv_row) in rows.iter().zip(self::rows(&stdout(&csv))) {
+        let Json::Arr(cells) = row else { panic!() };
+        let nums: Vec<f64> = cells
+            .iter()
+            .map(|c| if let Json::Num(n) = c { *n } else { panic!() })
+            .collect();
+        assert_eq!(nums, csv_row.to_vec());
+    }
+}
+
+#[test]
+fn json_reports_divergence() {
+    let o = losscape(&[
+        "trace",
+        "--surface",
+        "rosenbrock",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "10",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let v = parse_json(&stdout(&o));
+    let status = field(&v, "status");
+    assert_eq!(field(status, "state"), &Json::Str("diverged".into()));
+    let Json::Num(k) = field(status, "step") else {
+        panic!()
+    };
+    let Json::Arr(rows) = field(&v, "rows") else {
+        panic!()
+    };
+    assert_eq!(rows.len() as f64, *k);
+    let Json::Str(message) = field(&v, "message") else {
+        panic!()
+    };
+    assert!(message.starts_with(&format!("diverged at step {k}: ")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input: one line on stderr starting with `error: `, exit code 2, nothing on stdout.
+
+#[track_caller]
+fn refused(args: &[&str], needles: &[&str]) {
+    let o = losscape(args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    assert!(err.starts_with("error: "), "{args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: one line, got {err:?}");
+    for needle in needles {
+        assert!(
+            err.contains(needle),
+            "{args:?}: {err:?} should mention {needle:?}"
+        );
+    }
+    assert_eq!(stdout(&o), "", "{args:?}: nothing on stdout");
+}
+
+fn trace_with<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["trace", "--surface", "rosenbrock", "--optimizer", "adam"];
+    args.extend_from_slice(extra);
+    args
+}
+
+#[test]
+fn unknown_names_list_the_valid_ones() {
+    refused(
+        &["trace", "--surface", "rosenbrok", "--optimizer", "sgd"],
+        &[
+            "unknown landscape 'rosenbrok'",
+            "bowl",
+            "six-hump-camel",
+            "regression",
+        ],
+    );
+    refused(
+        &["trace", "--surface", "bowl", "--optimizer", "adamw"],
+        &[
+            "unknown optimizer 'adamw'",
+            "sgd, momentum, nesterov, adagrad, rmsprop, adam",
+        ],
+    );
+    refused(
+        &trace_with(&["--convention", "keras"]),
+        &["unknown convention 'keras'", "lecture, pytorch"],
+    );
+    refused(&trace_with(&["--format", "xml"]), &["xml", "csv, json"]);
+}
+
+#[test]
+fn out_of_range_hyperparameters_are_refused() {
+    refused(&trace_with(&["--lr", "0"]), &["eta", "> 0"]);
+    refused(&trace_with(&["--lr", "-1"]), &["eta", "-1"]);
+    refused(&trace_with(&["--lr", "nan"]), &["eta"]);
+    refused(&trace_with(&["--beta-m", "1"]), &["beta_m", "[0, 1)"]);
+    refused(&trace_with(&["--beta-r", "-0.1"]), &["beta_r", "[0, 1)"]);
+    refused(&trace_with(&["--eps", "-1e-8"]), &["eps", ">= 0"]);
+    refused(&trace_with(&["--noise", "-1"]), &["sigma"]);
+    refused(&trace_with(&["--tol", "-1"]), &["tolerance"]);
+}
+
+#[test]
+fn bad_starts_steps_and_batches_are_refused() {
+    refused(&trace_with(&["--start", "nan,1"]), &["start", "finite"]);
+    refused(&trace_with(&["--start", "inf,1"]), &["start", "finite"]);
+    refused(&trace_with(&["--start", "1;2"]), &["--start", "X,Y"]);
+    refused(&trace_with(&["--start", "2e6,0"]), &["start", "1e6"]);
+    refused(
+        &trace_with(&["--steps", "10000001"]),
+        &["10000001", "10000000"],
+    );
+    refused(&trace_with(&["--steps", "-5"]), &["--steps"]);
+    refused(&trace_with(&["--batch", "4"]), &["--batch", "regression"]);
+    refused(
+        &[
+            "trace",
+            "--surface",
+            "regression",
+            "--optimizer",
+            "sgd",
+            "--batch",
+            "0",
+        ],
+        &["--batch"],
+    );
+    refused(
+        &[
+            "trace",
+            "--surface",
+            "regression",
+            "--optimizer",
+            "sgd",
+            "--batch",
+            "101",
+        ],
+        &["100 samples"],
+    );
+    refused(
+        &[
+            "trace",
+            "--surface",
+            "Bowl(kappa: -1.0, rotation_deg: 0.0)",
+            "--optimizer",
+            "sgd",
+        ],
+        &["kappa"],
+    );
+    refused(
+        &[
+            "trace",
+            "--surface",
+            "Bowl(kapa: 1.0)",
+            "--optimizer",
+            "sgd",
+        ],
+        &["cannot read landscape spec"],
+    );
+}
+
+#[test]
+fn an_unwritable_out_is_refused_before_computing() {
+    refused(
+        &trace_with(&["--out", "/nonexistent-dir/losscape/run.csv"]),
+        &["cannot write", "run.csv"],
+    );
+}
+
+#[test]
+fn parse_errors_and_misplaced_options_are_one_line() {
+    refused(&trace_with(&["--frobnicate"]), &["--frobnicate"]);
+    refused(&["trace", "--optimizer", "sgd"], &["--surface"]);
+    refused(
+        &[
+            "--scene",
+            "x.ron",
+            "trace",
+            "--surface",
+            "bowl",
+            "--optimizer",
+            "sgd",
+        ],
+        &["--scene"],
+    );
+    refused(&["fly"], &["fly"]);
+}
+
+#[test]
+fn ignored_options_warn_but_run() {
+    let o = losscape(&[
+        "trace",
+        "--surface",
+        "bowl",
+        "--optimizer",
+        "sgd",
+        "--beta-r",
+        "0.5",
+        "--steps",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stderr(&o).contains("warning: --beta-r has no effect on sgd"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn help_exits_zero() {
+    for args in [
+        &["--help"][..],
+        &["trace", "--help"],
+        &["list", "--help"],
+        &["--version"],
+    ] {
+        let o = losscape(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        assert!(!stdout(&o).is_empty());
+    }
+    let help = stdout(&losscape(&["trace", "--help"]));
+    for name in losscape::core::LandscapeSpec::NAMES
+        .iter()
+        .chain(losscape::core::OptimizerKind::NAMES)
+    {
+        assert!(help.contains(name), "trace --help should name {name}");
+    }
+}
+
+#[cfg(not(feature = "app"))]
+#[test]
+fn without_the_app_feature_no_command_prints_help() {
+    let o = losscape(&[]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("no app"));
+    assert!(stdout(&o).contains("trace"));
+}
