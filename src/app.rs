@@ -29,6 +29,7 @@ impl Plugin for AppPlugin {
             crate::optimizers::plugin,
             crate::lessons::plugin,
             crate::ui::plugin,
+            crate::autoshot::plugin,
         ));
         app.world_mut()
             .write_message(crate::lessons::LoadScene::new(self.scene.clone(), None));
@@ -51,7 +52,11 @@ pub fn run_app(launch: AppLaunch) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    App::new()
+    let mut app = App::new();
+    if let Some(path) = &launch.screenshot {
+        app.insert_resource(crate::autoshot::AutoShot::new(path.clone()));
+    }
+    let exit = app
         .add_plugins(DefaultPlugins.set(WindowPlugin {
             primary_window: Some(Window {
                 title: format!("losscape — {}", scene.title),
@@ -62,5 +67,8 @@ pub fn run_app(launch: AppLaunch) -> ExitCode {
         }))
         .add_plugins(AppPlugin { scene })
         .run();
-    ExitCode::SUCCESS
+    match exit {
+        AppExit::Success => ExitCode::SUCCESS,
+        AppExit::Error(code) => ExitCode::from(code.get()),
+    }
 }

@@ -40,6 +40,9 @@ pub struct Cli {
     /// Open the app on this built-in lesson (see `losscape list`).
     #[arg(long, value_name = "NAME")]
     pub preset: Option<String>,
+    /// Open the app, wait until the picture stops changing, save it as a PNG and quit.
+    #[arg(long, value_name = "FILE.png")]
+    pub screenshot: Option<PathBuf>,
 }
 
 /// The headless commands.
@@ -61,6 +64,8 @@ pub struct AppLaunch {
     pub scene: Option<PathBuf>,
     /// `--preset NAME`.
     pub preset: Option<String>,
+    /// `--screenshot FILE.png`.
+    pub screenshot: Option<PathBuf>,
 }
 
 /// Parses the process's arguments and runs the command (or the app).
@@ -77,17 +82,23 @@ pub fn run(cli: Cli) -> ExitCode {
         return launch_app(AppLaunch {
             scene: cli.scene,
             preset: cli.preset,
+            screenshot: cli.screenshot,
         });
     };
-    if cli.scene.is_some() || cli.preset.is_some() {
+    if cli.scene.is_some() || cli.preset.is_some() || cli.screenshot.is_some() {
         return usage_error(
-            "--scene and --preset open the app; they cannot be combined with a command",
+            "--scene, --preset and --screenshot open the app; they cannot be combined with a command",
         );
     }
     match command {
         Command::Trace(args) => trace::run(&args),
-        // LEAD: pass the lesson presets as (name, one-line description) pairs to list them too.
-        Command::List => list::run(&[]),
+        Command::List => {
+            let lessons: Vec<_> = crate::core::lessons::PRESETS
+                .iter()
+                .map(|p| (p.name, p.summary))
+                .collect();
+            list::run(&lessons)
+        }
     }
 }
 

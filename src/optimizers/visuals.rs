@@ -223,7 +223,7 @@ pub fn top_overlay_y(frame: &SurfaceFrame) -> f32 {
     1.5 * frame.world_height + TOP_LIFT
 }
 
-fn sync_balls(
+pub fn sync_balls(
     optimizers: Query<&Optimizer>,
     mut balls: Query<(&Ball, &ChildOf, &mut Transform)>,
     frame: Res<SurfaceFrame>,

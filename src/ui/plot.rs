@@ -17,7 +17,11 @@ pub fn loss_series(run: &Optimizer, log: bool) -> Vec<[f64; 2]> {
         .history
         .iter()
         .step_by(stride)
-        .chain(run.history.last().filter(|_| !(n - 1).is_multiple_of(stride)))
+        .chain(
+            run.history
+                .last()
+                .filter(|_| !(n - 1).is_multiple_of(stride)),
+        )
         .filter_map(|r| {
             let y = if log {
                 r.loss.max(1e-300).log10()
@@ -53,6 +57,6 @@ pub fn loss_plot(ui: &mut egui::Ui, runs: &[&Optimizer], log: bool) {
                 .width(2.0),
             );
         }
-        plot_ui.vline(VLine::new("now", current as f64).color(egui::Color32::from_gray(160)));
+        plot_ui.vline(VLine::new("", current as f64).color(egui::Color32::from_gray(160)));
     });
 }

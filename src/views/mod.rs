@@ -114,8 +114,8 @@ pub fn orbit_for(frame: &SurfaceFrame) -> PanOrbitCamera {
         target_yaw: -0.55,
         pitch: Some(0.62),
         target_pitch: 0.62,
-        radius: Some(2.9 * HALF_EXTENT),
-        target_radius: 2.9 * HALF_EXTENT,
+        radius: Some(3.2 * HALF_EXTENT),
+        target_radius: 3.2 * HALF_EXTENT,
         zoom_lower_limit: 0.5,
         zoom_upper_limit: Some(12.0 * HALF_EXTENT),
         ..default()

@@ -1,0 +1,187 @@
+//! The simulation inside Bevy, headless (MinimalPlugins, no window, no renderer): optimizer entities
+//! step through the core exactly as `trace` does, restart, take live hyperparameter changes, and a
+//! diverging run never puts a non-finite value into a Transform.
+
+use std::{sync::Arc, time::Duration};
+
+use bevy::{prelude::*, time::TimeUpdateStrategy};
+use losscape::{
+    core::{Landscape, LandscapeSpec, OptimizerKind, RunStatus, scene::OptimizerSpec, trace},
+    optimizers::{
+        Optimizer, Playback, RestartRuns, optimizer, simulation_plugin,
+        visuals::{Ball, ViewKind, sync_balls},
+    },
+    surface::{ActiveLandscape, SurfaceFrame, sample_surface},
+};
+
+fn landscape(spec: LandscapeSpec) -> Arc<Landscape> {
+    Arc::new(Landscape::new(spec).expect("landscape builds"))
+}
+
+/// A headless app on `landscape` whose every update advances time by exactly one fixed tick.
+fn app(landscape: Arc<Landscape>) -> App {
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .add_plugins(simulation_plugin)
+        .insert_resource(ActiveLandscape(landscape))
+        .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(
+            1.0 / losscape::optimizers::FIXED_HZ,
+        )));
+    app.update(); // first update: time starts
+    app
+}
+
+fn spec(kind: OptimizerKind, start: [f64; 2], index: usize) -> OptimizerSpec {
+    let mut s = OptimizerSpec::with_defaults(kind, index, start);
+    s.hyper.lr = match kind {
+        OptimizerKind::Sgd | OptimizerKind::Momentum | OptimizerKind::Nesterov => 1e-3,
+        _ => 1e-2,
+    };
+    s
+}
+
+fn spawn_all(app: &mut App, land: &Arc<Landscape>, specs: &[OptimizerSpec]) -> Vec<Entity> {
+    specs
+        .iter()
+        .map(|s| {
+            let bundle = optimizer(s.clone(), land.clone()).expect("valid spec");
+            app.world_mut().spawn(bundle).id()
+        })
+        .collect()
+}
+
+fn history(app: &App, e: Entity) -> Vec<losscape::core::StepRecord> {
+    app.world()
+        .get::<Optimizer>(e)
+        .expect("optimizer")
+        .history
+        .clone()
+}
+
+#[test]
+fn fixed_steps_match_the_core_trace_exactly() {
+    let land = landscape(LandscapeSpec::from_name("rosenbrock").unwrap());
+    let mut app = app(land.clone());
+    let specs: Vec<_> = OptimizerKind::ALL
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| spec(k, [-1.2, 1.0], i))
+        .collect();
+    let mut noisy = spec(OptimizerKind::Sgd, [-1.0, 1.5], 9);
+    noisy.noise.sigma = 0.3;
+    noisy.seed = 42;
+    let specs: Vec<_> = specs.into_iter().chain([noisy]).collect();
+    let entities = spawn_all(&mut app, &land, &specs);
+
+    // 7 single steps, then play at 120 steps/s (2 per tick at 60 Hz) for 20 ticks
+    for _ in 0..7 {
+        app.world_mut().resource_mut::<Playback>().queued_steps += 1;
+        app.update();
+    }
+    {
+        let mut playback = app.world_mut().resource_mut::<Playback>();
+        playback.steps_per_second = 120.0;
+        playback.playing = true;
+    }
+    for _ in 0..20 {
+        app.update();
+    }
+    for (spec, e) in specs.iter().zip(&entities) {
+        let h = history(&app, *e);
+        let steps = (h.len() - 1) as u64;
+        assert!(steps >= 7 + 36, "{}: only {steps} steps", spec.name);
+        let expected = trace(&land, &spec.run_config(), steps).expect("trace");
+        assert_eq!(h.len(), expected.records.len());
+        for (got, want) in h.iter().zip(&expected.records) {
+            assert_eq!(got.step, want.step);
+            assert_eq!(got.pos, want.pos, "{} at step {}", spec.name, got.step);
+            assert_eq!(got.loss.to_bits(), want.loss.to_bits());
+        }
+    }
+}
+
+#[test]
+fn restart_returns_every_run_to_its_start() {
+    let land = landscape(LandscapeSpec::SaddleValleys);
+    let mut app = app(land.clone());
+    let s = spec(OptimizerKind::Adam, [-1.9, 1e-4], 0);
+    let e = spawn_all(&mut app, &land, std::slice::from_ref(&s))[0];
+    app.world_mut().resource_mut::<Playback>().queued_steps = 30;
+    app.update();
+    assert_eq!(history(&app, e).len(), 31);
+    app.world_mut().write_message(RestartRuns);
+    app.update();
+    let h = history(&app, e);
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].pos, s.start);
+    assert_eq!(app.world().get::<Optimizer>(e).unwrap().position(), s.start);
+}
+
+#[test]
+fn a_live_hyperparameter_change_applies_from_the_next_step() {
+    let land = landscape(LandscapeSpec::from_name("beale").unwrap());
+    let mut app = app(land.clone());
+    let s = spec(OptimizerKind::RmsProp, [-1.5, 2.0], 0);
+    let e = spawn_all(&mut app, &land, std::slice::from_ref(&s))[0];
+    app.world_mut().resource_mut::<Playback>().queued_steps = 10;
+    app.update();
+
+    // what the core says the next step is with the new eta, from the same state
+    let mut expected_runner = app.world().get::<Optimizer>(e).unwrap().runner.clone();
+    let mut new_hyper = s.hyper;
+    new_hyper.lr = 0.05;
+    expected_runner.set_hyper(new_hyper).unwrap();
+    let expected = expected_runner.step().expect("steps");
+
+    let mut changed = s.clone();
+    changed.hyper = new_hyper;
+    app.world_mut()
+        .get_mut::<Optimizer>(e)
+        .unwrap()
+        .apply_spec(changed)
+        .expect("valid change");
+    app.world_mut().resource_mut::<Playback>().queued_steps = 1;
+    app.update();
+    let h = history(&app, e);
+    assert_eq!(h.len(), 12, "no reset: the run went on");
+    assert_eq!(h[11].pos, expected.pos);
+}
+
+#[test]
+fn a_diverging_run_stops_and_never_reaches_a_transform_as_nan() {
+    let land = landscape(LandscapeSpec::from_name("rosenbrock").unwrap());
+    let mut app = app(land.clone());
+    let (_, frame) = sample_surface(&land, &Default::default());
+    app.insert_resource(frame).add_systems(Update, sync_balls);
+    let mut s = spec(OptimizerKind::Sgd, [-1.2, 1.0], 0);
+    s.hyper.lr = 10.0;
+    let e = spawn_all(&mut app, &land, std::slice::from_ref(&s))[0];
+    let ball = app
+        .world_mut()
+        .spawn((Ball(ViewKind::ThreeD), Transform::default(), ChildOf(e)))
+        .id();
+    let top = app
+        .world_mut()
+        .spawn((Ball(ViewKind::Top), Transform::default(), ChildOf(e)))
+        .id();
+    app.world_mut().resource_mut::<Playback>().queued_steps = 50;
+    app.update();
+    app.update();
+    let opt = app.world().get::<Optimizer>(e).unwrap();
+    assert!(
+        matches!(opt.runner.status(), RunStatus::Diverged { .. }),
+        "{}",
+        opt.runner.status()
+    );
+    assert!(opt.history.len() < 50);
+    assert!(
+        opt.history
+            .iter()
+            .all(|r| r.pos.iter().chain(&[r.loss]).all(|v| v.is_finite()))
+    );
+    for b in [ball, top] {
+        let t = app.world().get::<Transform>(b).unwrap();
+        assert!(t.translation.is_finite(), "{:?}", t.translation);
+        assert!(t.translation != Vec3::ZERO, "the ball was placed");
+    }
+}

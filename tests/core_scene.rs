@@ -1,0 +1,146 @@
+//! Scene files and the built-in lessons: round trip, every lesson runs, broken files get clear messages.
+
+use losscape::core::{
+    Landscape, RunStatus, Runner,
+    lessons::{self, PRESETS},
+    scene::{SCENE_VERSION, Scene, SceneError},
+};
+use std::sync::Arc;
+
+fn saddle() -> Scene {
+    lessons::preset("saddle").expect("the saddle lesson loads")
+}
+
+#[test]
+fn scene_round_trip_is_identical() {
+    for preset in PRESETS {
+        let scene = lessons::preset(preset.name).expect("lesson loads");
+        let text = scene.to_ron().expect("serialises");
+        let back = Scene::from_ron(&text).expect("reads back");
+        assert_eq!(scene, back, "{} changed in a round trip", preset.name);
+    }
+}
+
+/// Every lesson loads and runs 200 steps; none diverges (none is meant to).
+#[test]
+fn every_lesson_runs_200_steps_without_divergence() {
+    assert_eq!(PRESETS.len(), 8);
+    for preset in PRESETS {
+        let scene = lessons::preset(preset.name).expect("lesson loads");
+        assert!(
+            !scene.optimizers.is_empty(),
+            "{} has optimizers",
+            preset.name
+        );
+        assert!(
+            !scene.description.is_empty(),
+            "{} explains itself",
+            preset.name
+        );
+        let landscape =
+            Arc::new(Landscape::new(scene.landscape.clone()).expect("landscape builds"));
+        for spec in &scene.optimizers {
+            let mut runner = Runner::new(landscape.clone(), spec.run_config()).expect("valid run");
+            for _ in 0..200 {
+                if runner.step().is_none() {
+                    break;
+                }
+            }
+            assert!(
+                !matches!(runner.status(), RunStatus::Diverged { .. }),
+                "{} / {}: {}",
+                preset.name,
+                spec.name,
+                runner.status()
+            );
+            let p = runner.position();
+            assert!(p[0].is_finite() && p[1].is_finite());
+        }
+    }
+}
+
+#[test]
+fn unknown_lesson_lists_the_valid_ones() {
+    let err = lessons::preset("nope").unwrap_err().to_string();
+    assert!(err.contains("unknown lesson 'nope'"), "{err}");
+    assert!(
+        err.contains("saddle") && err.contains("bias-correction"),
+        "{err}"
+    );
+}
+
+fn parse_error(text: &str) -> (usize, String) {
+    match Scene::from_ron(text) {
+        Err(SceneError::Parse { line, message, .. }) => (line, message),
+        other => panic!("expected a parse error, got {other:?}"),
+    }
+}
+
+fn invalid(text: &str) -> String {
+    match Scene::from_ron(text) {
+        Err(SceneError::Invalid(message)) => message,
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+#[test]
+fn truncated_file_names_a_line() {
+    let text = saddle().to_ron().unwrap();
+    let cut = &text[..text.len() / 2];
+    let (line, message) = parse_error(cut);
+    assert!(line >= 1, "line {line}");
+    assert!(!message.is_empty());
+}
+
+#[test]
+fn wrong_type_names_the_line_of_the_problem() {
+    let text = saddle().to_ron().unwrap();
+    let bad = text.replacen("steps_per_second: 40.0", "steps_per_second: \"fast\"", 1);
+    assert_ne!(bad, text, "the preset has the field to break");
+    let (line, message) = parse_error(&bad);
+    let expected_line = bad.lines().position(|l| l.contains("\"fast\"")).unwrap() + 1;
+    assert_eq!(line, expected_line, "{message}");
+}
+
+#[test]
+fn unknown_fields_are_reported_not_ignored() {
+    let text = saddle().to_ron().unwrap();
+    let bad = text.replacen("title:", "colour_scheme: 3,\n    title:", 1);
+    let (_, message) = parse_error(&bad);
+    assert!(message.contains("colour_scheme"), "{message}");
+}
+
+#[test]
+fn out_of_range_values_say_which_field() {
+    let mut scene = saddle();
+    scene.optimizers[0].hyper.lr = -1.0;
+    let message = invalid(&scene.to_ron().unwrap());
+    assert!(
+        message.contains("optimizers[0]") && message.contains("eta"),
+        "{message}"
+    );
+
+    let mut scene = saddle();
+    scene.optimizers[1].hyper.beta_m = 1.5;
+    let message = invalid(&scene.to_ron().unwrap());
+    assert!(
+        message.contains("optimizers[1]") && message.contains("beta_m"),
+        "{message}"
+    );
+
+    let mut scene = saddle();
+    scene.surface.resolution = 5000;
+    assert!(invalid(&scene.to_ron().unwrap()).contains("resolution"));
+
+    let mut scene = saddle();
+    scene.steps_per_second = 0.0;
+    assert!(invalid(&scene.to_ron().unwrap()).contains("steps_per_second"));
+}
+
+#[test]
+fn a_file_from_a_newer_version_says_so() {
+    let mut scene = saddle();
+    scene.version = SCENE_VERSION + 1;
+    let message = invalid(&scene.to_ron().unwrap());
+    assert!(message.contains("newer losscape"), "{message}");
+}
