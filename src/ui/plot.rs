@@ -17,7 +17,11 @@ pub fn loss_series(run: &Optimizer, log: bool) -> Vec<[f64; 2]> {
         .history
         .iter()
         .step_by(stride)
-        .chain(run.history.last().filter(|_| !(n - 1).is_multiple_of(stride)))
+        .chain(
+            run.history
+                .last()
+                .filter(|_| !(n - 1).is_multiple_of(stride)),
+        )
         .filter_map(|r| {
             let y = if log {
                 r.loss.max(1e-300).log10()
@@ -32,7 +36,7 @@ pub fn loss_series(run: &Optimizer, log: bool) -> Vec<[f64; 2]> {
 }
 
 pub fn loss_plot(ui: &mut egui::Ui, runs: &[&Optimizer], log: bool) {
-    let current = runs.iter().map(|r| r.steps()).max().unwrap_or(0);
+    let current = runs.iter().map(|r| r.displayed_step()).max().unwrap_or(0);
     let mut plot = Plot::new("loss-plot")
         .height(170.0)
         .legend(Legend::default())
