@@ -29,6 +29,7 @@ impl Plugin for AppPlugin {
             crate::optimizers::plugin,
             crate::lessons::plugin,
             crate::ui::plugin,
+            crate::teaching::plugin,
             crate::autoshot::plugin,
         ));
         app.world_mut()

@@ -17,6 +17,8 @@ pub mod optimizers;
 #[cfg(feature = "app")]
 pub mod surface;
 #[cfg(feature = "app")]
+pub mod teaching;
+#[cfg(feature = "app")]
 pub mod third_party;
 #[cfg(feature = "app")]
 pub mod ui;

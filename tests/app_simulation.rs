@@ -11,7 +11,7 @@ use losscape::{
         Optimizer, Playback, RestartRuns, optimizer, simulation_plugin,
         visuals::{Ball, ViewKind, sync_balls},
     },
-    surface::{ActiveLandscape, SurfaceFrame, sample_surface},
+    surface::{ActiveLandscape, sample_surface},
 };
 
 fn landscape(spec: LandscapeSpec) -> Arc<Landscape> {

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use bevy::{input::common_conditions::input_just_pressed, prelude::*};
 use bevy_egui::input::egui_wants_any_keyboard_input;
 
-use crate::core::{CoreError, Landscape, Runner, StepRecord, Vec2d, scene::OptimizerSpec};
+use crate::core::{
+    CoreError, Hyperparams, Landscape, Runner, StepRecord, Vec2d, scene::OptimizerSpec,
+};
 use crate::surface::ActiveLandscape;
 
 /// Fixed-timestep rate of the simulation clock (ticks per second).
@@ -28,6 +30,12 @@ pub struct Optimizer {
     pub runner: Runner,
     /// Every point of the run so far; `history[0]` is the start (step 0).
     pub history: Vec<StepRecord>,
+    /// The step the views show: `None` is the newest; `Some(k)` is `history[k]` while the timeline is
+    /// scrubbed back (set by the teaching timeline; visuals, labels and readouts read it).
+    pub view_step: Option<u64>,
+    /// Live hyperparameter changes, `(steps taken when applied, hyperparameters)`, the first at step 0,
+    /// so that [`Self::replay`] reproduces a run whose sliders moved mid-run.
+    hyper_log: Vec<(u64, Hyperparams)>,
 }
 
 impl Optimizer {
@@ -36,10 +44,13 @@ impl Optimizer {
     pub fn new(spec: OptimizerSpec, landscape: Arc<Landscape>) -> Result<Self, CoreError> {
         let runner = Runner::new(landscape, spec.run_config())?;
         let history = vec![runner.record()];
+        let hyper_log = vec![(0, spec.hyper)];
         Ok(Self {
             spec,
             runner,
             history,
+            view_step: None,
+            hyper_log,
         })
     }
 
@@ -48,6 +59,8 @@ impl Optimizer {
         self.runner.reset();
         self.history.clear();
         self.history.push(self.runner.record());
+        self.hyper_log = vec![(0, self.runner.config().hyper)];
+        self.view_step = None;
     }
 
     /// Applies an edited spec. Hyperparameters apply from the next step (no reset); a new kind, start,
@@ -61,8 +74,13 @@ impl Optimizer {
             self.runner.set_config(spec.run_config())?;
             self.history.clear();
             self.history.push(self.runner.record());
+            self.hyper_log = vec![(0, spec.hyper)];
+            self.view_step = None;
         } else if spec.hyper != self.spec.hyper {
             self.runner.set_hyper(spec.hyper)?;
+            let now = self.runner.steps();
+            self.hyper_log.retain(|&(at, _)| at < now);
+            self.hyper_log.push((now, spec.hyper));
         }
         self.spec = spec;
         Ok(())
@@ -97,6 +115,94 @@ impl Optimizer {
                 None => break,
             }
         }
+    }
+
+    /// The step the views show: [`Self::view_step`] clamped to the history, or the newest.
+    pub fn displayed_step(&self) -> u64 {
+        let newest = self.history.len().saturating_sub(1) as u64;
+        self.view_step.map_or(newest, |k| k.min(newest))
+    }
+
+    /// The points up to and including the displayed step.
+    pub fn displayed_history(&self) -> &[StepRecord] {
+        let end = (self.displayed_step() as usize + 1).min(self.history.len());
+        &self.history[..end]
+    }
+
+    /// The row of the displayed step (the runner's current row if the history is somehow empty).
+    pub fn displayed_record(&self) -> StepRecord {
+        self.displayed_history()
+            .last()
+            .copied()
+            .unwrap_or_else(|| self.runner.record())
+    }
+
+    /// Where the views put the ball: the displayed step's position.
+    pub fn displayed_position(&self) -> Vec2d {
+        self.displayed_record().pos
+    }
+
+    /// A fresh runner re-run `k` steps from the start (fewer if the run stopped earlier), with the live
+    /// hyperparameter changes applied at the steps they were made: bit-identical to this run at step `k`,
+    /// random numbers included, since a run is deterministic for its seed.
+    pub fn replay(&self, k: u64) -> Result<Runner, CoreError> {
+        let mut config = self.spec.run_config();
+        if let Some(&(_, first)) = self.hyper_log.first() {
+            config.hyper = first;
+        }
+        // a clone shares the landscape; `set_config` then puts it back at the start with fresh random numbers
+        let mut runner = self.runner.clone();
+        runner.set_config(config)?;
+        self.replay_onto(&mut runner, k)?;
+        Ok(runner)
+    }
+
+    /// Advances `runner` (a replay of this run at an earlier step) to step `k`, applying the live
+    /// hyperparameter changes on the way. Stops early when the run stops.
+    pub fn replay_onto(&self, runner: &mut Runner, k: u64) -> Result<(), CoreError> {
+        while runner.steps() < k {
+            self.apply_logged_hyper(runner)?;
+            if runner.step().is_none() {
+                break;
+            }
+        }
+        self.apply_logged_hyper(runner)
+    }
+
+    /// The hyperparameters that were live when this run had taken `steps` steps.
+    pub fn hyper_at(&self, steps: u64) -> Option<Hyperparams> {
+        self.hyper_log
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= steps)
+            .map(|&(_, hyper)| hyper)
+    }
+
+    /// Sets the hyperparameters that were live when this run was at `runner`'s step.
+    pub fn apply_logged_hyper(&self, runner: &mut Runner) -> Result<(), CoreError> {
+        if let Some(hyper) = self.hyper_at(runner.steps())
+            && runner.config().hyper != hyper
+        {
+            runner.set_hyper(hyper)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets everything after step `k` and continues from there: the history is cut to `k + 1` rows
+    /// and the runner is replaced by a replay to step `k`, so that stepping on gives exactly the run that
+    /// never went back. A `k` at or past the newest step only drops the scrub.
+    pub fn branch_at(&mut self, k: u64) -> Result<(), CoreError> {
+        self.view_step = None;
+        if k >= self.runner.steps() {
+            return Ok(());
+        }
+        let runner = self.replay(k)?;
+        self.history.truncate(runner.steps() as usize + 1);
+        self.hyper_log.retain(|&(at, _)| at <= k);
+        // the sliders show what the run continues with
+        self.spec.hyper = runner.config().hyper;
+        self.runner = runner;
+        Ok(())
     }
 }
 

@@ -233,7 +233,7 @@ pub fn sync_balls(
         let Ok(optimizer) = optimizers.get(parent.parent()) else {
             continue;
         };
-        let pos = optimizer.position();
+        let pos = optimizer.displayed_position();
         let target = place(&frame, &landscape, ball.0, pos, BALL_RADIUS);
         if target.is_finite() && transform.translation != target {
             transform.translation = target;
@@ -277,11 +277,13 @@ fn sync_trails(
         let Ok(optimizer) = optimizers.get(parent.parent()) else {
             continue;
         };
-        if optimizer.history.len() == trail.points.consumed && !frame_changed {
+        // the path up to the step on show (the timeline may be scrubbed back)
+        let shown = optimizer.displayed_history();
+        if shown.len() == trail.points.consumed && !frame_changed {
             continue;
         }
         path.clear();
-        path.extend(optimizer.history.iter().map(|r| r.pos));
+        path.extend(shown.iter().map(|r| r.pos));
         if frame_changed {
             trail.points = TrailPoints::default();
         }

@@ -69,6 +69,7 @@ pub struct PanelParams<'w, 's> {
     optimizers: Query<'w, 's, (Entity, &'static mut Optimizer)>,
     load: MessageWriter<'w, LoadScene>,
     restart: MessageWriter<'w, RestartRuns>,
+    teaching: ResMut<'w, crate::teaching::TeachingAids>,
 }
 
 /// Draws the side panel and applies what it asked for.
@@ -129,6 +130,12 @@ pub fn side_panel(mut p: PanelParams) -> Result {
                     }
                 }
                 add_optimizer_row(ui, &mut p.panel.add_kind, &mut actions);
+                ui.separator();
+                egui::CollapsingHeader::new("Teaching aids")
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        crate::teaching::teaching_section(ui, &mut p.teaching)
+                    });
                 ui.separator();
                 egui::CollapsingHeader::new("Loss per step")
                     .default_open(true)
@@ -520,9 +527,8 @@ pub fn hyper_controls(ui: &mut egui::Ui, spec: &mut OptimizerSpec) {
 
 /// Step, position, loss, gradient norm, distance to the nearest known minimum, effective learning rate.
 pub fn readout(ui: &mut egui::Ui, run: &Optimizer, landscape: &Landscape) {
-    let Some(last) = run.history.last() else {
-        return;
-    };
+    // the step on show: the newest, or the one the timeline is scrubbed to
+    let last = run.displayed_record();
     let p = last.pos;
     let g = last.grad;
     let status = match run.runner.status() {
@@ -542,6 +548,7 @@ pub fn readout(ui: &mut egui::Ui, run: &Optimizer, landscape: &Landscape) {
         extra.push_str(&format!("to min ({:+.3}, {:+.3}): {:.3e}", m[0], m[1], d));
     }
     if run.spec.kind.is_adaptive()
+        && run.view_step.is_none()
         && let Some(detail) = run.runner.last_detail()
     {
         let e: Vec2d = detail.effective_lr;

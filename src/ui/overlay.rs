@@ -116,7 +116,7 @@ pub fn draw_overlays(
         );
         let mut placed: Vec<egui::Rect> = Vec::new();
         for opt in optimizers.iter().filter(|o| o.spec.visible) {
-            let pos = opt.position();
+            let pos = opt.displayed_position();
             let world = match view {
                 ViewCamera::ThreeD => {
                     frame.world_point(pos, landscape.0.value(pos)) + Vec3::Y * (2.2 * BALL_RADIUS)

@@ -36,7 +36,7 @@ pub fn loss_series(run: &Optimizer, log: bool) -> Vec<[f64; 2]> {
 }
 
 pub fn loss_plot(ui: &mut egui::Ui, runs: &[&Optimizer], log: bool) {
-    let current = runs.iter().map(|r| r.steps()).max().unwrap_or(0);
+    let current = runs.iter().map(|r| r.displayed_step()).max().unwrap_or(0);
     let mut plot = Plot::new("loss-plot")
         .height(170.0)
         .legend(Legend::default())

@@ -1,0 +1,537 @@
+//! Teaching aids: why each optimizer moves the way it does.
+//!
+//! - [`arrows`]: `-∇L`, `V` and `Δθ` arrows at each ball and a `√s` box per coordinate, with a legend.
+//! - [`field`]: the gradient field on the top view.
+//! - [`formula`]: one step written out in the lecture's notation with its numbers in place.
+//! - [`timeline`]: scrub through the steps taken, resume or branch.
+//!
+//! The step-by-step window and the timeline strip are drawn here; the side panel's "Teaching aids"
+//! section is [`teaching_section`]. Stepping in the window steps every optimizer (as N does), so the runs
+//! stay in step with each other and with the shared timeline: a class compares them at the same `t`.
+
+pub mod arrows;
+pub mod field;
+pub mod formula;
+pub mod timeline;
+
+use bevy::{input::common_conditions::input_just_pressed, prelude::*};
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui, input::egui_wants_any_keyboard_input};
+
+use crate::core::{Convention, Landscape};
+use crate::optimizers::{Optimizer, Playback, SimulationSystems, visuals::VisualSystems};
+use crate::surface::{ActiveLandscape, SurfaceFrame};
+use crate::ui::{UiPrefs, UiSystems, egui_color};
+use crate::views::{ViewCamera, ViewRects, ViewportInsets};
+use arrows::{ArrowScale, BallArrows, Projector};
+use field::FieldSamples;
+use formula::{StepInputs, formula_lines, rule_summary};
+use timeline::{StepView, StepViews, Timeline, TimelineActions};
+
+/// Which aids are on, and which optimizer the step-by-step window follows.
+#[derive(Resource, Debug, Clone, Default, PartialEq)]
+pub struct TeachingAids {
+    /// `-∇L(θ)` at each ball.
+    pub gradient: bool,
+    /// `V` (Momentum, Nesterov, Adam).
+    pub velocity: bool,
+    /// `Δθ`, the step just taken.
+    pub step: bool,
+    /// The `√s` box (AdaGrad, RMSProp, Adam).
+    pub second_moment: bool,
+    /// The gradient field on the top view.
+    pub field: bool,
+    /// The step-by-step window.
+    pub step_window: bool,
+    /// The optimizer the window writes out (the first one when unset or gone).
+    pub selected: Option<Entity>,
+}
+
+impl TeachingAids {
+    /// Whether any arrow or box is on.
+    pub fn any_arrow(&self) -> bool {
+        self.gradient || self.velocity || self.step || self.second_moment
+    }
+
+    /// Whether the optimizers' memory at the displayed step is needed (replays are computed).
+    pub fn needs_state(&self) -> bool {
+        self.velocity || self.second_moment || self.step_window
+    }
+}
+
+/// Order of the teaching systems.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TeachingSystems {
+    /// FixedUpdate, before the optimizers step: hold the runs while scrubbed.
+    Hold,
+    /// Update: the ← key, then point the runs at the scrubbed step.
+    Scrub,
+    /// Update: recompute the state at the displayed step.
+    Views,
+}
+
+/// The timeline and the step views without any window or egui: usable headless next to
+/// [`crate::optimizers::simulation_plugin`].
+pub fn headless_plugin(app: &mut App) {
+    app.init_resource::<Timeline>()
+        .init_resource::<TeachingAids>()
+        .init_resource::<StepViews>()
+        .configure_sets(
+            FixedUpdate,
+            TeachingSystems::Hold.before(SimulationSystems::Step),
+        )
+        .configure_sets(
+            Update,
+            (TeachingSystems::Scrub, TeachingSystems::Views)
+                .chain()
+                .after(SimulationSystems::Restart)
+                .before(VisualSystems::Sync),
+        )
+        .add_systems(
+            FixedUpdate,
+            timeline::hold_while_scrubbed.in_set(TeachingSystems::Hold),
+        )
+        .add_systems(
+            Update,
+            (
+                timeline::show_scrubbed_step.in_set(TeachingSystems::Scrub),
+                refresh_step_views.in_set(TeachingSystems::Views),
+            ),
+        );
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_plugins(headless_plugin)
+        .add_systems(
+            Update,
+            (
+                timeline::scrub_back.run_if(input_just_pressed(KeyCode::ArrowLeft)),
+                toggle_arrows.run_if(input_just_pressed(KeyCode::KeyA)),
+                toggle_field.run_if(input_just_pressed(KeyCode::KeyF)),
+                toggle_step_window.run_if(input_just_pressed(KeyCode::KeyS)),
+            )
+                .run_if(not(egui_wants_any_keyboard_input))
+                .before(timeline::show_scrubbed_step)
+                .in_set(TeachingSystems::Scrub),
+        )
+        .add_systems(
+            EguiPrimaryContextPass,
+            (
+                teaching_ui
+                    .in_set(UiSystems::Panel)
+                    .after(crate::ui::controls::side_panel),
+                draw_aids.in_set(UiSystems::Overlay),
+            ),
+        );
+}
+
+/// A: every arrow and the box on (or all off when any is on), for a teacher at the keyboard.
+fn toggle_arrows(mut aids: ResMut<TeachingAids>) {
+    let on = !aids.any_arrow();
+    aids.gradient = on;
+    aids.velocity = on;
+    aids.step = on;
+    aids.second_moment = on;
+}
+
+/// F: the gradient field.
+fn toggle_field(mut aids: ResMut<TeachingAids>) {
+    aids.field = !aids.field;
+}
+
+/// S: the step-by-step window.
+fn toggle_step_window(mut aids: ResMut<TeachingAids>) {
+    aids.step_window = !aids.step_window;
+}
+
+fn refresh_step_views(
+    aids: Res<TeachingAids>,
+    mut views: ResMut<StepViews>,
+    optimizers: Query<(Entity, &Optimizer)>,
+) {
+    timeline::update_step_views(aids.needs_state(), &mut views, &optimizers);
+}
+
+/// The side panel's section: which aids are on.
+pub fn teaching_section(ui: &mut egui::Ui, aids: &mut TeachingAids) {
+    let mut a = aids.clone();
+    ui.horizontal_wrapped(|ui| {
+        // ∇ is only in the monospace font
+        ui.checkbox(&mut a.gradient, egui::RichText::new("-∇L").monospace())
+            .on_hover_text("negative gradient at each ball");
+        ui.checkbox(&mut a.velocity, "V")
+            .on_hover_text("momentum / Adam's first moment");
+        ui.checkbox(&mut a.step, "Δθ")
+            .on_hover_text("the step just taken");
+        ui.checkbox(&mut a.second_moment, "√s box")
+            .on_hover_text("squared-gradient accumulator per coordinate (AdaGrad, RMSProp, Adam)");
+    });
+    ui.checkbox(&mut a.field, "gradient field (top view)");
+    ui.checkbox(&mut a.step_window, "step-by-step window");
+    ui.small("keys: A arrows · F field · S window · Left one step back · N or Right forward");
+    if a != *aids {
+        *aids = a;
+    }
+}
+
+/// One optimizer in the step-by-step picker.
+pub struct RunEntry {
+    pub entity: Entity,
+    pub name: String,
+    pub color: [f32; 3],
+    pub convention: Convention,
+    pub uses_convention: bool,
+}
+
+/// What the step-by-step window asked for.
+#[derive(Default)]
+pub struct StepWindowActions {
+    /// Switch the selected optimizer to this convention (from its next step).
+    pub convention: Option<Convention>,
+    /// One step back on the timeline.
+    pub back: bool,
+    /// One step forward (every optimizer, or through the recorded steps while scrubbed).
+    pub step: bool,
+}
+
+/// The step-by-step window's contents: picker, convention, hyperparameters, and the lines of the step on
+/// show with its numbers.
+pub fn step_by_step(
+    ui: &mut egui::Ui,
+    selected: &mut Option<Entity>,
+    runs: &[RunEntry],
+    view: Option<&StepView>,
+    scrubbed: bool,
+) -> StepWindowActions {
+    let mut out = StepWindowActions::default();
+    let Some(run) = runs
+        .iter()
+        .find(|r| Some(r.entity) == *selected)
+        .or(runs.first())
+    else {
+        ui.label("No optimizer on screen.");
+        return out;
+    };
+    // one click per optimizer, all in view: quicker in front of a class than a drop-down
+    ui.horizontal_wrapped(|ui| {
+        for r in runs {
+            let text = egui::RichText::new(&r.name)
+                .color(egui_color(r.color))
+                .strong();
+            if ui.selectable_label(r.entity == run.entity, text).clicked() {
+                *selected = Some(r.entity);
+            }
+        }
+    });
+    ui.horizontal(|ui| {
+        if run.uses_convention {
+            let mut c = run.convention;
+            ui.radio_value(&mut c, Convention::Lecture, "lecture");
+            ui.radio_value(&mut c, Convention::PyTorch, "pytorch");
+            if c != run.convention {
+                out.convention = Some(c);
+            }
+        }
+    });
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(
+                view.is_some_and(|v| v.step > 0),
+                egui::Button::new("◀ Back"),
+            )
+            .on_hover_text("one step back on the timeline (←)")
+            .clicked()
+        {
+            out.back = true;
+        }
+        let label = if scrubbed {
+            "Step ▶ (replay)"
+        } else {
+            "Step ▶"
+        };
+        if ui
+            .button(label)
+            .on_hover_text("every optimizer takes one step (N or →)")
+            .clicked()
+        {
+            out.step = true;
+        }
+    });
+    let Some(view) = view else {
+        ui.label("…");
+        return out;
+    };
+    let Some(last) = view.last else {
+        ui.label(format!(
+            "t = 0: at the start θ = {}. Press Step to see the first update.",
+            formula::vec2(view.record.pos)
+        ));
+        return out;
+    };
+    let h = &last.hyper;
+    ui.strong(rule_summary(view.kind, h.convention));
+    let mut params = format!("η = {}", formula::num(h.lr));
+    if view.kind.uses_beta_m() {
+        params.push_str(&format!("   β_m = {}", formula::num(h.beta_m)));
+    }
+    if view.kind.uses_beta_r() {
+        params.push_str(&format!("   β_r = {}", formula::num(h.beta_r)));
+    }
+    if view.kind.uses_eps() {
+        params.push_str(&format!("   ε = {}", formula::num(h.eps)));
+    }
+    ui.label(egui::RichText::new(params).monospace().size(14.0));
+    if view.kind.uses_convention() && h.convention != run.convention {
+        ui.colored_label(
+            egui::Color32::from_rgb(255, 200, 90),
+            format!(
+                "this step used the {} formulas; the {} ones apply from the next step",
+                h.convention.name(),
+                run.convention.name()
+            ),
+        );
+    }
+    ui.separator();
+    let lines = formula_lines(&StepInputs {
+        kind: view.kind,
+        hyper: h,
+        before: &last.before,
+        detail: &last.detail,
+        noisy: view.noisy,
+    });
+    let accent = egui::Color32::from_rgb(140, 200, 255);
+    for line in &lines {
+        ui.label(
+            egui::RichText::new(&line.formula)
+                .monospace()
+                .size(14.0)
+                .color(accent),
+        );
+        for row in &line.numbers {
+            ui.label(
+                egui::RichText::new(format!("    {row}"))
+                    .monospace()
+                    .size(14.0),
+            );
+        }
+    }
+    out
+}
+
+/// The timeline strip under the views and the step-by-step window.
+fn teaching_ui(
+    mut contexts: EguiContexts,
+    prefs: Res<UiPrefs>,
+    mut insets: ResMut<ViewportInsets>,
+    mut timeline: ResMut<Timeline>,
+    mut playback: ResMut<Playback>,
+    mut aids: ResMut<TeachingAids>,
+    views: Res<StepViews>,
+    rects: Res<ViewRects>,
+    mut optimizers: Query<(Entity, &mut Optimizer)>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?.clone();
+    let scale = prefs.ui_scale.max(0.1);
+    let newest = timeline::newest_step(optimizers.iter().map(|(_, o)| o));
+
+    // the strip: right of the side panel, along the bottom of the window
+    let mut area = ctx.viewport_rect();
+    area.min.x = (area.min.x + insets.left / scale).min(area.max.x);
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "losscape-timeline-root".into(),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(area),
+    );
+    let mut actions = TimelineActions::default();
+    let height = egui::Panel::bottom("timeline")
+        .resizable(false)
+        .show(&mut root, |ui| {
+            actions = timeline::timeline_strip(ui, &mut timeline, &mut playback, newest);
+        })
+        .response
+        .rect
+        .height();
+    let bottom = (height * scale).max(0.0);
+    if (insets.bottom - bottom).abs() > 0.5 {
+        insets.bottom = bottom;
+    }
+    if let Some(k) = actions.branch
+        && let Err(e) =
+            timeline::branch_all(&mut timeline, k, optimizers.iter_mut().map(|(_, o)| o))
+    {
+        warn!("branch at step {k}: {e}");
+    }
+
+    if !aids.step_window {
+        return Ok(());
+    }
+    let runs: Vec<RunEntry> = optimizers
+        .iter()
+        .map(|(entity, o)| RunEntry {
+            entity,
+            name: o.spec.name.clone(),
+            color: o.spec.color,
+            convention: o.spec.hyper.convention,
+            uses_convention: o.spec.kind.uses_convention(),
+        })
+        .collect();
+    let selected = runs
+        .iter()
+        .find(|r| Some(r.entity) == aids.selected)
+        .or(runs.first())
+        .map(|r| r.entity);
+    let view = selected.and_then(|e| views.get(e));
+    let mut open = true;
+    let mut selection = aids.selected;
+    let mut window = egui::Window::new("Step by step")
+        .open(&mut open)
+        .default_width(540.0)
+        .resizable(true)
+        .vscroll(true);
+    if let Some(r) = rects.three_d.or(rects.top) {
+        window = window.default_pos(egui::pos2(r.min.x / scale + 12.0, r.min.y / scale + 30.0));
+    }
+    let scrubbed = timeline.scrubbed.is_some();
+    let out = window
+        .show(&ctx, |ui| {
+            step_by_step(ui, &mut selection, &runs, view, scrubbed)
+        })
+        .and_then(|r| r.inner)
+        .unwrap_or_default();
+    if !open {
+        aids.step_window = false;
+    }
+    if selection != aids.selected {
+        aids.selected = selection;
+    }
+    if out.step {
+        playback.playing = false;
+        playback.queued_steps += 1;
+    }
+    if out.back {
+        let k = timeline.shown(newest);
+        timeline.scrub_to(k.saturating_sub(1), newest);
+        playback.playing = false;
+    }
+    if let (Some(convention), Some(entity)) = (out.convention, selected)
+        && let Ok((_, mut opt)) = optimizers.get_mut(entity)
+    {
+        let mut spec = opt.spec.clone();
+        spec.hyper.convention = convention;
+        if let Err(e) = opt.apply_spec(spec) {
+            warn!("convention not changed: {e}");
+        }
+    }
+    Ok(())
+}
+
+/// Arrows, boxes, the field and the legend over the views.
+fn draw_aids(
+    mut contexts: EguiContexts,
+    aids: Res<TeachingAids>,
+    prefs: Res<UiPrefs>,
+    rects: Res<ViewRects>,
+    frame: Res<SurfaceFrame>,
+    landscape: Res<ActiveLandscape>,
+    views: Res<StepViews>,
+    cameras: Query<(&ViewCamera, &Camera, &GlobalTransform)>,
+    optimizers: Query<(Entity, &Optimizer)>,
+    mut scale_cache: Local<Option<(usize, ArrowScale)>>,
+    mut field: Local<FieldSamples>,
+) -> Result {
+    if !(aids.any_arrow() || aids.field) {
+        return Ok(());
+    }
+    let ctx = contexts.ctx_mut()?;
+    let scale = prefs.ui_scale.max(0.1);
+    let l: &Landscape = &landscape.0;
+    let key = l as *const Landscape as usize;
+    let arrow_scale = match *scale_cache {
+        Some((k, s)) if k == key => s,
+        _ => {
+            let s = ArrowScale::of(l);
+            *scale_cache = Some((key, s));
+            s
+        }
+    };
+    let mut legend_drawn = false;
+    for (view, camera, transform) in &cameras {
+        let Some(rect) = rects.get(*view) else {
+            continue;
+        };
+        let clip = egui::Rect::from_min_max(
+            egui::pos2(rect.min.x / scale, rect.min.y / scale),
+            egui::pos2(rect.max.x / scale, rect.max.y / scale),
+        );
+        let painter = ctx
+            .layer_painter(egui::LayerId::new(
+                egui::Order::Background,
+                egui::Id::new(("teaching", *view as u8)),
+            ))
+            .with_clip_rect(clip);
+        let proj = Projector {
+            view: *view,
+            camera,
+            transform,
+            frame: &frame,
+            landscape: l,
+            scale,
+        };
+        if aids.field && *view == ViewCamera::Top {
+            // the param rectangle in view, from two corners
+            let corner = |p: egui::Pos2| {
+                let ray = camera
+                    .viewport_to_world(transform, Vec2::new(p.x, p.y) * scale)
+                    .ok()?;
+                Some(frame.xz_to_param(ray.origin.x, ray.origin.z))
+            };
+            if let (Some(lo), Some(hi)) = (corner(clip.left_bottom()), corner(clip.right_top())) {
+                let spacing = field::SPACING_POINTS as f64 * (hi[0] - lo[0]).abs()
+                    / clip.width().max(1.0) as f64;
+                // only over the landscape's domain
+                let d = l.domain();
+                let lo = [lo[0].max(d.x[0]), lo[1].max(d.y[0])];
+                let hi = [hi[0].min(d.x[1]), hi[1].min(d.y[1])];
+                if lo[0] < hi[0] && lo[1] < hi[1] {
+                    field.update(l, lo, hi, spacing);
+                    field::draw_field(&painter, &proj, &field);
+                }
+            }
+        }
+        if !aids.any_arrow() {
+            continue;
+        }
+        for (entity, opt) in optimizers.iter().filter(|(_, o)| o.spec.visible) {
+            let shown = opt.displayed_history();
+            let previous = shown.len().checked_sub(2).map(|i| shown[i].pos);
+            let arrows = match views.get(entity) {
+                Some(v) => BallArrows::of(v, previous),
+                // the gradient and the step need no replay
+                None => {
+                    let r = opt.displayed_record();
+                    BallArrows {
+                        ball: r.pos,
+                        neg_gradient: [-r.grad[0], -r.grad[1]],
+                        velocity: None,
+                        step: previous.map(|q| [r.pos[0] - q[0], r.pos[1] - q[1]]),
+                        root_s: None,
+                    }
+                }
+            };
+            arrows::draw_ball_arrows(
+                &painter,
+                &proj,
+                &arrows,
+                &aids,
+                &arrow_scale,
+                egui_color(opt.spec.color),
+            );
+        }
+        if !legend_drawn {
+            legend_drawn = true;
+            arrows::draw_legend(&painter, clip.left_bottom() + egui::vec2(8.0, -8.0), &aids);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,318 @@
+//! The timeline: scrub back through the steps already taken, then resume from the end or branch from the
+//! scrubbed step. While scrubbed, playback holds, every optimizer shows `history[k]` (balls, trails,
+//! labels, readouts and arrows follow through [`Optimizer::view_step`]), and its memory at step `k`
+//! (`V`, `s`, the step's detail) comes from re-running the core deterministically from the start — no
+//! per-step snapshots are stored. Stepping forward while scrubbed walks through the recorded steps.
+
+use std::collections::HashMap;
+
+use bevy::prelude::*;
+use bevy_egui::egui;
+
+use crate::core::{
+    CoreError, Hyperparams, OptimizerKind, OptimizerState, Runner, StepDetail, StepRecord,
+};
+use crate::optimizers::{Optimizer, Playback};
+
+/// Where the timeline stands.
+#[derive(Resource, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeline {
+    /// The step every view shows; `None` follows the newest step (live).
+    pub scrubbed: Option<u64>,
+}
+
+impl Timeline {
+    /// The step on show given the newest step of all runs.
+    pub fn shown(&self, newest: u64) -> u64 {
+        self.scrubbed.map_or(newest, |k| k.min(newest))
+    }
+
+    /// Scrubs to `k`; reaching the newest step goes live again.
+    pub fn scrub_to(&mut self, k: u64, newest: u64) {
+        self.scrubbed = (k < newest).then_some(k);
+    }
+}
+
+/// The newest step over all runs (the timeline's end).
+pub fn newest_step<'a>(optimizers: impl IntoIterator<Item = &'a Optimizer>) -> u64 {
+    optimizers
+        .into_iter()
+        .map(|o| o.history.len().saturating_sub(1) as u64)
+        .max()
+        .unwrap_or(0)
+}
+
+/// One run at its displayed step: what the arrows and the step-by-step panel show.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepView {
+    /// The displayed step `k`.
+    pub step: u64,
+    /// The update rule.
+    pub kind: OptimizerKind,
+    /// `history[k]`: position, loss and exact gradient at step `k`.
+    pub record: StepRecord,
+    /// The optimizer's memory after step `k` (`V`, `s`, `t = k`).
+    pub state: OptimizerState,
+    /// Step `k` itself (None at the start).
+    pub last: Option<LastStep>,
+    /// Whether gradients are noisy or from mini-batches.
+    pub noisy: bool,
+}
+
+/// The step that led to the displayed point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LastStep {
+    /// The memory before it.
+    pub before: OptimizerState,
+    /// The hyperparameters it ran with.
+    pub hyper: Hyperparams,
+    /// Every intermediate the core computed.
+    pub detail: StepDetail,
+}
+
+/// A replay of one run kept between frames, so following a live run costs one step per step.
+#[derive(Clone)]
+struct Replay {
+    runner: Runner,
+    last: Option<LastStep>,
+}
+
+/// Each run's [`StepView`], recomputed when its displayed step or its run changes.
+#[derive(Resource, Default)]
+pub struct StepViews {
+    views: HashMap<Entity, StepView>,
+    replays: HashMap<Entity, Replay>,
+}
+
+impl StepViews {
+    /// The view of one optimizer entity, if computed.
+    pub fn get(&self, entity: Entity) -> Option<&StepView> {
+        self.views.get(&entity)
+    }
+}
+
+/// Whether a kept replay is a prefix of this run (same landscape, settings and path), so that it can be
+/// stepped forward instead of re-run from the start.
+fn replay_fits(opt: &Optimizer, runner: &Runner, k: u64) -> bool {
+    let j = runner.steps();
+    let (a, b) = (runner.config(), opt.spec.run_config());
+    j <= k
+        && std::ptr::eq(runner.landscape(), opt.runner.landscape())
+        && (a.kind, a.start, a.noise, a.seed) == (b.kind, b.start, b.noise, b.seed)
+        && opt
+            .history
+            .get(j as usize)
+            .is_some_and(|r| r.pos == runner.position())
+        && opt.hyper_at(j) == Some(a.hyper)
+}
+
+/// The run's state at step `k` (clamped to the steps it took), re-run from the start.
+pub fn step_view(opt: &Optimizer, k: u64) -> Result<StepView, CoreError> {
+    view_at(opt, k, &mut None)
+}
+
+/// The run's state at step `k`, reusing (and advancing) `kept` when it fits.
+fn view_at(opt: &Optimizer, k: u64, kept: &mut Option<Replay>) -> Result<StepView, CoreError> {
+    if !kept
+        .as_ref()
+        .is_some_and(|r| replay_fits(opt, &r.runner, k))
+    {
+        *kept = Some(Replay {
+            runner: opt.replay(k.saturating_sub(1))?,
+            last: None,
+        });
+    }
+    let Some(replay) = kept.as_mut() else {
+        unreachable!("set just above")
+    };
+    while replay.runner.steps() < k {
+        opt.apply_logged_hyper(&mut replay.runner)?;
+        let before = *replay.runner.state();
+        let hyper = replay.runner.config().hyper;
+        if replay.runner.step().is_none() {
+            break;
+        }
+        replay.last = replay.runner.last_detail().map(|&detail| LastStep {
+            before,
+            hyper,
+            detail,
+        });
+    }
+    opt.apply_logged_hyper(&mut replay.runner)?;
+    Ok(StepView {
+        step: replay.runner.steps(),
+        kind: opt.spec.kind,
+        record: replay.runner.record(),
+        state: *replay.runner.state(),
+        last: replay.last.filter(|_| replay.runner.steps() > 0),
+        noisy: !opt.spec.noise.is_exact_on(opt.runner.landscape()),
+    })
+}
+
+/// Points every optimizer at the scrubbed step; drops a scrub past the end (after a restart).
+pub fn show_scrubbed_step(mut timeline: ResMut<Timeline>, mut optimizers: Query<&mut Optimizer>) {
+    let newest = newest_step(optimizers.iter());
+    if timeline.scrubbed.is_some_and(|k| k >= newest) {
+        timeline.scrubbed = None;
+    }
+    for mut opt in &mut optimizers {
+        if opt.view_step != timeline.scrubbed {
+            opt.view_step = timeline.scrubbed;
+        }
+    }
+}
+
+/// While scrubbed, no run advances: a single step walks the scrub forward through the recorded steps
+/// (going live at the end), and Play resumes from the end. Runs just before the optimizers step.
+pub fn hold_while_scrubbed(
+    mut timeline: ResMut<Timeline>,
+    mut playback: ResMut<Playback>,
+    optimizers: Query<&Optimizer>,
+) {
+    let Some(k) = timeline.scrubbed else {
+        return;
+    };
+    if playback.playing {
+        timeline.scrubbed = None;
+        return;
+    }
+    let queued = std::mem::take(&mut playback.queued_steps);
+    if queued > 0 {
+        timeline.scrub_to(k + u64::from(queued), newest_step(optimizers.iter()));
+    }
+}
+
+/// Recomputes the views that the arrows or the panel need (`wanted`), only when a run or its displayed
+/// step changed.
+pub fn update_step_views(
+    wanted: bool,
+    views: &mut StepViews,
+    optimizers: &Query<(Entity, &Optimizer)>,
+) {
+    if !wanted {
+        views.views.clear();
+        views.replays.clear();
+        return;
+    }
+    views.views.retain(|entity, _| optimizers.contains(*entity));
+    views
+        .replays
+        .retain(|entity, _| optimizers.contains(*entity));
+    for (entity, opt) in optimizers {
+        let k = opt.displayed_step();
+        let record = opt.displayed_record();
+        if views
+            .views
+            .get(&entity)
+            .is_some_and(|v| v.step == k && v.record == record && v.kind == opt.spec.kind)
+        {
+            continue;
+        }
+        let mut kept = views.replays.remove(&entity);
+        match view_at(opt, k, &mut kept) {
+            Ok(view) => {
+                views.views.insert(entity, view);
+            }
+            Err(e) => {
+                warn!("{}: cannot replay to step {k}: {e}", opt.spec.name);
+                views.views.remove(&entity);
+            }
+        }
+        if let Some(kept) = kept {
+            views.replays.insert(entity, kept);
+        }
+    }
+}
+
+/// What the timeline strip asked for.
+#[derive(Default, Debug, PartialEq, Eq)]
+pub struct TimelineActions {
+    /// Branch every run at this step.
+    pub branch: Option<u64>,
+}
+
+/// The strip under the views: a slider over the steps taken, one-step buttons, resume and branch.
+pub fn timeline_strip(
+    ui: &mut egui::Ui,
+    timeline: &mut Timeline,
+    playback: &mut Playback,
+    newest: u64,
+) -> TimelineActions {
+    let mut actions = TimelineActions::default();
+    let mut k = timeline.shown(newest);
+    ui.horizontal(|ui| {
+        ui.label("timeline");
+        if ui
+            .add_enabled(k > 0, egui::Button::new("◀"))
+            .on_hover_text("one step back (←)")
+            .clicked()
+        {
+            k -= 1;
+        }
+        if ui
+            .add_enabled(timeline.scrubbed.is_some(), egui::Button::new("▶"))
+            .on_hover_text("one step forward through the recorded steps (→)")
+            .clicked()
+        {
+            k += 1;
+        }
+        let width = (ui.available_width() - 330.0).max(120.0);
+        ui.spacing_mut().slider_width = width;
+        ui.add(egui::Slider::new(&mut k, 0..=newest.max(1)).text(format!("/ {newest}")));
+        let scrubbed = timeline.scrubbed.is_some();
+        if ui
+            .add_enabled(scrubbed, egui::Button::new("Resume from end"))
+            .on_hover_text("back to the newest step; nothing is lost")
+            .clicked()
+        {
+            timeline.scrubbed = None;
+            return;
+        }
+        if ui
+            .add_enabled(scrubbed, egui::Button::new("Branch here"))
+            .on_hover_text("forget the steps after this one and continue from here")
+            .clicked()
+        {
+            actions.branch = Some(k);
+            return;
+        }
+        let k = k.min(newest);
+        if k != timeline.shown(newest) {
+            timeline.scrub_to(k, newest);
+            if timeline.scrubbed.is_some() {
+                playback.playing = false;
+            }
+        }
+    });
+    actions
+}
+
+/// Branches every run at step `k` (see [`Optimizer::branch_at`]) and goes live.
+pub fn branch_all<'a>(
+    timeline: &mut Timeline,
+    k: u64,
+    optimizers: impl IntoIterator<Item = Mut<'a, Optimizer>>,
+) -> Result<(), CoreError> {
+    timeline.scrubbed = None;
+    let mut result = Ok(());
+    for mut opt in optimizers {
+        if let Err(e) = opt.branch_at(k) {
+            result = Err(e);
+        }
+    }
+    result
+}
+
+/// ← steps the scrub back one step (it starts scrubbing from the newest step).
+pub fn scrub_back(
+    mut timeline: ResMut<Timeline>,
+    mut playback: ResMut<Playback>,
+    optimizers: Query<&Optimizer>,
+) {
+    let newest = newest_step(optimizers.iter());
+    let k = timeline.shown(newest);
+    if k > 0 {
+        playback.playing = false;
+        timeline.scrub_to(k - 1, newest);
+    }
+}

@@ -1,0 +1,295 @@
+//! Teaching aids, headless: the timeline (scrub, resume, branch) reproduces the run that never went back,
+//! and the step-by-step lines print the core's own numbers for the scrubbed step.
+
+#![cfg(feature = "app")]
+
+use std::{sync::Arc, time::Duration};
+
+use bevy::{prelude::*, time::TimeUpdateStrategy};
+use losscape::core::{
+    GradientNoise, Landscape, LandscapeSpec, OptimizerKind, Runner, StepRecord,
+    scene::OptimizerSpec,
+};
+use losscape::optimizers::{Optimizer, Playback, optimizer, simulation_plugin};
+use losscape::surface::ActiveLandscape;
+use losscape::teaching::{
+    TeachingAids,
+    formula::{StepInputs, formula_lines, vec2},
+    headless_plugin,
+    timeline::{StepViews, Timeline, step_view},
+};
+
+fn landscape() -> Arc<Landscape> {
+    Arc::new(Landscape::new(LandscapeSpec::from_name("rosenbrock").unwrap()).unwrap())
+}
+
+fn spec(kind: OptimizerKind, index: usize) -> OptimizerSpec {
+    let mut spec = OptimizerSpec::with_defaults(kind, index, [-1.2, 1.0]);
+    spec.hyper.lr = 0.002;
+    // noise makes the random numbers part of what must be re-derived
+    spec.noise = GradientNoise {
+        sigma: 0.5,
+        ..Default::default()
+    };
+    spec
+}
+
+fn bits(records: &[StepRecord]) -> Vec<[u64; 4]> {
+    records
+        .iter()
+        .map(|r| {
+            [
+                r.step,
+                r.pos[0].to_bits(),
+                r.pos[1].to_bits(),
+                r.loss.to_bits(),
+            ]
+        })
+        .collect()
+}
+
+/// A run whose learning rate is changed live at step 60.
+fn run_with_live_change(kind: OptimizerKind, steps: u32) -> Optimizer {
+    let mut opt = Optimizer::new(spec(kind, 0), landscape()).unwrap();
+    opt.advance(60);
+    let mut s = opt.spec.clone();
+    s.hyper.lr *= 0.5;
+    opt.apply_spec(s).unwrap();
+    opt.advance(steps - 60);
+    opt
+}
+
+#[test]
+fn branching_at_k_then_stepping_is_the_run_that_never_went_back() {
+    for kind in OptimizerKind::ALL {
+        let reference = run_with_live_change(kind, 200);
+        assert_eq!(reference.history.len(), 201, "{kind:?} stopped early");
+
+        // after the live change
+        let mut branched = run_with_live_change(kind, 200);
+        branched.view_step = Some(120);
+        branched.branch_at(120).unwrap();
+        assert_eq!(branched.history.len(), 121);
+        assert_eq!(branched.view_step, None);
+        branched.advance(80);
+        assert_eq!(
+            bits(&branched.history),
+            bits(&reference.history),
+            "{kind:?}"
+        );
+        assert_eq!(
+            branched.runner.state(),
+            reference.runner.state(),
+            "{kind:?}"
+        );
+
+        // before it: the change is forgotten with the steps after the branch point
+        let mut early = run_with_live_change(kind, 200);
+        early.branch_at(30).unwrap();
+        assert_eq!(
+            early.spec.hyper.lr, 0.002,
+            "{kind:?}: sliders show the branch's settings"
+        );
+        early.advance(170);
+        let mut plain = Optimizer::new(spec(kind, 0), landscape()).unwrap();
+        plain.advance(200);
+        assert_eq!(bits(&early.history), bits(&plain.history), "{kind:?}");
+        assert_ne!(bits(&early.history), bits(&reference.history), "{kind:?}");
+    }
+}
+
+#[test]
+fn step_views_at_k_are_the_runners_state_after_k_steps() {
+    let opt = run_with_live_change(OptimizerKind::Adam, 150);
+    for k in [0u64, 1, 59, 60, 61, 149, 150] {
+        let view = step_view(&opt, k).unwrap();
+        let mut runner =
+            Runner::new(landscape(), spec(OptimizerKind::Adam, 0).run_config()).unwrap();
+        let mut before = *runner.state();
+        for i in 0..k {
+            if i == 60 {
+                let mut h = runner.config().hyper;
+                h.lr *= 0.5;
+                runner.set_hyper(h).unwrap();
+            }
+            before = *runner.state();
+            runner.step().unwrap();
+        }
+        assert_eq!(view.step, k);
+        assert_eq!(view.record, opt.history[k as usize]);
+        assert_eq!(&view.state, runner.state(), "k = {k}");
+        match view.last {
+            None => assert_eq!(k, 0),
+            Some(last) => {
+                assert_eq!(Some(&last.detail), runner.last_detail(), "k = {k}");
+                assert_eq!(last.before, before, "k = {k}");
+                let lr = if k > 60 { 0.001 } else { 0.002 };
+                assert_eq!(last.hyper.lr, lr, "k = {k}: the step's own learning rate");
+            }
+        }
+    }
+}
+
+fn app() -> App {
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(
+            1.0 / 60.0,
+        )))
+        .insert_resource(ActiveLandscape(landscape()))
+        .add_plugins((simulation_plugin, headless_plugin));
+    for (i, kind) in [
+        OptimizerKind::Momentum,
+        OptimizerKind::RmsProp,
+        OptimizerKind::Adam,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let bundle = optimizer(spec(kind, i), landscape()).unwrap();
+        app.world_mut().spawn(bundle);
+    }
+    app.update();
+    app
+}
+
+/// Queues `n` single steps (as N does) and updates until they are taken.
+fn step(app: &mut App, n: u32) {
+    app.world_mut().resource_mut::<Playback>().queued_steps += n;
+    for _ in 0..20 {
+        app.update();
+        if app.world().resource::<Playback>().queued_steps == 0 {
+            break;
+        }
+    }
+    app.update();
+}
+
+fn histories(app: &mut App) -> Vec<Vec<[u64; 4]>> {
+    let mut q = app.world_mut().query::<&Optimizer>();
+    let mut out: Vec<(String, Vec<[u64; 4]>)> = q
+        .iter(app.world())
+        .map(|o| (o.spec.name.clone(), bits(&o.history)))
+        .collect();
+    out.sort();
+    out.into_iter().map(|(_, h)| h).collect()
+}
+
+fn max_steps(app: &mut App) -> u64 {
+    let mut q = app.world_mut().query::<&Optimizer>();
+    q.iter(app.world()).map(|o| o.steps()).max().unwrap()
+}
+
+#[test]
+fn scrubbing_holds_the_runs_and_resuming_or_branching_changes_nothing() {
+    let mut never = app();
+    for _ in 0..4 {
+        step(&mut never, 40);
+    }
+    assert_eq!(max_steps(&mut never), 160);
+
+    // scrub back at 100, step through the recorded steps, resume from the end
+    let mut resumed = app();
+    step(&mut resumed, 40);
+    step(&mut resumed, 40);
+    step(&mut resumed, 20);
+    resumed.world_mut().resource_mut::<Timeline>().scrubbed = Some(37);
+    resumed.update();
+    {
+        let mut q = resumed.world_mut().query::<&Optimizer>();
+        for o in q.iter(resumed.world()) {
+            assert_eq!(o.view_step, Some(37));
+            assert_eq!(o.displayed_position(), o.history[37].pos);
+            assert_eq!(o.displayed_history().len(), 38);
+        }
+    }
+    // a single step while scrubbed walks the scrub, the runs hold
+    step(&mut resumed, 3);
+    assert_eq!(resumed.world().resource::<Timeline>().scrubbed, Some(40));
+    assert_eq!(max_steps(&mut resumed), 100);
+    resumed.world_mut().resource_mut::<Timeline>().scrubbed = None;
+    step(&mut resumed, 30);
+    step(&mut resumed, 30);
+    assert_eq!(histories(&mut resumed), histories(&mut never));
+
+    // scrub back at 100 and branch at 70
+    let mut branched = app();
+    step(&mut branched, 50);
+    step(&mut branched, 50);
+    branched.world_mut().resource_mut::<Timeline>().scrubbed = Some(70);
+    branched.update();
+    {
+        let world = branched.world_mut();
+        let mut q = world.query::<&mut Optimizer>();
+        let mut timeline = Timeline { scrubbed: Some(70) };
+        let opts: Vec<Mut<Optimizer>> = q.iter_mut(world).collect();
+        losscape::teaching::timeline::branch_all(&mut timeline, 70, opts).unwrap();
+        assert_eq!(timeline.scrubbed, None);
+        world.resource_mut::<Timeline>().scrubbed = None;
+    }
+    assert_eq!(max_steps(&mut branched), 70);
+    step(&mut branched, 45);
+    step(&mut branched, 45);
+    assert_eq!(histories(&mut branched), histories(&mut never));
+}
+
+#[test]
+fn step_by_step_lines_print_the_cores_numbers_for_the_scrubbed_step() {
+    let mut app = app();
+    app.world_mut().resource_mut::<TeachingAids>().step_window = true;
+    step(&mut app, 25);
+    for k in [25u64, 12, 1] {
+        app.world_mut().resource_mut::<Timeline>().scrubbed = (k < 25).then_some(k);
+        app.update();
+        let entities: Vec<(Entity, OptimizerKind, OptimizerSpec)> = app
+            .world_mut()
+            .query::<(Entity, &Optimizer)>()
+            .iter(app.world())
+            .map(|(e, o)| (e, o.spec.kind, o.spec.clone()))
+            .collect();
+        for (entity, kind, spec) in entities {
+            let views = app.world().resource::<StepViews>();
+            let view = views.get(entity).expect("a view for every optimizer");
+            let last = view.last.expect("past the start");
+            // an independent run of the core, k steps
+            let mut runner = Runner::new(landscape(), spec.run_config()).unwrap();
+            for _ in 0..k - 1 {
+                runner.step().unwrap();
+            }
+            let before = *runner.state();
+            runner.step().unwrap();
+            let detail = runner.last_detail().unwrap();
+            let lines = formula_lines(&StepInputs {
+                kind,
+                hyper: &last.hyper,
+                before: &last.before,
+                detail: &last.detail,
+                noisy: view.noisy,
+            });
+            let result = |symbol: &str| {
+                lines
+                    .iter()
+                    .find(|l| l.symbol == symbol)
+                    .unwrap_or_else(|| panic!("{kind:?}: no {symbol}"))
+                    .result()
+                    .to_string()
+            };
+            assert_eq!(result("t"), k.to_string());
+            assert_eq!(result("g"), vec2(detail.grad), "{kind:?} k={k}");
+            assert_eq!(result("θ_new"), vec2(runner.position()), "{kind:?} k={k}");
+            if kind.uses_beta_m() {
+                assert_eq!(result("V"), vec2(runner.state().v), "{kind:?} k={k}");
+                let v = lines.iter().find(|l| l.symbol == "V").unwrap();
+                assert!(v.numbers[0].contains(&vec2(before.v)), "{kind:?} k={k}");
+            }
+            if kind.is_adaptive() {
+                assert_eq!(result("s"), vec2(runner.state().s), "{kind:?} k={k}");
+                assert_eq!(result("η_eff"), vec2(detail.effective_lr), "{kind:?} k={k}");
+            }
+            if kind == OptimizerKind::Adam {
+                assert_eq!(result("V_hat"), vec2(detail.v_hat), "k={k}");
+                assert_eq!(result("s_hat"), vec2(detail.s_hat), "k={k}");
+            }
+        }
+    }
+}
