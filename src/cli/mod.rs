@@ -10,8 +10,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub mod list;
+pub mod render;
 pub mod trace;
 
+pub use render::RenderArgs;
 pub use trace::{OutputFormat, TraceArgs};
 
 /// Exit code for bad input (unknown name, out-of-range value, unwritable output file).
@@ -51,7 +53,8 @@ pub enum Command {
     Trace(TraceArgs),
     /// List the landscapes (domain, minima, description) and the optimizers (default hyperparameters).
     List,
-    // ---- LEAD: add `Render(RenderArgs)` here, and its arm in `run` below. ----
+    /// Render a scene offscreen to a GIF (or a PNG still), without a window.
+    Render(RenderArgs),
 }
 
 /// What the app is asked to open, from the command line.
@@ -88,6 +91,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Trace(args) => trace::run(&args),
         // LEAD: pass the lesson presets as (name, one-line description) pairs to list them too.
         Command::List => list::run(&[]),
+        Command::Render(args) => render::run(&args),
     }
 }
 
