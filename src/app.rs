@@ -31,6 +31,7 @@ impl Plugin for AppPlugin {
             crate::ui::plugin,
             crate::teaching::plugin,
             crate::autoshot::plugin,
+            crate::recording::plugin,
         ));
         app.world_mut()
             .write_message(crate::lessons::LoadScene::new(self.scene.clone(), None));

@@ -15,6 +15,8 @@ pub mod lessons;
 #[cfg(feature = "app")]
 pub mod optimizers;
 #[cfg(feature = "app")]
+pub mod recording;
+#[cfg(feature = "app")]
 pub mod surface;
 #[cfg(feature = "app")]
 pub mod teaching;

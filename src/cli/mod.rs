@@ -10,8 +10,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub mod list;
+pub mod render;
 pub mod trace;
 
+pub use render::RenderArgs;
 pub use trace::{OutputFormat, TraceArgs};
 
 /// Exit code for bad input (unknown name, out-of-range value, unwritable output file).
@@ -54,7 +56,8 @@ pub enum Command {
     Trace(TraceArgs),
     /// List the landscapes (domain, minima, description) and the optimizers (default hyperparameters).
     List,
-    // ---- LEAD: add `Render(RenderArgs)` here, and its arm in `run` below. ----
+    /// Render a scene offscreen to a GIF (or a PNG still), without a window.
+    Render(RenderArgs),
 }
 
 /// What the app is asked to open, from the command line.
@@ -99,6 +102,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 .collect();
             list::run(&lessons)
         }
+        Command::Render(args) => render::run(&args),
     }
 }
 

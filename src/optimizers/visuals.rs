@@ -80,7 +80,8 @@ pub enum VisualSystems {
     Sync,
 }
 
-pub(super) fn plugin(app: &mut App) {
+/// Balls, trails and start rings (also used by `losscape render`).
+pub(crate) fn plugin(app: &mut App) {
     app.configure_sets(
         Update,
         (VisualSystems::Spawn, VisualSystems::Sync)

@@ -70,6 +70,9 @@ pub struct PanelParams<'w, 's> {
     load: MessageWriter<'w, LoadScene>,
     restart: MessageWriter<'w, RestartRuns>,
     teaching: ResMut<'w, crate::teaching::TeachingAids>,
+    // recording (src/recording): the "Record GIF" section
+    recorder: ResMut<'w, crate::recording::Recorder>,
+    record: MessageWriter<'w, crate::recording::RecordRequest>,
 }
 
 /// Draws the side panel and applies what it asked for.
@@ -151,6 +154,14 @@ pub fn side_panel(mut p: PanelParams) -> Result {
                 egui::CollapsingHeader::new("Projector")
                     .default_open(false)
                     .show(ui, |ui| projector_controls(ui, &mut p.prefs));
+                // recording (src/recording)
+                egui::CollapsingHeader::new("Record GIF")
+                    .default_open(false)
+                    .show(ui, |ui| {
+                        for request in crate::recording::recording_controls(ui, &mut p.recorder) {
+                            p.record.write(request);
+                        }
+                    });
                 if let Some((ok, message)) = &p.panel.message {
                     let color = if *ok {
                         egui::Color32::LIGHT_GREEN
@@ -160,7 +171,9 @@ pub fn side_panel(mut p: PanelParams) -> Result {
                     ui.colored_label(color, message);
                 }
                 ui.add_space(8.0);
-                ui.small("Space play/pause · N step · R restart · [ ] speed · 1 2 3 layout");
+                ui.small(
+                    "Space play/pause · N step · R restart · [ ] speed · 1 2 3 layout · G record · P still",
+                );
             });
         })
         .response

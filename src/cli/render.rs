@@ -1,0 +1,290 @@
+//! `losscape render`: a scene rendered offscreen (no window, no display) to a GIF, or to a PNG still of the
+//! last frame. Arguments are validated (and the output path tried) before anything is rendered: bad input
+//! is one `error:` line and exit 2; a failure while rendering is one line and exit 1; exit 0 means the file
+//! is complete.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use super::{EXIT_FAILURE, usage_error};
+use crate::core::{
+    lessons,
+    scene::{Scene, ViewLayout},
+};
+
+/// Which views the frames show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RenderView {
+    /// The perspective view.
+    #[value(name = "3d")]
+    ThreeD,
+    /// The top-down contour view.
+    Top,
+    /// Both, side by side.
+    Split,
+}
+
+impl From<RenderView> for ViewLayout {
+    fn from(v: RenderView) -> Self {
+        match v {
+            RenderView::ThreeD => ViewLayout::ThreeD,
+            RenderView::Top => ViewLayout::Top,
+            RenderView::Split => ViewLayout::Split,
+        }
+    }
+}
+
+/// Colour palette of the GIF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PaletteChoice {
+    /// One palette for the whole clip (smooth shading stays steady, small files).
+    Global,
+    /// A palette per frame.
+    Frame,
+}
+
+/// Frame-rate bounds (frames per second).
+pub const FPS_RANGE: (f64, f64) = (10.0, 50.0);
+/// Most frames in one clip.
+pub const MAX_FRAMES: u32 = 10_000;
+/// Size bounds, pixels per side.
+pub const SIZE_RANGE: (u32, u32) = (16, 4096);
+
+/// Arguments of `losscape render`.
+#[derive(Debug, Clone, Args)]
+#[command(
+    about = "Render a scene offscreen to a GIF (or a PNG still of the last frame), without a window",
+    long_about = "Render a scene offscreen to a GIF (or a PNG still of the last frame), without a window.\n\n\
+                  The optimizers take --steps-per-frame steps between frames, so a scene always gives the \
+                  same frames. Needs a GPU adapter (Mesa's software Vulkan works); no display."
+)]
+pub struct RenderArgs {
+    /// The scene file (RON) to render.
+    #[arg(long, value_name = "FILE", conflicts_with = "preset")]
+    pub scene: Option<PathBuf>,
+    /// The built-in lesson to render (see `losscape list`).
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    /// Output: FILE.gif for the clip, FILE.png for a still of the last frame.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Frames in the clip (1 ..= 10000).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub frames: u32,
+    /// Frames per second (10 ..= 50).
+    #[arg(long, value_name = "F", default_value_t = 25.0)]
+    pub fps: f64,
+    /// Frame size in pixels, WxH (16 ..= 4096 each).
+    #[arg(long, value_name = "WxH", default_value = "640x480")]
+    pub size: String,
+    /// Which views [default: the scene's layout].
+    #[arg(long, value_enum)]
+    pub view: Option<RenderView>,
+    /// Optimizer steps between frames (1 ..= 10000).
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub steps_per_frame: u32,
+    /// Draw the legend (colours, names, eta, betas) and the step counter into the frames.
+    #[arg(long)]
+    pub legend: bool,
+    /// GIF palette.
+    #[arg(long, value_enum, default_value_t = PaletteChoice::Global)]
+    pub palette: PaletteChoice,
+}
+
+/// Output kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputKind {
+    Gif,
+    Png,
+}
+
+/// Arguments checked: everything the renderer needs.
+#[derive(Clone, Debug)]
+pub struct RenderPlan {
+    pub scene: Scene,
+    pub out: PathBuf,
+    pub kind: OutputKind,
+    pub frames: u32,
+    pub fps: f64,
+    pub width: u32,
+    pub height: u32,
+    pub view: ViewLayout,
+    pub steps_per_frame: u32,
+    pub legend: bool,
+    pub palette: PaletteChoice,
+}
+
+/// Parses `WxH`.
+pub fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("--size {text:?} is not WxH (e.g. 640x480)");
+    let (w, h) = text.trim().split_once(['x', 'X']).ok_or_else(bad)?;
+    let w: u32 = w.trim().parse().map_err(|_| bad())?;
+    let h: u32 = h.trim().parse().map_err(|_| bad())?;
+    for v in [w, h] {
+        if !(SIZE_RANGE.0..=SIZE_RANGE.1).contains(&v) {
+            return Err(format!(
+                "--size {w}x{h} is out of range ({}..={} pixels per side)",
+                SIZE_RANGE.0, SIZE_RANGE.1
+            ));
+        }
+    }
+    Ok((w, h))
+}
+
+/// Checks every argument and the output path; the error is one line.
+pub fn plan(args: &RenderArgs) -> Result<RenderPlan, String> {
+    let scene = match (&args.scene, &args.preset) {
+        (Some(path), None) => read_scene(path)?,
+        (None, Some(name)) => lessons::preset(name).map_err(|e| e.to_string())?,
+        (Some(_), Some(_)) => return Err("give --scene or --preset, not both".into()),
+        (None, None) => return Err("render needs --scene FILE or --preset NAME".into()),
+    };
+    let kind = match args
+        .out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("gif") => OutputKind::Gif,
+        Some("png") => OutputKind::Png,
+        _ => {
+            return Err(format!(
+                "--out {} must end in .gif (a clip) or .png (a still)",
+                args.out.display()
+            ));
+        }
+    };
+    if !(1..=MAX_FRAMES).contains(&args.frames) {
+        return Err(format!(
+            "--frames {} is out of range (1..={MAX_FRAMES})",
+            args.frames
+        ));
+    }
+    if !(args.fps.is_finite() && (FPS_RANGE.0..=FPS_RANGE.1).contains(&args.fps)) {
+        return Err(format!(
+            "--fps {} is out of range ({}..={})",
+            args.fps, FPS_RANGE.0, FPS_RANGE.1
+        ));
+    }
+    if !(1..=10_000).contains(&args.steps_per_frame) {
+        return Err(format!(
+            "--steps-per-frame {} is out of range (1..=10000)",
+            args.steps_per_frame
+        ));
+    }
+    let (width, height) = parse_size(&args.size)?;
+    if scene.optimizers.is_empty() {
+        return Err("the scene has no optimizers to render".into());
+    }
+    check_writable(&args.out)?;
+    let view = args.view.map(ViewLayout::from).unwrap_or(scene.layout);
+    Ok(RenderPlan {
+        scene,
+        out: args.out.clone(),
+        kind,
+        frames: args.frames,
+        fps: args.fps,
+        width,
+        height,
+        view,
+        steps_per_frame: args.steps_per_frame,
+        legend: args.legend,
+        palette: args.palette,
+    })
+}
+
+fn read_scene(path: &Path) -> Result<Scene, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read scene file {}: {e}", path.display()))?;
+    Scene::from_ron(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Tries the temporary name the file is written under, so an unwritable path fails before rendering.
+fn check_writable(out: &Path) -> Result<(), String> {
+    if out.is_dir() {
+        return Err(format!("--out {} is a directory", out.display()));
+    }
+    let mut part = out.as_os_str().to_owned();
+    part.push(".part");
+    let part = PathBuf::from(part);
+    std::fs::File::create(&part).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    let _ = std::fs::remove_file(&part);
+    Ok(())
+}
+
+/// Runs `losscape render`.
+pub fn run(args: &RenderArgs) -> ExitCode {
+    let plan = match plan(args) {
+        Ok(plan) => plan,
+        Err(e) => return usage_error(e),
+    };
+    render_plan(plan)
+}
+
+#[cfg(feature = "app")]
+fn render_plan(plan: RenderPlan) -> ExitCode {
+    use crate::recording::{
+        PaletteMode,
+        headless::{RenderJob, render},
+    };
+    let job = RenderJob {
+        out: plan.out.clone(),
+        frames: plan.frames,
+        fps: plan.fps,
+        width: plan.width,
+        height: plan.height,
+        view: plan.view,
+        steps_per_frame: plan.steps_per_frame,
+        legend: plan.legend,
+        palette: match plan.palette {
+            PaletteChoice::Global => PaletteMode::Global,
+            PaletteChoice::Frame => PaletteMode::PerFrame,
+        },
+        progress: true,
+        scene: plan.scene,
+    };
+    match render(&job) {
+        Ok(report) => {
+            eprintln!(
+                "wrote {} ({} frame{}, {} bytes) in {:.2} s",
+                plan.out.display(),
+                report.frames,
+                if report.frames == 1 { "" } else { "s" },
+                report.bytes,
+                report.seconds
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+#[cfg(not(feature = "app"))]
+fn render_plan(plan: RenderPlan) -> ExitCode {
+    let _ = plan;
+    eprintln!(
+        "error: this build of losscape has no renderer (it was built without the `app` feature)"
+    );
+    ExitCode::from(EXIT_FAILURE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("640x480"), Ok((640, 480)));
+        assert_eq!(parse_size(" 320X240 "), Ok((320, 240)));
+        assert!(parse_size("640").is_err());
+        assert!(parse_size("0x480").is_err());
+        assert!(parse_size("640x-1").is_err());
+        assert!(parse_size("9000x10").is_err());
+    }
+}

@@ -1,0 +1,571 @@
+//! Recording: GIF clips of the views (key G or the panel's "Record GIF" section) and PNG stills (key P)
+//! in the app, and `losscape render` without a window ([`headless`]).
+//!
+//! In the app each captured frame is a GPU screenshot of the window (`Screenshot::primary_window`), cut to
+//! the chosen view(s) without the panel; the encoder thread ([`encoder`]) scales it, draws the legend
+//! ([`legend`]), quantizes and compresses it, so recording never stalls the app (a frame is dropped, and
+//! counted, if the encoder falls behind). Stop writes `<path>.part` and renames it; a failed write keeps the
+//! clip so another path can be tried.
+
+pub mod encoder;
+pub mod frame;
+pub mod headless;
+pub mod legend;
+mod ui;
+
+use std::{
+    path::PathBuf,
+    sync::{Arc, Mutex, mpsc},
+};
+
+use bevy::{
+    input::common_conditions::input_just_pressed,
+    prelude::*,
+    render::view::screenshot::{Screenshot, ScreenshotCaptured},
+    window::PrimaryWindow,
+};
+use bevy_egui::{EguiPrimaryContextPass, input::egui_wants_any_keyboard_input};
+
+pub use encoder::{EncoderEvent, FrameIn, GifEncoder, GifSettings, PaletteMode};
+pub use frame::{CropRect, RgbaImage};
+pub use legend::{LegendEntry, LegendState};
+pub use ui::{recording_controls, recording_indicator};
+
+use crate::lessons::CurrentScene;
+use crate::optimizers::Optimizer;
+use crate::views::{BACKGROUND, ViewRects};
+
+/// Frame-rate choices of the app (frames per second).
+pub const FPS_CHOICES: (u32, u32) = (10, 50);
+
+/// What a recording captures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Capture {
+    /// The 3D view.
+    ThreeD,
+    /// The top view.
+    Top,
+    /// Both views as they are on screen (without the panel).
+    #[default]
+    Both,
+}
+
+/// The record section's choices.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordSettings {
+    pub capture: Capture,
+    /// Frames per second, 10 ..= 50.
+    pub fps: u32,
+    /// Clip size in pixels.
+    pub width: u32,
+    pub height: u32,
+    /// Draw the optimizers' colours, names, eta and betas into the frames.
+    pub legend: bool,
+    /// Draw the step counter into the frames.
+    pub step_counter: bool,
+    /// A palette per frame instead of one for the clip (for a moving camera).
+    pub per_frame_palette: bool,
+    /// Where to write; empty means `losscape-<scene>-<date-time>.gif` in the current directory.
+    pub path: String,
+}
+
+impl Default for RecordSettings {
+    fn default() -> Self {
+        Self {
+            capture: Capture::Both,
+            fps: 25,
+            width: 640,
+            height: 480,
+            legend: true,
+            step_counter: true,
+            per_frame_palette: false,
+            path: String::new(),
+        }
+    }
+}
+
+/// Where a recording is.
+#[derive(Default)]
+pub enum RecordState {
+    #[default]
+    Idle,
+    Recording {
+        encoder: GifEncoder,
+        /// Real time (s) the recording started and the next frame is due.
+        started_s: f64,
+        next_due_s: f64,
+        elapsed_s: f64,
+    },
+    /// Stop was pressed; the encoder is finishing and writing.
+    Saving { encoder: GifEncoder, path: PathBuf },
+    /// Writing failed; the clip is kept for another path.
+    Failed { encoder: GifEncoder, error: String },
+}
+
+/// The recorder: settings, state and the last message for the panel.
+#[derive(Resource, Default)]
+pub struct Recorder {
+    pub settings: RecordSettings,
+    pub state: RecordState,
+    /// (ok, text) of the last save, failure or screenshot.
+    pub message: Option<(bool, String)>,
+    stills: Option<Arc<Mutex<mpsc::Receiver<Result<PathBuf, String>>>>>,
+    still_tx: Option<mpsc::Sender<Result<PathBuf, String>>>,
+}
+
+impl Recorder {
+    pub fn is_recording(&self) -> bool {
+        matches!(self.state, RecordState::Recording { .. })
+    }
+
+    /// Frames captured so far and seconds recorded, while recording.
+    pub fn progress(&self) -> Option<(u32, f64, u32)> {
+        match &self.state {
+            RecordState::Recording {
+                encoder, elapsed_s, ..
+            } => Some((encoder.frames(), *elapsed_s, encoder.dropped())),
+            _ => None,
+        }
+    }
+}
+
+/// What the keys and the panel ask of the recorder.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub enum RecordRequest {
+    /// Start, or stop and save (key G).
+    Toggle,
+    /// Save again after a failed write (to the path now in the settings).
+    Retry,
+    /// Forget a clip whose write failed.
+    Discard,
+    /// A PNG of the captured region (key P).
+    Still,
+}
+
+/// Order of the recorder's Update systems.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordingSystems {
+    /// Keys G and P.
+    Input,
+    /// Start, stop, save.
+    Control,
+    /// Screenshots of due frames.
+    Capture,
+    /// Encoder and still results.
+    Report,
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<Recorder>()
+        .add_message::<RecordRequest>()
+        .configure_sets(
+            Update,
+            (
+                RecordingSystems::Input,
+                RecordingSystems::Control,
+                RecordingSystems::Capture,
+                RecordingSystems::Report,
+            )
+                .chain(),
+        )
+        .add_systems(
+            Update,
+            (
+                (
+                    request(RecordRequest::Toggle).run_if(input_just_pressed(KeyCode::KeyG)),
+                    request(RecordRequest::Still).run_if(input_just_pressed(KeyCode::KeyP)),
+                )
+                    .run_if(not(egui_wants_any_keyboard_input))
+                    .in_set(RecordingSystems::Input),
+                control_recording
+                    .run_if(on_message::<RecordRequest>)
+                    .in_set(RecordingSystems::Control),
+                capture_frame.in_set(RecordingSystems::Capture),
+                report_results.in_set(RecordingSystems::Report),
+            ),
+        )
+        .add_systems(
+            EguiPrimaryContextPass,
+            draw_indicator.after(crate::ui::UiSystems::Overlay),
+        );
+}
+
+fn request(r: RecordRequest) -> impl FnMut(MessageWriter<RecordRequest>) {
+    move |mut w: MessageWriter<RecordRequest>| {
+        w.write(r.clone());
+    }
+}
+
+/// `losscape-<scene>-<YYYYmmdd-HHMMSS>.gif` (UTC), the scene's preset name or title made file-safe.
+pub fn default_file_name(scene: &str, unix_s: u64, ext: &str) -> String {
+    let slug: String = scene
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let slug = slug
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let slug = if slug.is_empty() {
+        "scene".into()
+    } else {
+        slug
+    };
+    let (days, secs) = (unix_s / 86_400, unix_s % 86_400);
+    // civil date from days since 1970-01-01 (Howard Hinnant's algorithm)
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "losscape-{slug}-{y:04}{m:02}{d:02}-{:02}{:02}{:02}.{ext}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn scene_name(current: &CurrentScene) -> String {
+    current
+        .preset
+        .clone()
+        .unwrap_or_else(|| current.title.clone())
+}
+
+/// The logical rectangle a capture choice covers, if it is on screen.
+pub fn capture_rect(rects: &ViewRects, capture: Capture) -> Option<Rect> {
+    match capture {
+        Capture::ThreeD => rects.three_d,
+        Capture::Top => rects.top,
+        Capture::Both => match (rects.three_d, rects.top) {
+            (Some(a), Some(b)) => Some(a.union(b)),
+            (a, b) => a.or(b),
+        },
+    }
+}
+
+fn legend_state(settings: &RecordSettings, optimizers: &Query<&Optimizer>) -> Option<LegendState> {
+    let entries: Vec<LegendEntry> = if settings.legend {
+        optimizers
+            .iter()
+            .filter(|o| o.spec.visible)
+            .map(|o| LegendEntry::of(&o.spec))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let step = settings
+        .step_counter
+        .then(|| optimizers.iter().map(|o| o.steps()).max().unwrap_or(0));
+    (!entries.is_empty() || step.is_some()).then_some(LegendState { entries, step })
+}
+
+fn control_recording(
+    mut requests: MessageReader<RecordRequest>,
+    mut recorder: ResMut<Recorder>,
+    mut commands: Commands,
+    time: Res<Time<Real>>,
+    current: Res<CurrentScene>,
+    rects: Res<ViewRects>,
+    window: Single<&Window, With<PrimaryWindow>>,
+    optimizers: Query<&Optimizer>,
+) {
+    let recorder = recorder.as_mut();
+    for request in requests.read() {
+        match (request, std::mem::take(&mut recorder.state)) {
+            (RecordRequest::Toggle, RecordState::Idle) => {
+                let bg = legend::rgb8(BACKGROUND.to_srgba().to_f32_array_no_alpha());
+                let mut reserved: Vec<[u8; 3]> = optimizers
+                    .iter()
+                    .map(|o| legend::rgb8(o.spec.color))
+                    .collect();
+                reserved.push(bg);
+                reserved.truncate(60);
+                let s = &recorder.settings;
+                let settings = GifSettings {
+                    width: s.width,
+                    height: s.height,
+                    fps: s.fps as f64,
+                    palette: if s.per_frame_palette {
+                        PaletteMode::PerFrame
+                    } else {
+                        PaletteMode::Global
+                    },
+                    reserved,
+                    background: bg,
+                };
+                match GifEncoder::start(settings) {
+                    Ok(encoder) => {
+                        let now = time.elapsed_secs_f64();
+                        info!("recording started");
+                        recorder.message = None;
+                        recorder.state = RecordState::Recording {
+                            encoder,
+                            started_s: now,
+                            next_due_s: now,
+                            elapsed_s: 0.0,
+                        };
+                    }
+                    Err(e) => recorder.message = Some((false, e)),
+                }
+            }
+            (RecordRequest::Toggle, RecordState::Recording { encoder, .. }) => {
+                let path = if recorder.settings.path.trim().is_empty() {
+                    PathBuf::from(default_file_name(&scene_name(&current), now_unix(), "gif"))
+                } else {
+                    PathBuf::from(recorder.settings.path.trim())
+                };
+                save(recorder, encoder, path);
+            }
+            (RecordRequest::Retry, RecordState::Failed { encoder, .. }) => {
+                let path = PathBuf::from(recorder.settings.path.trim());
+                if path.as_os_str().is_empty() {
+                    recorder.message = Some((false, "type a path to save the clip to".into()));
+                    recorder.state = RecordState::Failed {
+                        encoder,
+                        error: "no path".into(),
+                    };
+                } else {
+                    save(recorder, encoder, path);
+                }
+            }
+            (RecordRequest::Discard, RecordState::Failed { .. }) => {
+                recorder.message = Some((true, "clip discarded".into()));
+            }
+            (RecordRequest::Still, state) => {
+                recorder.state = state;
+                take_still(recorder, &mut commands, &current, &rects, &window);
+            }
+            (_, state) => recorder.state = state,
+        }
+    }
+}
+
+fn save(recorder: &mut Recorder, encoder: GifEncoder, path: PathBuf) {
+    info!(
+        "recording stopped after {} frames; writing {}",
+        encoder.frames(),
+        path.display()
+    );
+    match encoder.save(path.clone()) {
+        Ok(()) => {
+            recorder.message = Some((true, format!("writing {} ...", path.display())));
+            recorder.state = RecordState::Saving { encoder, path };
+        }
+        Err(e) => recorder.message = Some((false, e)),
+    }
+}
+
+/// A PNG of the capture region, written on a worker thread.
+fn take_still(
+    recorder: &mut Recorder,
+    commands: &mut Commands,
+    current: &CurrentScene,
+    rects: &ViewRects,
+    window: &Window,
+) {
+    let Some(rect) = capture_rect(rects, recorder.settings.capture) else {
+        recorder.message = Some((false, "the chosen view is not on screen".into()));
+        return;
+    };
+    if recorder.still_tx.is_none() {
+        let (tx, rx) = mpsc::channel();
+        recorder.still_tx = Some(tx);
+        recorder.stills = Some(Arc::new(Mutex::new(rx)));
+    }
+    let Some(tx) = recorder.still_tx.clone() else {
+        return;
+    };
+    let scale = window.scale_factor();
+    let path = PathBuf::from(default_file_name(&scene_name(current), now_unix(), "png"));
+    commands.spawn(Screenshot::primary_window()).observe(
+        move |captured: On<ScreenshotCaptured>| {
+            let image = RgbaImage::from_bevy(&captured.image);
+            let tx = tx.clone();
+            let path = path.clone();
+            // PNG compression takes a while at full size: off the main thread
+            std::thread::spawn(move || {
+                let result = image.and_then(|image| {
+                    let crop = CropRect::from_logical(rect, scale, (image.width, image.height))
+                        .ok_or("the view is outside the window")?;
+                    let mut out = RgbaImage::new(crop.width, crop.height);
+                    frame::crop_and_fit(&image, Some(crop), &mut out, [0, 0, 0])?;
+                    encoder::write_atomically(&path, &out.to_png()?)?;
+                    Ok(path)
+                });
+                let _ = tx.send(result);
+            });
+        },
+    );
+}
+
+/// While recording, asks for a screenshot whenever a frame is due.
+fn capture_frame(
+    mut commands: Commands,
+    mut recorder: ResMut<Recorder>,
+    time: Res<Time<Real>>,
+    rects: Res<ViewRects>,
+    window: Single<&Window, With<PrimaryWindow>>,
+    optimizers: Query<&Optimizer>,
+) {
+    let now = time.elapsed_secs_f64();
+    let settings = recorder.settings.clone();
+    let RecordState::Recording {
+        started_s,
+        next_due_s,
+        elapsed_s,
+        ..
+    } = &mut recorder.state
+    else {
+        return;
+    };
+    *elapsed_s = now - *started_s;
+    if now < *next_due_s {
+        return;
+    }
+    let period = 1.0 / settings.fps.clamp(FPS_CHOICES.0, FPS_CHOICES.1) as f64;
+    *next_due_s += period;
+    if *next_due_s < now {
+        // the app is slower than the clip's frame rate: frames are shown as long as they really lasted
+        *next_due_s = now + period;
+    }
+    let time_s = now - *started_s;
+    let Some(rect) = capture_rect(&rects, settings.capture) else {
+        return;
+    };
+    let scale = window.scale_factor();
+    let legend = legend_state(&settings, &optimizers);
+    commands.spawn(Screenshot::primary_window()).observe(
+        move |captured: On<ScreenshotCaptured>, mut recorder: ResMut<Recorder>| {
+            let RecordState::Recording { encoder, .. } = &mut recorder.state else {
+                return;
+            };
+            let Ok(image) = RgbaImage::from_bevy(&captured.image) else {
+                return;
+            };
+            let crop = CropRect::from_logical(rect, scale, (image.width, image.height));
+            encoder.try_push(FrameIn {
+                image,
+                crop,
+                time_s,
+                legend: legend.clone(),
+            });
+        },
+    );
+}
+
+/// Turns the encoder's and the stills' answers into panel messages.
+fn report_results(mut recorder: ResMut<Recorder>) {
+    let recorder = recorder.as_mut();
+    if let Some(rx) = &recorder.stills
+        && let Ok(rx) = rx.lock()
+    {
+        for result in rx.try_iter() {
+            recorder.message = Some(match result {
+                Ok(path) => (true, format!("saved {}", path.display())),
+                Err(e) => (false, e),
+            });
+        }
+    }
+    let events = match &recorder.state {
+        RecordState::Saving { encoder, .. } | RecordState::Recording { encoder, .. } => {
+            encoder.poll()
+        }
+        _ => return,
+    };
+    for event in events {
+        match event {
+            EncoderEvent::Saved {
+                path,
+                frames,
+                bytes,
+            } => {
+                recorder.message = Some((
+                    true,
+                    format!(
+                        "saved {} ({frames} frames, {:.1} MB)",
+                        path.display(),
+                        bytes as f64 / 1e6
+                    ),
+                ));
+                recorder.state = RecordState::Idle;
+            }
+            EncoderEvent::SaveFailed { error, .. } => {
+                warn!("{error}");
+                if let RecordState::Saving { encoder, path } = std::mem::take(&mut recorder.state) {
+                    recorder.settings.path = path.display().to_string();
+                    recorder.message = Some((
+                        false,
+                        format!("{error}; the clip is kept: pick another path and save again"),
+                    ));
+                    recorder.state = RecordState::Failed { encoder, error };
+                }
+            }
+            EncoderEvent::FrameError(e) => recorder.message = Some((false, e)),
+        }
+    }
+}
+
+fn draw_indicator(mut contexts: bevy_egui::EguiContexts, recorder: Res<Recorder>) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    recording_indicator(ctx, &recorder);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names() {
+        // 2026-11-28 18:37:46 UTC
+        assert_eq!(
+            default_file_name("beale", 1_795_891_066, "gif"),
+            "losscape-beale-20261128-183746.gif"
+        );
+        assert_eq!(
+            default_file_name("Saddle: escape!", 0, "png"),
+            "losscape-saddle-escape-19700101-000000.png"
+        );
+        assert_eq!(
+            default_file_name("", 0, "gif"),
+            "losscape-scene-19700101-000000.gif"
+        );
+    }
+
+    #[test]
+    fn both_views_cover_their_union() {
+        let rects = ViewRects {
+            three_d: Some(Rect::new(370.0, 0.0, 800.0, 600.0)),
+            top: Some(Rect::new(800.0, 0.0, 1280.0, 600.0)),
+        };
+        assert_eq!(
+            capture_rect(&rects, Capture::Both),
+            Some(Rect::new(370.0, 0.0, 1280.0, 600.0))
+        );
+        let only_top = ViewRects {
+            three_d: None,
+            ..rects
+        };
+        assert_eq!(capture_rect(&only_top, Capture::ThreeD), None);
+    }
+}

@@ -1,0 +1,221 @@
+//! `losscape render` end to end: the real binary renders offscreen (software Vulkan in CI), and every GIF
+//! is decoded with the gif crate's decoder (not our encoder): frame count, size, delays, loop flag, frames
+//! that change as the balls move, and two runs giving the same bytes. Small clips keep this fast on 2 cores.
+#![cfg(feature = "app")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn losscape(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_losscape"))
+        .args(args)
+        .output()
+        .expect("the losscape binary runs")
+}
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("losscape-render-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Decoded {
+    width: u16,
+    height: u16,
+    infinite: bool,
+    delays: Vec<u16>,
+    /// Every frame composited onto the canvas, as the viewer shows it (RGBA).
+    canvases: Vec<Vec<u8>>,
+}
+
+fn decode(path: &Path) -> Decoded {
+    let file = std::fs::File::open(path).unwrap();
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::RGBA);
+    let mut decoder = options.read_info(file).unwrap();
+    let (width, height) = (decoder.width(), decoder.height());
+    let infinite = decoder.repeat() == gif::Repeat::Infinite;
+    let mut canvas = vec![0u8; width as usize * height as usize * 4];
+    let mut delays = Vec::new();
+    let mut canvases = Vec::new();
+    while let Some(frame) = decoder.read_next_frame().unwrap() {
+        delays.push(frame.delay);
+        for y in 0..frame.height as usize {
+            for x in 0..frame.width as usize {
+                let src = (y * frame.width as usize + x) * 4;
+                let px = &frame.buffer[src..src + 4];
+                if px[3] == 0 {
+                    continue;
+                }
+                let (cx, cy) = (frame.left as usize + x, frame.top as usize + y);
+                let dst = (cy * width as usize + cx) * 4;
+                canvas[dst..dst + 4].copy_from_slice(px);
+            }
+        }
+        canvases.push(canvas.clone());
+    }
+    Decoded {
+        width,
+        height,
+        infinite,
+        delays,
+        canvases,
+    }
+}
+
+#[test]
+fn render_writes_a_looping_gif_and_is_deterministic() {
+    let dir = out_dir("gif");
+    let a = dir.join("a.gif");
+    let b = dir.join("b.gif");
+    let args = |out: &Path| {
+        vec![
+            "render".to_string(),
+            "--preset".into(),
+            "beale".into(),
+            "--out".into(),
+            out.display().to_string(),
+            "--frames".into(),
+            "8".into(),
+            "--fps".into(),
+            "30".into(),
+            "--size".into(),
+            "320x240".into(),
+            "--steps-per-frame".into(),
+            "3".into(),
+            "--legend".into(),
+        ]
+    };
+    for out in [&a, &b] {
+        let args = args(out);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = losscape(&refs);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "render failed: {stderr}");
+        assert!(!out.with_extension("gif.part").exists());
+    }
+    let clip = decode(&a);
+    assert_eq!((clip.width, clip.height), (320, 240));
+    assert!(clip.infinite, "the GIF loops forever");
+    assert_eq!(clip.delays.len(), 8);
+    // 30 fps in centiseconds: 3 or 4 each, 8 frames last 27 cs (8/30 s rounded)
+    assert!(
+        clip.delays.iter().all(|&d| d == 3 || d == 4),
+        "{:?}",
+        clip.delays
+    );
+    assert_eq!(clip.delays.iter().map(|&d| d as u32).sum::<u32>(), 27);
+    // the balls move: consecutive frames differ, and the scene is drawn (not one flat colour)
+    for pair in clip.canvases.windows(2) {
+        assert_ne!(pair[0], pair[1], "a frame repeats the previous one");
+    }
+    let first = &clip.canvases[0];
+    let distinct: std::collections::HashSet<&[u8]> = first.chunks_exact(4).collect();
+    assert!(distinct.len() > 50, "only {} colours", distinct.len());
+    // two runs of one scene give the same file
+    assert_eq!(
+        std::fs::read(&a).unwrap(),
+        std::fs::read(&b).unwrap(),
+        "two renders of the same scene differ"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn render_png_still_and_bad_input() {
+    let dir = out_dir("png");
+    let png = dir.join("still.png");
+    let run = losscape(&[
+        "render",
+        "--preset",
+        "saddle",
+        "--out",
+        png.to_str().unwrap(),
+        "--frames",
+        "5",
+        "--size",
+        "200x150",
+        "--view",
+        "top",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    // IHDR: width and height, big-endian, at bytes 16..24
+    assert_eq!(&bytes[16..24], &[0, 0, 0, 200, 0, 0, 0, 150]);
+
+    // bad input: one line, exit 2, nothing written
+    let gif = dir.join("x.gif");
+    for args in [
+        vec!["render", "--preset", "beale", "--out", "x.mp4"],
+        vec!["render", "--preset", "nope", "--out", gif.to_str().unwrap()],
+        vec![
+            "render",
+            "--preset",
+            "beale",
+            "--out",
+            gif.to_str().unwrap(),
+            "--fps",
+            "5",
+        ],
+        vec![
+            "render",
+            "--preset",
+            "beale",
+            "--out",
+            gif.to_str().unwrap(),
+            "--size",
+            "64",
+        ],
+        vec![
+            "render",
+            "--preset",
+            "beale",
+            "--out",
+            "/nonexistent-dir/x.gif",
+        ],
+        vec!["render", "--out", gif.to_str().unwrap()],
+    ] {
+        let run = losscape(&args);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+    }
+    assert!(!gif.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn render_without_an_adapter_says_what_is_missing() {
+    let dir = out_dir("noadapter");
+    let gif = dir.join("x.gif");
+    let run = Command::new(env!("CARGO_BIN_EXE_losscape"))
+        .args([
+            "render",
+            "--preset",
+            "beale",
+            "--out",
+            gif.to_str().unwrap(),
+        ])
+        .env("VK_ICD_FILENAMES", "/nonexistent")
+        .env("VK_DRIVER_FILES", "/nonexistent")
+        .env("WGPU_BACKEND", "vulkan")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: no usable GPU adapter") && last.contains("mesa-vulkan-drivers"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!gif.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
