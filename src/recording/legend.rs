@@ -16,7 +16,7 @@ pub struct LegendEntry {
     pub name: String,
     /// sRGB.
     pub color: [u8; 3],
-    /// Its hyperparameters, e.g. `η 0.05  β1 0.9  β2 0.999`.
+    /// Its hyperparameters, e.g. `η 0.05  β_m 0.9  β_r 0.999`.
     pub detail: String,
 }
 
@@ -27,10 +27,10 @@ impl LegendEntry {
         let detail = match spec.kind {
             OptimizerKind::Sgd | OptimizerKind::AdaGrad => format!("η {}", h.lr),
             OptimizerKind::Momentum | OptimizerKind::Nesterov => {
-                format!("η {}  β {}", h.lr, h.beta_m)
+                format!("η {}  β_m {}", h.lr, h.beta_m)
             }
-            OptimizerKind::RmsProp => format!("η {}  β {}", h.lr, h.beta_r),
-            OptimizerKind::Adam => format!("η {}  β1 {}  β2 {}", h.lr, h.beta_m, h.beta_r),
+            OptimizerKind::RmsProp => format!("η {}  β_r {}", h.lr, h.beta_r),
+            OptimizerKind::Adam => format!("η {}  β_m {}  β_r {}", h.lr, h.beta_m, h.beta_r),
         };
         Self {
             name: spec.name.clone(),
@@ -228,7 +228,7 @@ mod tests {
             entries: vec![LegendEntry {
                 name: "Adam".into(),
                 color: [255, 80, 0],
-                detail: "η 0.05  β1 0.9  β2 0.999".into(),
+                detail: "η 0.05  β_m 0.9  β_r 0.999".into(),
             }],
             step: Some(42),
         };
