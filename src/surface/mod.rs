@@ -152,6 +152,8 @@ fn spawn_surface(
         })),
         // the mesh changes in place, so its bounding box would go stale
         NoFrustumCulling,
+        // up to 1M vertices: pointer rays meet the height field analytically instead (interaction::raycast)
+        Pickable::IGNORE,
         Transform::default(),
     ));
 }
