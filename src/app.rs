@@ -29,6 +29,7 @@ impl Plugin for AppPlugin {
             crate::optimizers::plugin,
             crate::lessons::plugin,
             crate::ui::plugin,
+            crate::interaction::plugin,
         ));
         app.world_mut()
             .write_message(crate::lessons::LoadScene::new(self.scene.clone(), None));

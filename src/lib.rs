@@ -9,6 +9,8 @@ pub mod cli;
 pub mod core;
 
 #[cfg(feature = "app")]
+pub mod interaction;
+#[cfg(feature = "app")]
 pub mod lessons;
 #[cfg(feature = "app")]
 pub mod optimizers;
