@@ -32,6 +32,7 @@ impl Plugin for AppPlugin {
             crate::teaching::plugin,
             crate::autoshot::plugin,
             crate::recording::plugin,
+            crate::interaction::plugin,
         ));
         app.world_mut()
             .write_message(crate::lessons::LoadScene::new(self.scene.clone(), None));

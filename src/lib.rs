@@ -11,6 +11,8 @@ pub mod core;
 #[cfg(feature = "app")]
 pub mod autoshot;
 #[cfg(feature = "app")]
+pub mod interaction;
+#[cfg(feature = "app")]
 pub mod lessons;
 #[cfg(feature = "app")]
 pub mod optimizers;

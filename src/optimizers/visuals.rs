@@ -128,7 +128,8 @@ pub fn display_color(optimizer: &Optimizer) -> Color {
     }
 }
 
-fn empty_strip() -> Mesh {
+/// A triangle-strip mesh with nothing to show yet, rewritten in place later.
+pub fn empty_strip() -> Mesh {
     Mesh::new(
         PrimitiveTopology::TriangleStrip,
         RenderAssetUsages::default(),
@@ -175,6 +176,8 @@ fn spawn_visuals(
                     Mesh3d(shared.ball.clone()),
                     MeshMaterial3d(solid.clone()),
                     view.layers(),
+                    // never blocks the start handle under it
+                    Pickable::IGNORE,
                     Transform::default(),
                 ));
                 parent.spawn((
@@ -186,6 +189,7 @@ fn spawn_visuals(
                     Mesh3d(meshes.add(empty_strip())),
                     MeshMaterial3d(trail_mat.clone()),
                     view.layers(),
+                    Pickable::IGNORE,
                     NoFrustumCulling,
                     Transform::default(),
                 ));
@@ -203,7 +207,7 @@ fn spawn_visuals(
 }
 
 /// World position of a param point in a view: on the surface (3D, lifted by `lift`) or flat above it (top).
-fn place(
+pub fn place(
     frame: &SurfaceFrame,
     landscape: &ActiveLandscape,
     view: ViewKind,

@@ -2,9 +2,10 @@
 
 pub mod camera;
 pub mod egui;
+pub mod picking;
 
 use bevy::prelude::*;
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_plugins((egui::plugin, camera::plugin));
+    app.add_plugins((egui::plugin, camera::plugin, picking::plugin));
 }

@@ -66,6 +66,7 @@ pub struct PanelParams<'w, 's> {
     layout: ResMut<'w, Layout>,
     insets: ResMut<'w, ViewportInsets>,
     current: Res<'w, CurrentScene>,
+    ghost: Option<ResMut<'w, crate::interaction::GhostSettings>>,
     optimizers: Query<'w, 's, (Entity, &'static mut Optimizer)>,
     load: MessageWriter<'w, LoadScene>,
     restart: MessageWriter<'w, RestartRuns>,
@@ -105,6 +106,11 @@ pub fn side_panel(mut p: PanelParams) -> Result {
                         .unwrap_or(0),
                     &mut actions,
                 );
+                if let Some(ghost) = p.ghost.as_deref_mut() {
+                    egui::CollapsingHeader::new("Drag start points")
+                        .default_open(true)
+                        .show(ui, |ui| crate::interaction::drag_controls(ui, ghost));
+                }
                 ui.separator();
                 egui::CollapsingHeader::new("Landscape and surface")
                     .default_open(false)

@@ -52,7 +52,7 @@ fn tick_label(v: f64, step: f64) -> String {
 }
 
 /// Text with a dark outline so it reads over any colour of the surface.
-fn outlined(
+pub fn outlined(
     painter: &egui::Painter,
     pos: egui::Pos2,
     anchor: egui::Align2,

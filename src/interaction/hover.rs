@@ -1,0 +1,101 @@
+//! The point under the cursor: x, y and the loss there, read from the height field in the 3D view and
+//! straight down in the top view, and written in the corner of the view the cursor is in.
+
+use bevy::{
+    picking::pointer::{PointerId, PointerLocation},
+    prelude::*,
+};
+use bevy_egui::egui;
+
+use super::drag::{camera_at, param_under};
+use crate::core::Vec2d;
+use crate::surface::{ActiveLandscape, SurfaceFrame};
+use crate::ui::overlay::outlined;
+use crate::views::ViewCamera;
+
+/// A landscape point under the cursor.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HoverPoint {
+    /// The view the cursor is in.
+    pub view: ViewCamera,
+    /// The point in `param` space.
+    pub param: Vec2d,
+    /// The loss there.
+    pub loss: f64,
+}
+
+/// The point under the cursor, `None` off the surface or over the panel.
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]
+pub struct HoverReadout(pub Option<HoverPoint>);
+
+/// What the readout was computed from; nothing is recomputed while it stays the same.
+#[derive(PartialEq, Clone, Copy)]
+pub struct HoverKey {
+    position: Option<Vec2>,
+    cameras: [Mat4; 2],
+    generation: u32,
+}
+
+/// Reads the mouse pointer's location (as picking sees it) and finds the point under it.
+pub fn update_hover(
+    pointers: Query<(&PointerId, &PointerLocation)>,
+    cameras: Query<(&ViewCamera, &Camera, &GlobalTransform)>,
+    frame: Res<SurfaceFrame>,
+    landscape: Res<ActiveLandscape>,
+    mut readout: ResMut<HoverReadout>,
+    mut last: Local<Option<HoverKey>>,
+    mut generation: Local<u32>,
+) {
+    if frame.is_changed() || landscape.is_changed() {
+        *generation = generation.wrapping_add(1);
+    }
+    let position = pointers
+        .iter()
+        .find(|(id, _)| **id == PointerId::Mouse)
+        .and_then(|(_, location)| location.location.as_ref())
+        .map(|l| l.position);
+    let mut matrices = [Mat4::ZERO; 2];
+    for (view, _, transform) in &cameras {
+        matrices[*view as usize] = transform.to_matrix();
+    }
+    let key = HoverKey {
+        position,
+        cameras: matrices,
+        generation: *generation,
+    };
+    if *last == Some(key) {
+        return;
+    }
+    *last = Some(key);
+    let point = position.and_then(|pos| {
+        let (view, ..) = camera_at(pos, &cameras)?;
+        let param = param_under(pos, &cameras, &frame, &landscape)?;
+        Some(HoverPoint {
+            view,
+            param,
+            loss: landscape.0.value(param),
+        })
+    });
+    readout.set_if_neq(HoverReadout(point));
+}
+
+/// The readout's text.
+pub fn readout_text(point: &HoverPoint) -> String {
+    format!(
+        "x = {:+.4}   y = {:+.4}   L = {:.5e}",
+        point.param[0], point.param[1], point.loss
+    )
+}
+
+/// Writes the readout under the caption of the view (`clip`, egui points) the cursor is in (the caption
+/// can span the view's width, the axis values hold the bottom edge).
+pub fn paint_readout(painter: &egui::Painter, clip: egui::Rect, point: &HoverPoint) {
+    outlined(
+        painter,
+        clip.left_top() + egui::vec2(8.0, 26.0),
+        egui::Align2::LEFT_TOP,
+        &readout_text(point),
+        egui::Color32::WHITE,
+        15.0,
+    );
+}

@@ -1,0 +1,160 @@
+//! Direct manipulation: drag a start point (its ring) in either view and see each dragged optimizer's
+//! future as a ghost path, live; release to restart the run from there. Shift-drag moves every start,
+//! Ctrl-click on the surface adds an optimizer, and a readout shows x, y and the loss under the cursor.
+//!
+//! - [`raycast`]: pure pointer-ray / height-field intersection.
+//! - [`drag`]: the pickable handles and the `Pointer<..>` observers.
+//! - [`ghost`]: ghost paths (the core's `trace_into`) and their ribbons.
+//! - [`hover`]: the readout under the cursor.
+
+pub mod drag;
+pub mod ghost;
+pub mod hover;
+pub mod raycast;
+
+use bevy::prelude::*;
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+
+use crate::optimizers::{Optimizer, visuals::VisualSystems};
+use crate::surface::{ActiveLandscape, SurfaceFrame};
+use crate::third_party::camera::PointerCaptured;
+use crate::ui::{UiPrefs, UiSystems};
+use crate::views::{ViewCamera, ViewRects};
+
+pub use drag::{ActiveDrag, DragState, StartHandle};
+pub use ghost::{GHOST_STEPS_RANGE, GhostPath, GhostSettings, Ghosts};
+pub use hover::{HoverPoint, HoverReadout};
+
+/// Order of the interaction's Update systems (after the optimizer visuals, which they adjust).
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InteractionSystems {
+    /// Pointer state that the observers did not settle: releases, the hover readout.
+    Pointer,
+    /// Retrace the dragged optimizers' ghosts.
+    Ghost,
+    /// Handles, held rings and ghost ribbons on screen.
+    Present,
+}
+
+/// Dragging without rendering: the state, the `Pointer<..>` observers and the ghost tracing, so headless
+/// tests can drive it with `MinimalPlugins` and the simulation.
+pub fn drag_plugin(app: &mut App) {
+    app.init_resource::<DragState>()
+        .init_resource::<GhostSettings>()
+        .init_resource::<Ghosts>()
+        .init_resource::<PointerCaptured>()
+        .init_resource::<SurfaceFrame>()
+        .init_resource::<ActiveLandscape>()
+        .add_message::<bevy::picking::pointer::PointerInput>()
+        .configure_sets(
+            Update,
+            (
+                InteractionSystems::Pointer,
+                InteractionSystems::Ghost,
+                InteractionSystems::Present,
+            )
+                .chain(),
+        )
+        .add_observer(drag::press_handle)
+        .add_observer(drag::start_drag)
+        .add_observer(drag::drag_handle)
+        .add_observer(drag::drop_handle)
+        .add_observer(drag::add_at_pointer)
+        .add_systems(
+            Update,
+            (
+                drag::release_pointer.in_set(InteractionSystems::Pointer),
+                ghost::trace_ghosts.in_set(InteractionSystems::Ghost),
+            ),
+        );
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_plugins(drag_plugin)
+        .init_resource::<HoverReadout>()
+        .configure_sets(
+            Update,
+            InteractionSystems::Pointer.after(VisualSystems::Sync),
+        )
+        .add_systems(Startup, drag::load_handle_assets)
+        .add_systems(
+            Update,
+            (
+                hover::update_hover.in_set(InteractionSystems::Pointer),
+                (
+                    drag::spawn_handles,
+                    ghost::spawn_ghost_ribbons,
+                    drag::follow_drag,
+                    ghost::draw_ghost_ribbons,
+                )
+                    .chain()
+                    .in_set(InteractionSystems::Present),
+            ),
+        )
+        .add_systems(
+            EguiPrimaryContextPass,
+            draw_interaction_overlay
+                .after(crate::ui::overlay::draw_overlays)
+                .in_set(UiSystems::Overlay),
+        );
+}
+
+/// The ghosts' end points with their final loss, and the readout under the cursor, over the views.
+fn draw_interaction_overlay(
+    mut contexts: EguiContexts,
+    prefs: Res<UiPrefs>,
+    rects: Res<ViewRects>,
+    frame: Res<SurfaceFrame>,
+    landscape: Res<ActiveLandscape>,
+    cameras: Query<(&ViewCamera, &Camera, &GlobalTransform)>,
+    optimizers: Query<&Optimizer>,
+    ghosts: Res<Ghosts>,
+    readout: Res<HoverReadout>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    let scale = prefs.ui_scale.max(0.1);
+    let to_egui = |v: Vec2| egui::pos2(v.x / scale, v.y / scale);
+    for (view, camera, transform) in &cameras {
+        let Some(rect) = rects.get(*view) else {
+            continue;
+        };
+        let clip = egui::Rect::from_min_max(to_egui(rect.min), to_egui(rect.max));
+        let painter = ctx
+            .layer_painter(egui::LayerId::new(
+                egui::Order::Background,
+                egui::Id::new(("interaction-overlay", *view as u8)),
+            ))
+            .with_clip_rect(clip);
+        ghost::paint_ghost_ends(
+            &painter,
+            clip,
+            *view,
+            camera,
+            transform,
+            to_egui,
+            &ghosts,
+            &optimizers,
+            &frame,
+            &landscape,
+        );
+        if let Some(point) = readout.0.filter(|p| p.view == *view) {
+            hover::paint_readout(&painter, clip, &point);
+        }
+    }
+    Ok(())
+}
+
+/// The panel's drag section: ghost length, and how to drag.
+pub fn drag_controls(ui: &mut egui::Ui, settings: &mut GhostSettings) {
+    let mut steps = settings.steps;
+    ui.add(
+        egui::Slider::new(&mut steps, GHOST_STEPS_RANGE.0..=GHOST_STEPS_RANGE.1)
+            .logarithmic(true)
+            .text("ghost steps"),
+    )
+    .on_hover_text("how far ahead the ghost path looks while a start point is dragged");
+    if steps != settings.steps {
+        settings.steps = steps;
+    }
+    ui.small("drag a ring: move its start · Shift-drag: all starts · Ctrl-click: add here");
+}

@@ -1,0 +1,514 @@
+//! Dragging start points, headless: `MinimalPlugins`, the simulation and the interaction's drag plugin,
+//! a window entity and view cameras whose projections are set by hand (no renderer computes them here),
+//! and `Pointer<Press/DragStart/Drag/DragEnd>` events triggered on a start handle as bevy_picking would.
+#![cfg(feature = "app")]
+
+use std::sync::Arc;
+
+use bevy::{
+    camera::{
+        CameraProjection, ComputedCameraValues, NormalizedRenderTarget, RenderTargetInfo,
+        ScalingMode,
+    },
+    picking::{
+        backend::HitData,
+        pointer::{Location, PointerAction, PointerButton, PointerId, PointerInput},
+    },
+    prelude::*,
+    window::WindowRef,
+};
+use losscape::{
+    core::{
+        GradientNoise, Landscape, LandscapeSpec, OptimizerKind, Vec2d, scene::OptimizerSpec,
+        scene::SurfaceStyle, trace,
+    },
+    interaction::{self, DragState, Ghosts, StartHandle},
+    optimizers::{Optimizer, optimizer, simulation_plugin, visuals::ViewKind},
+    surface::{ActiveLandscape, SurfaceFrame, sample_surface},
+    third_party::camera::PointerCaptured,
+    ui::PanelState,
+    views::ViewCamera,
+};
+
+/// Side of the square test viewport, logical pixels.
+const VIEW_PX: f32 = 800.0;
+/// World units the top camera shows across its viewport.
+const TOP_SPAN: f32 = 12.0;
+
+struct Rig {
+    app: App,
+    window: Entity,
+    top: Entity,
+    three_d: Entity,
+}
+
+fn camera_with(projection: &Projection) -> Camera {
+    Camera {
+        computed: ComputedCameraValues {
+            clip_from_view: projection.get_clip_from_view(),
+            target_info: Some(RenderTargetInfo {
+                physical_size: UVec2::splat(VIEW_PX as u32),
+                scale_factor: 1.0,
+            }),
+            ..default()
+        },
+        ..default()
+    }
+}
+
+fn rig(landscape: LandscapeSpec) -> Rig {
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .add_plugins((simulation_plugin, interaction::drag_plugin));
+    let landscape = Arc::new(Landscape::new(landscape).expect("valid landscape"));
+    let (_, frame) = sample_surface(&landscape, &SurfaceStyle::default());
+    app.insert_resource(ActiveLandscape(landscape))
+        .insert_resource(frame)
+        .init_resource::<ButtonInput<KeyCode>>();
+    let world = app.world_mut();
+    let window = world.spawn(Window::default()).id();
+    // top view: orthographic, straight down, -Z (param y) up on screen, TOP_SPAN world units across
+    let mut ortho = OrthographicProjection {
+        scaling_mode: ScalingMode::Fixed {
+            width: TOP_SPAN,
+            height: TOP_SPAN,
+        },
+        near: 0.0,
+        far: 200.0,
+        ..OrthographicProjection::default_3d()
+    };
+    ortho.update(VIEW_PX, VIEW_PX);
+    let ortho = Projection::Orthographic(ortho);
+    let top = world
+        .spawn((
+            ViewCamera::Top,
+            camera_with(&ortho),
+            ortho,
+            GlobalTransform::from(
+                Transform::from_xyz(0.0, 60.0, 0.0).looking_at(Vec3::ZERO, Vec3::NEG_Z),
+            ),
+        ))
+        .id();
+    // 3D view: perspective from above and in front, steep enough that the points tested are not hidden
+    let mut persp = PerspectiveProjection::default();
+    persp.update(VIEW_PX, VIEW_PX);
+    let persp = Projection::Perspective(persp);
+    let mut three_d_camera = camera_with(&persp);
+    // both views share the window in these tests; only the 3D one is asked about positions it holds
+    three_d_camera.is_active = false;
+    let three_d = world
+        .spawn((
+            ViewCamera::ThreeD,
+            three_d_camera,
+            persp,
+            GlobalTransform::from(
+                Transform::from_xyz(2.0, 14.0, 9.0).looking_at(Vec3::new(0.0, 1.0, 0.0), Vec3::Y),
+            ),
+        ))
+        .id();
+    app.update();
+    Rig {
+        app,
+        window,
+        top,
+        three_d,
+    }
+}
+
+impl Rig {
+    fn frame(&self) -> SurfaceFrame {
+        self.app.world().resource::<SurfaceFrame>().clone()
+    }
+
+    fn landscape(&self) -> Arc<Landscape> {
+        self.app.world().resource::<ActiveLandscape>().0.clone()
+    }
+
+    /// Window position (logical pixels) of a param point in the top view, from the camera's geometry.
+    fn top_px(&self, p: Vec2d) -> Vec2 {
+        let xz = self.frame().param_to_xz(p);
+        Vec2::splat(VIEW_PX / 2.0) + xz * (VIEW_PX / TOP_SPAN)
+    }
+
+    fn add(&mut self, spec: OptimizerSpec, view: ViewKind) -> (Entity, Entity) {
+        let bundle = optimizer(spec, self.landscape()).expect("valid spec");
+        let world = self.app.world_mut();
+        let opt = world.spawn(bundle).id();
+        let handle = world
+            .spawn(StartHandle {
+                optimizer: opt,
+                view,
+            })
+            .id();
+        (opt, handle)
+    }
+
+    fn location(&self, position: Vec2) -> Location {
+        Location {
+            target: NormalizedRenderTarget::Window(
+                WindowRef::Entity(self.window)
+                    .normalize(None)
+                    .expect("an entity window ref"),
+            ),
+            position,
+        }
+    }
+
+    fn hit(&self) -> HitData {
+        HitData::new(self.top, 0.0, None, None)
+    }
+
+    fn pointer<E: std::fmt::Debug + Clone + Reflect>(
+        &mut self,
+        target: Entity,
+        at: Vec2,
+        event: E,
+    ) {
+        let event = Pointer::new(PointerId::Mouse, self.location(at), event, target);
+        self.app.world_mut().trigger(event);
+    }
+
+    /// Press and start dragging `handle` at `from`, then move to `to`, and run a frame.
+    fn grab_and_move(&mut self, handle: Entity, from: Vec2, to: Vec2) {
+        let button = PointerButton::Primary;
+        let hit = self.hit();
+        self.pointer(
+            handle,
+            from,
+            Press {
+                button,
+                hit: hit.clone(),
+                count: 1,
+            },
+        );
+        self.pointer(handle, from, DragStart { button, hit });
+        self.move_to(handle, from, to);
+    }
+
+    fn move_to(&mut self, handle: Entity, from: Vec2, to: Vec2) {
+        self.pointer(
+            handle,
+            to,
+            Drag {
+                button: PointerButton::Primary,
+                distance: to - from,
+                delta: to - from,
+            },
+        );
+        self.app.update();
+    }
+
+    fn release(&mut self, handle: Entity, at: Vec2) {
+        self.pointer(
+            handle,
+            at,
+            DragEnd {
+                button: PointerButton::Primary,
+                distance: Vec2::ZERO,
+            },
+        );
+        self.app.update();
+    }
+
+    fn keys(&mut self) -> Mut<'_, ButtonInput<KeyCode>> {
+        self.app.world_mut().resource_mut::<ButtonInput<KeyCode>>()
+    }
+
+    fn drag(&self) -> DragState {
+        *self.app.world().resource::<DragState>()
+    }
+
+    fn captured(&self) -> bool {
+        self.app.world().resource::<PointerCaptured>().0
+    }
+
+    fn optimizer(&self, e: Entity) -> &Optimizer {
+        self.app.world().get::<Optimizer>(e).expect("optimizer")
+    }
+}
+
+fn close(a: Vec2d, b: Vec2d, tol: f64) -> bool {
+    (a[0] - b[0]).abs() < tol && (a[1] - b[1]).abs() < tol
+}
+
+#[test]
+fn dragging_moves_the_start_shows_the_core_trajectory_and_release_restarts_there() {
+    let mut rig = rig(LandscapeSpec::SaddleValleys);
+    let s0 = rig.landscape().default_start();
+    let spec = OptimizerSpec::with_defaults(OptimizerKind::Adam, 0, s0);
+    let (opt, handle) = rig.add(spec.clone(), ViewKind::Top);
+    rig.optimizer(opt); // spawned
+    let d = rig.frame().domain;
+    let target = [d.x[0] + 0.3 * d.width(), d.y[0] + 0.7 * d.height()];
+    rig.grab_and_move(handle, rig.top_px(s0), rig.top_px(target));
+
+    // the candidate follows the pointer; the cameras are held; the run itself has not moved yet
+    let active = rig.drag().active.expect("a drag in progress");
+    assert!(
+        close(active.start, target, 2e-3),
+        "{:?} vs {target:?}",
+        active.start
+    );
+    assert!(rig.captured());
+    assert_eq!(rig.optimizer(opt).spec.start, s0);
+
+    // the ghost is exactly the core's trajectory from the candidate start, 500 steps by default
+    let mut config = spec.run_config();
+    config.start = active.start;
+    let expected = trace(&rig.landscape(), &config, 500).expect("valid start");
+    {
+        let ghosts = rig.app.world().resource::<Ghosts>();
+        let ghost = ghosts
+            .0
+            .get(&opt)
+            .expect("a ghost for the dragged optimizer");
+        assert!(ghost.shown);
+        assert_eq!(ghost.records, expected.records);
+        assert_eq!(ghost.outcome, Ok(expected.status));
+    }
+
+    // moving on retraces from the new point
+    let next = [d.x[0] + 0.6 * d.width(), d.y[0] + 0.4 * d.height()];
+    rig.move_to(handle, rig.top_px(target), rig.top_px(next));
+    let start = rig.drag().active.expect("drag").start;
+    assert!(close(start, next, 2e-3));
+    let ghost_start = rig.app.world().resource::<Ghosts>().0[&opt].records[0].pos;
+    assert_eq!(ghost_start, start);
+
+    // release: the run restarts from the new start, the cameras are free, the ghost is hidden
+    rig.release(handle, rig.top_px(next));
+    let o = rig.optimizer(opt);
+    assert_eq!(o.spec.start, start);
+    assert_eq!(o.history.len(), 1);
+    assert_eq!(o.history[0].pos, start);
+    assert_eq!(o.position(), start);
+    assert_eq!(rig.drag(), DragState::default());
+    assert!(!rig.captured());
+    assert!(!rig.app.world().resource::<Ghosts>().0[&opt].shown);
+}
+
+#[test]
+fn a_noisy_optimizers_ghost_is_the_run_that_follows() {
+    let mut rig = rig(LandscapeSpec::SaddleValleys);
+    let s0 = rig.landscape().default_start();
+    let mut spec = OptimizerSpec::with_defaults(OptimizerKind::Momentum, 3, s0);
+    spec.noise = GradientNoise {
+        sigma: 0.8,
+        batch: None,
+    };
+    spec.seed = 1234;
+    let (opt, handle) = rig.add(spec, ViewKind::Top);
+    let d = rig.frame().domain;
+    let target = [d.x[0] + 0.25 * d.width(), d.y[0] + 0.25 * d.height()];
+    rig.grab_and_move(handle, rig.top_px(s0), rig.top_px(target));
+    let ghost: Vec<Vec2d> = rig.app.world().resource::<Ghosts>().0[&opt]
+        .records
+        .iter()
+        .map(|r| r.pos)
+        .collect();
+    assert_eq!(ghost.len(), 501, "noise never converges: all 500 steps");
+    rig.release(handle, rig.top_px(target));
+    let mut o = rig
+        .app
+        .world_mut()
+        .get_mut::<Optimizer>(opt)
+        .expect("optimizer");
+    o.advance(500);
+    let run: Vec<Vec2d> = o.history.iter().map(|r| r.pos).collect();
+    assert_eq!(run, ghost);
+}
+
+#[test]
+fn shift_drag_moves_every_start_to_one_point() {
+    let mut rig = rig(LandscapeSpec::SaddleValleys);
+    let d = rig.frame().domain;
+    let starts = [
+        [d.x[0] + 0.2 * d.width(), d.y[0] + 0.2 * d.height()],
+        [d.x[0] + 0.8 * d.width(), d.y[0] + 0.3 * d.height()],
+        [d.x[0] + 0.5 * d.width(), d.y[0] + 0.9 * d.height()],
+    ];
+    let kinds = [
+        OptimizerKind::Sgd,
+        OptimizerKind::RmsProp,
+        OptimizerKind::Adam,
+    ];
+    let mut ids = Vec::new();
+    for (i, (kind, start)) in kinds.into_iter().zip(starts).enumerate() {
+        ids.push(rig.add(OptimizerSpec::with_defaults(kind, i, start), ViewKind::Top));
+    }
+    rig.keys().press(KeyCode::ShiftLeft);
+    let target = [d.x[0] + 0.45 * d.width(), d.y[0] + 0.55 * d.height()];
+    let (_, handle) = ids[1];
+    rig.grab_and_move(handle, rig.top_px(starts[1]), rig.top_px(target));
+    let shared = rig.drag().active.expect("drag").start;
+    assert!(rig.drag().active.expect("drag").all);
+    for &(opt, _) in &ids {
+        let mut config = rig.optimizer(opt).spec.run_config();
+        config.start = shared;
+        let expected = trace(&rig.landscape(), &config, 500).expect("valid");
+        let ghosts = rig.app.world().resource::<Ghosts>();
+        assert!(ghosts.0[&opt].shown);
+        assert_eq!(ghosts.0[&opt].records, expected.records);
+    }
+    rig.release(handle, rig.top_px(target));
+    for &(opt, _) in &ids {
+        assert_eq!(rig.optimizer(opt).spec.start, shared);
+        assert_eq!(rig.optimizer(opt).history[0].pos, shared);
+    }
+
+    // without Shift only the held one moves
+    rig.keys().release(KeyCode::ShiftLeft);
+    let (first, first_handle) = ids[0];
+    let alone = [d.x[0] + 0.1 * d.width(), d.y[0] + 0.1 * d.height()];
+    rig.grab_and_move(first_handle, rig.top_px(shared), rig.top_px(alone));
+    rig.release(first_handle, rig.top_px(alone));
+    assert!(close(rig.optimizer(first).spec.start, alone, 2e-3));
+    assert_eq!(rig.optimizer(ids[1].0).spec.start, shared);
+    assert_eq!(rig.optimizer(ids[2].0).spec.start, shared);
+}
+
+#[test]
+fn a_drag_off_the_domain_clamps_to_its_edge() {
+    let mut rig = rig(LandscapeSpec::SaddleValleys);
+    let s0 = rig.landscape().default_start();
+    let (opt, handle) = rig.add(
+        OptimizerSpec::with_defaults(OptimizerKind::Sgd, 0, s0),
+        ViewKind::Top,
+    );
+    let d = rig.frame().domain;
+    // far right of the domain, and far outside the window
+    let right = rig.top_px([d.x[1] + 5.0 * d.width(), 0.5 * (d.y[0] + d.y[1])]);
+    rig.grab_and_move(handle, rig.top_px(s0), right);
+    let p = rig.drag().active.expect("drag").start;
+    assert_eq!(p[0], d.x[1]);
+    assert!((p[1] - 0.5 * (d.y[0] + d.y[1])).abs() < 1e-3);
+    rig.move_to(handle, right, Vec2::new(-5000.0, -5000.0));
+    let p = rig.drag().active.expect("drag").start;
+    assert_eq!(p, [d.x[0], d.y[1]], "top-left corner");
+    rig.release(handle, Vec2::new(-5000.0, -5000.0));
+    assert_eq!(rig.optimizer(opt).spec.start, [d.x[0], d.y[1]]);
+}
+
+#[test]
+fn a_3d_drag_puts_the_start_under_the_pointer_on_the_height_field() {
+    let mut rig = rig(LandscapeSpec::SaddleValleys);
+    let s0 = rig.landscape().default_start();
+    let (opt, handle) = rig.add(
+        OptimizerSpec::with_defaults(OptimizerKind::Adam, 0, s0),
+        ViewKind::ThreeD,
+    );
+    let frame = rig.frame();
+    let landscape = rig.landscape();
+    let (camera, transform) = {
+        let e = rig.app.world().entity(rig.three_d);
+        (
+            e.get::<Camera>().expect("camera").clone(),
+            *e.get::<GlobalTransform>().expect("transform"),
+        )
+    };
+    let d = frame.domain;
+    let mut last: Option<Vec2> = None;
+    for (u, v) in [(0.3, 0.3), (0.5, 0.5), (0.7, 0.35), (0.4, 0.8)] {
+        let p = [d.x[0] + u * d.width(), d.y[0] + v * d.height()];
+        // where the surface point (a hill or a valley) appears on screen
+        let world = frame.world_point(p, landscape.value(p));
+        let px = camera
+            .world_to_viewport(&transform, world)
+            .expect("on screen");
+        match last {
+            None => rig.grab_and_move(handle, px, px),
+            Some(from) => rig.move_to(handle, from, px),
+        }
+        last = Some(px);
+        let got = rig.drag().active.expect("drag").start;
+        assert!(close(got, p, 0.01 * d.width()), "{got:?} vs {p:?}");
+    }
+    rig.release(handle, last.unwrap_or_default());
+    assert_ne!(rig.optimizer(opt).spec.start, s0);
+}
+
+#[test]
+fn ctrl_click_on_the_surface_adds_an_optimizer_of_the_chosen_kind_there() {
+    let mut rig = rig(LandscapeSpec::SaddleValleys);
+    rig.app.insert_resource(PanelState {
+        add_kind: OptimizerKind::Nesterov,
+        ..default()
+    });
+    let d = rig.frame().domain;
+    let p = [d.x[0] + 0.35 * d.width(), d.y[0] + 0.65 * d.height()];
+    let press = |rig: &mut Rig, at: Vec2| {
+        let hit = rig.hit();
+        let window = rig.window;
+        rig.pointer(
+            window,
+            at,
+            Press {
+                button: PointerButton::Primary,
+                hit,
+                count: 1,
+            },
+        );
+        rig.app.update();
+    };
+    let count = |rig: &mut Rig| {
+        rig.app
+            .world_mut()
+            .query::<&Optimizer>()
+            .iter(rig.app.world())
+            .count()
+    };
+    // a plain click adds nothing
+    let at = rig.top_px(p);
+    press(&mut rig, at);
+    assert_eq!(count(&mut rig), 0);
+    rig.keys().press(KeyCode::ControlLeft);
+    press(&mut rig, at);
+    let added: Vec<OptimizerSpec> = rig
+        .app
+        .world_mut()
+        .query::<&Optimizer>()
+        .iter(rig.app.world())
+        .map(|o| o.spec.clone())
+        .collect();
+    assert_eq!(added.len(), 1);
+    assert_eq!(added[0].kind, OptimizerKind::Nesterov);
+    assert!(close(added[0].start, p, 2e-3), "{:?}", added[0].start);
+    // off the surface: nothing
+    let outside = rig.top_px([d.x[1] + d.width(), d.y[1]]);
+    press(&mut rig, outside);
+    assert_eq!(count(&mut rig), 1);
+}
+
+#[test]
+fn a_press_without_a_drag_frees_the_cameras_on_release() {
+    let mut rig = rig(LandscapeSpec::SaddleValleys);
+    let s0 = rig.landscape().default_start();
+    let (opt, handle) = rig.add(
+        OptimizerSpec::with_defaults(OptimizerKind::Sgd, 0, s0),
+        ViewKind::Top,
+    );
+    let at = rig.top_px(s0);
+    let hit = rig.hit();
+    rig.pointer(
+        handle,
+        at,
+        Press {
+            button: PointerButton::Primary,
+            hit,
+            count: 1,
+        },
+    );
+    rig.app.update();
+    assert!(rig.captured());
+    assert_eq!(rig.drag().pressed, Some(opt));
+    let release = PointerInput::new(
+        PointerId::Mouse,
+        rig.location(at),
+        PointerAction::Release(PointerButton::Primary),
+    );
+    rig.app.world_mut().write_message(release);
+    rig.app.update();
+    assert!(!rig.captured());
+    assert_eq!(rig.drag(), DragState::default());
+    assert_eq!(rig.optimizer(opt).spec.start, s0);
+}
