@@ -240,8 +240,9 @@ impl Scene {
         if self.version == 0 {
             return Err("version must be 1 or more".into());
         }
-        super::landscape::Landscape::new(self.landscape.clone())
+        let landscape = super::landscape::Landscape::new(self.landscape.clone())
             .map_err(|e| format!("landscape: {e}"))?;
+        let domain = landscape.domain();
         self.surface.validate()?;
         if !(self.steps_per_second.is_finite() && (1.0..=1000.0).contains(&self.steps_per_second)) {
             return Err(format!(
@@ -260,6 +261,12 @@ impl Scene {
             o.hyper.validate().map_err(|e| format!("{at}: {e}"))?;
             if !o.start.iter().all(|v| v.is_finite()) {
                 return Err(format!("{at}: start must be finite"));
+            }
+            if !domain.contains(o.start) {
+                return Err(format!(
+                    "{at}: start ({}, {}) is outside the landscape's domain x in [{}, {}], y in [{}, {}]",
+                    o.start[0], o.start[1], domain.x[0], domain.x[1], domain.y[0], domain.y[1]
+                ));
             }
             if !o
                 .color
