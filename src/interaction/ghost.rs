@@ -10,7 +10,7 @@ use super::drag::DragState;
 use crate::core::{RunConfig, RunStatus, StepRecord, trace_into};
 use crate::optimizers::{
     Optimizer,
-    trail::{TrailPoints, ribbon_strip},
+    trail::{TrailPoints, ribbon_strip, write_ribbon_mesh},
     visuals::{TRAIL_WIDTH, ViewKind, empty_strip, place, spec_color},
 };
 use crate::surface::{ActiveLandscape, SurfaceFrame};
@@ -247,13 +247,8 @@ pub fn draw_ghost_ribbons(
                 .map(|&p| place(&frame, &landscape, ribbon.view, p, 0.04)),
         );
         ribbon_strip(&centre, 1.4 * TRAIL_WIDTH, &mut strip);
-        if strip.is_empty() {
-            strip.extend([[0.0; 3]; 2]);
-        }
         if let Some(mut mesh) = meshes.get_mut(&mesh3d.0) {
-            let _ = mesh.try_insert_attribute(Mesh::ATTRIBUTE_POSITION, strip.clone());
-            let normals = vec![[0.0, 1.0, 0.0]; strip.len()];
-            let _ = mesh.try_insert_attribute(Mesh::ATTRIBUTE_NORMAL, normals);
+            write_ribbon_mesh(&mut mesh, &strip);
         }
     }
 }

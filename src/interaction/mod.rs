@@ -118,13 +118,8 @@ fn draw_interaction_overlay(
         let Some(rect) = rects.get(*view) else {
             continue;
         };
-        let clip = egui::Rect::from_min_max(to_egui(rect.min), to_egui(rect.max));
-        let painter = ctx
-            .layer_painter(egui::LayerId::new(
-                egui::Order::Background,
-                egui::Id::new(("interaction-overlay", *view as u8)),
-            ))
-            .with_clip_rect(clip);
+        let (painter, clip) =
+            crate::ui::overlay::view_painter(ctx, *view, rect, scale, "interaction-overlay");
         ghost::paint_ghost_ends(
             &painter,
             clip,

@@ -82,6 +82,19 @@ pub fn ribbon_strip(centre: &[Vec3], width: f32, out: &mut Vec<[f32; 3]>) {
     }
 }
 
+/// Rewrites a triangle-strip mesh in place with `strip` (two coincident vertices when it is empty, so
+/// the renderer never sees an empty vertex buffer). Normals point up.
+pub fn write_ribbon_mesh(mesh: &mut Mesh, strip: &[[f32; 3]]) {
+    let positions = if strip.is_empty() {
+        vec![[0.0; 3]; 2]
+    } else {
+        strip.to_vec()
+    };
+    let normals = vec![[0.0, 1.0, 0.0]; positions.len()];
+    let _ = mesh.try_insert_attribute(Mesh::ATTRIBUTE_POSITION, positions);
+    let _ = mesh.try_insert_attribute(Mesh::ATTRIBUTE_NORMAL, normals);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

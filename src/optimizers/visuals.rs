@@ -11,7 +11,7 @@ use bevy::{
 
 use super::{
     Optimizer,
-    trail::{TrailPoints, ribbon_strip},
+    trail::{TrailPoints, ribbon_strip, write_ribbon_mesh},
 };
 use crate::core::{RunStatus, Vec2d};
 use crate::surface::{ActiveLandscape, SurfaceFrame, SurfaceSystems};
@@ -303,13 +303,8 @@ fn sync_trails(
                 .map(|&p| place(&frame, &landscape, trail.view, p, lift)),
         );
         ribbon_strip(&centre, TRAIL_WIDTH, &mut strip);
-        if strip.is_empty() {
-            strip.extend([[0.0; 3]; 2]);
-        }
         if let Some(mut mesh) = meshes.get_mut(&mesh3d.0) {
-            let _ = mesh.try_insert_attribute(Mesh::ATTRIBUTE_POSITION, strip.clone());
-            let normals = vec![[0.0, 1.0, 0.0]; strip.len()];
-            let _ = mesh.try_insert_attribute(Mesh::ATTRIBUTE_NORMAL, normals);
+            write_ribbon_mesh(&mut mesh, &strip);
         }
     }
 }

@@ -332,21 +332,7 @@ fn spawn_cameras(mut commands: Commands, target: Res<Target>, frame: Res<Surface
             Transform::default(),
         ));
     }
-    commands.spawn((
-        Name::new("Sun"),
-        DirectionalLight {
-            illuminance: 6_000.0,
-            shadow_maps_enabled: false,
-            ..default()
-        },
-        RenderLayers::from_layers(&[0, LAYER_3D, LAYER_TOP]),
-        Transform::from_xyz(-4.0, 10.0, 6.0).looking_at(Vec3::ZERO, Vec3::Y),
-    ));
-    commands.insert_resource(GlobalAmbientLight {
-        color: Color::WHITE,
-        brightness: 900.0,
-        ..default()
-    });
+    crate::views::spawn_lighting(&mut commands);
     commands.insert_resource(ClearColor(BACKGROUND));
 }
 

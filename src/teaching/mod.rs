@@ -460,16 +460,7 @@ fn draw_aids(
         let Some(rect) = rects.get(*view) else {
             continue;
         };
-        let clip = egui::Rect::from_min_max(
-            egui::pos2(rect.min.x / scale, rect.min.y / scale),
-            egui::pos2(rect.max.x / scale, rect.max.y / scale),
-        );
-        let painter = ctx
-            .layer_painter(egui::LayerId::new(
-                egui::Order::Background,
-                egui::Id::new(("teaching", *view as u8)),
-            ))
-            .with_clip_rect(clip);
+        let (painter, clip) = crate::ui::overlay::view_painter(ctx, *view, rect, scale, "teaching");
         let proj = Projector {
             view: *view,
             camera,

@@ -51,6 +51,29 @@ fn tick_label(v: f64, step: f64) -> String {
     format!("{v:.decimals$}")
 }
 
+/// A painter over one view, clipped to it, on its own background layer (named by `salt`), with the
+/// view's rectangle in egui points. `rect` is in logical window pixels, `ui_scale` the egui zoom.
+pub fn view_painter(
+    ctx: &egui::Context,
+    view: ViewCamera,
+    rect: Rect,
+    ui_scale: f32,
+    salt: &'static str,
+) -> (egui::Painter, egui::Rect) {
+    let s = ui_scale.max(0.1);
+    let clip = egui::Rect::from_min_max(
+        egui::pos2(rect.min.x / s, rect.min.y / s),
+        egui::pos2(rect.max.x / s, rect.max.y / s),
+    );
+    let painter = ctx
+        .layer_painter(egui::LayerId::new(
+            egui::Order::Background,
+            egui::Id::new((salt, view as u8)),
+        ))
+        .with_clip_rect(clip);
+    (painter, clip)
+}
+
 /// Text with a dark outline so it reads over any colour of the surface.
 pub fn outlined(
     painter: &egui::Painter,
@@ -95,13 +118,7 @@ pub fn draw_overlays(
         let Some(rect) = rects.get(*view) else {
             continue;
         };
-        let clip = egui::Rect::from_min_max(to_egui(rect.min), to_egui(rect.max));
-        let painter = ctx
-            .layer_painter(egui::LayerId::new(
-                egui::Order::Background,
-                egui::Id::new(("overlay", *view as u8)),
-            ))
-            .with_clip_rect(clip);
+        let (painter, clip) = view_painter(ctx, *view, rect, scale, "overlay");
         let caption = match view {
             ViewCamera::ThreeD => "3D · drag: orbit · right-drag: pan · wheel: zoom",
             ViewCamera::Top => "top view · x to the right, y up · right-drag: pan · wheel: zoom",

@@ -184,6 +184,11 @@ fn spawn_cameras_and_light(mut commands: Commands, frame: Res<SurfaceFrame>) {
         RenderLayers::from_layers(&[0, LAYER_TOP]),
         Transform::from_xyz(0.0, 30.0, 0.0).looking_at(Vec3::ZERO, Vec3::NEG_Z),
     ));
+    spawn_lighting(&mut commands);
+}
+
+/// The sun and the ambient light, shared by the window and the headless renderer; lights every layer.
+pub fn spawn_lighting(commands: &mut Commands) {
     commands.spawn((
         Name::new("Sun"),
         DirectionalLight {
