@@ -55,21 +55,32 @@ pub fn run_app(launch: AppLaunch) -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    // without an adapter Bevy's renderer would panic: say what is missing instead
+    if let Some(message) = crate::recording::headless::missing_adapter() {
+        eprintln!("error: {message}");
+        return ExitCode::from(1);
+    }
     let mut app = App::new();
     if let Some(path) = &launch.screenshot {
         app.insert_resource(crate::autoshot::AutoShot::new(path.clone()));
     }
-    let exit = app
-        .add_plugins(DefaultPlugins.set(WindowPlugin {
-            primary_window: Some(Window {
-                title: format!("losscape — {}", scene.title),
-                resolution: WindowResolution::new(1280, 800),
-                ..default()
-            }),
+    app.add_plugins(DefaultPlugins.set(WindowPlugin {
+        primary_window: Some(Window {
+            title: format!("losscape — {}", scene.title),
+            resolution: WindowResolution::new(1280, 800),
             ..default()
-        }))
-        .add_plugins(AppPlugin { scene })
-        .run();
+        }),
+        ..default()
+    }))
+    .add_plugins(AppPlugin { scene });
+    if std::env::var_os("LOSSCAPE_LOG_FPS").is_some() {
+        // frame-time figures for the README: mean frame time and fps logged every second
+        app.add_plugins((
+            bevy::diagnostic::FrameTimeDiagnosticsPlugin::default(),
+            bevy::diagnostic::LogDiagnosticsPlugin::default(),
+        ));
+    }
+    let exit = app.run();
     match exit {
         AppExit::Success => ExitCode::SUCCESS,
         AppExit::Error(code) => ExitCode::from(code.get()),
