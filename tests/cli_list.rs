@@ -59,10 +59,10 @@ fn lists_every_optimizer_with_its_defaults() {
         "{out}"
     );
     assert!(out.contains("lecture (default), pytorch"));
-    assert!(
-        !out.contains("Lessons"),
-        "no lessons unless the app passes them"
-    );
+    assert!(out.contains("Lessons (--preset NAME)"), "{out}");
+    for preset in losscape::core::lessons::PRESETS {
+        assert!(out.contains(preset.name), "lesson {} listed", preset.name);
+    }
 }
 
 #[test]

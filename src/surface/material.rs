@@ -1,4 +1,5 @@
-//! The surface material: Bevy's `StandardMaterial` (PBR lighting) extended with shaders/surface.wgsl, which
+//! The surface material: Bevy's `StandardMaterial` extended with shaders/surface.wgsl, which lights with a cheap
+//! diffuse term,
 //! colours by loss through a colormap and draws anti-aliased contour lines.
 
 use bevy::{
