@@ -8,6 +8,7 @@ use bevy::{
     camera::{ScalingMode, Viewport, visibility::RenderLayers},
     input::common_conditions::input_just_pressed,
     prelude::*,
+    render::renderer::RenderAdapterInfo,
     window::PrimaryWindow,
 };
 use bevy_egui::input::egui_wants_any_keyboard_input;
@@ -96,6 +97,9 @@ pub(super) fn plugin(app: &mut App) {
                 layout_viewports.in_set(ViewSystems::Layout),
                 frame_cameras
                     .run_if(resource_changed::<SurfaceFrame>)
+                    .in_set(ViewSystems::Frame),
+                no_msaa_on_software_renderers
+                    .run_if(resource_added::<RenderAdapterInfo>)
                     .in_set(ViewSystems::Frame),
             ),
         );
@@ -283,6 +287,20 @@ fn layout_viewports(
                     fov_for_aspect(vp.physical_size.x as f32 / vp.physical_size.y.max(1) as f32);
             }
             camera.viewport = viewport;
+        }
+    }
+}
+
+/// On a software renderer (Mesa's lavapipe on a laptop without a GPU driver) multisampling costs more
+/// than the rest of the frame; the contour lines are anti-aliased in the shader anyway.
+fn no_msaa_on_software_renderers(
+    info: Res<RenderAdapterInfo>,
+    mut cameras: Query<&mut Msaa, With<ViewCamera>>,
+) {
+    if info.device_type == wgpu::DeviceType::Cpu {
+        info!("software renderer ({}): multisampling off", info.name);
+        for mut msaa in &mut cameras {
+            *msaa = Msaa::Off;
         }
     }
 }
