@@ -1,6 +1,5 @@
-//! The surface material: Bevy's `StandardMaterial` extended with shaders/surface.wgsl, which lights with a cheap
-//! diffuse term,
-//! colours by loss through a colormap and draws anti-aliased contour lines.
+//! The surface material: Bevy's `StandardMaterial` extended with shaders/surface.wgsl, which colours by loss
+//! through a colormap, lights with a cheap diffuse term and draws anti-aliased contour lines.
 
 use bevy::{
     asset::{load_internal_asset, uuid_handle},

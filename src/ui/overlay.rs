@@ -120,8 +120,8 @@ pub fn draw_overlays(
         };
         let (painter, clip) = view_painter(ctx, *view, rect, scale, "overlay");
         let caption = match view {
-            ViewCamera::ThreeD => "3D · drag: orbit · right-drag: pan · wheel: zoom",
-            ViewCamera::Top => "top view · x to the right, y up · right-drag: pan · wheel: zoom",
+            ViewCamera::ThreeD => "3D · drag to orbit",
+            ViewCamera::Top => "top · x right, y up",
         };
         outlined(
             &painter,
