@@ -202,7 +202,6 @@ pub fn draw_ghost_ribbons(
     landscape: Res<ActiveLandscape>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
-    mut path: Local<Vec<crate::core::Vec2d>>,
     mut centre: Local<Vec<Vec3>>,
     mut strip: Local<Vec<[f32; 3]>>,
 ) {
@@ -235,10 +234,8 @@ pub fn draw_ghost_ribbons(
             continue;
         }
         ribbon.drawn = ghost.generation;
-        path.clear();
-        path.extend(ghost.records.iter().map(|r| r.pos));
         let mut points = TrailPoints::default();
-        points.extend(&path, min_step, max_step);
+        points.extend_by(&ghost.records, |r| r.pos, min_step, max_step);
         centre.clear();
         centre.extend(
             points

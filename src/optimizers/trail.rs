@@ -21,6 +21,18 @@ impl TrailPoints {
     /// Consumes `path[self.consumed..]`; `min_step` and `max_step` are in param units.
     /// A path shorter than what was consumed (a reset) starts over.
     pub fn extend(&mut self, path: &[Vec2d], min_step: f64, max_step: f64) {
+        self.extend_by(path, |p| *p, min_step, max_step);
+    }
+
+    /// [`Self::extend`] over any path type (`pos` reads a point), so a run's history is read in place
+    /// rather than copied every frame.
+    pub fn extend_by<T>(
+        &mut self,
+        path: &[T],
+        pos: impl Fn(&T) -> Vec2d,
+        min_step: f64,
+        max_step: f64,
+    ) {
         if path.len() < self.consumed {
             *self = Self::default();
         }
@@ -28,7 +40,7 @@ impl TrailPoints {
             self.points.pop();
             self.provisional = false;
         }
-        for &p in &path[self.consumed..] {
+        for p in path[self.consumed..].iter().map(&pos) {
             if !(p[0].is_finite() && p[1].is_finite()) {
                 continue;
             }
@@ -52,7 +64,7 @@ impl TrailPoints {
         }
         self.consumed = path.len();
         // keep the newest point so the trail always reaches the ball
-        if let Some(&newest) = path.last()
+        if let Some(newest) = path.last().map(&pos)
             && newest[0].is_finite()
             && newest[1].is_finite()
             && self.points.last() != Some(&newest)

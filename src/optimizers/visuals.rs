@@ -270,7 +270,6 @@ fn sync_trails(
     frame: Res<SurfaceFrame>,
     landscape: Res<ActiveLandscape>,
     mut meshes: ResMut<Assets<Mesh>>,
-    mut path: Local<Vec<Vec2d>>,
     mut centre: Local<Vec<Vec3>>,
     mut strip: Local<Vec<[f32; 3]>>,
 ) {
@@ -287,12 +286,10 @@ fn sync_trails(
         if shown.len() == trail.points.consumed && !frame_changed {
             continue;
         }
-        path.clear();
-        path.extend(shown.iter().map(|r| r.pos));
         if frame_changed {
             trail.points = TrailPoints::default();
         }
-        trail.points.extend(&path, min_step, max_step);
+        trail.points.extend_by(shown, |r| r.pos, min_step, max_step);
         let lift = 0.025;
         centre.clear();
         centre.extend(
