@@ -9,6 +9,7 @@
 //! [`PaletteMode::PerFrame`] quantizes every frame on its own, for clips where the camera moves a lot.
 
 use std::{
+    collections::VecDeque,
     fs,
     io::Write,
     path::{Path, PathBuf},
@@ -17,10 +18,13 @@ use std::{
 };
 
 use super::frame::{CropRect, RgbaImage, crop_and_fit};
-use super::legend::{LegendPainter, LegendState};
+use super::legend::{LegendState, draw_legend};
+use super::raster::ShapePainter;
 
 /// Frames waiting for the encoder before [`GifEncoder::try_push`] drops one (the app never waits).
 pub const QUEUE_FRAMES: usize = 48;
+/// Pixel buffers kept for reuse ([`GifEncoder::spare_buffer`]).
+const SPARE_BUFFERS: usize = 4;
 
 /// How colours are chosen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -85,6 +89,8 @@ pub struct GifEncoder {
     tx: SyncSender<Msg>,
     // behind a mutex so the handle can live in a Bevy resource (Send + Sync)
     events: std::sync::Mutex<Receiver<EncoderEvent>>,
+    /// Pixel buffers of encoded frames, handed back for the next frames (no allocation per frame).
+    spare: std::sync::Mutex<Receiver<Vec<u8>>>,
     thread: Option<JoinHandle<()>>,
     sent: u32,
     dropped: u32,
@@ -96,13 +102,15 @@ impl GifEncoder {
         validate(&settings)?;
         let (tx, rx) = mpsc::sync_channel(QUEUE_FRAMES);
         let (event_tx, events) = mpsc::channel();
+        let (spare_tx, spare) = mpsc::sync_channel(SPARE_BUFFERS);
         let thread = std::thread::Builder::new()
             .name("losscape gif encoder".into())
-            .spawn(move || run(settings, rx, event_tx))
+            .spawn(move || run(settings, rx, event_tx, spare_tx))
             .map_err(|e| format!("cannot start the GIF encoder: {e}"))?;
         Ok(Self {
             tx,
             events: std::sync::Mutex::new(events),
+            spare: std::sync::Mutex::new(spare),
             thread: Some(thread),
             sent: 0,
             dropped: 0,
@@ -131,6 +139,11 @@ impl GifEncoder {
                 false
             }
         }
+    }
+
+    /// A pixel buffer the encoder is done with, to paint the next frame into, if one is free.
+    pub fn spare_buffer(&self) -> Option<Vec<u8>> {
+        self.spare.lock().ok()?.try_recv().ok()
     }
 
     /// Frames queued so far.
@@ -233,37 +246,82 @@ impl DelayClock {
     }
 }
 
-/// A frame encoded but not yet written: its delay is known only when the next one arrives.
-struct Pending {
-    frame: gif::Frame<'static>,
-    time_s: f64,
+/// The LZW compression of frames, on a thread of its own (the most expensive step of encoding), so it
+/// overlaps with the next frame's palette lookup. Frames come back in the order they were sent.
+struct Compressor {
+    tx: SyncSender<gif::Frame<'static>>,
+    rx: Receiver<gif::Frame<'static>>,
 }
+
+impl Compressor {
+    fn start() -> Result<Self, String> {
+        let (tx, work) = mpsc::sync_channel::<gif::Frame<'static>>(8);
+        let (done, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("losscape gif lzw".into())
+            .spawn(move || {
+                for mut frame in work {
+                    frame.make_lzw_pre_encoded();
+                    if done.send(frame).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start the GIF compressor: {e}"))?;
+        Ok(Self { tx, rx })
+    }
+}
+
+const COMPRESSOR_STOPPED: &str = "the GIF compressor stopped";
 
 /// The encoder thread's state.
 struct Clip {
     settings: GifSettings,
     encoder: Option<gif::Encoder<Vec<u8>>>,
     palette: Option<GlobalPalette>,
+    /// The previous frame's RGBA pixels and the palette index each pixel shows (global palette).
     previous: Vec<u8>,
-    pending: Option<Pending>,
+    canvas: Vec<u8>,
+    compressor: Compressor,
+    /// Times of the frames sent to the compressor and not written yet, oldest first (a frame's delay is
+    /// known only when the next one arrives), and those of them compressed so far.
+    times: VecDeque<f64>,
+    compressed: VecDeque<gif::Frame<'static>>,
     clock: DelayClock,
     frames: u32,
-    legend: LegendPainter,
+    legend: ShapePainter,
+    spare: SyncSender<Vec<u8>>,
     scratch: RgbaImage,
     finished: Option<Vec<u8>>,
 }
 
-fn run(settings: GifSettings, rx: Receiver<Msg>, events: Sender<EncoderEvent>) {
+fn run(
+    settings: GifSettings,
+    rx: Receiver<Msg>,
+    events: Sender<EncoderEvent>,
+    spare: SyncSender<Vec<u8>>,
+) {
+    let compressor = match Compressor::start() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = events.send(EncoderEvent::FrameError(e));
+            return;
+        }
+    };
     let mut clip = Clip {
+        spare,
+        compressor,
+        times: VecDeque::new(),
+        compressed: VecDeque::new(),
         scratch: RgbaImage::new(settings.width, settings.height),
         settings,
         encoder: None,
         palette: None,
         previous: Vec::new(),
-        pending: None,
+        canvas: Vec::new(),
         clock: DelayClock::default(),
         frames: 0,
-        legend: LegendPainter::default(),
+        legend: ShapePainter::default(),
         finished: None,
     };
     while let Ok(msg) = rx.recv() {
@@ -304,14 +362,26 @@ fn run(settings: GifSettings, rx: Receiver<Msg>, events: Sender<EncoderEvent>) {
 impl Clip {
     fn add(&mut self, frame: FrameIn) -> Result<(), String> {
         let (w, h) = (self.settings.width, self.settings.height);
-        crop_and_fit(
-            &frame.image,
-            frame.crop,
-            &mut self.scratch,
-            self.settings.background,
-        )?;
+        if frame.crop.is_none()
+            && (frame.image.width, frame.image.height) == (w, h)
+            && frame.image.data.len() == w as usize * h as usize * 4
+        {
+            // already the clip's size (the command line's frames): used as it is
+            let done = std::mem::replace(&mut self.scratch, frame.image);
+            // nobody may want it (the app): then it is dropped
+            let _ = self.spare.try_send(done.data);
+        } else {
+            // the buffer swapped in from the previous frame may be empty (after the first frame)
+            self.scratch.data.resize(w as usize * h as usize * 4, 255);
+            crop_and_fit(
+                &frame.image,
+                frame.crop,
+                &mut self.scratch,
+                self.settings.background,
+            )?;
+        }
         if let Some(legend) = &frame.legend {
-            self.legend.draw(&mut self.scratch, legend);
+            draw_legend(&mut self.legend, &mut self.scratch, legend);
         }
         let gif_frame = match self.settings.palette {
             PaletteMode::PerFrame => {
@@ -322,29 +392,60 @@ impl Clip {
                 let palette = self.palette.get_or_insert_with(|| {
                     GlobalPalette::from_frame(&self.scratch.data, &self.settings.reserved)
                 });
-                let indices = palette.map(&self.scratch.data);
-                let frame = delta_frame(&indices, &self.previous, w, h);
-                self.previous = indices;
+                let frame = delta_frame(
+                    &self.scratch.data,
+                    &self.previous,
+                    &mut self.canvas,
+                    (w, h),
+                    |px| palette.index(px),
+                );
+                // the frame becomes the previous one; the old buffer is rewritten by the next frame
+                std::mem::swap(&mut self.previous, &mut self.scratch.data);
                 frame
             }
         };
-        self.write_pending(Some(frame.time_s))?;
-        self.pending = Some(Pending {
-            frame: gif_frame,
-            time_s: frame.time_s,
-        });
+        self.times.push_back(frame.time_s);
+        self.compressor
+            .tx
+            .send(gif_frame)
+            .map_err(|_| COMPRESSOR_STOPPED.to_string())?;
+        self.write_compressed(false)
+    }
+
+    /// Writes the compressed frames whose delay is known (all of them at the end, `last`).
+    fn write_compressed(&mut self, last: bool) -> Result<(), String> {
+        if last {
+            while self.compressed.len() < self.times.len() {
+                let frame = self
+                    .compressor
+                    .rx
+                    .recv()
+                    .map_err(|_| COMPRESSOR_STOPPED.to_string())?;
+                self.compressed.push_back(frame);
+            }
+        } else {
+            self.compressed.extend(self.compressor.rx.try_iter());
+        }
+        while !self.compressed.is_empty() && (last || self.times.len() >= 2) {
+            let (Some(mut frame), Some(time_s)) =
+                (self.compressed.pop_front(), self.times.pop_front())
+            else {
+                break;
+            };
+            let end = self
+                .times
+                .front()
+                .copied()
+                .filter(|t| *t > time_s)
+                .unwrap_or(time_s + 1.0 / self.settings.fps);
+            frame.delay = self.clock.delay_cs(end);
+            self.write(&frame)?;
+        }
         Ok(())
     }
 
-    /// Writes the frame waiting for its delay; `next_s` is when the next frame starts (None: the end).
-    fn write_pending(&mut self, next_s: Option<f64>) -> Result<(), String> {
-        let Some(mut pending) = self.pending.take() else {
-            return Ok(());
-        };
-        let end = next_s
-            .filter(|t| *t > pending.time_s)
-            .unwrap_or(pending.time_s + 1.0 / self.settings.fps);
-        pending.frame.delay = self.clock.delay_cs(end);
+    /// Writes one compressed frame, starting the file with the first.
+    fn write(&mut self, frame: &gif::Frame<'static>) -> Result<(), String> {
         if self.encoder.is_none() {
             let global: Vec<u8> = self
                 .palette
@@ -367,7 +468,7 @@ impl Clip {
             return Err("GIF encoder missing".into());
         };
         encoder
-            .write_frame(&pending.frame)
+            .write_lzw_pre_encoded_frame(frame)
             .map_err(|e| format!("GIF encoder: {e}"))?;
         self.frames += 1;
         Ok(())
@@ -376,7 +477,7 @@ impl Clip {
     /// Writes the last frame and the trailer; the bytes stay here until a save succeeds.
     fn finish(&mut self) -> Result<(), String> {
         if self.finished.is_none() {
-            self.write_pending(None)?;
+            self.write_compressed(true)?;
             let Some(encoder) = self.encoder.take() else {
                 return Err("nothing was recorded (no frames)".into());
             };
@@ -428,7 +529,9 @@ impl GlobalPalette {
         reserved.dedup();
         // 255 usable entries: the reserved colours exactly, NeuQuant for the rest
         let learned = 255 - reserved.len();
-        let quant = color_quant::NeuQuant::new(3, learned, rgba);
+        // sampling every 10th pixel: the clip's first frame has few distinct colours, and a tenth of the
+        // time of sampling every third one (which took ~60 ms of the render's first frame)
+        let quant = color_quant::NeuQuant::new(10, learned, rgba);
         let mut rgb = quant.color_map_rgb();
         rgb.truncate(learned * 3);
         rgb.resize(learned * 3, 0);
@@ -457,62 +560,66 @@ impl GlobalPalette {
         best.1
     }
 
-    /// Palette indices of an RGBA image (alpha ignored).
-    fn map(&mut self, rgba: &[u8]) -> Vec<u8> {
+    /// The palette index of an RGBA pixel (alpha ignored).
+    fn index(&mut self, px: &[u8]) -> u8 {
         let shift = 8 - LUT_BITS;
-        rgba.chunks_exact(4)
-            .map(|px| {
-                let key = ((px[0] as usize >> shift) << (2 * LUT_BITS))
-                    | ((px[1] as usize >> shift) << LUT_BITS)
-                    | (px[2] as usize >> shift);
-                if !self.filled[key] {
-                    // the centre of the LUT cell, so the table does not depend on pixel order
-                    let half = 1u8 << (shift - 1);
-                    let centre = [
-                        ((px[0] >> shift) << shift) | half,
-                        ((px[1] >> shift) << shift) | half,
-                        ((px[2] >> shift) << shift) | half,
-                    ];
-                    self.lut[key] = self.nearest(centre);
-                    self.filled[key] = true;
-                }
-                self.lut[key]
-            })
-            .collect()
+        let key = ((px[0] as usize >> shift) << (2 * LUT_BITS))
+            | ((px[1] as usize >> shift) << LUT_BITS)
+            | (px[2] as usize >> shift);
+        if !self.filled[key] {
+            // the centre of the LUT cell, so the table does not depend on pixel order
+            let half = 1u8 << (shift - 1);
+            let centre = [
+                ((px[0] >> shift) << shift) | half,
+                ((px[1] >> shift) << shift) | half,
+                ((px[2] >> shift) << shift) | half,
+            ];
+            self.lut[key] = self.nearest(centre);
+            self.filled[key] = true;
+        }
+        self.lut[key]
     }
 }
 
-/// A frame holding only the rectangle that changed since `previous` (unchanged pixels inside it are
-/// transparent, so they keep the previous frame's colour); the whole frame when there is no previous.
-fn delta_frame(indices: &[u8], previous: &[u8], w: u32, h: u32) -> gif::Frame<'static> {
+/// A frame of palette indices (`index` maps an RGBA pixel) holding only the rectangle of `rgba` that
+/// changed since `previous` (same-size RGBA). `canvas` holds the index every pixel shows so far and is
+/// brought up to date; a pixel that shows the same index as before is transparent, so it keeps the
+/// previous frame's colour and compresses well. The whole frame when there is no previous one. Only
+/// changed pixels are looked up in the palette: most of a clip's frame is the still landscape.
+fn delta_frame(
+    rgba: &[u8],
+    previous: &[u8],
+    canvas: &mut Vec<u8>,
+    (w, h): (u32, u32),
+    mut index: impl FnMut(&[u8]) -> u8,
+) -> gif::Frame<'static> {
     let (w, h) = (w as usize, h as usize);
-    let full = || {
+    if previous.len() != rgba.len() || canvas.len() != w * h {
+        *canvas = rgba.chunks_exact(4).map(&mut index).collect();
         let mut f = gif::Frame {
             width: w as u16,
             height: h as u16,
-            buffer: indices.to_vec().into(),
+            buffer: canvas.clone().into(),
             ..gif::Frame::default()
         };
         f.dispose = gif::DisposalMethod::Keep;
-        f
-    };
-    if previous.len() != indices.len() {
-        return full();
+        return f;
     }
     let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0usize, 0usize);
     for y in 0..h {
-        let row = &indices[y * w..(y + 1) * w];
-        let prev = &previous[y * w..(y + 1) * w];
-        if row == prev {
+        let span = y * w * 4..(y + 1) * w * 4;
+        let (now, before) = (&rgba[span.clone()], &previous[span]);
+        if now == before {
             continue;
         }
-        let first = row.iter().zip(prev).position(|(a, b)| a != b).unwrap_or(0);
+        let mut pixels = now.chunks_exact(4).zip(before.chunks_exact(4));
+        let first = pixels.position(|(a, b)| a != b).unwrap_or(0);
         let last = w
             - 1
-            - row
-                .iter()
+            - now
+                .chunks_exact(4)
                 .rev()
-                .zip(prev.iter().rev())
+                .zip(before.chunks_exact(4).rev())
                 .position(|(a, b)| a != b)
                 .unwrap_or(0);
         x0 = x0.min(first);
@@ -522,21 +629,25 @@ fn delta_frame(indices: &[u8], previous: &[u8], w: u32, h: u32) -> gif::Frame<'s
     }
     if x0 > x1 || y0 > y1 {
         // nothing changed: one transparent pixel keeps the frame (and its delay) in the clip
-        x0 = 0;
-        y0 = 0;
-        x1 = 0;
-        y1 = 0;
+        (x0, y0, x1, y1) = (0, 0, 0, 0);
     }
     let (rw, rh) = (x1 - x0 + 1, y1 - y0 + 1);
     let mut buffer = Vec::with_capacity(rw * rh);
     for y in y0..=y1 {
         for x in x0..=x1 {
             let i = y * w + x;
-            buffer.push(if indices[i] == previous[i] {
-                TRANSPARENT
+            let px = &rgba[i * 4..i * 4 + 4];
+            if px == &previous[i * 4..i * 4 + 4] {
+                buffer.push(TRANSPARENT);
+                continue;
+            }
+            let k = index(px);
+            if k == canvas[i] {
+                buffer.push(TRANSPARENT);
             } else {
-                indices[i]
-            });
+                canvas[i] = k;
+                buffer.push(k);
+            }
         }
     }
     gif::Frame {
@@ -566,16 +677,26 @@ mod tests {
     }
 
     #[test]
-    fn delta_of_identical_frames_is_one_transparent_pixel() {
-        let a = vec![3u8; 16];
-        let f = delta_frame(&a, &a, 4, 4);
+    fn delta_frames_hold_only_what_changed() {
+        // 4 x 4 RGBA; the "palette" is the red channel halved, so 6 and 7 share an index
+        let a: Vec<u8> = [6u8, 0, 0, 255].repeat(16);
+        let index = |px: &[u8]| px[0] / 2;
+        let mut canvas = Vec::new();
+        // no previous frame: every pixel
+        let f = delta_frame(&a, &[], &mut canvas, (4, 4), index);
+        assert_eq!((f.width, f.height, f.buffer.len()), (4, 4, 16));
+        assert_eq!(canvas, vec![3; 16]);
+        let f = delta_frame(&a, &a, &mut canvas, (4, 4), index);
         assert_eq!((f.width, f.height), (1, 1));
         assert_eq!(&*f.buffer, &[TRANSPARENT]);
         let mut b = a.clone();
-        b[5] = 7;
-        b[10] = 9;
-        let f = delta_frame(&b, &a, 4, 4);
+        b[5 * 4] = 18;
+        b[10 * 4] = 7;
+        b[6 * 4] = 40;
+        let f = delta_frame(&b, &a, &mut canvas, (4, 4), index);
         assert_eq!((f.left, f.top, f.width, f.height), (1, 1, 2, 2));
-        assert_eq!(&*f.buffer, &[7, TRANSPARENT, TRANSPARENT, 9]);
+        // pixel 10 changed colour but not index: transparent
+        assert_eq!(&*f.buffer, &[9, 20, TRANSPARENT, TRANSPARENT]);
+        assert_eq!((canvas[5], canvas[6], canvas[10]), (9, 20, 3));
     }
 }

@@ -65,6 +65,40 @@ impl RgbaImage {
         Ok(out)
     }
 
+    /// A copy of this image, in `buffer` when one is given (its old pixels are overwritten; it is
+    /// resized if needed), saving an allocation per frame.
+    pub fn copy_into(&self, buffer: Option<Vec<u8>>) -> RgbaImage {
+        let data = match buffer {
+            Some(mut data) => {
+                data.clear();
+                data.extend_from_slice(&self.data);
+                data
+            }
+            None => self.data.clone(),
+        };
+        Self {
+            width: self.width,
+            height: self.height,
+            data,
+        }
+    }
+
+    /// Copies the pixels of `rect` from `src` (an image of the same size; nothing otherwise).
+    pub fn copy_rect_from(&mut self, src: &RgbaImage, rect: CropRect) {
+        if (src.width, src.height) != (self.width, self.height)
+            || rect.x + rect.width > self.width
+            || rect.y + rect.height > self.height
+            || src.data.len() != self.data.len()
+        {
+            return;
+        }
+        for y in rect.y..rect.y + rect.height {
+            let start = (y as usize * self.width as usize + rect.x as usize) * 4;
+            let end = start + rect.width as usize * 4;
+            self.data[start..end].copy_from_slice(&src.data[start..end]);
+        }
+    }
+
     fn px(&self, x: u32, y: u32) -> [f32; 3] {
         let i = (y as usize * self.width as usize + x as usize) * 4;
         [
@@ -122,6 +156,7 @@ pub fn crop_and_fit(
         || crop.x + crop.width > src.width
         || crop.y + crop.height > src.height
         || src.data.len() < src.width as usize * src.height as usize * 4
+        || dst.data.len() != dst.width as usize * dst.height as usize * 4
     {
         return Err(format!(
             "crop {crop:?} does not fit a {}x{} frame",

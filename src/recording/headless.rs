@@ -1,12 +1,15 @@
-//! `losscape render`: the scene rendered offscreen (no window, no display) into an image target, the
-//! simulation stepped a fixed number of optimizer steps per frame (not by the clock), every frame read back
-//! from the GPU and fed to the GIF encoder. The same surface, optimizer and scene plugins as the app; the
-//! cameras are aimed where the app's orbit cameras start, without the orbit plugin (nothing moves them).
+//! `losscape render`: the scene's landscape rendered offscreen (no window, no display) into an image
+//! target by Bevy, with the app's surface and scene plugins and its cameras where the app's orbit cameras
+//! start; then, frame by frame, the runs stepped a fixed number of optimizer steps (not by the clock) and
+//! their trails, start rings and balls painted over that still image on the CPU ([`super::overlay`]),
+//! the legend too, and the frames fed to the GIF encoder thread.
+//!
+//! The landscape does not change during a clip, so it is drawn once: on software Vulkan, shading the
+//! surface again for every frame took five times longer than everything else together.
 
 use std::{
     io::IsTerminal,
     path::PathBuf,
-    sync::mpsc,
     time::{Duration, Instant},
 };
 
@@ -20,30 +23,33 @@ use bevy::{
         pipelined_rendering::PipelinedRenderingPlugin,
         render_resource::{PollType, TextureFormat, TextureUsages},
         renderer::RenderDevice,
-        view::screenshot::{Screenshot, ScreenshotCaptured},
+        renderer::initialize_renderer,
+        settings::{RenderCreation, WgpuSettings},
+        view::screenshot::{CapturedScreenshots, Screenshot},
     },
     window::ExitCondition,
     winit::WinitPlugin,
 };
+use bevy_egui::egui;
 use bevy_panorbit_camera::PanOrbitCamera;
 
 use super::encoder::{FrameIn, GifEncoder, GifSettings, PaletteMode, write_atomically};
-use super::frame::RgbaImage;
-use super::legend::{LegendEntry, LegendPainter, LegendState, rgb8};
+use super::frame::{CropRect, RgbaImage};
+use super::legend::{LegendEntry, LegendState, paint_legend, rgb8};
+use super::overlay::{PathOverlay, ViewProjection};
+use super::raster::ShapePainter;
 use crate::core::scene::{Scene, ViewLayout};
-use crate::optimizers::Optimizer;
+use crate::optimizers::visuals::ViewKind;
 use crate::surface::{SurfaceFrame, SurfaceSystems};
 use crate::views::{
-    BACKGROUND, LAYER_3D, LAYER_TOP, Layout, ViewCamera, fov_for_aspect, orbit_for, top_orbit,
-    top_projection, view_rects,
+    BACKGROUND, Layout, ViewCamera, fov_for_aspect, orbit_for, top_orbit, top_projection,
+    view_rects,
 };
 
 /// Updates allowed before the first frame must be complete (shaders compile, meshes upload).
 const WARMUP_UPDATES: u32 = 200;
-/// Consecutive identical captures of the first state that mean "the frame is complete".
-const STABLE_CAPTURES: usize = 3;
-/// Updates allowed for outstanding GPU readbacks after the last frame.
-const DRAIN_UPDATES: u32 = 60;
+/// Consecutive identical captures of the landscape that mean "the frame is complete".
+const STABLE_CAPTURES: usize = 2;
 
 /// What to render.
 #[derive(Clone, Debug)]
@@ -72,6 +78,39 @@ pub struct RenderReport {
     pub seconds: f64,
 }
 
+/// The message for a machine without a usable GPU adapter.
+const NO_ADAPTER: &str = "no usable GPU adapter (Vulkan): install your GPU driver, or Mesa's software \
+                          Vulkan: apt install mesa-vulkan-drivers";
+
+/// Starts the GPU as Bevy's render plugin would ([`initialize_renderer`], the same settings), so that a
+/// missing adapter is one clear line instead of Bevy's panic, without probing the GPU twice.
+fn start_renderer() -> Result<RenderCreation, String> {
+    let settings = WgpuSettings::default();
+    let backends = settings.backends.unwrap_or(wgpu::Backends::all());
+    // Bevy reports a missing adapter by panicking: silenced here and turned into the message
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        bevy::tasks::block_on(initialize_renderer(backends, None, &settings))
+    }));
+    std::panic::set_hook(hook);
+    match started {
+        Ok(resources) => Ok(RenderCreation::Manual(resources)),
+        Err(panic) => {
+            let reason = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            if reason.contains("find a GPU") {
+                Err(NO_ADAPTER.into())
+            } else {
+                Err(format!("the GPU could not be started: {reason}"))
+            }
+        }
+    }
+}
+
 /// The one-line reason no GPU adapter is usable, or `None` when there is one.
 pub fn missing_adapter() -> Option<String> {
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
@@ -84,17 +123,9 @@ pub fn missing_adapter() -> Option<String> {
     }));
     match adapter {
         Ok(_) => None,
-        Err(_) => Some(
-            "no usable GPU adapter (Vulkan): install your GPU driver, or Mesa's software Vulkan: \
-             apt install mesa-vulkan-drivers"
-                .into(),
-        ),
+        Err(_) => Some(NO_ADAPTER.into()),
     }
 }
-
-/// The shared state between the render loop and the screenshot observers.
-#[derive(Resource, Clone)]
-struct Captures(mpsc::Sender<(u32, Result<RgbaImage, String>)>);
 
 /// The image every headless camera draws into.
 #[derive(Resource, Clone)]
@@ -107,46 +138,56 @@ struct Target {
 /// Renders the job; the error is one line for `error: ...`.
 pub fn render(job: &RenderJob) -> Result<RenderReport, String> {
     let started = Instant::now();
-    if let Some(missing) = missing_adapter() {
-        return Err(missing);
-    }
+    let gpu = start_renderer()?;
     let png = job
         .out
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("png"));
-    let mut app = build_app(job);
-    let (tx, rx) = mpsc::channel();
-    app.insert_resource(Captures(tx));
-    while app.plugins_state() == PluginsState::Adding {
-        bevy::tasks::tick_global_task_pools_on_main_thread();
-    }
-    app.finish();
-    app.cleanup();
-
-    let mut progress = Progress::new(job.progress, if png { 1 } else { job.frames });
-    // the first state, rendered until consecutive captures agree and show the scene
-    if png {
-        // a still of the last frame: apply the scene (first update), take the steps of every frame but
-        // the first, then one capture
-        update(&mut app)?;
-        advance(
-            &mut app,
-            job.steps_per_frame as u64 * job.frames.saturating_sub(1) as u64,
-        );
-    }
-    let first = warm_up(&mut app, &rx)?;
-    let legend = job.legend.then(|| legend_entries(&job.scene));
-    let legend_at = |step: u64| LegendState {
-        entries: legend.clone().unwrap_or_default(),
-        step: legend.as_ref().map(|_| step),
-    };
-
-    if png {
-        let mut image = first;
-        if job.legend {
-            LegendPainter::default().draw(&mut image, &legend_at(max_steps(&mut app)));
+    let landscape = std::sync::Arc::new(
+        crate::core::Landscape::new(job.scene.landscape.clone()).map_err(|e| e.to_string())?,
+    );
+    let Still {
+        image: still,
+        frame,
+        views,
+        renderer,
+    } = render_landscape(job, landscape.clone(), gpu)?;
+    let mut paths = PathOverlay::new(&job.scene, landscape, frame, views)?;
+    let mut painter = ShapePainter::default();
+    let mut backdrop: Option<Backdrop> = None;
+    let mut paint = |paths: &PathOverlay, spare: Option<Vec<u8>>| -> RgbaImage {
+        let entries = if job.legend {
+            paths.legend()
+        } else {
+            Vec::new()
+        };
+        let b = match backdrop.take() {
+            Some(b) if b.entries == entries => b,
+            _ => Backdrop::new(&still, entries, &mut painter),
+        };
+        let mut image = b.image.copy_into(spare);
+        let counter = LegendState {
+            entries: Vec::new(),
+            step: job.legend.then(|| paths.steps()),
+        };
+        painter.paint(&mut image, |p, size| {
+            paths.paint(p);
+            paint_legend(p, size, &counter);
+        });
+        // the legend stays on top of the paths
+        if let Some(r) = b.legend_box {
+            image.copy_rect_from(&b.image, r);
         }
-        let bytes = image.to_png()?;
+        backdrop = Some(b);
+        image
+    };
+    let mut progress = Progress::new(job.progress, if png { 1 } else { job.frames });
+
+    if png {
+        // a still of the last frame: the steps of every frame but the first
+        paths.advance(job.steps_per_frame as u64 * job.frames.saturating_sub(1) as u64);
+        let bytes = paint(&paths, None).to_png()?;
+        drop(renderer);
         write_atomically(&job.out, &bytes)?;
         progress.set(1);
         progress.done();
@@ -157,78 +198,31 @@ pub fn render(job: &RenderJob) -> Result<RenderReport, String> {
         });
     }
 
-    let mut reserved: Vec<[u8; 3]> = app
-        .world_mut()
-        .query::<&Optimizer>()
-        .iter(app.world())
-        .map(|o| rgb8(o.spec.color))
-        .collect();
-    reserved.push(rgb8(BACKGROUND.to_srgba().to_f32_array_no_alpha()));
+    let background = rgb8(BACKGROUND.to_srgba().to_f32_array_no_alpha());
+    let mut reserved = paths.colors();
+    reserved.push(background);
     let mut encoder = GifEncoder::start(GifSettings {
         width: job.width,
         height: job.height,
         fps: job.fps,
         palette: job.palette,
         reserved,
-        background: rgb8(BACKGROUND.to_srgba().to_f32_array_no_alpha()),
+        background,
     })?;
-    let mut steps_at = Vec::with_capacity(job.frames as usize);
-    let mut ready: std::collections::BTreeMap<u32, RgbaImage> = Default::default();
-    let mut next = 0u32;
-    let feed = |ready: &mut std::collections::BTreeMap<u32, RgbaImage>,
-                next: &mut u32,
-                steps_at: &[u64],
-                encoder: &mut GifEncoder,
-                progress: &mut Progress|
-     -> Result<(), String> {
-        while let Some(image) = ready.remove(next) {
-            let step = steps_at.get(*next as usize).copied().unwrap_or(0);
-            encoder.push(FrameIn {
-                image,
-                crop: None,
-                time_s: *next as f64 / job.fps,
-                legend: job.legend.then(|| legend_at(step)),
-            })?;
-            *next += 1;
-            progress.set(*next);
-        }
-        Ok(())
-    };
     for k in 0..job.frames {
         if k > 0 {
-            advance(&mut app, job.steps_per_frame as u64);
+            paths.advance(job.steps_per_frame as u64);
         }
-        steps_at.push(max_steps(&mut app));
-        request_capture(&mut app, k);
-        update(&mut app)?;
-        collect(&rx, &mut ready)?;
-        feed(
-            &mut ready,
-            &mut next,
-            &steps_at,
-            &mut encoder,
-            &mut progress,
-        )?;
+        let image = paint(&paths, encoder.spare_buffer());
+        encoder.push(FrameIn {
+            image,
+            crop: None,
+            time_s: k as f64 / job.fps,
+            legend: None,
+        })?;
+        progress.set(k + 1);
     }
-    let mut waited = 0;
-    while (ready.len() as u32 + next) < job.frames || !ready.is_empty() {
-        if waited > DRAIN_UPDATES {
-            return Err(format!(
-                "the renderer delivered {next} of {} frames",
-                job.frames
-            ));
-        }
-        update(&mut app)?;
-        collect(&rx, &mut ready)?;
-        feed(
-            &mut ready,
-            &mut next,
-            &steps_at,
-            &mut encoder,
-            &mut progress,
-        )?;
-        waited += 1;
-    }
+    drop(renderer);
     let (frames, bytes) = encoder.save_blocking(job.out.clone())?;
     progress.done();
     Ok(RenderReport {
@@ -238,7 +232,99 @@ pub fn render(job: &RenderJob) -> Result<RenderReport, String> {
     })
 }
 
-fn build_app(job: &RenderJob) -> App {
+/// The still landscape with the legend's optimizer lines on it (they change only when a run diverges),
+/// so each frame paints just the paths and the step counter.
+struct Backdrop {
+    entries: Vec<LegendEntry>,
+    image: RgbaImage,
+    /// The lines' box (pixels), put back over the paths of every frame.
+    legend_box: Option<CropRect>,
+}
+
+impl Backdrop {
+    fn new(still: &RgbaImage, entries: Vec<LegendEntry>, painter: &mut ShapePainter) -> Self {
+        let mut image = still.clone();
+        let mut legend_box = None;
+        let legend = LegendState {
+            entries,
+            step: None,
+        };
+        painter.paint(&mut image, |p, size| {
+            legend_box = paint_legend(p, size, &legend).and_then(|r| {
+                let rect = Rect::new(r.min.x, r.min.y, r.max.x, r.max.y);
+                CropRect::from_logical(rect, 1.0, (still.width, still.height))
+            });
+        });
+        Self {
+            entries: legend.entries,
+            image,
+            legend_box,
+        }
+    }
+}
+
+/// The landscape as the cameras see it, without anything that moves, and how they project the world.
+struct Still {
+    image: RgbaImage,
+    frame: SurfaceFrame,
+    views: Vec<ViewProjection>,
+    /// The Bevy app, dropped once the frames are queued (tearing the renderer down takes tens of
+    /// milliseconds; then it overlaps with the encoder's last frames).
+    renderer: App,
+}
+
+/// Renders the scene's landscape offscreen until a frame is complete, and reads the cameras.
+fn render_landscape(
+    job: &RenderJob,
+    landscape: std::sync::Arc<crate::core::Landscape>,
+    gpu: RenderCreation,
+) -> Result<Still, String> {
+    let mut app = build_app(job, landscape, gpu);
+    while app.plugins_state() == PluginsState::Adding {
+        bevy::tasks::tick_global_task_pools_on_main_thread();
+    }
+    app.finish();
+    app.cleanup();
+    let image = warm_up(&mut app)?;
+    let world = app.world_mut();
+    let frame = world.resource::<SurfaceFrame>().clone();
+    let mut views: Vec<(isize, ViewProjection)> = world
+        .query::<(&ViewCamera, &Camera, &GlobalTransform)>()
+        .iter(world)
+        .filter_map(|(view, camera, transform)| {
+            let rect = camera.physical_viewport_rect()?;
+            Some((
+                camera.order,
+                ViewProjection {
+                    view: match view {
+                        ViewCamera::ThreeD => ViewKind::ThreeD,
+                        ViewCamera::Top => ViewKind::Top,
+                    },
+                    rect: egui::Rect::from_min_max(
+                        egui::pos2(rect.min.x as f32, rect.min.y as f32),
+                        egui::pos2(rect.max.x as f32, rect.max.y as f32),
+                    ),
+                    clip_from_world: camera.clip_from_view() * transform.to_matrix().inverse(),
+                    eye: transform.translation(),
+                    rotation: transform.rotation(),
+                },
+            ))
+        })
+        .collect();
+    views.sort_by_key(|(order, _)| *order);
+    Ok(Still {
+        image,
+        frame,
+        views: views.into_iter().map(|(_, v)| v).collect(),
+        renderer: app,
+    })
+}
+
+fn build_app(
+    job: &RenderJob,
+    landscape: std::sync::Arc<crate::core::Landscape>,
+    gpu: RenderCreation,
+) -> App {
     let mut app = App::new();
     app.add_plugins(
         DefaultPlugins
@@ -249,6 +335,7 @@ fn build_app(job: &RenderJob) -> App {
                 ..default()
             })
             .set(RenderPlugin {
+                render_creation: gpu,
                 // every pipeline is ready the first time it is used: no half-drawn first frames
                 synchronous_pipeline_compilation: true,
                 ..default()
@@ -265,16 +352,12 @@ fn build_app(job: &RenderJob) -> App {
     );
     app.set_error_handler(bevy::ecs::error::warn);
     let scene = job.scene.clone();
-    match crate::core::Landscape::new(scene.landscape.clone()) {
-        Ok(l) => app.insert_resource(crate::surface::ActiveLandscape(std::sync::Arc::new(l))),
-        Err(_) => app.insert_resource(crate::surface::ActiveLandscape::default()),
-    };
+    app.insert_resource(crate::surface::ActiveLandscape(landscape));
     app.insert_resource(crate::surface::SurfaceSettings(scene.surface.clone()));
     app.init_resource::<Layout>();
     app.add_plugins((
         crate::surface::plugin,
         crate::optimizers::simulation_plugin,
-        crate::optimizers::visuals::plugin,
         crate::lessons::plugin,
     ));
     let size = UVec2::new(job.width, job.height);
@@ -300,10 +383,7 @@ fn build_app(job: &RenderJob) -> App {
 /// The app's two cameras, drawing into the target image with the layout's viewports.
 fn spawn_cameras(mut commands: Commands, target: Res<Target>, frame: Res<SurfaceFrame>) {
     let rects = view_rects(target.size.as_vec2(), default(), target.layout);
-    for (view, order, layers) in [
-        (ViewCamera::ThreeD, 0, [0, LAYER_3D]),
-        (ViewCamera::Top, 1, [0, LAYER_TOP]),
-    ] {
+    for (view, order) in [(ViewCamera::ThreeD, 0), (ViewCamera::Top, 1)] {
         let Some(rect) = rects.get(view) else {
             continue;
         };
@@ -333,7 +413,8 @@ fn spawn_cameras(mut commands: Commands, target: Res<Target>, frame: Res<Surface
             // rasterisation work on software Vulkan for little visible gain at GIF resolutions
             Msaa::Off,
             projection,
-            RenderLayers::from_layers(&layers),
+            // the landscape only: what moves is painted over it on the CPU
+            RenderLayers::layer(0),
             Transform::default(),
         ));
     }
@@ -391,107 +472,67 @@ fn update(app: &mut App) -> Result<(), String> {
     Ok(())
 }
 
-/// Asks for a capture of the frame rendered by the next update, tagged `tag`.
-fn request_capture(app: &mut App, tag: u32) {
-    let image = app.world().resource::<Target>().image.clone();
-    let tx = app.world().resource::<Captures>().0.clone();
-    app.world_mut().spawn(Screenshot::image(image)).observe(
-        move |captured: On<ScreenshotCaptured>| {
-            let _ = tx.send((tag, RgbaImage::from_bevy(&captured.image)));
-        },
-    );
-}
+/// How long to wait for the readback of a frame the GPU has finished (it is copied out on a task thread).
+const READBACK_WAIT: Duration = Duration::from_millis(500);
 
-fn collect(
-    rx: &mpsc::Receiver<(u32, Result<RgbaImage, String>)>,
-    ready: &mut std::collections::BTreeMap<u32, RgbaImage>,
-) -> Result<(), String> {
-    for (tag, image) in rx.try_iter() {
-        ready.insert(tag, image?);
-    }
-    Ok(())
-}
-
-/// Renders the current state until [`STABLE_CAPTURES`] consecutive captures are identical and show more
-/// than the background; returns that frame.
-fn warm_up(
-    app: &mut App,
-    rx: &mpsc::Receiver<(u32, Result<RgbaImage, String>)>,
-) -> Result<RgbaImage, String> {
+/// Renders the current state until [`STABLE_CAPTURES`] consecutive frames are identical and show more
+/// than the background; returns that frame. Each frame is read back right after its update (from the
+/// screenshot channel, not through the observer that would see it one update later).
+fn warm_up(app: &mut App) -> Result<RgbaImage, String> {
+    let captured = app.world().resource::<CapturedScreenshots>().0.clone();
+    let target = app.world().resource::<Target>().image.clone();
     let mut last: Option<RgbaImage> = None;
     let mut same = 0;
     let background = rgb8(BACKGROUND.to_srgba().to_f32_array_no_alpha());
-    for i in 0..WARMUP_UPDATES {
-        request_capture(app, u32::MAX - i);
+    for _ in 0..WARMUP_UPDATES {
+        let requested = app
+            .world_mut()
+            .spawn(Screenshot::image(target.clone()))
+            .id();
         update(app)?;
-        for (_, image) in rx.try_iter() {
-            let image = image?;
-            let drawn = image
-                .data
-                .chunks_exact(4)
-                .filter(|p| {
-                    p[..3]
-                        .iter()
-                        .zip(background)
-                        .any(|(a, b)| a.abs_diff(b) > 24)
-                })
-                .count();
-            // the surface covers a good part of any layout
-            let complete = drawn * 20 > image.data.len() / 4;
-            if complete && last.as_ref() == Some(&image) {
-                same += 1;
-            } else {
-                same = usize::from(complete);
-            }
-            last = Some(image);
-            if same >= STABLE_CAPTURES {
-                // readbacks still in flight belong to the warm-up
-                for _ in 0..3 {
-                    update(app)?;
+        let image = {
+            let Ok(channel) = captured.lock() else {
+                return Err("the renderer's readback channel broke".into());
+            };
+            let mut image = None;
+            while let Ok((entity, captured)) = channel.recv_timeout(READBACK_WAIT) {
+                if entity == requested {
+                    image = Some(captured);
+                    break;
                 }
-                let _ = rx.try_iter().count();
-                return last.ok_or_else(|| "no frame".into());
             }
+            image
+        };
+        let Some(image) = image else {
+            // this frame was not read back (its target was not ready yet)
+            continue;
+        };
+        let image = RgbaImage::from_bevy(&image)?;
+        let drawn = image
+            .data
+            .chunks_exact(4)
+            .filter(|p| {
+                p[..3]
+                    .iter()
+                    .zip(background)
+                    .any(|(a, b)| a.abs_diff(b) > 24)
+            })
+            .count();
+        // the surface covers a good part of any layout
+        let complete = drawn * 20 > image.data.len() / 4;
+        if complete && last.as_ref() == Some(&image) {
+            same += 1;
+        } else {
+            same = usize::from(complete);
+        }
+        last = Some(image);
+        if same >= STABLE_CAPTURES {
+            return last.ok_or_else(|| "no frame".into());
         }
     }
     Err(format!(
         "the renderer produced no complete frame in {WARMUP_UPDATES} updates"
     ))
-}
-
-/// Steps every optimizer `steps` times (stops early on convergence or divergence), then lets the visuals
-/// catch up in the next update.
-fn advance(app: &mut App, steps: u64) {
-    let world = app.world_mut();
-    let mut q = world.query::<&mut Optimizer>();
-    for mut optimizer in q.iter_mut(world) {
-        let mut left = steps;
-        while left > 0 {
-            let chunk = left.min(u32::MAX as u64) as u32;
-            optimizer.advance(chunk);
-            left -= chunk as u64;
-        }
-    }
-}
-
-fn max_steps(app: &mut App) -> u64 {
-    let world = app.world_mut();
-    world
-        .query::<&Optimizer>()
-        .iter(world)
-        .map(|o| o.steps())
-        .max()
-        .unwrap_or(0)
-}
-
-/// The legend's lines: the scene's visible optimizers, in the scene's order.
-fn legend_entries(scene: &Scene) -> Vec<LegendEntry> {
-    scene
-        .optimizers
-        .iter()
-        .filter(|o| o.visible)
-        .map(LegendEntry::of)
-        .collect()
 }
 
 /// A one-line progress bar on stderr, when stderr is a terminal.

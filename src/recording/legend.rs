@@ -1,13 +1,12 @@
 //! The legend and step counter drawn into recorded frames: optimizer colours, names, eta and betas in the
 //! top-right corner, the step in the bottom-right. Laid out by egui (its default fonts, with Greek letters)
-//! and rasterized on the CPU at the clip's own resolution, so the text is crisp whatever the capture size,
+//! and rasterized on the CPU ([`ShapePainter`]) at the clip's own resolution, so the text is crisp whatever the capture size,
 //! identical in the app and in `losscape render`, and never on screen when the legend is off.
 
-use bevy_egui::egui::{
-    self, Color32, FontId, Pos2, RawInput, epaint::Primitive, epaint::Vertex, pos2, vec2,
-};
+use bevy_egui::egui::{self, Color32, FontId, Pos2, pos2, vec2};
 
 use super::frame::RgbaImage;
+use super::raster::ShapePainter;
 use crate::core::{OptimizerKind, scene::OptimizerSpec};
 
 /// One optimizer's line in the legend.
@@ -54,76 +53,28 @@ pub struct LegendState {
     pub step: Option<u64>,
 }
 
-/// Lays out and rasterizes legends; keeps egui's font atlas between frames.
-#[derive(Default)]
-pub struct LegendPainter {
-    ctx: egui::Context,
-    font: Option<egui::ColorImage>,
-}
-
-impl LegendPainter {
-    /// Draws `legend` over `image`.
-    pub fn draw(&mut self, image: &mut RgbaImage, legend: &LegendState) {
-        if legend.entries.is_empty() && legend.step.is_none() {
-            return;
-        }
-        let size = vec2(image.width as f32, image.height as f32);
-        let input = RawInput {
-            screen_rect: Some(egui::Rect::from_min_size(Pos2::ZERO, size)),
-            ..Default::default()
-        };
-        let mut output = self
-            .ctx
-            .run_ui(input, |ui| paint_legend(ui.painter(), size, legend));
-        let font_deltas = output
-            .textures_delta
-            .set
-            .iter()
-            .filter(|(id, _)| **id == egui::TextureId::default())
-            .flat_map(|(_, deltas)| deltas.iter());
-        for delta in font_deltas {
-            let egui::ImageData::Color(patch) = &delta.image;
-            match (delta.pos, self.font.as_mut()) {
-                (Some([px, py]), Some(font)) => {
-                    for y in 0..patch.size[1] {
-                        for x in 0..patch.size[0] {
-                            let (tx, ty) = (px + x, py + y);
-                            if tx < font.size[0] && ty < font.size[1] {
-                                font.pixels[ty * font.size[0] + tx] =
-                                    patch.pixels[y * patch.size[0] + x];
-                            }
-                        }
-                    }
-                }
-                _ => self.font = Some((*patch).as_ref().clone()),
-            }
-        }
-        // applied above; egui insists that deltas are consumed explicitly
-        output.textures_delta.clear();
-        let primitives = self.ctx.tessellate(output.shapes, 1.0);
-        let Some(font) = &self.font else {
-            return;
-        };
-        for p in primitives {
-            if let Primitive::Mesh(mesh) = &p.primitive {
-                for tri in mesh.indices.chunks_exact(3) {
-                    let v = |i: u32| mesh.vertices.get(i as usize).copied();
-                    if let (Some(a), Some(b), Some(c)) = (v(tri[0]), v(tri[1]), v(tri[2])) {
-                        fill_triangle(image, p.clip_rect, font, [a, b, c]);
-                    }
-                }
-            }
-        }
+/// Draws `legend` over `image` (nothing when it is empty).
+pub fn draw_legend(painter: &mut ShapePainter, image: &mut RgbaImage, legend: &LegendState) {
+    if legend.entries.is_empty() && legend.step.is_none() {
+        return;
     }
+    painter.paint(image, |p, size| {
+        paint_legend(p, size, legend);
+    });
 }
 
-/// The legend's shapes, in pixels of the frame.
-fn paint_legend(painter: &egui::Painter, size: egui::Vec2, legend: &LegendState) {
+/// The legend's shapes, in pixels of the frame; returns the box of the optimizer lines, if any.
+pub fn paint_legend(
+    painter: &egui::Painter,
+    size: egui::Vec2,
+    legend: &LegendState,
+) -> Option<egui::Rect> {
     let text = (size.y / 480.0 * 15.0).clamp(10.0, 30.0);
     let font = FontId::proportional(text);
     let pad = (text * 0.6).round();
     let margin = (text * 0.6).round();
     let bg = Color32::from_rgba_premultiplied(10, 11, 14, 200);
+    let mut entries_box = None;
     if !legend.entries.is_empty() {
         let galleys: Vec<_> = legend
             .entries
@@ -147,6 +98,7 @@ fn paint_legend(painter: &egui::Painter, size: egui::Vec2, legend: &LegendState)
         let min = pos2(size.x - margin - width, margin).max(Pos2::ZERO);
         let rect = egui::Rect::from_min_size(min, vec2(width, height));
         painter.rect_filled(rect, text * 0.3, bg);
+        entries_box = Some(rect);
         for (i, (g, e)) in galleys.into_iter().zip(&legend.entries).enumerate() {
             let top = rect.min.y + pad + i as f32 * row_h;
             let color = Color32::from_rgb(e.color[0], e.color[1], e.color[2]);
@@ -164,57 +116,7 @@ fn paint_legend(painter: &egui::Painter, size: egui::Vec2, legend: &LegendState)
         painter.rect_filled(rect, text * 0.3, bg);
         painter.galley(rect.min + vec2(pad, 0.5 * pad), g, Color32::WHITE);
     }
-}
-
-/// Fills one egui triangle (premultiplied sRGB colours, texture from the font atlas) over `image`.
-fn fill_triangle(image: &mut RgbaImage, clip: egui::Rect, font: &egui::ColorImage, v: [Vertex; 3]) {
-    let [a, b, c] = v.map(|v| v.pos);
-    let area = (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x);
-    if area.abs() < 1e-6 {
-        return;
-    }
-    let lo = a.min(b).min(c).max(clip.min).max(Pos2::ZERO);
-    let hi = a
-        .max(b)
-        .max(c)
-        .min(clip.max)
-        .min(pos2(image.width as f32, image.height as f32));
-    if lo.x >= hi.x || lo.y >= hi.y {
-        return;
-    }
-    let tex = |u: f32, w: f32| -> [f32; 4] {
-        let x = ((u * font.size[0] as f32) as usize).min(font.size[0] - 1);
-        let y = ((w * font.size[1] as f32) as usize).min(font.size[1] - 1);
-        font.pixels[y * font.size[0] + x]
-            .to_array()
-            .map(|c| c as f32 / 255.0)
-    };
-    let width = image.width as usize;
-    for y in lo.y.floor() as usize..hi.y.ceil() as usize {
-        for x in lo.x.floor() as usize..hi.x.ceil() as usize {
-            let p = pos2(x as f32 + 0.5, y as f32 + 0.5);
-            let w0 = ((b.x - p.x) * (c.y - p.y) - (b.y - p.y) * (c.x - p.x)) / area;
-            let w1 = ((c.x - p.x) * (a.y - p.y) - (c.y - p.y) * (a.x - p.x)) / area;
-            let w2 = 1.0 - w0 - w1;
-            if w0 < -1e-4 || w1 < -1e-4 || w2 < -1e-4 {
-                continue;
-            }
-            let lerp = |f: fn(&Vertex) -> f32| w0 * f(&v[0]) + w1 * f(&v[1]) + w2 * f(&v[2]);
-            let t = tex(lerp(|v| v.uv.x), lerp(|v| v.uv.y));
-            let col: [f32; 4] = std::array::from_fn(|k| {
-                let c = w0 * v[0].color.to_array()[k] as f32
-                    + w1 * v[1].color.to_array()[k] as f32
-                    + w2 * v[2].color.to_array()[k] as f32;
-                c / 255.0 * t[k]
-            });
-            let i = (y * width + x) * 4;
-            for k in 0..3 {
-                let dst = image.data[i + k] as f32 / 255.0;
-                let out = col[k] + dst * (1.0 - col[3]);
-                image.data[i + k] = (out * 255.0).round().clamp(0.0, 255.0) as u8;
-            }
-        }
-    }
+    entries_box
 }
 
 #[cfg(test)]
@@ -232,8 +134,8 @@ mod tests {
             }],
             step: Some(42),
         };
-        let mut painter = LegendPainter::default();
-        painter.draw(&mut image, &legend);
+        let mut painter = ShapePainter::default();
+        draw_legend(&mut painter, &mut image, &legend);
         let at = |x: usize, y: usize| &image.data[(y * 320 + x) * 4..(y * 320 + x) * 4 + 3];
         // the top-left corner is untouched, the top-right has the box and bright text
         assert_eq!(at(2, 2), &[0, 0, 0]);
@@ -250,7 +152,7 @@ mod tests {
         assert!(counter > 10);
         // nothing drawn without a legend
         let mut blank = RgbaImage::new(32, 32);
-        painter.draw(&mut blank, &LegendState::default());
+        draw_legend(&mut painter, &mut blank, &LegendState::default());
         assert_eq!(blank, RgbaImage::new(32, 32));
     }
 }

@@ -11,6 +11,8 @@ pub mod encoder;
 pub mod frame;
 pub mod headless;
 pub mod legend;
+pub mod overlay;
+pub mod raster;
 mod ui;
 
 use std::{

@@ -1,0 +1,440 @@
+//! The moving parts of a rendered clip (trails, start rings and balls), projected with the cameras that
+//! drew the landscape and painted on the CPU over that still image.
+//!
+//! `losscape render` draws the landscape on the GPU once (it does not change during a clip) and paints
+//! what moves over it for every frame: on software Vulkan, re-shading 300 000 surface pixels per frame
+//! cost ten times more than everything else together. In the 3D view a point behind a hill is hidden:
+//! a ray from the camera to it is cast against the height field (the same test as dragging uses).
+
+use std::sync::Arc;
+
+use bevy::{
+    color::{Color, ColorToComponents, LinearRgba},
+    math::{Mat4, Quat, Vec3},
+};
+use bevy_egui::egui::{self, Color32, Pos2, Shape, Stroke, epaint::Mesh, pos2};
+
+use super::legend::{LegendEntry, rgb8};
+use crate::core::{Landscape, RunStatus, scene::Scene};
+use crate::interaction::raycast::ray_height_field;
+use crate::optimizers::{
+    Optimizer,
+    trail::TrailPoints,
+    visuals::{BALL_RADIUS, DIVERGED_GREY, TRAIL_WIDTH, ViewKind, display_color, place},
+};
+use crate::surface::{ActiveLandscape, SurfaceFrame};
+
+/// How far (world units) the surface may come before a point and still count as not hiding it: trails
+/// float 0.025 above the surface, so a ray grazing the slope they lie on meets it just before them.
+const OCCLUSION_TOLERANCE: f32 = 0.12;
+/// Height of a trail above the surface (world units), as in the app.
+const TRAIL_LIFT: f32 = 0.025;
+/// Height of a start ring above the surface.
+const RING_LIFT: f32 = 0.02;
+/// Radius and tube width of a start ring, in ball radii (the app's torus).
+const RING_RADIUS: f32 = 1.35;
+const RING_WIDTH: f32 = 0.5;
+/// Direction towards the light, as in the surface shader.
+const LIGHT: Vec3 = Vec3::new(-0.35, 1.0, 0.55);
+
+/// How one camera maps the world onto the image's pixels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ViewProjection {
+    pub view: ViewKind,
+    /// The camera's viewport in the image, in pixels.
+    pub rect: egui::Rect,
+    pub clip_from_world: Mat4,
+    /// The camera's position and orientation (rays to hidden points, shading of the balls).
+    pub eye: Vec3,
+    pub rotation: Quat,
+}
+
+impl ViewProjection {
+    /// The pixel of a world point and its distance along the view axis; `None` behind the camera.
+    pub fn project(&self, world: Vec3) -> Option<(Pos2, f32)> {
+        let clip = self.clip_from_world * world.extend(1.0);
+        if !(clip.w > 1e-6 && clip.is_finite()) {
+            return None;
+        }
+        let ndc = clip.truncate() / clip.w;
+        let px = pos2(
+            self.rect.min.x + (ndc.x + 1.0) * 0.5 * self.rect.width(),
+            self.rect.min.y + (1.0 - ndc.y) * 0.5 * self.rect.height(),
+        );
+        (px.x.is_finite() && px.y.is_finite()).then_some((px, clip.w))
+    }
+
+    /// Pixels per world unit across the screen at `world` (0 where it cannot be projected).
+    pub fn scale_at(&self, world: Vec3) -> f32 {
+        let right = self.rotation * Vec3::X;
+        match (self.project(world), self.project(world + right)) {
+            (Some((a, _)), Some((b, _))) => a.distance(b),
+            _ => 0.0,
+        }
+    }
+
+    /// Whether `world` is in sight: nothing of the surface lies between the camera and it (always in the
+    /// top view, whose overlay floats above the surface).
+    pub fn sees(&self, world: Vec3, frame: &SurfaceFrame, landscape: &Landscape) -> bool {
+        if self.view == ViewKind::Top {
+            return true;
+        }
+        let to = world - self.eye;
+        match ray_height_field(self.eye, to, frame, |p| landscape.value(p)) {
+            Some(hit) => hit.distance >= to.length() - OCCLUSION_TOLERANCE,
+            None => true,
+        }
+    }
+
+    /// The pixel of `world` if something `peek` above it is in sight (the top of a ball, the raised edge
+    /// of a ribbon: a trail in a shallow valley stays visible, as the app's wide ribbon does).
+    fn visible(
+        &self,
+        world: Vec3,
+        peek: f32,
+        frame: &SurfaceFrame,
+        landscape: &Landscape,
+    ) -> Option<Pos2> {
+        let (px, _) = self.project(world)?;
+        self.sees(world + Vec3::Y * peek, frame, landscape)
+            .then_some(px)
+    }
+}
+
+/// One optimizer's run and what of it has been projected so far.
+struct Track {
+    optimizer: Optimizer,
+    trail: TrailPoints,
+    /// Per view, the trail's pixels (`None`: hidden), in step with `trail.points`.
+    projected: Vec<Vec<Option<Pos2>>>,
+    /// Per view, the start ring's pixels (closed) and its width in pixels.
+    rings: Vec<(Vec<Option<Pos2>>, f32)>,
+}
+
+/// The runs of a scene, advanced frame by frame and painted over the still landscape.
+pub struct PathOverlay {
+    tracks: Vec<Track>,
+    views: Vec<ViewProjection>,
+    frame: SurfaceFrame,
+    landscape: ActiveLandscape,
+    /// Decimation of the trails (param units), as in the app.
+    min_step: f64,
+    max_step: f64,
+}
+
+impl PathOverlay {
+    /// The scene's visible optimizers at their starts, drawn with `views`.
+    pub fn new(
+        scene: &Scene,
+        landscape: Arc<Landscape>,
+        frame: SurfaceFrame,
+        views: Vec<ViewProjection>,
+    ) -> Result<Self, String> {
+        let tracks = scene
+            .optimizers
+            .iter()
+            .filter(|spec| spec.visible)
+            .map(|spec| {
+                Optimizer::new(spec.clone(), landscape.clone())
+                    .map(|optimizer| Track {
+                        rings: views
+                            .iter()
+                            .map(|view| start_ring(view, &frame, &landscape, spec.start))
+                            .collect(),
+                        optimizer,
+                        trail: TrailPoints::default(),
+                        projected: vec![Vec::new(); views.len()],
+                    })
+                    .map_err(|e| format!("optimizer \"{}\": {e}", spec.name))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let width =
+            (frame.domain.x[1] - frame.domain.x[0]).max(frame.domain.y[1] - frame.domain.y[0]);
+        let mut overlay = Self {
+            tracks,
+            views,
+            frame,
+            landscape: ActiveLandscape(landscape),
+            min_step: width / 800.0,
+            max_step: width / 150.0,
+        };
+        overlay.project_new_points();
+        Ok(overlay)
+    }
+
+    /// Steps every run `steps` times (fewer where a run converges or diverges).
+    pub fn advance(&mut self, steps: u64) {
+        for track in &mut self.tracks {
+            let mut left = steps;
+            while left > 0 && track.optimizer.is_running() {
+                let chunk = left.min(u32::MAX as u64) as u32;
+                track.optimizer.advance(chunk);
+                left -= chunk as u64;
+            }
+        }
+        self.project_new_points();
+    }
+
+    /// The most steps any run has taken (the step counter).
+    pub fn steps(&self) -> u64 {
+        self.tracks
+            .iter()
+            .map(|t| t.optimizer.steps())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The legend's lines; a diverged run is grey and says so.
+    pub fn legend(&self) -> Vec<LegendEntry> {
+        self.tracks
+            .iter()
+            .map(|t| {
+                let mut entry = LegendEntry::of(&t.optimizer.spec);
+                if let RunStatus::Diverged { step, .. } = t.optimizer.runner.status() {
+                    entry.color = rgb8(DIVERGED_GREY.to_srgba().to_f32_array_no_alpha());
+                    entry.detail.push_str(&format!("  diverged at step {step}"));
+                }
+                entry
+            })
+            .collect()
+    }
+
+    /// Every colour the runs can be drawn in (kept exact in the GIF's palette).
+    pub fn colors(&self) -> Vec<[u8; 3]> {
+        let mut colors: Vec<[u8; 3]> = self
+            .tracks
+            .iter()
+            .map(|t| rgb8(t.optimizer.spec.color))
+            .collect();
+        colors.push(rgb8(DIVERGED_GREY.to_srgba().to_f32_array_no_alpha()));
+        colors
+    }
+
+    /// Extends each trail with the new part of its run and projects the new points (the last kept point
+    /// is provisional, so it is projected again).
+    fn project_new_points(&mut self) {
+        let landscape = &self.landscape.0;
+        for track in &mut self.tracks {
+            track.trail.extend_by(
+                &track.optimizer.history,
+                |r| r.pos,
+                self.min_step,
+                self.max_step,
+            );
+            for (view, projected) in self.views.iter().zip(&mut track.projected) {
+                let from = projected
+                    .len()
+                    .saturating_sub(1)
+                    .min(track.trail.points.len());
+                projected.truncate(from);
+                projected.extend(track.trail.points[from..].iter().map(|&p| {
+                    let world = place(&self.frame, &self.landscape, view.view, p, TRAIL_LIFT);
+                    view.visible(world, TRAIL_WIDTH, &self.frame, landscape)
+                }));
+            }
+        }
+    }
+
+    /// Paints the trails, then the start rings, then the balls, each view inside its own viewport.
+    pub fn paint(&self, painter: &egui::Painter) {
+        let landscape = &self.landscape.0;
+        for (v, view) in self.views.iter().enumerate() {
+            let painter = painter.with_clip_rect(view.rect);
+            let centre = place(
+                &self.frame,
+                &self.landscape,
+                view.view,
+                self.frame.center(),
+                0.0,
+            );
+            let unit = view.scale_at(centre);
+            let trail_px = (TRAIL_WIDTH * unit).max(1.5);
+            for track in &self.tracks {
+                let color = color32(display_color(&track.optimizer));
+                polylines(&painter, &track.projected[v], Stroke::new(trail_px, color));
+            }
+            for track in &self.tracks {
+                let color = color32(display_color(&track.optimizer));
+                let (ring, width) = &track.rings[v];
+                polylines(&painter, ring, Stroke::new(*width, color));
+            }
+            for track in &self.tracks {
+                let pos = track.optimizer.displayed_position();
+                let world = place(&self.frame, &self.landscape, view.view, pos, BALL_RADIUS);
+                let Some(px) = view.visible(world, BALL_RADIUS, &self.frame, landscape) else {
+                    continue;
+                };
+                let radius = (BALL_RADIUS * view.scale_at(world)).max(2.5);
+                paint_ball(
+                    &painter,
+                    px,
+                    radius,
+                    display_color(&track.optimizer),
+                    view.rotation,
+                );
+            }
+        }
+    }
+}
+
+/// The pixels of the ring around a start point (closed; `None` where hidden) and its width in pixels.
+fn start_ring(
+    view: &ViewProjection,
+    frame: &SurfaceFrame,
+    landscape: &Arc<Landscape>,
+    start: crate::core::Vec2d,
+) -> (Vec<Option<Pos2>>, f32) {
+    let active = ActiveLandscape(landscape.clone());
+    let at = place(frame, &active, view.view, start, RING_LIFT);
+    let r = RING_RADIUS * BALL_RADIUS;
+    let ring = (0..=40)
+        .map(|k| {
+            let a = k as f32 / 40.0 * std::f32::consts::TAU;
+            let world = at + Vec3::new(a.cos() * r, 0.0, a.sin() * r);
+            view.visible(world, TRAIL_WIDTH, frame, landscape)
+        })
+        .collect();
+    let width = (RING_WIDTH * BALL_RADIUS * view.scale_at(at)).max(1.0);
+    (ring, width)
+}
+
+fn color32(color: Color) -> Color32 {
+    let [r, g, b] = rgb8(color.to_srgba().to_f32_array_no_alpha());
+    Color32::from_rgb(r, g, b)
+}
+
+/// Points closer than this (pixels) to the last one kept are left out of a stroke: trails keep a point
+/// every half pixel or so, and each point costs triangles to fill.
+const STROKE_SPACING: f32 = 1.5;
+
+/// Strokes every run of two or more consecutive visible points.
+fn polylines(painter: &egui::Painter, points: &[Option<Pos2>], stroke: Stroke) {
+    for run in points.split(Option::is_none) {
+        let mut kept: Vec<Pos2> = Vec::with_capacity(run.len());
+        for (i, &p) in run.iter().flatten().enumerate() {
+            let last = i + 1 == run.len();
+            if last || kept.last().is_none_or(|k| k.distance(p) >= STROKE_SPACING) {
+                kept.push(p);
+            }
+        }
+        if kept.len() >= 2 {
+            painter.add(Shape::line(kept, stroke));
+        }
+    }
+}
+
+/// A lit sphere of `radius` pixels: each vertex of a disc mesh shaded with the sphere's normal there
+/// (diffuse plus a soft highlight), with an anti-aliased rim.
+fn paint_ball(painter: &egui::Painter, centre: Pos2, radius: f32, color: Color, rotation: Quat) {
+    let base = color.to_linear();
+    let light = LIGHT.normalize();
+    let towards_eye = rotation * Vec3::Z;
+    let half = (light + towards_eye).normalize_or_zero();
+    let shade = |dx: f32, dy: f32| -> Color32 {
+        let z = (1.0 - dx * dx - dy * dy).max(0.0).sqrt();
+        let normal = rotation * Vec3::new(dx, -dy, z);
+        let diffuse = normal.dot(light).max(0.0);
+        let highlight = normal.dot(half).max(0.0).powi(24) * 0.45;
+        let lit = |c: f32| c * (0.35 + 0.75 * diffuse) + highlight;
+        color32(Color::LinearRgba(LinearRgba::rgb(
+            lit(base.red),
+            lit(base.green),
+            lit(base.blue),
+        )))
+    };
+    // about one ring every 3 pixels and a segment every 1.5 pixels of the rim
+    let rings = (radius / 3.0).clamp(2.0, 8.0) as u32;
+    let segments = (radius * 4.0).clamp(12.0, 64.0) as u32;
+    let mut mesh = Mesh::default();
+    mesh.colored_vertex(centre, shade(0.0, 0.0));
+    for ring in 1..=rings {
+        let r = ring as f32 / rings as f32;
+        for s in 0..segments {
+            let a = s as f32 / segments as f32 * std::f32::consts::TAU;
+            let (dx, dy) = (a.cos() * r, a.sin() * r);
+            mesh.colored_vertex(centre + egui::vec2(dx, dy) * radius, shade(dx, dy));
+        }
+    }
+    let at = |ring: u32, s: u32| {
+        if ring == 0 {
+            0
+        } else {
+            1 + (ring - 1) * segments + s % segments
+        }
+    };
+    for ring in 0..rings {
+        for s in 0..segments {
+            if ring == 0 {
+                mesh.add_triangle(0, at(1, s), at(1, s + 1));
+            } else {
+                mesh.add_triangle(at(ring, s), at(ring + 1, s), at(ring + 1, s + 1));
+                mesh.add_triangle(at(ring, s), at(ring + 1, s + 1), at(ring, s + 1));
+            }
+        }
+    }
+    painter.add(Shape::mesh(mesh));
+    // the mesh's rim is hard; a thin darker stroke softens it and separates the ball from its trail
+    let [r, g, b] = rgb8(color.to_srgba().to_f32_array_no_alpha().map(|c| c * 0.55));
+    painter.circle_stroke(centre, radius, Stroke::new(1.0, Color32::from_rgb(r, g, b)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::LandscapeSpec;
+
+    fn top_view() -> ViewProjection {
+        // an orthographic camera looking straight down at a 10 x 10 world square, filling 100 x 100 pixels
+        let rotation = Quat::from_rotation_x(-std::f32::consts::FRAC_PI_2);
+        let eye = Vec3::new(0.0, 20.0, 0.0);
+        let view = Mat4::from_rotation_translation(rotation, eye).inverse();
+        let projection = Mat4::orthographic_rh(-5.0, 5.0, -5.0, 5.0, 0.1, 100.0);
+        ViewProjection {
+            view: ViewKind::Top,
+            rect: egui::Rect::from_min_size(pos2(50.0, 0.0), egui::vec2(100.0, 100.0)),
+            clip_from_world: projection * view,
+            eye,
+            rotation,
+        }
+    }
+
+    #[test]
+    fn projection_maps_the_world_square_onto_the_viewport() {
+        let v = top_view();
+        let (centre, _) = v.project(Vec3::ZERO).unwrap();
+        assert!((centre - pos2(100.0, 50.0)).length() < 1e-3);
+        // world +X is right, world -Z (param +y) is up
+        let (right, _) = v.project(Vec3::new(5.0, 0.0, 0.0)).unwrap();
+        assert!((right - pos2(150.0, 50.0)).length() < 1e-3);
+        let (up, _) = v.project(Vec3::new(0.0, 0.0, -5.0)).unwrap();
+        assert!((up - pos2(100.0, 0.0)).length() < 1e-3);
+        assert!((v.scale_at(Vec3::ZERO) - 10.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn the_rim_of_a_bowl_hides_its_floor_from_a_low_camera_in_3d_only() {
+        let landscape = Landscape::new(LandscapeSpec::Bowl {
+            kappa: 1.0,
+            rotation_deg: 0.0,
+        })
+        .unwrap();
+        // the default frame: param [-1, 1]^2 onto world x and z in [-5, 5], losses [0, 1] onto heights
+        // [0, 3.5]; the floor at Y = 0, the middle of each rim (loss 0.5) at Y = 1.75
+        let frame = SurfaceFrame::default();
+        assert_eq!(frame.domain.x, [-1.0, 1.0]);
+        let floor = Vec3::new(0.0, TRAIL_LIFT, 0.0);
+        let camera = |eye: Vec3, view: ViewKind| ViewProjection {
+            view,
+            eye,
+            ..top_view()
+        };
+        let low = Vec3::new(-20.0, 0.8, 0.0);
+        assert!(!camera(low, ViewKind::ThreeD).sees(floor, &frame, &landscape));
+        assert!(camera(low, ViewKind::Top).sees(floor, &frame, &landscape));
+        let high = Vec3::new(0.0, 30.0, 0.5);
+        assert!(camera(high, ViewKind::ThreeD).sees(floor, &frame, &landscape));
+        // a point on the near rim itself is seen from the low camera
+        let rim = Vec3::new(-5.0, 1.75 + TRAIL_LIFT, 0.0);
+        assert!(camera(low, ViewKind::ThreeD).sees(rim, &frame, &landscape));
+    }
+}
