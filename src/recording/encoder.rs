@@ -141,7 +141,8 @@ impl GifEncoder {
         }
     }
 
-    /// A pixel buffer the encoder is done with, to paint the next frame into, if one is free.
+    /// A pixel buffer the encoder is done with, to paint the next frame into, if one is free. It holds an
+    /// earlier frame exactly as it was pushed (uncropped, no legend drawn by the encoder).
     pub fn spare_buffer(&self) -> Option<Vec<u8>> {
         self.spare.lock().ok()?.try_recv().ok()
     }
@@ -290,7 +291,11 @@ struct Clip {
     clock: DelayClock,
     frames: u32,
     legend: ShapePainter,
+    /// Buffers handed back ([`GifEncoder::spare_buffer`]): only ones holding a frame's pixels exactly as
+    /// they were pushed (nothing cropped or drawn into them here), which the command line relies on.
     spare: SyncSender<Vec<u8>>,
+    scratch_as_pushed: bool,
+    previous_as_pushed: bool,
     scratch: RgbaImage,
     finished: Option<Vec<u8>>,
 }
@@ -310,6 +315,8 @@ fn run(
     };
     let mut clip = Clip {
         spare,
+        scratch_as_pushed: false,
+        previous_as_pushed: false,
         compressor,
         times: VecDeque::new(),
         compressed: VecDeque::new(),
@@ -368,8 +375,10 @@ impl Clip {
         {
             // already the clip's size (the command line's frames): used as it is
             let done = std::mem::replace(&mut self.scratch, frame.image);
-            // nobody may want it (the app): then it is dropped
-            let _ = self.spare.try_send(done.data);
+            if std::mem::replace(&mut self.scratch_as_pushed, true) {
+                // nobody may want it (the app): then it is dropped
+                let _ = self.spare.try_send(done.data);
+            }
         } else {
             // the buffer swapped in from the previous frame may be empty (after the first frame)
             self.scratch.data.resize(w as usize * h as usize * 4, 255);
@@ -379,9 +388,11 @@ impl Clip {
                 &mut self.scratch,
                 self.settings.background,
             )?;
+            self.scratch_as_pushed = false;
         }
         if let Some(legend) = &frame.legend {
             draw_legend(&mut self.legend, &mut self.scratch, legend);
+            self.scratch_as_pushed = false;
         }
         let gif_frame = match self.settings.palette {
             PaletteMode::PerFrame => {
@@ -401,6 +412,7 @@ impl Clip {
                 );
                 // the frame becomes the previous one; the old buffer is rewritten by the next frame
                 std::mem::swap(&mut self.previous, &mut self.scratch.data);
+                std::mem::swap(&mut self.previous_as_pushed, &mut self.scratch_as_pushed);
                 frame
             }
         };
@@ -634,10 +646,23 @@ fn delta_frame(
     let (rw, rh) = (x1 - x0 + 1, y1 - y0 + 1);
     let mut buffer = Vec::with_capacity(rw * rh);
     for y in y0..=y1 {
+        let span = (y * w + x0) * 4..(y * w + x1 + 1) * 4;
+        if rgba[span.clone()] == previous[span] {
+            // most rows of the rectangle did not change (it spans from the balls to the step counter)
+            buffer.resize(buffer.len() + rw, TRANSPARENT);
+            continue;
+        }
         for x in x0..=x1 {
             let i = y * w + x;
             let px = &rgba[i * 4..i * 4 + 4];
-            if px == &previous[i * 4..i * 4 + 4] {
+            if u32::from_ne_bytes([px[0], px[1], px[2], px[3]])
+                == u32::from_ne_bytes([
+                    previous[i * 4],
+                    previous[i * 4 + 1],
+                    previous[i * 4 + 2],
+                    previous[i * 4 + 3],
+                ])
+            {
                 buffer.push(TRANSPARENT);
                 continue;
             }

@@ -119,6 +119,18 @@ pub struct CropRect {
 }
 
 impl CropRect {
+    /// The smallest rectangle holding both.
+    pub fn union(self, other: Self) -> Self {
+        let x = self.x.min(other.x);
+        let y = self.y.min(other.y);
+        Self {
+            x,
+            y,
+            width: (self.x + self.width).max(other.x + other.width) - x,
+            height: (self.y + self.height).max(other.y + other.height) - y,
+        }
+    }
+
     /// The physical-pixel rectangle of a logical-pixel rect in a window of `scale` pixels per point,
     /// clipped to `size`; `None` when nothing is left.
     pub fn from_logical(rect: Rect, scale: f32, size: (u32, u32)) -> Option<Self> {

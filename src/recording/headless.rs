@@ -138,7 +138,9 @@ struct Target {
 /// Renders the job; the error is one line for `error: ...`.
 pub fn render(job: &RenderJob) -> Result<RenderReport, String> {
     let started = Instant::now();
+    let mut phases = Phases::new(started);
     let gpu = start_renderer()?;
+    phases.mark("GPU started");
     let png = job
         .out
         .extension()
@@ -152,9 +154,11 @@ pub fn render(job: &RenderJob) -> Result<RenderReport, String> {
         views,
         renderer,
     } = render_landscape(job, landscape.clone(), gpu)?;
+    phases.mark("landscape drawn");
     let mut paths = PathOverlay::new(&job.scene, landscape, frame, views)?;
     let mut painter = ShapePainter::default();
     let mut backdrop: Option<Backdrop> = None;
+    let mut painted = Painted::default();
     let mut paint = |paths: &PathOverlay, spare: Option<Vec<u8>>| -> RgbaImage {
         let entries = if job.legend {
             paths.legend()
@@ -163,17 +167,24 @@ pub fn render(job: &RenderJob) -> Result<RenderReport, String> {
         };
         let b = match backdrop.take() {
             Some(b) if b.entries == entries => b,
-            _ => Backdrop::new(&still, entries, &mut painter),
+            old => {
+                if old.is_some() {
+                    // buffers painted over the old backdrop need all of the new one
+                    painted = Painted::everything();
+                }
+                Backdrop::new(&still, entries, &mut painter)
+            }
         };
-        let mut image = b.image.copy_into(spare);
+        let mut image = painted.restore(&b.image, spare);
         let counter = LegendState {
             entries: Vec::new(),
             step: job.legend.then(|| paths.steps()),
         };
-        painter.paint(&mut image, |p, size| {
-            paths.paint(p);
+        let paths_rect = painter.paint(&mut image, |p, _| paths.paint(p));
+        let counter_rect = painter.paint(&mut image, |p, size| {
             paint_legend(p, size, &counter);
         });
+        painted.add(paths_rect, counter_rect);
         // the legend stays on top of the paths
         if let Some(r) = b.legend_box {
             image.copy_rect_from(&b.image, r);
@@ -222,8 +233,10 @@ pub fn render(job: &RenderJob) -> Result<RenderReport, String> {
         })?;
         progress.set(k + 1);
     }
+    phases.mark("frames painted");
     drop(renderer);
     let (frames, bytes) = encoder.save_blocking(job.out.clone())?;
+    phases.mark("GIF written");
     progress.done();
     Ok(RenderReport {
         frames,
@@ -259,6 +272,52 @@ impl Backdrop {
             entries: legend.entries,
             image,
             legend_box,
+        }
+    }
+}
+
+/// Where frames have painted over the backdrop so far: the paths and the step counter (two rectangles,
+/// as they are far apart). A buffer the encoder hands back holds an earlier frame, so copying these
+/// rectangles from the backdrop into it gives a clean backdrop without copying the whole frame.
+#[derive(Default)]
+struct Painted {
+    rects: [Option<CropRect>; 2],
+    /// The backdrop changed: a buffer needs all of it.
+    everything: bool,
+}
+
+impl Painted {
+    fn everything() -> Self {
+        Self {
+            everything: true,
+            ..default()
+        }
+    }
+
+    fn add(&mut self, paths: Option<CropRect>, counter: Option<CropRect>) {
+        for (slot, new) in self.rects.iter_mut().zip([paths, counter]) {
+            *slot = match (*slot, new) {
+                (Some(a), Some(b)) => Some(a.union(b)),
+                (a, b) => a.or(b),
+            };
+        }
+    }
+
+    /// The backdrop, in `spare` when there is one.
+    fn restore(&self, backdrop: &RgbaImage, spare: Option<Vec<u8>>) -> RgbaImage {
+        match spare {
+            Some(data) if !self.everything && data.len() == backdrop.data.len() => {
+                let mut image = RgbaImage {
+                    width: backdrop.width,
+                    height: backdrop.height,
+                    data,
+                };
+                for rect in self.rects.iter().flatten() {
+                    image.copy_rect_from(backdrop, *rect);
+                }
+                image
+            }
+            spare => backdrop.copy_into(spare),
         }
     }
 }
@@ -512,10 +571,12 @@ fn warm_up(app: &mut App) -> Result<RgbaImage, String> {
             .data
             .chunks_exact(4)
             .filter(|p| {
-                p[..3]
-                    .iter()
-                    .zip(background)
-                    .any(|(a, b)| a.abs_diff(b) > 24)
+                // black is the target before any camera has drawn into it (the first update)
+                p[..3] != [0, 0, 0]
+                    && p[..3]
+                        .iter()
+                        .zip(background)
+                        .any(|(a, b)| a.abs_diff(b) > 24)
             })
             .count();
         // the surface covers a good part of any layout
@@ -533,6 +594,28 @@ fn warm_up(app: &mut App) -> Result<RgbaImage, String> {
     Err(format!(
         "the renderer produced no complete frame in {WARMUP_UPDATES} updates"
     ))
+}
+
+/// With `LOSSCAPE_LOG_TIMES` set, how long each phase of a render took, one line each on stderr.
+struct Phases {
+    enabled: bool,
+    last: Instant,
+}
+
+impl Phases {
+    fn new(started: Instant) -> Self {
+        Self {
+            enabled: std::env::var_os("LOSSCAPE_LOG_TIMES").is_some(),
+            last: started,
+        }
+    }
+
+    fn mark(&mut self, what: &str) {
+        if self.enabled {
+            eprintln!("{what}: {:.1} ms", self.last.elapsed().as_secs_f64() * 1e3);
+        }
+        self.last = Instant::now();
+    }
 }
 
 /// A one-line progress bar on stderr, when stderr is a terminal.

@@ -5,7 +5,7 @@
 
 use bevy_egui::egui::{self, Pos2, RawInput, epaint::Primitive, epaint::Vertex, pos2, vec2};
 
-use super::frame::RgbaImage;
+use super::frame::{CropRect, RgbaImage};
 
 /// Paints egui shapes over images; keeps egui's font atlas between frames.
 #[derive(Default)]
@@ -16,12 +16,13 @@ pub struct ShapePainter {
 
 impl ShapePainter {
     /// Runs `shapes` with a painter whose points are the image's pixels (the second argument is the
-    /// image size) and fills what it painted over `image`.
+    /// image size) and fills what it painted over `image`; returns the rectangle of pixels it may have
+    /// changed (`None`: none).
     pub fn paint(
         &mut self,
         image: &mut RgbaImage,
         shapes: impl FnOnce(&egui::Painter, egui::Vec2),
-    ) {
+    ) -> Option<CropRect> {
         let size = vec2(image.width as f32, image.height as f32);
         let input = RawInput {
             screen_rect: Some(egui::Rect::from_min_size(Pos2::ZERO, size)),
@@ -59,11 +60,14 @@ impl ShapePainter {
         // applied above; egui insists that deltas are consumed explicitly
         output.textures_delta.clear();
         let primitives = self.ctx.tessellate(output.shapes, 1.0);
-        let Some(font) = &self.font else {
-            return;
-        };
+        let font = self.font.as_ref()?;
+        let mut touched = egui::Rect::NOTHING;
         for p in primitives {
             if let Primitive::Mesh(mesh) = &p.primitive {
+                let bounds = mesh.calc_bounds().intersect(p.clip_rect);
+                if bounds.is_positive() {
+                    touched = touched.union(bounds);
+                }
                 for tri in mesh.indices.chunks_exact(3) {
                     let v = |i: u32| mesh.vertices.get(i as usize).copied();
                     if let (Some(a), Some(b), Some(c)) = (v(tri[0]), v(tri[1]), v(tri[2])) {
@@ -72,6 +76,14 @@ impl ShapePainter {
                 }
             }
         }
+        let rect =
+            bevy::math::Rect::new(touched.min.x, touched.min.y, touched.max.x, touched.max.y);
+        // whole pixels around it: a triangle fills the pixels whose centres it covers
+        let grown = bevy::math::Rect::from_corners(rect.min.floor() - 1.0, rect.max.ceil() + 1.0);
+        touched
+            .is_positive()
+            .then(|| CropRect::from_logical(grown, 1.0, (image.width, image.height)))
+            .flatten()
     }
 }
 
