@@ -76,6 +76,8 @@ pub enum EncoderEvent {
     SaveFailed { path: PathBuf, error: String },
     /// A frame could not be encoded (it was left out).
     FrameError(String),
+    /// The encoder thread ended without saving (it failed); the clip is lost.
+    Stopped(String),
 }
 
 enum Msg {
@@ -167,10 +169,21 @@ impl GifEncoder {
 
     /// Events reported since the last call.
     pub fn poll(&self) -> Vec<EncoderEvent> {
-        match self.events.lock() {
-            Ok(rx) => rx.try_iter().collect(),
-            Err(_) => Vec::new(),
+        let Ok(rx) = self.events.lock() else {
+            return vec![EncoderEvent::Stopped(STOPPED.into())];
+        };
+        let mut events: Vec<EncoderEvent> = rx.try_iter().collect();
+        // a thread that ended reported everything it had to say before; if that was not a save, it died
+        let ended = self.thread.as_ref().is_some_and(|t| t.is_finished());
+        if ended
+            && !events
+                .iter()
+                .any(|e| matches!(e, EncoderEvent::Saved { .. }))
+        {
+            events.extend(rx.try_iter());
+            events.push(EncoderEvent::Stopped(STOPPED.into()));
         }
+        events
     }
 
     /// Saves to `path` and waits for the answer (the command line).
@@ -186,10 +199,10 @@ impl GifEncoder {
                 Ok(EncoderEvent::Saved { frames, bytes, .. }) => break Ok((frames, bytes)),
                 Ok(EncoderEvent::SaveFailed { error, .. }) => break Err(error),
                 Ok(EncoderEvent::FrameError(e)) => frame_error = Some(e),
+                // only `poll` reports this; the thread itself never sends it
+                Ok(EncoderEvent::Stopped(e)) => break Err(e),
                 Err(_) => {
-                    break Err(frame_error
-                        .take()
-                        .unwrap_or_else(|| "the GIF encoder stopped unexpectedly".into()));
+                    break Err(frame_error.take().unwrap_or_else(|| STOPPED.into()));
                 }
             }
         };
@@ -274,6 +287,7 @@ impl Compressor {
 }
 
 const COMPRESSOR_STOPPED: &str = "the GIF compressor stopped";
+const STOPPED: &str = "the GIF encoder stopped unexpectedly; the clip is lost";
 
 /// The encoder thread's state.
 struct Clip {

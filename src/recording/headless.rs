@@ -181,14 +181,15 @@ pub fn render(job: &RenderJob) -> Result<RenderReport, String> {
             step: job.legend.then(|| paths.steps()),
         };
         let paths_rect = painter.paint(&mut image, |p, _| paths.paint(p));
-        let counter_rect = painter.paint(&mut image, |p, size| {
-            paint_legend(p, size, &counter);
-        });
-        painted.add(paths_rect, counter_rect);
         // the legend stays on top of the paths
         if let Some(r) = b.legend_box {
             image.copy_rect_from(&b.image, r);
         }
+        // and the step counter on top of everything (a small clip may put it under the legend)
+        let counter_rect = painter.paint(&mut image, |p, size| {
+            paint_legend(p, size, &counter);
+        });
+        painted.add(paths_rect, counter_rect);
         backdrop = Some(b);
         image
     };

@@ -523,6 +523,11 @@ fn report_results(mut recorder: ResMut<Recorder>) {
                 }
             }
             EncoderEvent::FrameError(e) => recorder.message = Some((false, e)),
+            EncoderEvent::Stopped(e) => {
+                warn!("{e}");
+                recorder.message = Some((false, e));
+                recorder.state = RecordState::Idle;
+            }
         }
     }
 }

@@ -15,12 +15,14 @@ use bevy::{
 use bevy_egui::egui::{self, Color32, Pos2, Shape, Stroke, epaint::Mesh, pos2};
 
 use super::legend::{LegendEntry, rgb8};
-use crate::core::{Landscape, RunStatus, scene::Scene};
+use crate::core::{
+    Landscape, RunStatus, Runner, Vec2d,
+    scene::{OptimizerSpec, Scene},
+};
 use crate::interaction::raycast::ray_height_field;
 use crate::optimizers::{
-    Optimizer,
     trail::TrailPoints,
-    visuals::{BALL_RADIUS, DIVERGED_GREY, TRAIL_WIDTH, ViewKind, display_color, place},
+    visuals::{BALL_RADIUS, DIVERGED_GREY, TRAIL_WIDTH, ViewKind, place, spec_color},
 };
 use crate::surface::{ActiveLandscape, SurfaceFrame};
 
@@ -64,11 +66,12 @@ impl ViewProjection {
         (px.x.is_finite() && px.y.is_finite()).then_some((px, clip.w))
     }
 
-    /// Pixels per world unit across the screen at `world` (0 where it cannot be projected).
+    /// Pixels per world unit across the screen at `world` (0 where it cannot be projected), measured
+    /// over a ball's size so that it is the local scale even close to the camera.
     pub fn scale_at(&self, world: Vec3) -> f32 {
-        let right = self.rotation * Vec3::X;
-        match (self.project(world), self.project(world + right)) {
-            (Some((a, _)), Some((b, _))) => a.distance(b),
+        let step = self.rotation * Vec3::X * BALL_RADIUS;
+        match (self.project(world), self.project(world + step)) {
+            (Some((a, _)), Some((b, _))) => a.distance(b) / BALL_RADIUS,
             _ => 0.0,
         }
     }
@@ -101,14 +104,50 @@ impl ViewProjection {
     }
 }
 
+/// Steps taken between trail updates: the new points of a chunk are buffered, never the whole run (a
+/// long render would otherwise hold every step in memory).
+const CHUNK_STEPS: u64 = 1 << 16;
+
 /// One optimizer's run and what of it has been projected so far.
 struct Track {
-    optimizer: Optimizer,
+    spec: OptimizerSpec,
+    runner: Runner,
     trail: TrailPoints,
     /// Per view, the trail's pixels (`None`: hidden), in step with `trail.points`.
     projected: Vec<Vec<Option<Pos2>>>,
     /// Per view, the start ring's pixels (closed) and its width in pixels.
     rings: Vec<(Vec<Option<Pos2>>, f32)>,
+}
+
+impl Track {
+    /// Steps the run up to `steps` times (fewer when it converges or diverges), adding the points to
+    /// the trail.
+    fn advance(&mut self, steps: u64, min_step: f64, max_step: f64) {
+        let mut points: Vec<Vec2d> = Vec::new();
+        let mut left = steps;
+        while left > 0 && self.runner.status().is_running() {
+            let chunk = left.min(CHUNK_STEPS);
+            points.clear();
+            for _ in 0..chunk {
+                match self.runner.step() {
+                    Some(record) => points.push(record.pos),
+                    None => break,
+                }
+            }
+            left -= chunk;
+            // `points` holds only new points: the trail consumes them from the start
+            self.trail.consumed = 0;
+            self.trail.extend(&points, min_step, max_step);
+        }
+    }
+
+    /// Its colour now: its own, or grey once diverged (as in the app).
+    fn color(&self) -> Color {
+        match self.runner.status() {
+            RunStatus::Diverged { .. } => DIVERGED_GREY,
+            _ => spec_color(self.spec.color),
+        }
+    }
 }
 
 /// The runs of a scene, advanced frame by frame and painted over the still landscape.
@@ -135,15 +174,20 @@ impl PathOverlay {
             .iter()
             .filter(|spec| spec.visible)
             .map(|spec| {
-                Optimizer::new(spec.clone(), landscape.clone())
-                    .map(|optimizer| Track {
-                        rings: views
-                            .iter()
-                            .map(|view| start_ring(view, &frame, &landscape, spec.start))
-                            .collect(),
-                        optimizer,
-                        trail: TrailPoints::default(),
-                        projected: vec![Vec::new(); views.len()],
+                Runner::new(landscape.clone(), spec.run_config())
+                    .map(|runner| {
+                        let mut trail = TrailPoints::default();
+                        trail.extend(&[runner.position()], 0.0, f64::INFINITY);
+                        Track {
+                            rings: views
+                                .iter()
+                                .map(|view| start_ring(view, &frame, &landscape, spec.start))
+                                .collect(),
+                            spec: spec.clone(),
+                            runner,
+                            trail,
+                            projected: vec![Vec::new(); views.len()],
+                        }
                     })
                     .map_err(|e| format!("optimizer \"{}\": {e}", spec.name))
             })
@@ -165,12 +209,7 @@ impl PathOverlay {
     /// Steps every run `steps` times (fewer where a run converges or diverges).
     pub fn advance(&mut self, steps: u64) {
         for track in &mut self.tracks {
-            let mut left = steps;
-            while left > 0 && track.optimizer.is_running() {
-                let chunk = left.min(u32::MAX as u64) as u32;
-                track.optimizer.advance(chunk);
-                left -= chunk as u64;
-            }
+            track.advance(steps, self.min_step, self.max_step);
         }
         self.project_new_points();
     }
@@ -179,7 +218,7 @@ impl PathOverlay {
     pub fn steps(&self) -> u64 {
         self.tracks
             .iter()
-            .map(|t| t.optimizer.steps())
+            .map(|t| t.runner.steps())
             .max()
             .unwrap_or(0)
     }
@@ -189,8 +228,8 @@ impl PathOverlay {
         self.tracks
             .iter()
             .map(|t| {
-                let mut entry = LegendEntry::of(&t.optimizer.spec);
-                if let RunStatus::Diverged { step, .. } = t.optimizer.runner.status() {
+                let mut entry = LegendEntry::of(&t.spec);
+                if let RunStatus::Diverged { step, .. } = t.runner.status() {
                     entry.color = rgb8(DIVERGED_GREY.to_srgba().to_f32_array_no_alpha());
                     entry.detail.push_str(&format!("  diverged at step {step}"));
                 }
@@ -201,26 +240,15 @@ impl PathOverlay {
 
     /// Every colour the runs can be drawn in (kept exact in the GIF's palette).
     pub fn colors(&self) -> Vec<[u8; 3]> {
-        let mut colors: Vec<[u8; 3]> = self
-            .tracks
-            .iter()
-            .map(|t| rgb8(t.optimizer.spec.color))
-            .collect();
+        let mut colors: Vec<[u8; 3]> = self.tracks.iter().map(|t| rgb8(t.spec.color)).collect();
         colors.push(rgb8(DIVERGED_GREY.to_srgba().to_f32_array_no_alpha()));
         colors
     }
 
-    /// Extends each trail with the new part of its run and projects the new points (the last kept point
-    /// is provisional, so it is projected again).
+    /// Projects the trails' new points (the last kept point is provisional, so it is projected again).
     fn project_new_points(&mut self) {
         let landscape = &self.landscape.0;
         for track in &mut self.tracks {
-            track.trail.extend_by(
-                &track.optimizer.history,
-                |r| r.pos,
-                self.min_step,
-                self.max_step,
-            );
             for (view, projected) in self.views.iter().zip(&mut track.projected) {
                 let from = projected
                     .len()
@@ -250,28 +278,30 @@ impl PathOverlay {
             let unit = view.scale_at(centre);
             let trail_px = (TRAIL_WIDTH * unit).max(1.5);
             for track in &self.tracks {
-                let color = color32(display_color(&track.optimizer));
+                let color = color32(track.color());
                 polylines(&painter, &track.projected[v], Stroke::new(trail_px, color));
             }
             for track in &self.tracks {
-                let color = color32(display_color(&track.optimizer));
+                let color = color32(track.color());
                 let (ring, width) = &track.rings[v];
                 polylines(&painter, ring, Stroke::new(*width, color));
             }
-            for track in &self.tracks {
-                let pos = track.optimizer.displayed_position();
-                let world = place(&self.frame, &self.landscape, view.view, pos, BALL_RADIUS);
-                let Some(px) = view.visible(world, BALL_RADIUS, &self.frame, landscape) else {
-                    continue;
-                };
-                let radius = (BALL_RADIUS * view.scale_at(world)).max(2.5);
-                paint_ball(
-                    &painter,
-                    px,
-                    radius,
-                    display_color(&track.optimizer),
-                    view.rotation,
-                );
+            // the balls in sight, the farthest first so that nearer ones cover them
+            let mut balls: Vec<(f32, Pos2, f32, Color)> = self
+                .tracks
+                .iter()
+                .filter_map(|track| {
+                    let pos = track.runner.position();
+                    let world = place(&self.frame, &self.landscape, view.view, pos, BALL_RADIUS);
+                    let px = view.visible(world, BALL_RADIUS, &self.frame, landscape)?;
+                    let (_, depth) = view.project(world)?;
+                    let radius = (BALL_RADIUS * view.scale_at(world)).max(2.5);
+                    Some((depth, px, radius, track.color()))
+                })
+                .collect();
+            balls.sort_by(|a, b| b.0.total_cmp(&a.0));
+            for (_, px, radius, color) in balls {
+                paint_ball(&painter, px, radius, color, view.rotation);
             }
         }
     }
@@ -436,5 +466,38 @@ mod tests {
         // a point on the near rim itself is seen from the low camera
         let rim = Vec3::new(-5.0, 1.75 + TRAIL_LIFT, 0.0);
         assert!(camera(low, ViewKind::ThreeD).sees(rim, &frame, &landscape));
+    }
+
+    #[test]
+    fn long_runs_keep_a_decimated_trail_and_diverged_runs_say_so() {
+        let mut scene = crate::core::lessons::preset("beale").unwrap();
+        // Momentum on Beale with a far too large step diverges within a few steps
+        scene.optimizers[1].hyper.lr = 10.0;
+        let landscape = Arc::new(Landscape::new(scene.landscape.clone()).unwrap());
+        let frame = SurfaceFrame::default();
+        let mut paths = PathOverlay::new(&scene, landscape, frame, vec![top_view()]).unwrap();
+        paths.advance(100_000);
+        let sgd = &paths.tracks[0];
+        assert_eq!(sgd.runner.steps(), 100_000, "SGD takes every step");
+        // the trail keeps points 1/800 of the frame apart, not all 100 001 positions
+        assert!(
+            sgd.trail.points.len() < 50_000,
+            "{}",
+            sgd.trail.points.len()
+        );
+        assert_eq!(sgd.projected[0].len(), sgd.trail.points.len());
+        assert_eq!(*sgd.trail.points.last().unwrap(), sgd.runner.position());
+        let legend = paths.legend();
+        assert!(
+            legend[1].detail.contains("diverged at step"),
+            "{:?}",
+            legend[1]
+        );
+        assert_eq!(
+            legend[1].color,
+            rgb8(DIVERGED_GREY.to_srgba().to_f32_array_no_alpha())
+        );
+        assert!(!legend[0].detail.contains("diverged"));
+        assert!(paths.colors().contains(&legend[1].color));
     }
 }
