@@ -101,6 +101,9 @@ pub fn outlined(
     painter.text(pos, anchor, text, font, color);
 }
 
+/// Height kept clear of y-axis values at the top (the view's caption) and bottom (the x values).
+const CAPTION_BAND: f32 = 26.0;
+
 pub fn draw_overlays(
     mut contexts: EguiContexts,
     prefs: Res<UiPrefs>,
@@ -241,6 +244,10 @@ fn draw_axes(
             continue;
         };
         let py = s.y / scale;
+        // the caption sits in the top-left corner and the x values along the bottom: no y value over them
+        if py < clip.min.y + CAPTION_BAND || py > clip.max.y - CAPTION_BAND {
+            continue;
+        }
         let left = clip.min.x;
         painter.line_segment([egui::pos2(left, py), egui::pos2(left + 8.0, py)], stroke);
         outlined(
