@@ -4,7 +4,7 @@
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use losscape::core::{Landscape, LandscapeSpec, scene::SurfaceStyle};
-use losscape::surface::{mesh, sample_surface};
+use losscape::{geometry::sample_surface, surface::mesh};
 use std::hint::black_box;
 
 fn mesh_build(c: &mut Criterion) {

@@ -1,11 +1,12 @@
-//! The app: window, Bevy's plugins, and the feature plugins in order.
+//! The app: the window, Bevy's plugins, and the feature plugins. The order of their systems is declared
+//! once, in [`crate::schedule`].
 
 use std::process::ExitCode;
 
 use bevy::{prelude::*, window::WindowResolution};
 
-use crate::cli::AppLaunch;
-use crate::core::scene::Scene;
+use crate::core::{Landscape, scene::Scene};
+use crate::state::{ActiveLandscape, AppLaunch, SurfaceSettings};
 
 /// Composes the feature plugins. `scene` is what is on screen at launch.
 pub struct AppPlugin {
@@ -17,22 +18,23 @@ impl Plugin for AppPlugin {
         // a failing system is logged and skipped, never a crash in front of a class
         app.set_error_handler(bevy::ecs::error::warn);
         // the scene's landscape and style exist from the first frame; LoadScene then spawns the rest
-        match crate::core::Landscape::new(self.scene.landscape.clone()) {
-            Ok(l) => app.insert_resource(crate::surface::ActiveLandscape(std::sync::Arc::new(l))),
-            Err(_) => app.insert_resource(crate::surface::ActiveLandscape::default()),
+        match Landscape::new(self.scene.landscape.clone()) {
+            Ok(l) => app.insert_resource(ActiveLandscape(std::sync::Arc::new(l))),
+            Err(_) => app.insert_resource(ActiveLandscape::default()),
         };
-        app.insert_resource(crate::surface::SurfaceSettings(self.scene.surface.clone()));
+        app.insert_resource(SurfaceSettings(self.scene.surface.clone()));
         app.add_plugins((
+            crate::schedule::plugin,
             crate::third_party::plugin,
             crate::surface::plugin,
             crate::views::plugin,
             crate::optimizers::plugin,
             crate::lessons::plugin,
-            crate::ui::plugin,
-            crate::teaching::plugin,
-            crate::autoshot::plugin,
-            crate::recording::plugin,
             crate::interaction::plugin,
+            crate::teaching::plugin,
+            crate::recording::plugin,
+            crate::autoshot::plugin,
+            crate::ui::plugin,
         ));
         app.world_mut()
             .write_message(crate::lessons::LoadScene::new(self.scene.clone(), None));
@@ -41,7 +43,7 @@ impl Plugin for AppPlugin {
 
 /// Opens the window with the scene the command line asked for (the saddle lesson by default).
 pub fn run_app(launch: AppLaunch) -> ExitCode {
-    let scene = match crate::lessons::launch_scene(&launch) {
+    let scene = match launch.scene() {
         Ok(scene) => scene,
         Err(message) => {
             eprintln!("error: {message}");
@@ -56,7 +58,7 @@ pub fn run_app(launch: AppLaunch) -> ExitCode {
         return ExitCode::from(2);
     }
     // without an adapter Bevy's renderer would panic: say what is missing instead
-    if let Some(message) = crate::recording::headless::missing_adapter() {
+    if let Some(message) = crate::platform::missing_adapter() {
         eprintln!("error: {message}");
         return ExitCode::from(1);
     }

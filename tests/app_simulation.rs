@@ -1,32 +1,28 @@
 //! The simulation inside Bevy, headless (MinimalPlugins, no window, no renderer): optimizer entities
 //! step through the core exactly as `trace` does, restart, take live hyperparameter changes, and a
 //! diverging run never puts a non-finite value into a Transform.
+#![cfg(feature = "app")]
 
-use std::{sync::Arc, time::Duration};
+mod common;
 
-use bevy::{prelude::*, time::TimeUpdateStrategy};
+use std::sync::Arc;
+
+use bevy::prelude::*;
+use common::shared;
 use losscape::{
-    core::{Landscape, LandscapeSpec, OptimizerKind, RunStatus, scene::OptimizerSpec, trace},
+    core::{Landscape, OptimizerKind, RunStatus, scene::OptimizerSpec, trace},
+    geometry::{ViewKind, sample_surface},
     optimizers::{
         Optimizer, Playback, RestartRuns, optimizer, simulation_plugin,
-        visuals::{Ball, ViewKind, sync_balls},
+        visuals::{Ball, sync_balls},
     },
-    surface::{ActiveLandscape, sample_surface},
+    state::ActiveLandscape,
 };
 
-fn landscape(spec: LandscapeSpec) -> Arc<Landscape> {
-    Arc::new(Landscape::new(spec).expect("landscape builds"))
-}
-
-/// A headless app on `landscape` whose every update advances time by exactly one fixed tick.
 fn app(landscape: Arc<Landscape>) -> App {
-    let mut app = App::new();
-    app.add_plugins(MinimalPlugins)
-        .add_plugins(simulation_plugin)
-        .insert_resource(ActiveLandscape(landscape))
-        .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(
-            1.0 / losscape::optimizers::FIXED_HZ,
-        )));
+    let mut app = common::headless_app();
+    app.add_plugins(simulation_plugin)
+        .insert_resource(ActiveLandscape(landscape));
     app.update(); // first update: time starts
     app
 }
@@ -60,7 +56,7 @@ fn history(app: &App, e: Entity) -> Vec<losscape::core::StepRecord> {
 
 #[test]
 fn fixed_steps_match_the_core_trace_exactly() {
-    let land = landscape(LandscapeSpec::from_name("rosenbrock").unwrap());
+    let land = shared("rosenbrock");
     let mut app = app(land.clone());
     let specs: Vec<_> = OptimizerKind::ALL
         .into_iter()
@@ -102,7 +98,7 @@ fn fixed_steps_match_the_core_trace_exactly() {
 
 #[test]
 fn restart_returns_every_run_to_its_start() {
-    let land = landscape(LandscapeSpec::SaddleValleys);
+    let land = shared("saddle-valleys");
     let mut app = app(land.clone());
     let s = spec(OptimizerKind::Adam, [-1.9, 1e-4], 0);
     let e = spawn_all(&mut app, &land, std::slice::from_ref(&s))[0];
@@ -119,7 +115,7 @@ fn restart_returns_every_run_to_its_start() {
 
 #[test]
 fn a_live_hyperparameter_change_applies_from_the_next_step() {
-    let land = landscape(LandscapeSpec::from_name("beale").unwrap());
+    let land = shared("beale");
     let mut app = app(land.clone());
     let s = spec(OptimizerKind::RmsProp, [-1.5, 2.0], 0);
     let e = spawn_all(&mut app, &land, std::slice::from_ref(&s))[0];
@@ -149,7 +145,7 @@ fn a_live_hyperparameter_change_applies_from_the_next_step() {
 
 #[test]
 fn a_diverging_run_stops_and_never_reaches_a_transform_as_nan() {
-    let land = landscape(LandscapeSpec::from_name("rosenbrock").unwrap());
+    let land = shared("rosenbrock");
     let mut app = app(land.clone());
     let (_, frame) = sample_surface(&land, &Default::default());
     app.insert_resource(frame).add_systems(Update, sync_balls);

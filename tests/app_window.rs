@@ -2,10 +2,13 @@
 //! saddle lesson, waits for a stable picture and saves it; the picture must show the surface in both
 //! views and the balls. Needs a display: `scripts/test.sh` runs the suite under `xvfb-run`; without
 //! DISPLAY this test starts the app under `xvfb-run` itself.
+#![cfg(feature = "app")]
 
 use std::{path::Path, process::Command, time::Duration};
 
-const BIN: &str = env!("CARGO_BIN_EXE_losscape");
+mod common;
+
+use common::BIN;
 
 fn decode_rgb(path: &Path) -> (u32, u32, Vec<[u8; 3]>) {
     let file = std::fs::File::open(path).expect("screenshot exists");
@@ -36,8 +39,7 @@ fn is_surface(p: [u8; 3]) -> bool {
 
 #[test]
 fn the_window_shows_the_surface_in_both_views_and_the_balls() {
-    let dir = std::env::temp_dir().join(format!("losscape-window-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::temp_dir("window");
     let shot = dir.join("saddle.png");
     let mut cmd = if std::env::var_os("DISPLAY").is_some() {
         Command::new(BIN)

@@ -1,18 +1,15 @@
 //! `losscape list` end to end.
 
-use std::process::Command;
+mod common;
 
 use losscape::core::{Landscape, LandscapeSpec, OptimizerKind};
 
 fn list() -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_losscape"))
-        .arg("list")
-        .output()
-        .expect("run losscape list");
+    let o = common::losscape(&["list"]);
     (
         o.status.code().unwrap_or(-1),
-        String::from_utf8(o.stdout).unwrap(),
-        String::from_utf8(o.stderr).unwrap(),
+        common::stdout(&o),
+        common::stderr(&o),
     )
 }
 

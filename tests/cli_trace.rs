@@ -1,25 +1,10 @@
 //! `losscape trace` end to end: the real binary, its stdout, stderr and exit code.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn losscape(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_losscape"))
-        .args(args)
-        .output()
-        .expect("run losscape")
-}
+use common::{losscape, stderr, stdout};
+use serde_json::Value;
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("utf-8 stdout")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).expect("utf-8 stderr")
-}
-
-/// Parses CSV rows after checking the header.
 fn rows(csv: &str) -> Vec<[f64; 6]> {
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("step,x,y,loss,grad_x,grad_y"));
@@ -215,9 +200,8 @@ fn convergence_is_reported() {
 
 #[test]
 fn out_writes_the_file_and_nothing_to_stdout() {
-    let dir = std::env::temp_dir().join(format!("losscape-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path: PathBuf = dir.join("run.csv");
+    let dir = common::temp_dir("cli");
+    let path = dir.join("run.csv");
     let o = losscape(&[
         "trace",
         "--surface",
@@ -236,198 +220,17 @@ fn out_writes_the_file_and_nothing_to_stdout() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// JSON: a small strict parser, enough to check the output is well-formed and has its fields.
+// JSON, read with serde_json.
 
-#[derive(Debug, Clone, PartialEq)]
-enum Json {
-    Null,
-    Bool(bool),
-    Num(f64),
-    Str(String),
-    Arr(Vec<Json>),
-    Obj(BTreeMap<String, Json>),
+#[track_caller]
+fn parse_json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("invalid JSON: {e}\n{text}"))
 }
 
-struct Parser<'a> {
-    s: &'a [u8],
-    i: usize,
-}
-
-impl Parser<'_> {
-    fn ws(&mut self) {
-        while self.i < self.s.len() && b" \t\r\n".contains(&self.s[self.i]) {
-            self.i += 1;
-        }
-    }
-    fn eat(&mut self, c: u8) -> Result<(), String> {
-        self.ws();
-        if self.s.get(self.i) == Some(&c) {
-            self.i += 1;
-            Ok(())
-        } else {
-            Err(format!("expected '{}' at byte {}", c as char, self.i))
-        }
-    }
-    fn value(&mut self) -> Result<Json, String> {
-        self.ws();
-        match self.s.get(self.i).copied() {
-            Some(b'{') => {
-                self.i += 1;
-                let mut map = BTreeMap::new();
-                self.ws();
-                if self.s.get(self.i) == Some(&b'}') {
-                    self.i += 1;
-                    return Ok(Json::Obj(map));
-                }
-                loop {
-                    self.ws();
-                    let Json::Str(key) = self.value()? else {
-                        return Err("object key".into());
-                    };
-                    self.eat(b':')?;
-                    let v = self.value()?;
-                    if map.insert(key.clone(), v).is_some() {
-                        return Err(format!("duplicate key {key}"));
-                    }
-                    self.ws();
-                    match self.s.get(self.i) {
-                        Some(b',') => self.i += 1,
-                        Some(b'}') => {
-                            self.i += 1;
-                            return Ok(Json::Obj(map));
-                        }
-                        _ => return Err(format!("bad object at byte {}", self.i)),
-                    }
-                }
-            }
-            Some(b'[') => {
-                self.i += 1;
-                let mut items = Vec::new();
-                self.ws();
-                if self.s.get(self.i) == Some(&b']') {
-                    self.i += 1;
-                    return Ok(Json::Arr(items));
-                }
-                loop {
-                    items.push(self.value()?);
-                    self.ws();
-                    match self.s.get(self.i) {
-                        Some(b',') => self.i += 1,
-                        Some(b']') => {
-                            self.i += 1;
-                            return Ok(Json::Arr(items));
-                        }
-                        _ => return Err(format!("bad array at byte {}", self.i)),
-                    }
-                }
-            }
-            Some(b'"') => {
-                self.i += 1;
-                let mut out = String::new();
-                loop {
-                    match self.s.get(self.i).copied() {
-                        Some(b'"') => {
-                            self.i += 1;
-                            return Ok(Json::Str(out));
-                        }
-                        Some(b'\\') => {
-                            let esc = self.s.get(self.i + 1).copied().ok_or("escape")?;
-                            out.push(match esc {
-                                b'"' => '"',
-                                b'\\' => '\\',
-                                b'n' => '\n',
-                                b't' => '\t',
-                                b'r' => '\r',
-                                _ => return Err(format!("escape \\{}", esc as char)),
-                            });
-                            self.i += 2;
-                        }
-                        Some(c) if c < 0x20 => return Err("control character in string".into()),
-                        Some(_) => {
-                            let rest = std::str::from_utf8(&self.s[self.i..])
-                                .map_err(|e| e.to_string())?;
-                            let ch = rest.chars().next().unwrap();
-                            out.push(ch);
-                            self.i += ch.len_utf8();
-                        }
-                        None => return Err("unterminated string".into()),
-                    }
-                }
-            }
-            Some(b't') if self.s[self.i..].starts_with(b"true") => {
-                self.i += 4;
-                Ok(Json::Bool(true))
-            }
-            Some(b'f') if self.s[self.i..].starts_with(b"false") => {
-                self.i += 5;
-                Ok(Json::Bool(false))
-            }
-            Some(b'n') if self.s[self.i..].starts_with(b"null") => {
-                self.i += 4;
-                Ok(Json::Null)
-            }
-            Some(c) if c == b'-' || c.is_ascii_digit() => {
-                // JSON number grammar: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
-                let start = self.i;
-                let digits = |p: &mut Self| {
-                    let s = p.i;
-                    while p.s.get(p.i).is_some_and(u8::is_ascii_digit) {
-                        p.i += 1;
-                    }
-                    p.i - s
-                };
-                if self.s[self.i] == b'-' {
-                    self.i += 1;
-                }
-                let int_start = self.i;
-                let n = digits(self);
-                if n == 0 || (n > 1 && self.s[int_start] == b'0') {
-                    return Err(format!("bad integer part at byte {start}"));
-                }
-                if self.s.get(self.i) == Some(&b'.') {
-                    self.i += 1;
-                    if digits(self) == 0 {
-                        return Err(format!("bad fraction at byte {start}"));
-                    }
-                }
-                if matches!(self.s.get(self.i), Some(b'e' | b'E')) {
-                    self.i += 1;
-                    if matches!(self.s.get(self.i), Some(b'+' | b'-')) {
-                        self.i += 1;
-                    }
-                    if digits(self) == 0 {
-                        return Err(format!("bad exponent at byte {start}"));
-                    }
-                }
-                let text = std::str::from_utf8(&self.s[start..self.i]).unwrap();
-                text.parse()
-                    .map(Json::Num)
-                    .map_err(|_| format!("number {text}"))
-            }
-            other => Err(format!("unexpected {other:?} at byte {}", self.i)),
-        }
-    }
-}
-
-fn parse_json(text: &str) -> Json {
-    let mut p = Parser {
-        s: text.as_bytes(),
-        i: 0,
-    };
-    let v = p
-        .value()
-        .unwrap_or_else(|e| panic!("invalid JSON: {e}\n{text}"));
-    p.ws();
-    assert_eq!(p.i, text.len(), "trailing characters after the JSON value");
-    v
-}
-
-fn field<'a>(v: &'a Json, key: &str) -> &'a Json {
-    let Json::Obj(map) = v else {
-        panic!("not an object: {v:?}")
-    };
-    map.get(key)
-        .unwrap_or_else(|| panic!("missing field {key}"))
+#[track_caller]
+fn field<'a>(v: &'a Value, key: &str) -> &'a Value {
+    v.get(key)
+        .unwrap_or_else(|| panic!("missing field {key} in {v}"))
 }
 
 #[test]
@@ -449,38 +252,26 @@ fn json_parses_and_carries_settings_status_and_rows() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v = parse_json(&stdout(&o));
-    assert_eq!(field(&v, "surface"), &Json::Str("rosenbrock".into()));
-    assert_eq!(field(&v, "optimizer"), &Json::Str("adam".into()));
-    assert_eq!(field(&v, "convention"), &Json::Str("lecture".into()));
-    assert_eq!(field(field(&v, "hyperparams"), "lr"), &Json::Num(0.01));
-    assert_eq!(field(field(&v, "hyperparams"), "eps"), &Json::Num(1e-8));
-    assert_eq!(
-        field(field(&v, "hyperparams"), "bias_correction"),
-        &Json::Bool(true)
-    );
-    assert_eq!(
-        field(&v, "start"),
-        &Json::Arr(vec![Json::Num(-1.2), Json::Num(1.0)])
-    );
-    assert_eq!(field(field(&v, "noise"), "sigma"), &Json::Num(0.5));
-    assert_eq!(field(field(&v, "noise"), "batch"), &Json::Null);
-    assert_eq!(field(&v, "seed"), &Json::Num(3.0));
-    assert_eq!(
-        field(field(&v, "status"), "state"),
-        &Json::Str("running".into())
-    );
-    let Json::Arr(columns) = field(&v, "columns") else {
-        panic!("columns")
-    };
+    assert_eq!(field(&v, "surface"), "rosenbrock");
+    assert_eq!(field(&v, "optimizer"), "adam");
+    assert_eq!(field(&v, "convention"), "lecture");
+    assert_eq!(field(field(&v, "hyperparams"), "lr"), 0.01);
+    assert_eq!(field(field(&v, "hyperparams"), "eps"), 1e-8);
+    assert_eq!(field(field(&v, "hyperparams"), "bias_correction"), true);
+    let start: Vec<f64> = serde_json::from_value(field(&v, "start").clone()).expect("two numbers");
+    assert_eq!(start, [-1.2, 1.0]);
+    assert_eq!(field(field(&v, "noise"), "sigma"), 0.5);
+    assert!(field(field(&v, "noise"), "batch").is_null());
+    assert_eq!(field(&v, "seed"), 3);
+    assert_eq!(field(field(&v, "status"), "state"), "running");
+    let columns = field(&v, "columns").as_array().expect("columns");
     assert_eq!(columns.len(), 6);
-    let Json::Arr(rows) = field(&v, "rows") else {
-        panic!("rows")
-    };
+    let rows = field(&v, "rows").as_array().expect("rows");
     assert_eq!(rows.len(), 8);
     for (k, row) in rows.iter().enumerate() {
-        let Json::Arr(cells) = row else { panic!("row") };
+        let cells = row.as_array().expect("row");
         assert_eq!(cells.len(), 6);
-        assert_eq!(cells[0], Json::Num(k as f64));
+        assert_eq!(cells[0].as_f64(), Some(k as f64));
     }
     // The JSON rows are the CSV rows.
     let csv = losscape(&[
@@ -497,10 +288,11 @@ fn json_parses_and_carries_settings_status_and_rows() {
         "3",
     ]);
     for (row, csv_row) in rows.iter().zip(self::rows(&stdout(&csv))) {
-        let Json::Arr(cells) = row else { panic!() };
-        let nums: Vec<f64> = cells
+        let nums: Vec<f64> = row
+            .as_array()
+            .expect("row")
             .iter()
-            .map(|c| if let Json::Num(n) = c { *n } else { panic!() })
+            .map(|c| c.as_f64().expect("a number"))
             .collect();
         assert_eq!(nums, csv_row.to_vec());
     }
@@ -522,17 +314,11 @@ fn json_reports_divergence() {
     assert_eq!(o.status.code(), Some(0));
     let v = parse_json(&stdout(&o));
     let status = field(&v, "status");
-    assert_eq!(field(status, "state"), &Json::Str("diverged".into()));
-    let Json::Num(k) = field(status, "step") else {
-        panic!()
-    };
-    let Json::Arr(rows) = field(&v, "rows") else {
-        panic!()
-    };
-    assert_eq!(rows.len() as f64, *k);
-    let Json::Str(message) = field(&v, "message") else {
-        panic!()
-    };
+    assert_eq!(field(status, "state"), "diverged");
+    let k = field(status, "step").as_u64().expect("a step");
+    let rows = field(&v, "rows").as_array().expect("rows");
+    assert_eq!(rows.len() as u64, k);
+    let message = field(&v, "message").as_str().expect("a message");
     assert!(message.starts_with(&format!("diverged at step {k}: ")));
 }
 

@@ -1,10 +1,9 @@
 //! Surface grids: layout, log heights, analytic slopes, finiteness, resolution limits.
 
-use losscape::core::{CoreError, GRID_CLAMP, HeightMode, Landscape, LandscapeSpec, SurfaceGrid};
+mod common;
 
-fn landscape(name: &str) -> Landscape {
-    Landscape::new(LandscapeSpec::from_name(name).unwrap()).unwrap()
-}
+use common::landscape;
+use losscape::core::{CoreError, GRID_CLAMP, HeightMode, Landscape, LandscapeSpec, SurfaceGrid};
 
 #[test]
 fn layout_is_row_major_over_the_domain() {

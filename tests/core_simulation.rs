@@ -10,25 +10,9 @@ use losscape::core::{
 };
 use proptest::prelude::*;
 
-fn landscape(name: &str) -> Landscape {
-    Landscape::new(LandscapeSpec::from_name(name).unwrap()).unwrap()
-}
+mod common;
 
-fn bits(records: &[StepRecord]) -> Vec<[u64; 6]> {
-    records
-        .iter()
-        .map(|r| {
-            [
-                r.step,
-                r.pos[0].to_bits(),
-                r.pos[1].to_bits(),
-                r.loss.to_bits(),
-                r.grad[0].to_bits(),
-                r.grad[1].to_bits(),
-            ]
-        })
-        .collect()
-}
+use common::{bits, landscape};
 
 fn all_finite(records: &[StepRecord]) -> bool {
     records

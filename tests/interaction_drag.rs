@@ -22,13 +22,14 @@ use losscape::{
         GradientNoise, Landscape, LandscapeSpec, OptimizerKind, Vec2d, scene::OptimizerSpec,
         scene::SurfaceStyle, trace,
     },
+    geometry::{SurfaceFrame, ViewKind, sample_surface},
     interaction::{self, DragState, Ghosts, StartHandle},
-    optimizers::{Optimizer, optimizer, simulation_plugin, visuals::ViewKind},
-    surface::{ActiveLandscape, SurfaceFrame, sample_surface},
+    optimizers::{Optimizer, optimizer, simulation_plugin},
+    state::{ActiveLandscape, PanelState},
     third_party::camera::PointerCaptured,
-    ui::PanelState,
-    views::ViewCamera,
 };
+
+mod common;
 
 /// Side of the square test viewport, logical pixels.
 const VIEW_PX: f32 = 800.0;
@@ -57,9 +58,8 @@ fn camera_with(projection: &Projection) -> Camera {
 }
 
 fn rig(landscape: LandscapeSpec) -> Rig {
-    let mut app = App::new();
-    app.add_plugins(MinimalPlugins)
-        .add_plugins((simulation_plugin, interaction::drag_plugin));
+    let mut app = common::headless_app();
+    app.add_plugins((simulation_plugin, interaction::drag_plugin));
     let landscape = Arc::new(Landscape::new(landscape).expect("valid landscape"));
     let (_, frame) = sample_surface(&landscape, &SurfaceStyle::default());
     app.insert_resource(ActiveLandscape(landscape))
@@ -81,7 +81,7 @@ fn rig(landscape: LandscapeSpec) -> Rig {
     let ortho = Projection::Orthographic(ortho);
     let top = world
         .spawn((
-            ViewCamera::Top,
+            ViewKind::Top,
             camera_with(&ortho),
             ortho,
             GlobalTransform::from(
@@ -98,7 +98,7 @@ fn rig(landscape: LandscapeSpec) -> Rig {
     three_d_camera.is_active = false;
     let three_d = world
         .spawn((
-            ViewCamera::ThreeD,
+            ViewKind::ThreeD,
             three_d_camera,
             persp,
             GlobalTransform::from(

@@ -3,6 +3,8 @@
 //! gif crate's decoder.
 #![cfg(feature = "app")]
 
+mod common;
+
 use losscape::recording::{
     CropRect, FrameIn, GifEncoder, GifSettings, LegendEntry, LegendState, PaletteMode, RgbaImage,
 };
@@ -35,25 +37,10 @@ fn settings(palette: PaletteMode) -> GifSettings {
     }
 }
 
-fn decode(bytes: &[u8]) -> (u16, u16, bool, Vec<u16>) {
-    let mut options = gif::DecodeOptions::new();
-    options.set_color_output(gif::ColorOutput::RGBA);
-    let mut d = options.read_info(bytes).unwrap();
-    let (w, h) = (d.width(), d.height());
-    let infinite = d.repeat() == gif::Repeat::Infinite;
-    let mut delays = Vec::new();
-    while let Some(f) = d.read_next_frame().unwrap() {
-        delays.push(f.delay);
-    }
-    (w, h, infinite, delays)
-}
-
 #[test]
 fn clip_with_crop_legend_and_real_time_delays() {
     for palette in [PaletteMode::Global, PaletteMode::PerFrame] {
-        let dir =
-            std::env::temp_dir().join(format!("losscape-enc-{}-{palette:?}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = common::temp_dir(&format!("enc-{palette:?}"));
         let mut enc = GifEncoder::start(settings(palette)).unwrap();
         // a 200x100 "window" whose right 160x100 are the views: cropped and fitted into 80x60
         let crop = Some(CropRect {
@@ -98,7 +85,13 @@ fn clip_with_crop_legend_and_real_time_delays() {
         assert_eq!(frames, 5);
         let data = std::fs::read(&good).unwrap();
         assert_eq!(data.len() as u64, bytes);
-        let (w, h, infinite, delays) = decode(&data);
+        let common::Decoded {
+            width: w,
+            height: h,
+            infinite,
+            delays,
+            ..
+        } = common::decode_gif(&data);
         assert_eq!((w, h), (80, 60));
         assert!(infinite);
         // shown from one capture to the next; the last for 1/fps

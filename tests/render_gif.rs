@@ -3,70 +3,16 @@
 //! that change as the balls move, and two runs giving the same bytes. Small clips keep this fast on 2 cores.
 #![cfg(feature = "app")]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn losscape(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_losscape"))
-        .args(args)
-        .output()
-        .expect("the losscape binary runs")
-}
+use std::path::Path;
+use std::process::Command;
 
-fn out_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("losscape-render-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-struct Decoded {
-    width: u16,
-    height: u16,
-    infinite: bool,
-    delays: Vec<u16>,
-    /// Every frame composited onto the canvas, as the viewer shows it (RGBA).
-    canvases: Vec<Vec<u8>>,
-}
-
-fn decode(path: &Path) -> Decoded {
-    let file = std::fs::File::open(path).unwrap();
-    let mut options = gif::DecodeOptions::new();
-    options.set_color_output(gif::ColorOutput::RGBA);
-    let mut decoder = options.read_info(file).unwrap();
-    let (width, height) = (decoder.width(), decoder.height());
-    let infinite = decoder.repeat() == gif::Repeat::Infinite;
-    let mut canvas = vec![0u8; width as usize * height as usize * 4];
-    let mut delays = Vec::new();
-    let mut canvases = Vec::new();
-    while let Some(frame) = decoder.read_next_frame().unwrap() {
-        delays.push(frame.delay);
-        for y in 0..frame.height as usize {
-            for x in 0..frame.width as usize {
-                let src = (y * frame.width as usize + x) * 4;
-                let px = &frame.buffer[src..src + 4];
-                if px[3] == 0 {
-                    continue;
-                }
-                let (cx, cy) = (frame.left as usize + x, frame.top as usize + y);
-                let dst = (cy * width as usize + cx) * 4;
-                canvas[dst..dst + 4].copy_from_slice(px);
-            }
-        }
-        canvases.push(canvas.clone());
-    }
-    Decoded {
-        width,
-        height,
-        infinite,
-        delays,
-        canvases,
-    }
-}
+use common::{decode_gif, losscape};
 
 #[test]
 fn render_writes_a_looping_gif_and_is_deterministic() {
-    let dir = out_dir("gif");
+    let dir = common::temp_dir("gif");
     let a = dir.join("a.gif");
     let b = dir.join("b.gif");
     let args = |out: &Path| {
@@ -95,7 +41,7 @@ fn render_writes_a_looping_gif_and_is_deterministic() {
         assert!(run.status.success(), "render failed: {stderr}");
         assert!(!out.with_extension("gif.part").exists());
     }
-    let clip = decode(&a);
+    let clip = decode_gif(&std::fs::read(&a).unwrap());
     assert_eq!((clip.width, clip.height), (320, 240));
     assert!(clip.infinite, "the GIF loops forever");
     assert_eq!(clip.delays.len(), 8);
@@ -124,7 +70,7 @@ fn render_writes_a_looping_gif_and_is_deterministic() {
 
 #[test]
 fn render_png_still_and_bad_input() {
-    let dir = out_dir("png");
+    let dir = common::temp_dir("png");
     let png = dir.join("still.png");
     let run = losscape(&[
         "render",
@@ -193,9 +139,9 @@ fn render_png_still_and_bad_input() {
 
 #[test]
 fn render_without_an_adapter_says_what_is_missing() {
-    let dir = out_dir("noadapter");
+    let dir = common::temp_dir("noadapter");
     let gif = dir.join("x.gif");
-    let run = Command::new(env!("CARGO_BIN_EXE_losscape"))
+    let run = Command::new(common::BIN)
         .args([
             "render",
             "--preset",

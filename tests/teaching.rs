@@ -3,15 +3,15 @@
 
 #![cfg(feature = "app")]
 
-use std::{sync::Arc, time::Duration};
+mod common;
 
-use bevy::{prelude::*, time::TimeUpdateStrategy};
-use losscape::core::{
-    GradientNoise, Landscape, LandscapeSpec, OptimizerKind, Runner, StepRecord,
-    scene::OptimizerSpec,
-};
+use std::sync::Arc;
+
+use bevy::prelude::*;
+use common::bits;
+use losscape::core::{GradientNoise, Landscape, OptimizerKind, Runner, scene::OptimizerSpec};
 use losscape::optimizers::{Optimizer, Playback, optimizer, simulation_plugin};
-use losscape::surface::ActiveLandscape;
+use losscape::state::ActiveLandscape;
 use losscape::teaching::{
     TeachingAids,
     formula::{StepInputs, formula_lines, vec2},
@@ -20,7 +20,7 @@ use losscape::teaching::{
 };
 
 fn landscape() -> Arc<Landscape> {
-    Arc::new(Landscape::new(LandscapeSpec::from_name("rosenbrock").unwrap()).unwrap())
+    common::shared("rosenbrock")
 }
 
 fn spec(kind: OptimizerKind, index: usize) -> OptimizerSpec {
@@ -32,20 +32,6 @@ fn spec(kind: OptimizerKind, index: usize) -> OptimizerSpec {
         ..Default::default()
     };
     spec
-}
-
-fn bits(records: &[StepRecord]) -> Vec<[u64; 4]> {
-    records
-        .iter()
-        .map(|r| {
-            [
-                r.step,
-                r.pos[0].to_bits(),
-                r.pos[1].to_bits(),
-                r.loss.to_bits(),
-            ]
-        })
-        .collect()
 }
 
 /// A run whose learning rate is changed live at step 60.
@@ -131,12 +117,8 @@ fn step_views_at_k_are_the_runners_state_after_k_steps() {
 }
 
 fn app() -> App {
-    let mut app = App::new();
-    app.add_plugins(MinimalPlugins)
-        .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(
-            1.0 / 60.0,
-        )))
-        .insert_resource(ActiveLandscape(landscape()))
+    let mut app = common::headless_app();
+    app.insert_resource(ActiveLandscape(landscape()))
         .add_plugins((simulation_plugin, headless_plugin));
     for (i, kind) in [
         OptimizerKind::Momentum,
@@ -165,9 +147,9 @@ fn step(app: &mut App, n: u32) {
     app.update();
 }
 
-fn histories(app: &mut App) -> Vec<Vec<[u64; 4]>> {
+fn histories(app: &mut App) -> Vec<Vec<[u64; 6]>> {
     let mut q = app.world_mut().query::<&Optimizer>();
-    let mut out: Vec<(String, Vec<[u64; 4]>)> = q
+    let mut out: Vec<(String, Vec<[u64; 6]>)> = q
         .iter(app.world())
         .map(|o| (o.spec.name.clone(), bits(&o.history)))
         .collect();

@@ -9,6 +9,8 @@ use bevy::{
     render::view::screenshot::{Screenshot, ScreenshotCaptured},
 };
 
+use crate::schedule::AppSystems;
+
 /// Frames between two captures that are compared.
 const CAPTURE_EVERY: u32 = 20;
 /// Give up after this many frames and save what is there (exit code 1).
@@ -32,7 +34,12 @@ impl AutoShot {
 
 /// Adds the auto-screenshot when `AutoShot` is inserted before the app runs.
 pub(super) fn plugin(app: &mut App) {
-    app.add_systems(Update, request_capture.run_if(resource_exists::<AutoShot>));
+    app.add_systems(
+        Update,
+        request_capture
+            .run_if(resource_exists::<AutoShot>)
+            .in_set(AppSystems::Record),
+    );
 }
 
 fn request_capture(mut commands: Commands, mut shot: ResMut<AutoShot>) {

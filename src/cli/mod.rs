@@ -1,5 +1,6 @@
 //! The command line: `losscape [--scene FILE | --preset NAME]` opens the app; `losscape trace` and
-//! `losscape list` are headless and need only the core.
+//! `losscape list` are headless and need only the core; `losscape render` draws GIFs offscreen (it needs
+//! the `app` feature, which brings Bevy).
 //!
 //! Bad input never panics: it prints one line `error: ...` on stderr and exits with code 2
 //! ([`EXIT_USAGE`]). Help and version exit 0.
@@ -10,9 +11,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub mod list;
+#[cfg(feature = "app")]
 pub mod render;
 pub mod trace;
 
+#[cfg(feature = "app")]
 pub use render::RenderArgs;
 pub use trace::{OutputFormat, TraceArgs};
 
@@ -30,7 +33,7 @@ pub const EXIT_FAILURE: u8 = 1;
     long_about = "Watch gradient-descent optimizers move over a loss landscape: a classroom visualizer.\n\n\
                   Without a command, opens the app (optionally on a scene file or a lesson preset).\n\
                   `trace` runs one optimizer headless and prints its trajectory; `list` shows the \
-                  landscapes and optimizers."
+                  landscapes, optimizers and lessons; `render` draws a scene to a GIF without a window."
 )]
 pub struct Cli {
     /// What to do; without one, the app opens.
@@ -57,18 +60,8 @@ pub enum Command {
     /// List the landscapes (domain, minima, description) and the optimizers (default hyperparameters).
     List,
     /// Render a scene offscreen to a GIF (or a PNG still), without a window.
+    #[cfg(feature = "app")]
     Render(RenderArgs),
-}
-
-/// What the app is asked to open, from the command line.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AppLaunch {
-    /// `--scene FILE`.
-    pub scene: Option<PathBuf>,
-    /// `--preset NAME`.
-    pub preset: Option<String>,
-    /// `--screenshot FILE.png`.
-    pub screenshot: Option<PathBuf>,
 }
 
 /// Parses the process's arguments and runs the command (or the app).
@@ -82,11 +75,7 @@ pub fn main() -> ExitCode {
 /// Runs parsed arguments.
 pub fn run(cli: Cli) -> ExitCode {
     let Some(command) = cli.command else {
-        return launch_app(AppLaunch {
-            scene: cli.scene,
-            preset: cli.preset,
-            screenshot: cli.screenshot,
-        });
+        return launch_app(cli);
     };
     if cli.scene.is_some() || cli.preset.is_some() || cli.screenshot.is_some() {
         return usage_error(
@@ -102,18 +91,23 @@ pub fn run(cli: Cli) -> ExitCode {
                 .collect();
             list::run(&lessons)
         }
+        #[cfg(feature = "app")]
         Command::Render(args) => render::run(&args),
     }
 }
 
 #[cfg(feature = "app")]
-fn launch_app(launch: AppLaunch) -> ExitCode {
-    crate::run_app(launch)
+fn launch_app(cli: Cli) -> ExitCode {
+    crate::app::run_app(crate::state::AppLaunch {
+        scene: cli.scene,
+        preset: cli.preset,
+        screenshot: cli.screenshot,
+    })
 }
 
 #[cfg(not(feature = "app"))]
-fn launch_app(launch: AppLaunch) -> ExitCode {
-    let _ = launch;
+fn launch_app(cli: Cli) -> ExitCode {
+    let _ = cli;
     eprintln!(
         "this build of losscape has no app (it was built without the `app` feature); \
          the headless commands below work"

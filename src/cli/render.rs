@@ -1,49 +1,22 @@
 //! `losscape render`: a scene rendered offscreen (no window, no display) to a GIF, or to a PNG still of the
-//! last frame. Arguments are validated (and the output path tried) before anything is rendered: bad input
-//! is one `error:` line and exit 2; a failure while rendering is one line and exit 1; exit 0 means the file
-//! is complete.
+//! last frame. The arguments are parsed straight into the renderer's [`RenderJob`] and checked (the output
+//! path tried too) before anything is rendered: bad input is one `error:` line and exit 2; a failure while
+//! rendering is one line and exit 1; exit 0 means the file is complete.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::{EXIT_FAILURE, usage_error};
 use crate::core::{
     lessons,
     scene::{Scene, ViewLayout},
 };
-
-/// Which views the frames show.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum RenderView {
-    /// The perspective view.
-    #[value(name = "3d")]
-    ThreeD,
-    /// The top-down contour view.
-    Top,
-    /// Both, side by side.
-    Split,
-}
-
-impl From<RenderView> for ViewLayout {
-    fn from(v: RenderView) -> Self {
-        match v {
-            RenderView::ThreeD => ViewLayout::ThreeD,
-            RenderView::Top => ViewLayout::Top,
-            RenderView::Split => ViewLayout::Split,
-        }
-    }
-}
-
-/// Colour palette of the GIF.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum PaletteChoice {
-    /// One palette for the whole clip (smooth shading stays steady, small files).
-    Global,
-    /// A palette per frame.
-    Frame,
-}
+use crate::recording::{
+    PaletteMode,
+    headless::{RenderJob, render},
+};
 
 /// Frame-rate bounds (frames per second).
 pub const FPS_RANGE: (f64, f64) = (10.0, 50.0);
@@ -79,41 +52,26 @@ pub struct RenderArgs {
     /// Frame size in pixels, WxH (16 ..= 4096 each).
     #[arg(long, value_name = "WxH", default_value = "640x480")]
     pub size: String,
-    /// Which views [default: the scene's layout].
-    #[arg(long, value_enum)]
-    pub view: Option<RenderView>,
+    /// Which views: 3d, top or split [default: the scene's layout].
+    #[arg(long, value_name = "VIEW", value_parser = parse_view)]
+    pub view: Option<ViewLayout>,
     /// Optimizer steps between frames (1 ..= 10000).
     #[arg(long, value_name = "K", default_value_t = 1)]
     pub steps_per_frame: u32,
     /// Draw the legend (colours, names, eta, betas) and the step counter into the frames.
     #[arg(long)]
     pub legend: bool,
-    /// GIF palette.
-    #[arg(long, value_enum, default_value_t = PaletteChoice::Global)]
-    pub palette: PaletteChoice,
+    /// GIF palette: one for the whole clip (steady shading, small files) or one per frame.
+    #[arg(long, value_enum, default_value_t = PaletteMode::Global)]
+    pub palette: PaletteMode,
 }
 
-/// Output kinds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OutputKind {
-    Gif,
-    Png,
-}
-
-/// Arguments checked: everything the renderer needs.
-#[derive(Clone, Debug)]
-pub struct RenderPlan {
-    pub scene: Scene,
-    pub out: PathBuf,
-    pub kind: OutputKind,
-    pub frames: u32,
-    pub fps: f64,
-    pub width: u32,
-    pub height: u32,
-    pub view: ViewLayout,
-    pub steps_per_frame: u32,
-    pub legend: bool,
-    pub palette: PaletteChoice,
+/// `3d`, `top` or `split`.
+fn parse_view(text: &str) -> Result<ViewLayout, String> {
+    ViewLayout::from_name(text).ok_or_else(|| {
+        let valid: Vec<_> = ViewLayout::ALL.iter().map(|l| l.label()).collect();
+        format!("invalid value '{text}'; valid values: {}", valid.join(", "))
+    })
 }
 
 /// Parses `WxH`.
@@ -133,30 +91,25 @@ pub fn parse_size(text: &str) -> Result<(u32, u32), String> {
     Ok((w, h))
 }
 
-/// Checks every argument and the output path; the error is one line.
-pub fn plan(args: &RenderArgs) -> Result<RenderPlan, String> {
+/// Checks every argument and the output path and returns what the renderer takes; the error is one line.
+pub fn job(args: &RenderArgs) -> Result<RenderJob, String> {
     let scene = match (&args.scene, &args.preset) {
-        (Some(path), None) => read_scene(path)?,
+        (Some(path), None) => Scene::read_file(path)?,
         (None, Some(name)) => lessons::preset(name).map_err(|e| e.to_string())?,
         (Some(_), Some(_)) => return Err("give --scene or --preset, not both".into()),
         (None, None) => return Err("render needs --scene FILE or --preset NAME".into()),
     };
-    let kind = match args
+    let extension = args
         .out
         .extension()
         .and_then(|e| e.to_str())
-        .map(|e| e.to_ascii_lowercase())
-        .as_deref()
-    {
-        Some("gif") => OutputKind::Gif,
-        Some("png") => OutputKind::Png,
-        _ => {
-            return Err(format!(
-                "--out {} must end in .gif (a clip) or .png (a still)",
-                args.out.display()
-            ));
-        }
-    };
+        .map(|e| e.to_ascii_lowercase());
+    if !matches!(extension.as_deref(), Some("gif" | "png")) {
+        return Err(format!(
+            "--out {} must end in .gif (a clip) or .png (a still)",
+            args.out.display()
+        ));
+    }
     if !(1..=MAX_FRAMES).contains(&args.frames) {
         return Err(format!(
             "--frames {} is out of range (1..={MAX_FRAMES})",
@@ -180,26 +133,19 @@ pub fn plan(args: &RenderArgs) -> Result<RenderPlan, String> {
         return Err("the scene has no optimizers to render".into());
     }
     check_writable(&args.out)?;
-    let view = args.view.map(ViewLayout::from).unwrap_or(scene.layout);
-    Ok(RenderPlan {
+    Ok(RenderJob {
+        view: args.view.unwrap_or(scene.layout),
         scene,
         out: args.out.clone(),
-        kind,
         frames: args.frames,
         fps: args.fps,
         width,
         height,
-        view,
         steps_per_frame: args.steps_per_frame,
         legend: args.legend,
         palette: args.palette,
+        progress: true,
     })
-}
-
-fn read_scene(path: &Path) -> Result<Scene, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read scene file {}: {e}", path.display()))?;
-    Scene::from_ron(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Tries the temporary name the file is written under, so an unwritable path fails before rendering.
@@ -217,40 +163,15 @@ fn check_writable(out: &Path) -> Result<(), String> {
 
 /// Runs `losscape render`.
 pub fn run(args: &RenderArgs) -> ExitCode {
-    let plan = match plan(args) {
-        Ok(plan) => plan,
+    let job = match job(args) {
+        Ok(job) => job,
         Err(e) => return usage_error(e),
-    };
-    render_plan(plan)
-}
-
-#[cfg(feature = "app")]
-fn render_plan(plan: RenderPlan) -> ExitCode {
-    use crate::recording::{
-        PaletteMode,
-        headless::{RenderJob, render},
-    };
-    let job = RenderJob {
-        out: plan.out.clone(),
-        frames: plan.frames,
-        fps: plan.fps,
-        width: plan.width,
-        height: plan.height,
-        view: plan.view,
-        steps_per_frame: plan.steps_per_frame,
-        legend: plan.legend,
-        palette: match plan.palette {
-            PaletteChoice::Global => PaletteMode::Global,
-            PaletteChoice::Frame => PaletteMode::PerFrame,
-        },
-        progress: true,
-        scene: plan.scene,
     };
     match render(&job) {
         Ok(report) => {
             eprintln!(
                 "wrote {} ({} frame{}, {} bytes) in {:.2} s",
-                plan.out.display(),
+                job.out.display(),
                 report.frames,
                 if report.frames == 1 { "" } else { "s" },
                 report.bytes,
@@ -265,15 +186,6 @@ fn render_plan(plan: RenderPlan) -> ExitCode {
     }
 }
 
-#[cfg(not(feature = "app"))]
-fn render_plan(plan: RenderPlan) -> ExitCode {
-    let _ = plan;
-    eprintln!(
-        "error: this build of losscape has no renderer (it was built without the `app` feature)"
-    );
-    ExitCode::from(EXIT_FAILURE)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,5 +198,12 @@ mod tests {
         assert!(parse_size("0x480").is_err());
         assert!(parse_size("640x-1").is_err());
         assert!(parse_size("9000x10").is_err());
+    }
+
+    #[test]
+    fn views() {
+        assert_eq!(parse_view("3d"), Ok(ViewLayout::ThreeD));
+        assert_eq!(parse_view("split"), Ok(ViewLayout::Split));
+        assert!(parse_view("side").unwrap_err().contains("3d, top"));
     }
 }

@@ -1,4 +1,4 @@
-//! The pure-Rust heart of losscape: landscapes, optimizers, runs and surface sampling. No Bevy.
+//! The pure-Rust heart of losscape: landscapes, optimizers, runs, surface sampling and scenes. No Bevy.
 //!
 //! A student's trajectory is numbers before it is pixels: the CLI (`trace`, `list`), the app and the
 //! recorder all run the same [`Runner`], so what the window shows is what `losscape trace` prints.
@@ -9,6 +9,9 @@
 //! - [`optimizer`]: [`OptimizerKind`], [`Hyperparams`], [`step`] with the lecture's formulas.
 //! - [`simulation`]: [`RunConfig`], [`Runner`], [`trace`], stop rules.
 //! - [`grid`]: [`SurfaceGrid`] for meshes.
+//! - [`scene`]: [`scene::Scene`], everything on screen as data (RON files with a version).
+//! - [`lessons`]: the built-in lessons, scene files embedded in the binary.
+//! - [`error`]: [`CoreError`], every way a landscape, optimizer or run can be misconfigured.
 
 pub mod error;
 pub mod gradient;

@@ -1,6 +1,8 @@
 //! A scene: everything a class sees on screen, as data. The app, the recorder and the lesson presets all
 //! start from a [`Scene`]; scene files are RON with a version field.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
 use super::gradient::GradientNoise;
@@ -100,15 +102,6 @@ impl Default for SurfaceStyle {
 }
 
 impl SurfaceStyle {
-    /// The defaults that suit a landscape (log height and contours where values span decades).
-    pub fn for_landscape(log_recommended: bool) -> Self {
-        Self {
-            log_height: log_recommended,
-            log_contours: log_recommended,
-            ..Self::default()
-        }
-    }
-
     pub fn validate(&self) -> Result<(), String> {
         if !(2..=1024).contains(&self.resolution) {
             return Err(format!(
@@ -300,6 +293,27 @@ impl Scene {
     pub fn to_ron(&self) -> Result<String, SceneError> {
         ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::default())
             .map_err(|e| SceneError::Invalid(e.to_string()))
+    }
+
+    /// Reads and validates a scene file: the one way every part of losscape (the app, its panel, the
+    /// command line, the recorder) reads one. The message names the file, the line and the problem.
+    pub fn read_file(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read scene file {}: {e}", path.display()))?;
+        Self::from_ron(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Writes the scene file atomically (a temporary name, then a rename), so a failed save never leaves
+    /// half a file.
+    pub fn write_file(&self, path: &Path) -> Result<(), String> {
+        let text = self.to_ron().map_err(|e| e.to_string())?;
+        let tmp = path.with_extension("ron.tmp");
+        std::fs::write(&tmp, text)
+            .and_then(|_| std::fs::rename(&tmp, path))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                format!("cannot write {}: {e}", path.display())
+            })
     }
 }
 

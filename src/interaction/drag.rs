@@ -8,16 +8,11 @@ use bevy::{
     prelude::*,
 };
 
-use super::raycast::{drag_param, pointer_param};
 use crate::core::{Vec2d, scene::MAX_OPTIMIZERS, scene::OptimizerSpec};
-use crate::optimizers::{
-    Optimizer, optimizer,
-    visuals::{BALL_RADIUS, StartMarker, ViewKind, place},
-};
-use crate::surface::{ActiveLandscape, SurfaceFrame};
+use crate::geometry::{BALL_RADIUS, SurfaceFrame, ViewKind, drag_param, place, pointer_param};
+use crate::optimizers::{Optimizer, optimizer, visuals::StartMarker};
+use crate::state::{ActiveLandscape, PanelState};
 use crate::third_party::camera::PointerCaptured;
-use crate::ui::PanelState;
-use crate::views::ViewCamera;
 
 /// The pickable stand-in for a start ring, child of the ring: which optimizer it moves, in which view.
 #[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,13 +110,6 @@ fn ctrl_held(keys: &Option<Res<ButtonInput<KeyCode>>>) -> bool {
         .is_some_and(|k| k.any_pressed([KeyCode::ControlLeft, KeyCode::ControlRight]))
 }
 
-fn view_of(camera: ViewCamera) -> ViewKind {
-    match camera {
-        ViewCamera::ThreeD => ViewKind::ThreeD,
-        ViewCamera::Top => ViewKind::Top,
-    }
-}
-
 /// A press on a handle holds the cameras still at once, before any movement.
 pub fn press_handle(
     mut press: On<Pointer<Press>>,
@@ -173,7 +161,7 @@ pub fn start_drag(
 pub fn drag_handle(
     mut moved: On<Pointer<Drag>>,
     handles: Query<&StartHandle>,
-    cameras: Query<(&ViewCamera, &Camera, &GlobalTransform)>,
+    cameras: Query<(&ViewKind, &Camera, &GlobalTransform)>,
     frame: Res<SurfaceFrame>,
     landscape: Res<ActiveLandscape>,
     keys: Option<Res<ButtonInput<KeyCode>>>,
@@ -190,16 +178,14 @@ pub fn drag_handle(
         return;
     }
     active.all = shift_held(&keys);
-    let Some((_, camera, transform)) = cameras
-        .iter()
-        .find(|(view, ..)| view_of(**view) == active.view)
+    let Some((_, camera, transform)) = cameras.iter().find(|(view, ..)| **view == active.view)
     else {
         return;
     };
     let Ok(ray) = camera.viewport_to_world(transform, moved.pointer_location.position) else {
         return;
     };
-    let height = place(&frame, &landscape, ViewKind::ThreeD, active.start, 0.0).y;
+    let height = place(&frame, &landscape.0, ViewKind::ThreeD, active.start, 0.0).y;
     let loss = |p: Vec2d| landscape.0.value(p);
     if let Some(p) = drag_param(active.view, ray, &frame, loss, height) {
         active.start = p;
@@ -260,7 +246,7 @@ pub fn release_pointer(
 pub fn add_at_pointer(
     press: On<Pointer<Press>>,
     windows: Query<(), With<Window>>,
-    cameras: Query<(&ViewCamera, &Camera, &GlobalTransform)>,
+    cameras: Query<(&ViewKind, &Camera, &GlobalTransform)>,
     keys: Option<Res<ButtonInput<KeyCode>>>,
     panel: Option<Res<PanelState>>,
     frame: Res<SurfaceFrame>,
@@ -303,8 +289,8 @@ pub fn add_at_pointer(
 /// The view whose viewport holds a window position (logical pixels), its camera and transform.
 pub fn camera_at<'a>(
     position: Vec2,
-    cameras: &'a Query<(&ViewCamera, &Camera, &GlobalTransform)>,
-) -> Option<(ViewCamera, &'a Camera, &'a GlobalTransform)> {
+    cameras: &'a Query<(&ViewKind, &Camera, &GlobalTransform)>,
+) -> Option<(ViewKind, &'a Camera, &'a GlobalTransform)> {
     cameras
         .iter()
         .find(|(_, camera, _)| {
@@ -319,13 +305,13 @@ pub fn camera_at<'a>(
 /// The landscape point under a window position, or `None` off the surface or outside the views.
 pub fn param_under(
     position: Vec2,
-    cameras: &Query<(&ViewCamera, &Camera, &GlobalTransform)>,
+    cameras: &Query<(&ViewKind, &Camera, &GlobalTransform)>,
     frame: &SurfaceFrame,
     landscape: &ActiveLandscape,
 ) -> Option<Vec2d> {
     let (view, camera, transform) = camera_at(position, cameras)?;
     let ray = camera.viewport_to_world(transform, position).ok()?;
-    pointer_param(view_of(view), ray, frame, |p| landscape.0.value(p))
+    pointer_param(view, ray, frame, |p| landscape.0.value(p))
 }
 
 /// While dragging, the held start rings (and their handles) follow the candidate start.
@@ -342,7 +328,7 @@ pub fn follow_drag(
         if !active.moves(parent.parent()) {
             continue;
         }
-        let target = place(&frame, &landscape, marker.0, active.start, 0.02);
+        let target = place(&frame, &landscape.0, marker.0, active.start, 0.02);
         if target.is_finite() && transform.translation != target {
             transform.translation = target;
         }

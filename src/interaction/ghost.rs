@@ -8,14 +8,14 @@ use bevy_egui::egui;
 
 use super::drag::DragState;
 use crate::core::{RunConfig, RunStatus, StepRecord, trace_into};
+use crate::geometry::{SurfaceFrame, TRAIL_WIDTH, ViewKind, place};
 use crate::optimizers::{
     Optimizer,
     trail::{TrailPoints, ribbon_strip, write_ribbon_mesh},
-    visuals::{TRAIL_WIDTH, ViewKind, empty_strip, place, spec_color},
+    visuals::{empty_strip, spec_color},
 };
-use crate::surface::{ActiveLandscape, SurfaceFrame};
-use crate::ui::{egui_color, overlay::outlined};
-use crate::views::ViewCamera;
+use crate::paint::{egui_color, outlined};
+use crate::state::ActiveLandscape;
 
 /// Ghost length bounds, steps.
 pub const GHOST_STEPS_RANGE: (u32, u32) = (10, 5000);
@@ -241,7 +241,7 @@ pub fn draw_ghost_ribbons(
             points
                 .points
                 .iter()
-                .map(|&p| place(&frame, &landscape, ribbon.view, p, 0.04)),
+                .map(|&p| place(&frame, &landscape.0, ribbon.view, p, 0.04)),
         );
         ribbon_strip(&centre, 1.4 * TRAIL_WIDTH, &mut strip);
         if let Some(mut mesh) = meshes.get_mut(&mesh3d.0) {
@@ -273,7 +273,7 @@ const LABEL_SIZE: f32 = 14.0;
 pub fn paint_ghost_ends(
     painter: &egui::Painter,
     clip: egui::Rect,
-    view: ViewCamera,
+    view: ViewKind,
     camera: &Camera,
     transform: &GlobalTransform,
     to_egui: impl Fn(Vec2) -> egui::Pos2,
@@ -282,10 +282,6 @@ pub fn paint_ghost_ends(
     frame: &SurfaceFrame,
     landscape: &ActiveLandscape,
 ) {
-    let kind = match view {
-        ViewCamera::ThreeD => ViewKind::ThreeD,
-        ViewCamera::Top => ViewKind::Top,
-    };
     // a stable order, so stacked labels do not swap places from frame to frame
     let mut shown: Vec<_> = ghosts.0.iter().filter(|(_, g)| g.shown).collect();
     shown.sort_by_key(|(entity, _)| **entity);
@@ -304,7 +300,7 @@ pub fn paint_ghost_ends(
                 None => continue,
             },
         };
-        let world = place(frame, landscape, kind, at, 0.06);
+        let world = place(frame, &landscape.0, view, at, 0.06);
         let Ok(screen) = camera.world_to_viewport(transform, world) else {
             continue;
         };

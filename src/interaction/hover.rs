@@ -9,15 +9,15 @@ use bevy_egui::egui;
 
 use super::drag::{camera_at, param_under};
 use crate::core::Vec2d;
-use crate::surface::{ActiveLandscape, SurfaceFrame};
-use crate::ui::overlay::outlined;
-use crate::views::ViewCamera;
+use crate::geometry::{SurfaceFrame, ViewKind};
+use crate::paint::outlined;
+use crate::state::ActiveLandscape;
 
 /// A landscape point under the cursor.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HoverPoint {
     /// The view the cursor is in.
-    pub view: ViewCamera,
+    pub view: ViewKind,
     /// The point in `param` space.
     pub param: Vec2d,
     /// The loss there.
@@ -39,7 +39,7 @@ pub struct HoverKey {
 /// Reads the mouse pointer's location (as picking sees it) and finds the point under it.
 pub fn update_hover(
     pointers: Query<(&PointerId, &PointerLocation)>,
-    cameras: Query<(&ViewCamera, &Camera, &GlobalTransform)>,
+    cameras: Query<(&ViewKind, &Camera, &GlobalTransform)>,
     frame: Res<SurfaceFrame>,
     landscape: Res<ActiveLandscape>,
     mut readout: ResMut<HoverReadout>,

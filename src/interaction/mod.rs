@@ -2,7 +2,6 @@
 //! future as a ghost path, live; release to restart the run from there. Shift-drag moves every start,
 //! Ctrl-click on the surface adds an optimizer, and a readout shows x, y and the loss under the cursor.
 //!
-//! - [`raycast`]: pure pointer-ray / height-field intersection.
 //! - [`drag`]: the pickable handles and the `Pointer<..>` observers.
 //! - [`ghost`]: ghost paths (the core's `trace_into`) and their ribbons.
 //! - [`hover`]: the readout under the cursor.
@@ -10,31 +9,20 @@
 pub mod drag;
 pub mod ghost;
 pub mod hover;
-pub mod raycast;
 
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
-use crate::optimizers::{Optimizer, visuals::VisualSystems};
-use crate::surface::{ActiveLandscape, SurfaceFrame};
+use crate::geometry::{SurfaceFrame, ViewKind};
+use crate::optimizers::Optimizer;
+use crate::schedule::AppSystems;
+use crate::state::{ActiveLandscape, UiPrefs};
 use crate::third_party::camera::PointerCaptured;
-use crate::ui::{UiPrefs, UiSystems};
-use crate::views::{ViewCamera, ViewRects};
+use crate::views::ViewRects;
 
 pub use drag::{ActiveDrag, DragState, StartHandle};
 pub use ghost::{GHOST_STEPS_RANGE, GhostPath, GhostSettings, Ghosts};
 pub use hover::{HoverPoint, HoverReadout};
-
-/// Order of the interaction's Update systems (after the optimizer visuals, which they adjust).
-#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum InteractionSystems {
-    /// Pointer state that the observers did not settle: releases, the hover readout.
-    Pointer,
-    /// Retrace the dragged optimizers' ghosts.
-    Ghost,
-    /// Handles, held rings and ghost ribbons on screen.
-    Present,
-}
 
 /// Dragging without rendering: the state, the `Pointer<..>` observers and the ghost tracing, so headless
 /// tests can drive it with `MinimalPlugins` and the simulation.
@@ -46,15 +34,6 @@ pub fn drag_plugin(app: &mut App) {
         .init_resource::<SurfaceFrame>()
         .init_resource::<ActiveLandscape>()
         .add_message::<bevy::picking::pointer::PointerInput>()
-        .configure_sets(
-            Update,
-            (
-                InteractionSystems::Pointer,
-                InteractionSystems::Ghost,
-                InteractionSystems::Present,
-            )
-                .chain(),
-        )
         .add_observer(drag::press_handle)
         .add_observer(drag::start_drag)
         .add_observer(drag::drag_handle)
@@ -63,8 +42,8 @@ pub fn drag_plugin(app: &mut App) {
         .add_systems(
             Update,
             (
-                drag::release_pointer.in_set(InteractionSystems::Pointer),
-                ghost::trace_ghosts.in_set(InteractionSystems::Ghost),
+                drag::release_pointer.in_set(AppSystems::Pointer),
+                ghost::trace_ghosts.in_set(AppSystems::Ghosts),
             ),
         );
 }
@@ -72,15 +51,11 @@ pub fn drag_plugin(app: &mut App) {
 pub(super) fn plugin(app: &mut App) {
     app.add_plugins(drag_plugin)
         .init_resource::<HoverReadout>()
-        .configure_sets(
-            Update,
-            InteractionSystems::Pointer.after(VisualSystems::Sync),
-        )
         .add_systems(Startup, drag::load_handle_assets)
         .add_systems(
             Update,
             (
-                hover::update_hover.in_set(InteractionSystems::Pointer),
+                hover::update_hover.in_set(AppSystems::Pointer),
                 (
                     drag::spawn_handles,
                     ghost::spawn_ghost_ribbons,
@@ -88,14 +63,12 @@ pub(super) fn plugin(app: &mut App) {
                     ghost::draw_ghost_ribbons,
                 )
                     .chain()
-                    .in_set(InteractionSystems::Present),
+                    .in_set(AppSystems::Present),
             ),
         )
         .add_systems(
             EguiPrimaryContextPass,
-            draw_interaction_overlay
-                .after(crate::ui::overlay::draw_overlays)
-                .in_set(UiSystems::Overlay),
+            draw_interaction_overlay.in_set(AppSystems::UiReadouts),
         );
 }
 
@@ -106,7 +79,7 @@ fn draw_interaction_overlay(
     rects: Res<ViewRects>,
     frame: Res<SurfaceFrame>,
     landscape: Res<ActiveLandscape>,
-    cameras: Query<(&ViewCamera, &Camera, &GlobalTransform)>,
+    cameras: Query<(&ViewKind, &Camera, &GlobalTransform)>,
     optimizers: Query<&Optimizer>,
     ghosts: Res<Ghosts>,
     readout: Res<HoverReadout>,
@@ -119,7 +92,7 @@ fn draw_interaction_overlay(
             continue;
         };
         let (painter, clip) =
-            crate::ui::overlay::view_painter(ctx, *view, rect, scale, "interaction-overlay");
+            crate::paint::view_painter(ctx, *view, rect, scale, "interaction-overlay");
         ghost::paint_ghost_ends(
             &painter,
             clip,

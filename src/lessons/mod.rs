@@ -1,18 +1,17 @@
 //! Scenes on screen: loading a scene (a lesson preset or a RON file) replaces the landscape, the surface
 //! style, the layout, the speed and every optimizer; saving writes the same description back.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use bevy::prelude::*;
 
-use crate::cli::AppLaunch;
 use crate::core::{
-    Landscape,
-    lessons::{self, DEFAULT_LESSON},
+    Landscape, lessons,
     scene::{SCENE_VERSION, Scene},
 };
 use crate::optimizers::{Optimizer, Playback, optimizer};
-use crate::surface::{ActiveLandscape, SurfaceSettings};
+use crate::schedule::AppSystems;
+use crate::state::{ActiveLandscape, CurrentScene, SurfaceSettings};
 use crate::views::Layout;
 
 /// Replace what is on screen with this scene.
@@ -29,22 +28,6 @@ impl LoadScene {
     }
 }
 
-/// Title, explanation and origin of the scene on screen.
-#[derive(Resource, Debug, Clone, Default)]
-pub struct CurrentScene {
-    pub title: String,
-    pub description: String,
-    pub path: Option<PathBuf>,
-    /// The lesson preset it came from, if any.
-    pub preset: Option<String>,
-}
-
-/// Order of scene loading in Update: before everything that reads the scene's resources.
-#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SceneSystems {
-    Apply,
-}
-
 pub(super) fn plugin(app: &mut App) {
     app.add_message::<LoadScene>()
         .init_resource::<CurrentScene>()
@@ -52,42 +35,8 @@ pub(super) fn plugin(app: &mut App) {
             Update,
             apply_scene
                 .run_if(on_message::<LoadScene>)
-                .in_set(SceneSystems::Apply),
+                .in_set(AppSystems::LoadScene),
         );
-    app.configure_sets(
-        Update,
-        SceneSystems::Apply
-            .before(crate::surface::SurfaceSystems::Rebuild)
-            .before(crate::optimizers::SimulationSystems::Input),
-    );
-}
-
-/// The scene the command line asks for: `--scene FILE`, `--preset NAME`, or the saddle lesson.
-pub fn launch_scene(launch: &AppLaunch) -> Result<Scene, String> {
-    match (&launch.scene, &launch.preset) {
-        (Some(path), _) => read_scene_file(path),
-        (None, Some(name)) => lessons::preset(name).map_err(|e| e.to_string()),
-        (None, None) => lessons::preset(DEFAULT_LESSON).map_err(|e| e.to_string()),
-    }
-}
-
-/// Reads and validates a scene file; the message names the file, line and problem.
-pub fn read_scene_file(path: &Path) -> Result<Scene, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read scene file {}: {e}", path.display()))?;
-    Scene::from_ron(&text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// Writes a scene file atomically (temporary name, then rename), so a failed save never leaves half a file.
-pub fn write_scene_file(path: &Path, scene: &Scene) -> Result<(), String> {
-    let text = scene.to_ron().map_err(|e| e.to_string())?;
-    let tmp = path.with_extension("ron.tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            format!("cannot write {}: {e}", path.display())
-        })
 }
 
 /// Replaces the landscape, style, layout, speed and optimizers with the newest requested scene.

@@ -13,7 +13,8 @@ use bevy_egui::input::egui_wants_any_keyboard_input;
 use crate::core::{
     CoreError, Hyperparams, Landscape, Runner, StepRecord, Vec2d, scene::OptimizerSpec,
 };
-use crate::surface::ActiveLandscape;
+use crate::schedule::AppSystems;
+use crate::state::ActiveLandscape;
 
 /// Fixed-timestep rate of the simulation clock (ticks per second).
 pub const FIXED_HZ: f64 = 60.0;
@@ -249,26 +250,11 @@ impl Playback {
 #[derive(Message, Debug, Clone, Copy, Default)]
 pub struct RestartRuns;
 
-/// Order of the simulation's systems.
-#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SimulationSystems {
-    /// Keyboard playback controls (Update).
-    Input,
-    /// Restarts and landscape swaps (Update).
-    Restart,
-    /// Optimizer steps (FixedUpdate).
-    Step,
-}
-
 /// The simulation alone: no rendering, so headless tests can add it to `MinimalPlugins`.
 pub fn simulation_plugin(app: &mut App) {
     app.init_resource::<Playback>()
         .add_message::<RestartRuns>()
         .insert_resource(Time::<Fixed>::from_hz(FIXED_HZ))
-        .configure_sets(
-            Update,
-            (SimulationSystems::Input, SimulationSystems::Restart).chain(),
-        )
         .add_systems(
             Update,
             (
@@ -276,9 +262,9 @@ pub fn simulation_plugin(app: &mut App) {
                 restart_runs.run_if(on_message::<RestartRuns>),
             )
                 .chain()
-                .in_set(SimulationSystems::Restart),
+                .in_set(AppSystems::Restart),
         )
-        .add_systems(FixedUpdate, step_optimizers.in_set(SimulationSystems::Step));
+        .add_systems(FixedUpdate, step_optimizers.in_set(AppSystems::Step));
 }
 
 pub(super) fn plugin(app: &mut App) {
@@ -296,7 +282,7 @@ pub(super) fn plugin(app: &mut App) {
                 faster.run_if(input_just_pressed(KeyCode::BracketRight)),
             )
                 .run_if(not(egui_wants_any_keyboard_input))
-                .in_set(SimulationSystems::Input),
+                .in_set(AppSystems::Input),
         );
 }
 

@@ -3,9 +3,7 @@
 //! through render layers, so the top view's trail is never hidden by a hill.
 
 use bevy::{
-    asset::RenderAssetUsages,
-    camera::visibility::{NoFrustumCulling, RenderLayers},
-    mesh::PrimitiveTopology,
+    asset::RenderAssetUsages, camera::visibility::NoFrustumCulling, mesh::PrimitiveTopology,
     prelude::*,
 };
 
@@ -13,34 +11,13 @@ use super::{
     Optimizer,
     trail::{TrailPoints, ribbon_strip, write_ribbon_mesh},
 };
-use crate::core::{RunStatus, Vec2d};
-use crate::surface::{ActiveLandscape, SurfaceFrame, SurfaceSystems};
-use crate::views::{LAYER_3D, LAYER_TOP};
+use crate::core::RunStatus;
+use crate::geometry::{BALL_RADIUS, SurfaceFrame, TRAIL_WIDTH, ViewKind, place};
+use crate::schedule::AppSystems;
+use crate::state::ActiveLandscape;
 
-/// Ball radius in world units.
-pub const BALL_RADIUS: f32 = 0.13;
-/// Trail width in world units.
-pub const TRAIL_WIDTH: f32 = 0.07;
-/// World height of the top view's flat overlays above the surface's highest point.
-const TOP_LIFT: f32 = 0.5;
 /// Colour of a diverged optimizer.
 pub const DIVERGED_GREY: Color = Color::srgb(0.45, 0.45, 0.45);
-
-/// Which view a visual belongs to.
-#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ViewKind {
-    ThreeD,
-    Top,
-}
-
-impl ViewKind {
-    pub fn layers(self) -> RenderLayers {
-        match self {
-            ViewKind::ThreeD => RenderLayers::layer(LAYER_3D),
-            ViewKind::Top => RenderLayers::layer(LAYER_TOP),
-        }
-    }
-}
 
 /// The ball of the optimizer it is a child of.
 #[derive(Component)]
@@ -73,34 +50,21 @@ struct VisualMeshes {
     ring: Handle<Mesh>,
 }
 
-/// Order of the visual sync systems (Update, after the surface rebuild).
-#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum VisualSystems {
-    Spawn,
-    Sync,
-}
-
 /// Balls, trails and start rings (also used by `losscape render`).
 pub(crate) fn plugin(app: &mut App) {
-    app.configure_sets(
-        Update,
-        (VisualSystems::Spawn, VisualSystems::Sync)
-            .chain()
-            .after(SurfaceSystems::Restyle),
-    )
-    .add_systems(Startup, load_meshes)
-    .add_systems(Update, spawn_visuals.in_set(VisualSystems::Spawn))
-    .add_systems(
-        Update,
-        (
-            sync_balls,
-            sync_trails,
-            sync_start_markers,
-            sync_colors,
-            sync_visibility,
-        )
-            .in_set(VisualSystems::Sync),
-    );
+    app.add_systems(Startup, load_meshes)
+        .add_systems(Update, spawn_visuals.in_set(AppSystems::SpawnVisuals))
+        .add_systems(
+            Update,
+            (
+                sync_balls,
+                sync_trails,
+                sync_start_markers,
+                sync_colors,
+                sync_visibility,
+            )
+                .in_set(AppSystems::SyncVisuals),
+        );
 }
 
 fn load_meshes(mut commands: Commands, mut meshes: ResMut<Assets<Mesh>>) {
@@ -206,28 +170,6 @@ fn spawn_visuals(
     }
 }
 
-/// World position of a param point in a view: on the surface (3D, lifted by `lift`) or flat above it (top).
-pub fn place(
-    frame: &SurfaceFrame,
-    landscape: &ActiveLandscape,
-    view: ViewKind,
-    p: Vec2d,
-    lift: f32,
-) -> Vec3 {
-    match view {
-        ViewKind::ThreeD => frame.world_point(p, landscape.0.value(p)) + Vec3::Y * lift,
-        ViewKind::Top => {
-            let xz = frame.param_to_xz(p);
-            Vec3::new(xz.x, top_overlay_y(frame) + lift * 0.01, xz.y)
-        }
-    }
-}
-
-/// World Y of the top view's overlay plane.
-pub fn top_overlay_y(frame: &SurfaceFrame) -> f32 {
-    1.5 * frame.world_height + TOP_LIFT
-}
-
 pub fn sync_balls(
     optimizers: Query<&Optimizer>,
     mut balls: Query<(&Ball, &ChildOf, &mut Transform)>,
@@ -239,7 +181,7 @@ pub fn sync_balls(
             continue;
         };
         let pos = optimizer.displayed_position();
-        let target = place(&frame, &landscape, ball.0, pos, BALL_RADIUS);
+        let target = place(&frame, &landscape.0, ball.0, pos, BALL_RADIUS);
         if target.is_finite() && transform.translation != target {
             transform.translation = target;
         }
@@ -256,7 +198,7 @@ fn sync_start_markers(
         let Ok(optimizer) = optimizers.get(parent.parent()) else {
             continue;
         };
-        let target = place(&frame, &landscape, marker.0, optimizer.spec.start, 0.02);
+        let target = place(&frame, &landscape.0, marker.0, optimizer.spec.start, 0.02);
         if target.is_finite() && transform.translation != target {
             transform.translation = target;
         }
@@ -297,7 +239,7 @@ fn sync_trails(
                 .points
                 .points
                 .iter()
-                .map(|&p| place(&frame, &landscape, trail.view, p, lift)),
+                .map(|&p| place(&frame, &landscape.0, trail.view, p, lift)),
         );
         ribbon_strip(&centre, TRAIL_WIDTH, &mut strip);
         if let Some(mut mesh) = meshes.get_mut(&mesh3d.0) {

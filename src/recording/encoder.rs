@@ -26,13 +26,14 @@ pub const QUEUE_FRAMES: usize = 48;
 /// Pixel buffers kept for reuse ([`GifEncoder::spare_buffer`]).
 const SPARE_BUFFERS: usize = 4;
 
-/// How colours are chosen.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How colours are chosen (also `losscape render --palette global|frame`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum PaletteMode {
     /// One palette for the whole clip, from the first frame; later frames store only changed pixels.
     #[default]
     Global,
     /// A palette per frame (bigger files; for a moving camera).
+    #[value(name = "frame")]
     PerFrame,
 }
 
@@ -555,8 +556,8 @@ impl GlobalPalette {
         reserved.dedup();
         // 255 usable entries: the reserved colours exactly, NeuQuant for the rest
         let learned = 255 - reserved.len();
-        // sampling every 10th pixel: the clip's first frame has few distinct colours, and a tenth of the
-        // time of sampling every third one (which took ~60 ms of the render's first frame)
+        // sampling every 10th pixel: the clip's first frame has few distinct colours, and it costs a
+        // third of the time of sampling every third one
         let quant = color_quant::NeuQuant::new(10, learned, rgba);
         let mut rgb = quant.color_map_rgb();
         rgb.truncate(learned * 3);

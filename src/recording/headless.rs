@@ -5,7 +5,7 @@
 //! the legend too, and the frames fed to the GIF encoder thread.
 //!
 //! The landscape does not change during a clip, so it is drawn once: on software Vulkan, shading the
-//! surface again for every frame took five times longer than everything else together.
+//! surface again for every frame cost ten times more than everything else together.
 
 use std::{
     io::IsTerminal,
@@ -23,8 +23,7 @@ use bevy::{
         pipelined_rendering::PipelinedRenderingPlugin,
         render_resource::{PollType, TextureFormat, TextureUsages},
         renderer::RenderDevice,
-        renderer::initialize_renderer,
-        settings::{RenderCreation, WgpuSettings},
+        settings::RenderCreation,
         view::screenshot::{CapturedScreenshots, Screenshot},
     },
     window::ExitCondition,
@@ -36,14 +35,15 @@ use bevy_panorbit_camera::PanOrbitCamera;
 use super::encoder::{FrameIn, GifEncoder, GifSettings, PaletteMode, write_atomically};
 use super::frame::{CropRect, RgbaImage};
 use super::legend::{LegendEntry, LegendState, paint_legend, rgb8};
-use super::overlay::{PathOverlay, ViewProjection};
+use super::overlay::PathOverlay;
 use super::raster::ShapePainter;
 use crate::core::scene::{Scene, ViewLayout};
-use crate::optimizers::visuals::ViewKind;
-use crate::surface::{SurfaceFrame, SurfaceSystems};
+use crate::geometry::{SurfaceFrame, ViewKind, ViewProjection};
+use crate::platform::start_renderer;
+use crate::schedule::AppSystems;
+use crate::state::{ActiveLandscape, SurfaceSettings};
 use crate::views::{
-    BACKGROUND, Layout, ViewCamera, fov_for_aspect, orbit_for, top_orbit, top_projection,
-    view_rects,
+    BACKGROUND, Layout, fov_for_aspect, orbit_for, top_orbit, top_projection, view_rects,
 };
 
 /// Updates allowed before the first frame must be complete (shaders compile, meshes upload).
@@ -76,55 +76,6 @@ pub struct RenderReport {
     pub frames: u32,
     pub bytes: u64,
     pub seconds: f64,
-}
-
-/// The message for a machine without a usable GPU adapter.
-const NO_ADAPTER: &str = "no usable GPU adapter (Vulkan): install your GPU driver, or Mesa's software \
-                          Vulkan: apt install mesa-vulkan-drivers";
-
-/// Starts the GPU as Bevy's render plugin would ([`initialize_renderer`], the same settings), so that a
-/// missing adapter is one clear line instead of Bevy's panic, without probing the GPU twice.
-fn start_renderer() -> Result<RenderCreation, String> {
-    let settings = WgpuSettings::default();
-    let backends = settings.backends.unwrap_or(wgpu::Backends::all());
-    // Bevy reports a missing adapter by panicking: silenced here and turned into the message
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        bevy::tasks::block_on(initialize_renderer(backends, None, &settings))
-    }));
-    std::panic::set_hook(hook);
-    match started {
-        Ok(resources) => Ok(RenderCreation::Manual(resources)),
-        Err(panic) => {
-            let reason = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            if reason.contains("find a GPU") {
-                Err(NO_ADAPTER.into())
-            } else {
-                Err(format!("the GPU could not be started: {reason}"))
-            }
-        }
-    }
-}
-
-/// The one-line reason no GPU adapter is usable, or `None` when there is one.
-pub fn missing_adapter() -> Option<String> {
-    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-    desc.backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
-    let instance = wgpu::Instance::new(desc);
-    let adapter = bevy::tasks::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-        power_preference: wgpu::PowerPreference::HighPerformance,
-        force_fallback_adapter: false,
-        compatible_surface: None,
-    }));
-    match adapter {
-        Ok(_) => None,
-        Err(_) => Some(NO_ADAPTER.into()),
-    }
 }
 
 /// The image every headless camera draws into.
@@ -328,8 +279,8 @@ struct Still {
     image: RgbaImage,
     frame: SurfaceFrame,
     views: Vec<ViewProjection>,
-    /// The Bevy app, dropped once the frames are queued (tearing the renderer down takes tens of
-    /// milliseconds; then it overlaps with the encoder's last frames).
+    /// The Bevy app, dropped once the frames are queued (tearing the renderer down takes a while; then it
+    /// overlaps with the encoder's last frames).
     renderer: App,
 }
 
@@ -349,17 +300,14 @@ fn render_landscape(
     let world = app.world_mut();
     let frame = world.resource::<SurfaceFrame>().clone();
     let mut views: Vec<(isize, ViewProjection)> = world
-        .query::<(&ViewCamera, &Camera, &GlobalTransform)>()
+        .query::<(&ViewKind, &Camera, &GlobalTransform)>()
         .iter(world)
         .filter_map(|(view, camera, transform)| {
             let rect = camera.physical_viewport_rect()?;
             Some((
                 camera.order,
                 ViewProjection {
-                    view: match view {
-                        ViewCamera::ThreeD => ViewKind::ThreeD,
-                        ViewCamera::Top => ViewKind::Top,
-                    },
+                    view: *view,
                     rect: egui::Rect::from_min_max(
                         egui::pos2(rect.min.x as f32, rect.min.y as f32),
                         egui::pos2(rect.max.x as f32, rect.max.y as f32),
@@ -412,10 +360,11 @@ fn build_app(
     );
     app.set_error_handler(bevy::ecs::error::warn);
     let scene = job.scene.clone();
-    app.insert_resource(crate::surface::ActiveLandscape(landscape));
-    app.insert_resource(crate::surface::SurfaceSettings(scene.surface.clone()));
+    app.insert_resource(ActiveLandscape(landscape));
+    app.insert_resource(SurfaceSettings(scene.surface.clone()));
     app.init_resource::<Layout>();
     app.add_plugins((
+        crate::schedule::plugin,
         crate::surface::plugin,
         crate::optimizers::simulation_plugin,
         crate::lessons::plugin,
@@ -433,7 +382,7 @@ fn build_app(
         Update,
         aim_cameras
             .run_if(resource_changed::<SurfaceFrame>)
-            .after(SurfaceSystems::Rebuild),
+            .in_set(AppSystems::Views),
     );
     app.world_mut()
         .write_message(crate::lessons::LoadScene::new(scene, None));
@@ -443,7 +392,7 @@ fn build_app(
 /// The app's two cameras, drawing into the target image with the layout's viewports.
 fn spawn_cameras(mut commands: Commands, target: Res<Target>, frame: Res<SurfaceFrame>) {
     let rects = view_rects(target.size.as_vec2(), default(), target.layout);
-    for (view, order) in [(ViewCamera::ThreeD, 0), (ViewCamera::Top, 1)] {
+    for (view, order) in [(ViewKind::ThreeD, 0), (ViewKind::Top, 1)] {
         let Some(rect) = rects.get(view) else {
             continue;
         };
@@ -453,11 +402,11 @@ fn spawn_cameras(mut commands: Commands, target: Res<Target>, frame: Res<Surface
             ..default()
         };
         let projection = match view {
-            ViewCamera::ThreeD => Projection::Perspective(PerspectiveProjection {
+            ViewKind::ThreeD => Projection::Perspective(PerspectiveProjection {
                 fov: fov_for_aspect(rect.width() / rect.height().max(1.0)),
                 ..default()
             }),
-            ViewCamera::Top => top_projection(&frame),
+            ViewKind::Top => top_projection(&frame),
         };
         commands.spawn((
             Name::new(format!("{view:?} render camera")),
@@ -502,12 +451,12 @@ pub fn orbit_transform(orbit: &PanOrbitCamera, projection: &mut Projection) -> T
 
 fn aim_cameras(
     frame: Res<SurfaceFrame>,
-    mut cameras: Query<(&ViewCamera, &mut Transform, &mut Projection)>,
+    mut cameras: Query<(&ViewKind, &mut Transform, &mut Projection)>,
 ) {
     for (view, mut transform, mut projection) in &mut cameras {
         let orbit = match view {
-            ViewCamera::ThreeD => orbit_for(&frame),
-            ViewCamera::Top => {
+            ViewKind::ThreeD => orbit_for(&frame),
+            ViewKind::Top => {
                 *projection = top_projection(&frame);
                 top_orbit()
             }

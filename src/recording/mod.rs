@@ -33,8 +33,9 @@ pub use frame::{CropRect, RgbaImage};
 pub use legend::{LegendEntry, LegendState};
 pub use ui::{recording_controls, recording_indicator};
 
-use crate::lessons::CurrentScene;
 use crate::optimizers::Optimizer;
+use crate::schedule::AppSystems;
+use crate::state::CurrentScene;
 use crate::views::{BACKGROUND, ViewRects};
 
 /// Frame-rate choices of the app (frames per second).
@@ -116,10 +117,6 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn is_recording(&self) -> bool {
-        matches!(self.state, RecordState::Recording { .. })
-    }
-
     /// Frames captured so far and seconds recorded, while recording.
     pub fn progress(&self) -> Option<(u32, f64, u32)> {
         match &self.state {
@@ -144,32 +141,9 @@ pub enum RecordRequest {
     Still,
 }
 
-/// Order of the recorder's Update systems.
-#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RecordingSystems {
-    /// Keys G and P.
-    Input,
-    /// Start, stop, save.
-    Control,
-    /// Screenshots of due frames.
-    Capture,
-    /// Encoder and still results.
-    Report,
-}
-
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Recorder>()
         .add_message::<RecordRequest>()
-        .configure_sets(
-            Update,
-            (
-                RecordingSystems::Input,
-                RecordingSystems::Control,
-                RecordingSystems::Capture,
-                RecordingSystems::Report,
-            )
-                .chain(),
-        )
         .add_systems(
             Update,
             (
@@ -178,17 +152,19 @@ pub(super) fn plugin(app: &mut App) {
                     request(RecordRequest::Still).run_if(input_just_pressed(KeyCode::KeyP)),
                 )
                     .run_if(not(egui_wants_any_keyboard_input))
-                    .in_set(RecordingSystems::Input),
-                control_recording
-                    .run_if(on_message::<RecordRequest>)
-                    .in_set(RecordingSystems::Control),
-                capture_frame.in_set(RecordingSystems::Capture),
-                report_results.in_set(RecordingSystems::Report),
+                    .in_set(AppSystems::Input),
+                (
+                    control_recording.run_if(on_message::<RecordRequest>),
+                    capture_frame,
+                    report_results,
+                )
+                    .chain()
+                    .in_set(AppSystems::Record),
             ),
         )
         .add_systems(
             EguiPrimaryContextPass,
-            draw_indicator.after(crate::ui::UiSystems::Overlay),
+            draw_indicator.in_set(AppSystems::UiIndicator),
         );
 }
 

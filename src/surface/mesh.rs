@@ -1,15 +1,10 @@
 //! The surface mesh: a grid of the landscape in world space, with normals from the analytic gradient and the
 //! contour coordinate in UV0.x. Built from the core's [`SurfaceGrid`]; updated in place.
 
-use bevy::{
-    asset::RenderAssetUsages,
-    mesh::{Indices, PrimitiveTopology},
-    prelude::*,
-};
+use bevy::{mesh::Indices, prelude::*};
 
 use crate::core::grid::SurfaceGrid;
-
-use super::frame::SurfaceFrame;
+use crate::geometry::SurfaceFrame;
 
 /// Vertex data for a grid, ready to upload.
 pub struct SurfaceVertices {
@@ -78,16 +73,6 @@ pub fn grid_indices(n: usize) -> Vec<u32> {
         }
     }
     indices
-}
-
-/// A new mesh for the grid. Kept in the main world too (mesh picking and in-place updates read it).
-pub fn build_surface_mesh(grid: &SurfaceGrid, frame: &SurfaceFrame, log_contours: bool) -> Mesh {
-    let mut mesh = Mesh::new(
-        PrimitiveTopology::TriangleList,
-        RenderAssetUsages::default(),
-    );
-    write_surface_mesh(&mut mesh, grid, frame, log_contours);
-    mesh
 }
 
 /// Replaces the mesh's vertex data in place; the index buffer is rebuilt only when the resolution changed.

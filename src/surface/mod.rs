@@ -1,52 +1,20 @@
-//! The loss surface: the active landscape, the grid mesh drawn from it and its contour material.
-//! The mesh is rebuilt in place only when the landscape or the surface style changes.
+//! The loss surface: the grid mesh drawn from the active landscape and its contour material. The mesh is
+//! rebuilt in place only when the landscape or the surface style changes.
 
-pub mod frame;
 pub mod material;
 pub mod mesh;
 
-use std::sync::Arc;
-
 use bevy::{camera::visibility::NoFrustumCulling, prelude::*};
 
-use crate::core::{
-    Landscape, LandscapeSpec,
-    grid::{HeightMode, SurfaceGrid},
-    scene::SurfaceStyle,
-};
-
-pub use frame::{HeightCurve, SurfaceFrame};
+use crate::core::scene::SurfaceStyle;
+use crate::geometry::{SurfaceFrame, sample_surface};
+use crate::schedule::AppSystems;
+use crate::state::{ActiveLandscape, SurfaceSettings};
 use material::{SurfaceExtension, SurfaceMaterial, SurfaceUniform};
-
-/// The landscape every optimizer runs on. Replacing it rebuilds the surface and restarts the runs.
-#[derive(Resource, Clone)]
-pub struct ActiveLandscape(pub Arc<Landscape>);
-
-impl Default for ActiveLandscape {
-    /// The two-valley saddle, the first lesson's landscape.
-    fn default() -> Self {
-        let landscape = Landscape::new(LandscapeSpec::SaddleValleys)
-            .expect("the built-in saddle-valleys landscape has no parameters to get wrong");
-        Self(Arc::new(landscape))
-    }
-}
-
-/// How the surface is drawn (grid resolution, heights, colormap, contours).
-#[derive(Resource, Clone, Debug, Default, PartialEq, Deref, DerefMut)]
-pub struct SurfaceSettings(pub SurfaceStyle);
 
 /// Marks the surface mesh entity.
 #[derive(Component)]
 pub struct Surface;
-
-/// Order of the surface's Update systems.
-#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SurfaceSystems {
-    /// Rebuild the grid and the mesh after a landscape or style change.
-    Rebuild,
-    /// Push style-only changes (colormap, contours) to the material.
-    Restyle,
-}
 
 pub(super) fn plugin(app: &mut App) {
     app.add_plugins((mesh_plugin, material::plugin, material_systems));
@@ -57,16 +25,12 @@ pub fn mesh_plugin(app: &mut App) {
     app.init_resource::<ActiveLandscape>()
         .init_resource::<SurfaceSettings>()
         .init_resource::<SurfaceFrame>()
-        .configure_sets(
-            Update,
-            (SurfaceSystems::Rebuild, SurfaceSystems::Restyle).chain(),
-        )
         .add_systems(Startup, spawn_surface)
         .add_systems(
             Update,
             (rebuild_surface_mesh
                 .run_if(resource_changed::<ActiveLandscape>.or_else(grid_settings_changed))
-                .in_set(SurfaceSystems::Rebuild),),
+                .in_set(AppSystems::Surface),),
         );
 }
 
@@ -79,7 +43,7 @@ fn material_systems(app: &mut App) {
             restyle_surface.run_if(resource_changed::<SurfaceSettings>),
         )
             .chain()
-            .in_set(SurfaceSystems::Restyle),
+            .in_set(AppSystems::Surface),
     );
 }
 
@@ -122,24 +86,6 @@ pub fn surface_uniform(style: &SurfaceStyle) -> SurfaceUniform {
     }
 }
 
-/// Samples the landscape and derives the world frame: the pure part of a rebuild.
-pub fn sample_surface(landscape: &Landscape, style: &SurfaceStyle) -> (SurfaceGrid, SurfaceFrame) {
-    let mode = if style.log_height {
-        HeightMode::Log
-    } else {
-        HeightMode::Linear
-    };
-    let grid = SurfaceGrid::sample(landscape, style.resolution.clamp(2, 1024), mode);
-    let curve = if style.log_height {
-        HeightCurve::Log
-    } else {
-        HeightCurve::Linear
-    };
-    let loss_range = [grid.loss_range[0] as f64, grid.loss_range[1] as f64];
-    let frame = SurfaceFrame::new(grid.domain, curve, loss_range, style.height_scale as f32);
-    (grid, frame)
-}
-
 fn spawn_surface(mut commands: Commands, mut meshes: ResMut<Assets<Mesh>>) {
     commands.spawn((
         Name::new("Surface"),
@@ -147,7 +93,7 @@ fn spawn_surface(mut commands: Commands, mut meshes: ResMut<Assets<Mesh>>) {
         Mesh3d(meshes.add(Mesh::from(Plane3d::default()))),
         // the mesh changes in place, so its bounding box would go stale
         NoFrustumCulling,
-        // up to 1M vertices: pointer rays meet the height field analytically instead (interaction::raycast)
+        // up to 1M vertices: pointer rays meet the height field analytically instead (geometry::raycast)
         Pickable::IGNORE,
         Transform::default(),
     ));
@@ -207,7 +153,9 @@ fn restyle_surface(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::scene::SurfaceStyle;
+    use crate::core::{Landscape, LandscapeSpec, scene::SurfaceStyle};
+    use crate::geometry::HALF_EXTENT;
+    use std::sync::Arc;
 
     fn all_landscapes() -> Vec<Landscape> {
         LandscapeSpec::all_defaults()
@@ -238,10 +186,7 @@ mod tests {
                         "{name}: y = {}",
                         p[1]
                     );
-                    assert!(
-                        p[0].abs() <= frame::HALF_EXTENT + 1e-3
-                            && p[2].abs() <= frame::HALF_EXTENT + 1e-3
-                    );
+                    assert!(p[0].abs() <= HALF_EXTENT + 1e-3 && p[2].abs() <= HALF_EXTENT + 1e-3);
                     let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
                     assert!(
                         (len - 1.0).abs() < 1e-3 && n[1] > 0.0,

@@ -11,9 +11,7 @@ use bevy_egui::egui;
 use super::TeachingAids;
 use super::timeline::StepView;
 use crate::core::{Landscape, Vec2d};
-use crate::optimizers::visuals::{BALL_RADIUS, top_overlay_y};
-use crate::surface::SurfaceFrame;
-use crate::views::ViewCamera;
+use crate::geometry::{BALL_RADIUS, SurfaceFrame, ViewKind, top_overlay_y};
 
 /// On-screen length (egui points) of a vector whose magnitude equals the reference.
 pub const MID_LENGTH: f32 = 50.0;
@@ -78,7 +76,7 @@ impl ArrowScale {
 
 /// Projects param points of one view to egui points.
 pub struct Projector<'a> {
-    pub view: ViewCamera,
+    pub view: ViewKind,
     pub camera: &'a Camera,
     pub transform: &'a GlobalTransform,
     pub frame: &'a SurfaceFrame,
@@ -92,10 +90,10 @@ impl Projector<'_> {
     pub fn world(&self, p: Vec2d) -> Vec3 {
         match self.view {
             // at the ball's centre
-            ViewCamera::ThreeD => {
+            ViewKind::ThreeD => {
                 self.frame.world_point(p, self.landscape.value(p)) + Vec3::Y * BALL_RADIUS
             }
-            ViewCamera::Top => {
+            ViewKind::Top => {
                 let xz = self.frame.param_to_xz(p);
                 Vec3::new(xz.x, top_overlay_y(self.frame), xz.y)
             }

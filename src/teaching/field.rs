@@ -6,7 +6,7 @@ use bevy_egui::egui;
 
 use super::arrows::Projector;
 use crate::core::{Landscape, Vec2d};
-use crate::ui::overlay::{nice_step, ticks};
+use crate::paint::{nice_step, ticks};
 
 /// About this many egui points between neighbouring arrows.
 pub const SPACING_POINTS: f32 = 42.0;

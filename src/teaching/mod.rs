@@ -18,10 +18,12 @@ use bevy::{input::common_conditions::input_just_pressed, prelude::*};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui, input::egui_wants_any_keyboard_input};
 
 use crate::core::{Convention, Landscape};
-use crate::optimizers::{Optimizer, Playback, SimulationSystems, visuals::VisualSystems};
-use crate::surface::{ActiveLandscape, SurfaceFrame};
-use crate::ui::{UiPrefs, UiSystems, egui_color};
-use crate::views::{ViewCamera, ViewRects, ViewportInsets};
+use crate::geometry::{SurfaceFrame, ViewKind};
+use crate::optimizers::{Optimizer, Playback};
+use crate::paint::{egui_color, view_painter};
+use crate::schedule::AppSystems;
+use crate::state::{ActiveLandscape, UiPrefs};
+use crate::views::{ViewRects, ViewportInsets};
 use arrows::{ArrowScale, BallArrows, Projector};
 use field::FieldSamples;
 use formula::{StepInputs, formula_lines, rule_summary};
@@ -58,44 +60,21 @@ impl TeachingAids {
     }
 }
 
-/// Order of the teaching systems.
-#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TeachingSystems {
-    /// FixedUpdate, before the optimizers step: hold the runs while scrubbed.
-    Hold,
-    /// Update: the ← key, then point the runs at the scrubbed step.
-    Scrub,
-    /// Update: recompute the state at the displayed step.
-    Views,
-}
-
 /// The timeline and the step views without any window or egui: usable headless next to
 /// [`crate::optimizers::simulation_plugin`].
 pub fn headless_plugin(app: &mut App) {
     app.init_resource::<Timeline>()
         .init_resource::<TeachingAids>()
         .init_resource::<StepViews>()
-        .configure_sets(
+        .add_systems(
             FixedUpdate,
-            TeachingSystems::Hold.before(SimulationSystems::Step),
+            timeline::hold_while_scrubbed.in_set(AppSystems::HoldTimeline),
         )
-        .configure_sets(
+        .add_systems(
             Update,
-            (TeachingSystems::Scrub, TeachingSystems::Views)
+            (timeline::show_scrubbed_step, refresh_step_views)
                 .chain()
-                .after(SimulationSystems::Restart)
-                .before(VisualSystems::Sync),
-        )
-        .add_systems(
-            FixedUpdate,
-            timeline::hold_while_scrubbed.in_set(TeachingSystems::Hold),
-        )
-        .add_systems(
-            Update,
-            (
-                timeline::show_scrubbed_step.in_set(TeachingSystems::Scrub),
-                refresh_step_views.in_set(TeachingSystems::Views),
-            ),
+                .in_set(AppSystems::Timeline),
         );
 }
 
@@ -110,16 +89,13 @@ pub(super) fn plugin(app: &mut App) {
                 toggle_step_window.run_if(input_just_pressed(KeyCode::KeyS)),
             )
                 .run_if(not(egui_wants_any_keyboard_input))
-                .before(timeline::show_scrubbed_step)
-                .in_set(TeachingSystems::Scrub),
+                .in_set(AppSystems::Input),
         )
         .add_systems(
             EguiPrimaryContextPass,
             (
-                teaching_ui
-                    .in_set(UiSystems::Panel)
-                    .after(crate::ui::controls::side_panel),
-                draw_aids.in_set(UiSystems::Overlay),
+                teaching_ui.in_set(AppSystems::UiWindows),
+                draw_aids.in_set(AppSystems::UiOverlays),
             ),
         );
 }
@@ -435,7 +411,7 @@ fn draw_aids(
     frame: Res<SurfaceFrame>,
     landscape: Res<ActiveLandscape>,
     views: Res<StepViews>,
-    cameras: Query<(&ViewCamera, &Camera, &GlobalTransform)>,
+    cameras: Query<(&ViewKind, &Camera, &GlobalTransform)>,
     optimizers: Query<(Entity, &Optimizer)>,
     mut scale_cache: Local<Option<(usize, ArrowScale)>>,
     mut field: Local<FieldSamples>,
@@ -460,7 +436,7 @@ fn draw_aids(
         let Some(rect) = rects.get(*view) else {
             continue;
         };
-        let (painter, clip) = crate::ui::overlay::view_painter(ctx, *view, rect, scale, "teaching");
+        let (painter, clip) = view_painter(ctx, *view, rect, scale, "teaching");
         let proj = Projector {
             view: *view,
             camera,
@@ -469,7 +445,7 @@ fn draw_aids(
             landscape: l,
             scale,
         };
-        if aids.field && *view == ViewCamera::Top {
+        if aids.field && *view == ViewKind::Top {
             // the param rectangle in view, from two corners
             let corner = |p: egui::Pos2| {
                 let ray = camera

@@ -4,7 +4,9 @@
 
 use bevy::prelude::*;
 use bevy_egui::input::EguiWantsInput;
-use bevy_panorbit_camera::{PanOrbitCamera, PanOrbitCameraPlugin, PanOrbitCameraSystemSet};
+use bevy_panorbit_camera::{PanOrbitCamera, PanOrbitCameraPlugin};
+
+use crate::schedule::AppSystems;
 
 /// Set while something else owns the pointer (a handle drag); the cameras stay still.
 #[derive(Resource, Default, Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,7 +17,7 @@ pub(super) fn plugin(app: &mut App) {
         .init_resource::<PointerCaptured>()
         .add_systems(
             PostUpdate,
-            gate_orbit_cameras.before(PanOrbitCameraSystemSet),
+            gate_orbit_cameras.in_set(AppSystems::GateCameras),
         );
 }
 

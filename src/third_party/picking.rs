@@ -1,10 +1,10 @@
 //! bevy_picking's mesh backend, opt-in: only the two view cameras cast pointer rays, and only entities
 //! marked `Pickable` (the start handles) are tested, so the surface's million triangles are never ray
-//! cast (pointer rays meet the height field analytically, see `interaction::raycast`).
+//! cast (pointer rays meet the height field analytically, see `geometry::raycast`).
 
 use bevy::prelude::*;
 
-use crate::views::ViewCamera;
+use crate::geometry::ViewKind;
 
 pub(super) fn plugin(app: &mut App) {
     app.add_plugins(MeshPickingPlugin)
@@ -16,6 +16,6 @@ pub(super) fn plugin(app: &mut App) {
 }
 
 /// Lets each view camera cast picking rays.
-fn mark_view_camera(added: On<Add, ViewCamera>, mut commands: Commands) {
+fn mark_view_camera(added: On<Add, ViewKind>, mut commands: Commands) {
     commands.entity(added.entity).insert(MeshPickingCamera);
 }

@@ -6,39 +6,16 @@ use std::{path::PathBuf, sync::Arc};
 use bevy::{ecs::system::SystemParam, prelude::*};
 use bevy_egui::{EguiContexts, egui};
 
-use super::{PANEL_WIDTH, UiPrefs, egui_color, plot, set_insets};
+use super::{PANEL_WIDTH, plot, set_insets};
 use crate::core::{
     Convention, Landscape, LandscapeSpec, OptimizerKind, RunStatus, Vec2d, lessons,
-    scene::{Colormap, OptimizerSpec, SurfaceStyle, ViewLayout, palette},
+    scene::{Colormap, OptimizerSpec, Scene, SurfaceStyle, ViewLayout, palette},
 };
-use crate::lessons::{CurrentScene, LoadScene, read_scene_file, snapshot_scene, write_scene_file};
+use crate::lessons::{LoadScene, snapshot_scene};
 use crate::optimizers::{Optimizer, Playback, RestartRuns, SPEED_RANGE, optimizer};
-use crate::surface::{ActiveLandscape, SurfaceSettings};
+use crate::paint::egui_color;
+use crate::state::{ActiveLandscape, CurrentScene, PanelState, SurfaceSettings, UiPrefs};
 use crate::views::{Layout, ViewportInsets};
-
-/// Panel-only state: text fields, messages, choices not yet applied.
-#[derive(Resource, Debug, Clone)]
-pub struct PanelState {
-    /// Path typed for loading or saving a scene.
-    pub scene_path: String,
-    /// The last load/save/landscape result, shown under its section.
-    pub message: Option<(bool, String)>,
-    /// Kind the "Add" button adds.
-    pub add_kind: OptimizerKind,
-    /// Loss plot on a log scale.
-    pub log_plot: bool,
-}
-
-impl Default for PanelState {
-    fn default() -> Self {
-        Self {
-            scene_path: "scene.ron".into(),
-            message: None,
-            add_kind: OptimizerKind::Adam,
-            log_plot: true,
-        }
-    }
-}
 
 /// What the panel asked for this frame.
 #[derive(Default)]
@@ -202,7 +179,7 @@ fn apply_actions(p: &mut PanelParams, actions: PanelActions, landscape: &Arc<Lan
     }
     if actions.load_file {
         let path = PathBuf::from(p.panel.scene_path.trim());
-        match read_scene_file(&path) {
+        match Scene::read_file(&path) {
             Ok(scene) => {
                 p.load.write(LoadScene::new(scene, Some(path.clone())));
                 p.panel.message = Some((true, format!("loaded {}", path.display())));
@@ -221,7 +198,7 @@ fn apply_actions(p: &mut PanelParams, actions: PanelActions, landscape: &Arc<Lan
             &p.playback,
             p.optimizers.iter().map(|(_, o)| o.spec.clone()),
         );
-        p.panel.message = Some(match write_scene_file(&path, &scene) {
+        p.panel.message = Some(match scene.write_file(&path) {
             Ok(()) => (true, format!("saved {}", path.display())),
             Err(e) => (false, e),
         });

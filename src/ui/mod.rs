@@ -8,45 +8,31 @@ pub mod plot;
 pub mod prefs;
 
 use bevy::prelude::*;
-use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 
+use crate::schedule::AppSystems;
+use crate::state::{PanelState, UiPrefs};
 use crate::views::ViewportInsets;
-
-pub use controls::PanelState;
-pub use prefs::UiPrefs;
 
 /// Width of the side panel when it first opens (egui points).
 pub const PANEL_WIDTH: f32 = 370.0;
 
-/// Order of the egui systems.
-#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum UiSystems {
-    /// Theme and scale.
-    Style,
-    /// The side panel; records how much room it takes.
-    Panel,
-    /// Labels and axes over the views.
-    Overlay,
-}
-
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<PanelState>()
         .insert_resource(UiPrefs::load())
-        .configure_sets(
-            EguiPrimaryContextPass,
-            (UiSystems::Style, UiSystems::Panel, UiSystems::Overlay).chain(),
-        )
         .add_systems(
             EguiPrimaryContextPass,
             (
-                apply_prefs.in_set(UiSystems::Style),
-                controls::side_panel.in_set(UiSystems::Panel),
-                overlay::draw_overlays.in_set(UiSystems::Overlay),
+                apply_prefs.in_set(AppSystems::UiStyle),
+                controls::side_panel.in_set(AppSystems::UiPanel),
+                overlay::draw_overlays.in_set(AppSystems::UiOverlays),
             ),
         )
         .add_systems(
             Update,
-            prefs::save_prefs.run_if(resource_changed::<UiPrefs>),
+            save_prefs
+                .run_if(resource_changed::<UiPrefs>)
+                .in_set(AppSystems::Persist),
         );
 }
 
@@ -66,19 +52,20 @@ fn apply_prefs(
     Ok(())
 }
 
+/// Saves the projector settings when they change; a failure is logged, never fatal.
+fn save_prefs(prefs: Res<UiPrefs>) {
+    if prefs.is_added() {
+        return;
+    }
+    if let Err(e) = prefs.save() {
+        warn!("{e}");
+    }
+}
+
 /// Records the room the panel takes, in logical window pixels, for the views' viewports.
 pub fn set_insets(insets: &mut ViewportInsets, left_points: f32, ui_scale: f32) {
     let left = (left_points * ui_scale).max(0.0);
     if (insets.left - left).abs() > 0.5 {
         insets.left = left;
     }
-}
-
-/// An sRGB colour for egui from a spec colour.
-pub fn egui_color(rgb: [f32; 3]) -> egui::Color32 {
-    egui::Color32::from_rgb(
-        (rgb[0].clamp(0.0, 1.0) * 255.0).round() as u8,
-        (rgb[1].clamp(0.0, 1.0) * 255.0).round() as u8,
-        (rgb[2].clamp(0.0, 1.0) * 255.0).round() as u8,
-    )
 }

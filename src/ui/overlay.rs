@@ -4,102 +4,12 @@
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 
-use super::{UiPrefs, egui_color};
 use crate::core::RunStatus;
-use crate::optimizers::{
-    Optimizer,
-    visuals::{BALL_RADIUS, top_overlay_y},
-};
-use crate::surface::{ActiveLandscape, SurfaceFrame};
-use crate::views::{ViewCamera, ViewRects};
-
-/// A "nice" tick spacing (1, 2 or 5 times a power of ten) giving about `target` ticks over `span`.
-pub fn nice_step(span: f64, target: f64) -> f64 {
-    if !(span.is_finite() && span > 0.0) {
-        return 1.0;
-    }
-    let raw = span / target.max(1.0);
-    let mag = 10f64.powf(raw.log10().floor());
-    let norm = raw / mag;
-    let nice = if norm < 1.5 {
-        1.0
-    } else if norm < 3.5 {
-        2.0
-    } else if norm < 7.5 {
-        5.0
-    } else {
-        10.0
-    };
-    nice * mag
-}
-
-/// Tick values of spacing `step` inside [lo, hi].
-pub fn ticks(lo: f64, hi: f64, step: f64) -> Vec<f64> {
-    if !(lo.is_finite() && hi.is_finite() && step > 0.0) || hi < lo {
-        return Vec::new();
-    }
-    let first = (lo / step).ceil() as i64;
-    let last = (hi / step).floor() as i64;
-    (first..=last.min(first + 200))
-        .map(|k| k as f64 * step)
-        .collect()
-}
-
-fn tick_label(v: f64, step: f64) -> String {
-    let decimals = (-step.log10().floor()).max(0.0) as usize;
-    let v = if v.abs() < step * 1e-6 { 0.0 } else { v };
-    format!("{v:.decimals$}")
-}
-
-/// A painter over one view, clipped to it, on its own background layer (named by `salt`), with the
-/// view's rectangle in egui points. `rect` is in logical window pixels, `ui_scale` the egui zoom.
-pub fn view_painter(
-    ctx: &egui::Context,
-    view: ViewCamera,
-    rect: Rect,
-    ui_scale: f32,
-    salt: &'static str,
-) -> (egui::Painter, egui::Rect) {
-    let s = ui_scale.max(0.1);
-    let clip = egui::Rect::from_min_max(
-        egui::pos2(rect.min.x / s, rect.min.y / s),
-        egui::pos2(rect.max.x / s, rect.max.y / s),
-    );
-    let painter = ctx
-        .layer_painter(egui::LayerId::new(
-            egui::Order::Background,
-            egui::Id::new((salt, view as u8)),
-        ))
-        .with_clip_rect(clip);
-    (painter, clip)
-}
-
-/// Text with a dark outline so it reads over any colour of the surface.
-pub fn outlined(
-    painter: &egui::Painter,
-    pos: egui::Pos2,
-    anchor: egui::Align2,
-    text: &str,
-    color: egui::Color32,
-    size: f32,
-) {
-    let font = egui::FontId::proportional(size);
-    for d in [
-        egui::vec2(1.0, 1.0),
-        egui::vec2(-1.0, 1.0),
-        egui::vec2(1.0, -1.0),
-        egui::vec2(-1.0, -1.0),
-    ] {
-        painter.text(
-            pos + d,
-            anchor,
-            text,
-            font.clone(),
-            egui::Color32::from_black_alpha(220),
-        );
-    }
-    painter.text(pos, anchor, text, font, color);
-}
+use crate::geometry::{BALL_RADIUS, SurfaceFrame, ViewKind, top_overlay_y};
+use crate::optimizers::Optimizer;
+use crate::paint::{egui_color, nice_step, outlined, tick_label, ticks, view_painter};
+use crate::state::{ActiveLandscape, UiPrefs};
+use crate::views::ViewRects;
 
 /// Height kept clear of y-axis values at the top (the view's caption) and bottom (the x values).
 const CAPTION_BAND: f32 = 26.0;
@@ -110,7 +20,7 @@ pub fn draw_overlays(
     rects: Res<ViewRects>,
     frame: Res<SurfaceFrame>,
     landscape: Res<ActiveLandscape>,
-    cameras: Query<(&ViewCamera, &Camera, &GlobalTransform)>,
+    cameras: Query<(&ViewKind, &Camera, &GlobalTransform)>,
     optimizers: Query<&Optimizer>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
@@ -123,8 +33,8 @@ pub fn draw_overlays(
         };
         let (painter, clip) = view_painter(ctx, *view, rect, scale, "overlay");
         let caption = match view {
-            ViewCamera::ThreeD => "3D · drag to orbit",
-            ViewCamera::Top => "top · x right, y up",
+            ViewKind::ThreeD => "3D · drag to orbit",
+            ViewKind::Top => "top · x right, y up",
         };
         outlined(
             &painter,
@@ -138,10 +48,10 @@ pub fn draw_overlays(
         for opt in optimizers.iter().filter(|o| o.spec.visible) {
             let pos = opt.displayed_position();
             let world = match view {
-                ViewCamera::ThreeD => {
+                ViewKind::ThreeD => {
                     frame.world_point(pos, landscape.0.value(pos)) + Vec3::Y * (2.2 * BALL_RADIUS)
                 }
-                ViewCamera::Top => {
+                ViewKind::Top => {
                     let xz = frame.param_to_xz(pos);
                     Vec3::new(xz.x, top_overlay_y(&frame), xz.y)
                 }
@@ -183,7 +93,7 @@ pub fn draw_overlays(
                 text_size,
             );
         }
-        if *view == ViewCamera::Top {
+        if *view == ViewKind::Top {
             draw_axes(&painter, clip, camera, transform, &frame, scale);
         }
     }
@@ -258,21 +168,5 @@ fn draw_axes(
             egui::Color32::WHITE,
             12.0,
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nice_steps_and_ticks() {
-        assert_eq!(nice_step(9.0, 6.0), 2.0);
-        assert_eq!(nice_step(1.0, 6.0), 0.2);
-        assert_eq!(nice_step(100.0, 6.0), 20.0);
-        assert_eq!(ticks(-4.5, 4.5, 2.0), vec![-4.0, -2.0, 0.0, 2.0, 4.0]);
-        assert!(ticks(f64::NAN, 1.0, 0.5).is_empty());
-        assert_eq!(tick_label(0.30000000000000004, 0.1), "0.3");
-        assert_eq!(tick_label(-1e-17, 0.5), "0.0");
     }
 }

@@ -3,8 +3,8 @@
 use bevy_egui::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
 
-use super::egui_color;
 use crate::optimizers::Optimizer;
+use crate::paint::egui_color;
 
 /// Most points drawn per line; longer runs are strided.
 const MAX_POINTS: usize = 2_000;

@@ -15,13 +15,8 @@ use bevy_egui::input::egui_wants_any_keyboard_input;
 use bevy_panorbit_camera::PanOrbitCamera;
 
 use crate::core::scene::ViewLayout;
-use crate::optimizers::visuals::top_overlay_y;
-use crate::surface::{SurfaceFrame, SurfaceSystems, frame::HALF_EXTENT};
-
-/// Render layer of things only the 3D view shows (draped trails, balls on the surface).
-pub const LAYER_3D: usize = 1;
-/// Render layer of things only the top view shows (flat trails above the surface).
-pub const LAYER_TOP: usize = 2;
+use crate::geometry::{HALF_EXTENT, LAYER_3D, LAYER_TOP, SurfaceFrame, ViewKind, top_overlay_y};
+use crate::schedule::AppSystems;
 /// Background behind the surface: dark, so colours and white text read on a projector.
 pub const BACKGROUND: Color = Color::srgb(0.08, 0.085, 0.1);
 
@@ -38,13 +33,6 @@ pub struct ViewportInsets {
     pub bottom: f32,
 }
 
-/// Which of the two views a camera draws.
-#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ViewCamera {
-    ThreeD,
-    Top,
-}
-
 /// Logical-pixel rectangles of the two views this frame (None when hidden).
 #[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]
 pub struct ViewRects {
@@ -53,23 +41,12 @@ pub struct ViewRects {
 }
 
 impl ViewRects {
-    pub fn get(&self, view: ViewCamera) -> Option<Rect> {
+    pub fn get(&self, view: ViewKind) -> Option<Rect> {
         match view {
-            ViewCamera::ThreeD => self.three_d,
-            ViewCamera::Top => self.top,
+            ViewKind::ThreeD => self.three_d,
+            ViewKind::Top => self.top,
         }
     }
-}
-
-/// Order of the views' Update systems.
-#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ViewSystems {
-    /// Layout keys.
-    Input,
-    /// Viewport rectangles from the window and the panels.
-    Layout,
-    /// Re-aim cameras after the surface changed size.
-    Frame,
 }
 
 pub(super) fn plugin(app: &mut App) {
@@ -77,12 +54,6 @@ pub(super) fn plugin(app: &mut App) {
         .init_resource::<ViewportInsets>()
         .init_resource::<ViewRects>()
         .insert_resource(ClearColor(BACKGROUND))
-        .configure_sets(
-            Update,
-            (ViewSystems::Input, ViewSystems::Layout, ViewSystems::Frame)
-                .chain()
-                .after(SurfaceSystems::Restyle),
-        )
         .add_systems(Startup, spawn_cameras_and_light)
         .add_systems(
             Update,
@@ -93,14 +64,14 @@ pub(super) fn plugin(app: &mut App) {
                     set_layout(ViewLayout::Top).run_if(input_just_pressed(KeyCode::Digit3)),
                 )
                     .run_if(not(egui_wants_any_keyboard_input))
-                    .in_set(ViewSystems::Input),
-                layout_viewports.in_set(ViewSystems::Layout),
-                frame_cameras
-                    .run_if(resource_changed::<SurfaceFrame>)
-                    .in_set(ViewSystems::Frame),
-                no_msaa_on_software_renderers
-                    .run_if(resource_added::<RenderAdapterInfo>)
-                    .in_set(ViewSystems::Frame),
+                    .in_set(AppSystems::Input),
+                (
+                    layout_viewports,
+                    frame_cameras.run_if(resource_changed::<SurfaceFrame>),
+                    no_msaa_on_software_renderers.run_if(resource_added::<RenderAdapterInfo>),
+                )
+                    .chain()
+                    .in_set(AppSystems::Views),
             ),
         );
 }
@@ -167,7 +138,7 @@ pub fn top_projection(frame: &SurfaceFrame) -> Projection {
 fn spawn_cameras_and_light(mut commands: Commands, frame: Res<SurfaceFrame>) {
     commands.spawn((
         Name::new("3D view camera"),
-        ViewCamera::ThreeD,
+        ViewKind::ThreeD,
         orbit_for(&frame),
         Camera {
             order: 0,
@@ -178,7 +149,7 @@ fn spawn_cameras_and_light(mut commands: Commands, frame: Res<SurfaceFrame>) {
     ));
     commands.spawn((
         Name::new("Top view camera"),
-        ViewCamera::Top,
+        ViewKind::Top,
         top_orbit(),
         top_projection(&frame),
         Camera {
@@ -252,7 +223,7 @@ fn layout_viewports(
     insets: Res<ViewportInsets>,
     layout: Res<Layout>,
     mut rects: ResMut<ViewRects>,
-    mut cameras: Query<(&ViewCamera, &mut Camera, &mut Projection)>,
+    mut cameras: Query<(&ViewKind, &mut Camera, &mut Projection)>,
 ) {
     let scale = window.scale_factor();
     let physical = UVec2::new(window.physical_width(), window.physical_height());
@@ -295,7 +266,7 @@ fn layout_viewports(
 /// than the rest of the frame; the contour lines are anti-aliased in the shader anyway.
 fn no_msaa_on_software_renderers(
     info: Res<RenderAdapterInfo>,
-    mut cameras: Query<&mut Msaa, With<ViewCamera>>,
+    mut cameras: Query<&mut Msaa, With<ViewKind>>,
 ) {
     if info.device_type == wgpu::DeviceType::Cpu {
         info!("software renderer ({}): multisampling off", info.name);
@@ -308,15 +279,15 @@ fn no_msaa_on_software_renderers(
 /// Re-aims both cameras at a surface of a new size.
 fn frame_cameras(
     frame: Res<SurfaceFrame>,
-    mut cameras: Query<(&ViewCamera, &mut PanOrbitCamera, &mut Projection)>,
+    mut cameras: Query<(&ViewKind, &mut PanOrbitCamera, &mut Projection)>,
 ) {
     for (view, mut orbit, mut projection) in &mut cameras {
         match view {
-            ViewCamera::ThreeD => {
+            ViewKind::ThreeD => {
                 let fresh = orbit_for(&frame);
                 orbit.target_focus = fresh.target_focus;
             }
-            ViewCamera::Top => {
+            ViewKind::Top => {
                 *orbit = top_orbit();
                 *projection = top_projection(&frame);
             }

@@ -7,9 +7,9 @@
 
 use bevy::math::{Ray3d, Vec3};
 
+use super::frame::SurfaceFrame;
+use super::view::{ViewKind, top_overlay_y};
 use crate::core::Vec2d;
-use crate::optimizers::visuals::{ViewKind, top_overlay_y};
-use crate::surface::SurfaceFrame;
 
 /// Samples along the clipped ray before bisection: about one per half grid cell of a 256-cell surface.
 pub const MARCH_SAMPLES: usize = 512;
@@ -186,7 +186,7 @@ fn plane_param(ray: Ray3d, y: f32, frame: &SurfaceFrame) -> Option<Vec2d> {
 mod tests {
     use super::*;
     use crate::core::{Domain, Landscape, LandscapeSpec};
-    use crate::surface::{HeightCurve, sample_surface};
+    use crate::geometry::{HeightCurve, frame::sample_surface};
     use bevy::math::Dir3;
     use proptest::prelude::*;
 

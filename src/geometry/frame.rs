@@ -4,7 +4,11 @@
 
 use bevy::prelude::*;
 
-use crate::core::{Domain, Vec2d};
+use crate::core::{
+    Domain, Landscape, Vec2d,
+    grid::{HeightMode, SurfaceGrid},
+    scene::SurfaceStyle,
+};
 
 /// Half the width of the surface's longer side, in world units.
 pub const HALF_EXTENT: f32 = 5.0;
@@ -158,6 +162,24 @@ impl SurfaceFrame {
             0.5 * (self.domain.y[1] - self.domain.y[0]) as f32 * self.world_per_param,
         )
     }
+}
+
+/// Samples the landscape and derives the world frame: the pure part of a rebuild.
+pub fn sample_surface(landscape: &Landscape, style: &SurfaceStyle) -> (SurfaceGrid, SurfaceFrame) {
+    let mode = if style.log_height {
+        HeightMode::Log
+    } else {
+        HeightMode::Linear
+    };
+    let grid = SurfaceGrid::sample(landscape, style.resolution.clamp(2, 1024), mode);
+    let curve = if style.log_height {
+        HeightCurve::Log
+    } else {
+        HeightCurve::Linear
+    };
+    let loss_range = [grid.loss_range[0] as f64, grid.loss_range[1] as f64];
+    let frame = SurfaceFrame::new(grid.domain, curve, loss_range, style.height_scale as f32);
+    (grid, frame)
 }
 
 #[cfg(test)]

@@ -1,0 +1,65 @@
+//! The two views of one scene and where things sit in each: on the surface in the 3D view, on a flat
+//! plane above the surface in the top view (so a hill never hides a trail there).
+
+use bevy::{camera::visibility::RenderLayers, prelude::*};
+
+use super::frame::SurfaceFrame;
+use crate::core::{Landscape, Vec2d};
+
+/// Render layer of things only the 3D view shows (draped trails, balls on the surface).
+pub const LAYER_3D: usize = 1;
+/// Render layer of things only the top view shows (flat trails above the surface).
+pub const LAYER_TOP: usize = 2;
+
+/// Ball radius in world units.
+pub const BALL_RADIUS: f32 = 0.13;
+/// Trail width in world units.
+pub const TRAIL_WIDTH: f32 = 0.07;
+/// World height of the top view's flat overlays above the surface's highest point.
+const TOP_LIFT: f32 = 0.5;
+
+/// One of the two views. On a camera entity it says which view the camera draws; visuals carry it to
+/// say which view they belong to.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ViewKind {
+    /// The perspective view: orbit, pan, zoom.
+    ThreeD,
+    /// The orthographic view from above, x right and y up.
+    Top,
+}
+
+impl ViewKind {
+    /// Both views, 3D first.
+    pub const ALL: [Self; 2] = [Self::ThreeD, Self::Top];
+
+    /// The render layers of the things only this view shows (a camera also sees layer 0, the surface).
+    pub fn layers(self) -> RenderLayers {
+        match self {
+            Self::ThreeD => RenderLayers::layer(LAYER_3D),
+            Self::Top => RenderLayers::layer(LAYER_TOP),
+        }
+    }
+}
+
+/// World position of a param point in a view: on the surface (3D, lifted by `lift` world units) or flat
+/// above it (top).
+pub fn place(
+    frame: &SurfaceFrame,
+    landscape: &Landscape,
+    view: ViewKind,
+    p: Vec2d,
+    lift: f32,
+) -> Vec3 {
+    match view {
+        ViewKind::ThreeD => frame.world_point(p, landscape.value(p)) + Vec3::Y * lift,
+        ViewKind::Top => {
+            let xz = frame.param_to_xz(p);
+            Vec3::new(xz.x, top_overlay_y(frame) + lift * 0.01, xz.y)
+        }
+    }
+}
+
+/// World Y of the top view's overlay plane.
+pub fn top_overlay_y(frame: &SurfaceFrame) -> f32 {
+    1.5 * frame.world_height + TOP_LIFT
+}

@@ -1,0 +1,56 @@
+//! What the machine offers, checked before Bevy would panic on its absence: a GPU adapter (any Vulkan
+//! driver, or Mesa's software one). The app and `losscape render` ask here and print one clear line.
+
+use bevy::render::{
+    renderer::initialize_renderer,
+    settings::{RenderCreation, WgpuSettings},
+};
+
+/// The message for a machine without a usable GPU adapter.
+const NO_ADAPTER: &str = "no usable GPU adapter (Vulkan): install your GPU driver, or Mesa's software \
+                          Vulkan: apt install mesa-vulkan-drivers";
+
+/// Starts the GPU as Bevy's render plugin would ([`initialize_renderer`], the same settings), so that a
+/// missing adapter is one clear line instead of Bevy's panic, without probing the GPU twice.
+pub fn start_renderer() -> Result<RenderCreation, String> {
+    let settings = WgpuSettings::default();
+    let backends = settings.backends.unwrap_or(wgpu::Backends::all());
+    // Bevy reports a missing adapter by panicking: silenced here and turned into the message
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        bevy::tasks::block_on(initialize_renderer(backends, None, &settings))
+    }));
+    std::panic::set_hook(hook);
+    match started {
+        Ok(resources) => Ok(RenderCreation::Manual(resources)),
+        Err(panic) => {
+            let reason = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            if reason.contains("find a GPU") {
+                Err(NO_ADAPTER.into())
+            } else {
+                Err(format!("the GPU could not be started: {reason}"))
+            }
+        }
+    }
+}
+
+/// The one-line reason no GPU adapter is usable, or `None` when there is one.
+pub fn missing_adapter() -> Option<String> {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
+    let instance = wgpu::Instance::new(desc);
+    let adapter = bevy::tasks::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+        power_preference: wgpu::PowerPreference::HighPerformance,
+        force_fallback_adapter: false,
+        compatible_surface: None,
+    }));
+    match adapter {
+        Ok(_) => None,
+        Err(_) => Some(NO_ADAPTER.into()),
+    }
+}

@@ -1,0 +1,161 @@
+//! State that several plugins read, owned by none of them: the scene on screen (landscape, surface
+//! style, title), what the command line asked to open, and the panel's shared choices and projector
+//! settings. Plain resources with no systems; the module that acts on each is named on it.
+
+use std::{path::PathBuf, sync::Arc};
+
+use bevy::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::core::{
+    Landscape, LandscapeSpec, OptimizerKind,
+    lessons::{self, DEFAULT_LESSON},
+    scene::{Scene, SurfaceStyle},
+};
+
+/// The landscape every optimizer runs on. Replacing it rebuilds the surface (`surface`) and restarts
+/// the runs (`optimizers`).
+#[derive(Resource, Clone)]
+pub struct ActiveLandscape(pub Arc<Landscape>);
+
+impl Default for ActiveLandscape {
+    /// The two-valley saddle, the first lesson's landscape.
+    fn default() -> Self {
+        let landscape = Landscape::new(LandscapeSpec::SaddleValleys)
+            .expect("the built-in saddle-valleys landscape has no parameters to get wrong");
+        Self(Arc::new(landscape))
+    }
+}
+
+/// How the surface is drawn (grid resolution, heights, colormap, contours); `surface` acts on changes.
+#[derive(Resource, Clone, Debug, Default, PartialEq, Deref, DerefMut)]
+pub struct SurfaceSettings(pub SurfaceStyle);
+
+/// Title, explanation and origin of the scene on screen (set by `lessons` when a scene loads).
+#[derive(Resource, Debug, Clone, Default)]
+pub struct CurrentScene {
+    pub title: String,
+    pub description: String,
+    /// The file it came from, if any (the panel's save offers it again).
+    pub path: Option<PathBuf>,
+    /// The lesson preset it came from, if any.
+    pub preset: Option<String>,
+}
+
+/// What the app is asked to open, from the command line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AppLaunch {
+    /// `--scene FILE`.
+    pub scene: Option<PathBuf>,
+    /// `--preset NAME`.
+    pub preset: Option<String>,
+    /// `--screenshot FILE.png`.
+    pub screenshot: Option<PathBuf>,
+}
+
+impl AppLaunch {
+    /// The scene to open: `--scene FILE`, `--preset NAME`, or the saddle lesson.
+    pub fn scene(&self) -> Result<Scene, String> {
+        match (&self.scene, &self.preset) {
+            (Some(path), _) => Scene::read_file(path),
+            (None, Some(name)) => lessons::preset(name).map_err(|e| e.to_string()),
+            (None, None) => lessons::preset(DEFAULT_LESSON).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// The panel's choices that other plugins read: text fields, the last message, what "Add" and
+/// Ctrl-click add (`interaction` reads `add_kind`).
+#[derive(Resource, Debug, Clone)]
+pub struct PanelState {
+    /// Path typed for loading or saving a scene.
+    pub scene_path: String,
+    /// The last load/save/landscape result, shown under its section: (ok, text).
+    pub message: Option<(bool, String)>,
+    /// Kind the "Add" button and Ctrl-click add.
+    pub add_kind: OptimizerKind,
+    /// Loss plot on a log scale.
+    pub log_plot: bool,
+}
+
+impl Default for PanelState {
+    fn default() -> Self {
+        Self {
+            scene_path: "scene.ron".into(),
+            message: None,
+            add_kind: OptimizerKind::Adam,
+            log_plot: true,
+        }
+    }
+}
+
+/// Remembered UI settings.
+#[derive(Resource, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UiPrefs {
+    /// egui scale factor, 0.75 ..= 2.5.
+    pub ui_scale: f32,
+    pub high_contrast: bool,
+}
+
+impl Default for UiPrefs {
+    fn default() -> Self {
+        Self {
+            ui_scale: 1.0,
+            high_contrast: false,
+        }
+    }
+}
+
+/// Where the settings live; None when there is no home directory.
+pub fn prefs_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("losscape").join("prefs.ron"))
+}
+
+impl UiPrefs {
+    /// The saved settings, or the defaults when there are none or they cannot be read.
+    pub fn load() -> Self {
+        let Some(path) = prefs_path() else {
+            return Self::default();
+        };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Self::default();
+        };
+        match ron::from_str::<UiPrefs>(&text) {
+            Ok(p) => p.clamped(),
+            Err(e) => {
+                warn!("ignoring {}: {e}", path.display());
+                Self::default()
+            }
+        }
+    }
+
+    /// Writes the settings to [`prefs_path`]; the error says where and why.
+    pub fn save(&self) -> Result<(), String> {
+        let Some(path) = prefs_path() else {
+            return Err("no home directory to save settings in".into());
+        };
+        let result = ron::to_string(self)
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+                }
+                std::fs::write(&path, text).map_err(|e| e.to_string())
+            });
+        result.map_err(|e| format!("could not save settings to {}: {e}", path.display()))
+    }
+
+    /// Values in their allowed ranges.
+    pub fn clamped(mut self) -> Self {
+        self.ui_scale = if self.ui_scale.is_finite() {
+            self.ui_scale.clamp(0.75, 2.5)
+        } else {
+            1.0
+        };
+        self
+    }
+}
