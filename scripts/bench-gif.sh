@@ -10,7 +10,7 @@ view="${1:-top}"
 runs="${2:-3}"
 anchor="${ANCHOR:-../shared/bench/anchor_matplotlib_gif.py}"
 [ -f "$anchor" ] || { echo "bench-gif: anchor script not found at $anchor (set ANCHOR=...)" >&2; exit 2; }
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/losscape/target-release}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/losscape/target}"
 cargo build --release --quiet
 bin="$CARGO_TARGET_DIR/release/losscape"
 out="$(mktemp -d)"

@@ -41,6 +41,32 @@ impl Plugin for AppPlugin {
     }
 }
 
+/// Adds Bevy's plugins with the window. winit panics when the display refuses the connection in a way
+/// [`check_display`](crate::platform::display::check_display) cannot see (an X server that rejects our
+/// authorisation): that panic is silenced and returned as a message; any other panic goes on.
+fn open_window(app: &mut App, title: String) -> Result<(), String> {
+    let added = crate::platform::catch_quietly(|| {
+        app.add_plugins(DefaultPlugins.set(WindowPlugin {
+            primary_window: Some(Window {
+                title,
+                resolution: WindowResolution::new(1280, 800),
+                ..default()
+            }),
+            ..default()
+        }));
+    });
+    let Err(panic) = added else {
+        return Ok(());
+    };
+    let reason = crate::platform::panic_message(&*panic);
+    if reason.contains("event loop") {
+        Err(reason.lines().next().unwrap_or_default().to_string())
+    } else {
+        eprintln!("{reason}");
+        std::panic::resume_unwind(panic)
+    }
+}
+
 /// Opens the window with the scene the command line asked for (the saddle lesson by default).
 pub fn run_app(launch: AppLaunch) -> ExitCode {
     let scene = match launch.scene() {
@@ -50,10 +76,10 @@ pub fn run_app(launch: AppLaunch) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+    if let Err(message) = crate::platform::display::check_display(false) {
         eprintln!(
-            "error: no display (DISPLAY and WAYLAND_DISPLAY are unset); run losscape on a desktop, \
-             under `xvfb-run`, or use `losscape render` to make GIFs without a window"
+            "error: {message}; run losscape on a desktop or under `xvfb-run`, or make GIFs without a \
+             window with `losscape render`"
         );
         return ExitCode::from(2);
     }
@@ -66,15 +92,12 @@ pub fn run_app(launch: AppLaunch) -> ExitCode {
     if let Some(path) = &launch.screenshot {
         app.insert_resource(crate::autoshot::AutoShot::new(path.clone()));
     }
-    app.add_plugins(DefaultPlugins.set(WindowPlugin {
-        primary_window: Some(Window {
-            title: format!("losscape — {}", scene.title),
-            resolution: WindowResolution::new(1280, 800),
-            ..default()
-        }),
-        ..default()
-    }))
-    .add_plugins(AppPlugin { scene });
+    let title = format!("losscape — {}", scene.title);
+    if let Err(message) = open_window(&mut app, title) {
+        eprintln!("error: cannot open a window: {message}");
+        return ExitCode::from(1);
+    }
+    app.add_plugins(AppPlugin { scene });
     if std::env::var_os("LOSSCAPE_LOG_FPS").is_some() {
         // frame-time figures for the README: mean frame time and fps logged every second
         app.add_plugins((

@@ -58,6 +58,8 @@ pub enum AppSystems {
     UiReadouts,
     /// The recording indicator, over everything (`recording`).
     UiIndicator,
+    /// Who has the keyboard, once all of egui is drawn (`third_party`).
+    UiFocus,
 
     // ---- PostUpdate ----
     /// Orbit cameras switched off while the panel or a drag owns the pointer (`third_party`).
@@ -96,6 +98,7 @@ pub fn plugin(app: &mut App) {
             UiOverlays,
             UiReadouts,
             UiIndicator,
+            UiFocus,
         )
             .chain(),
     )

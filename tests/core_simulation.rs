@@ -6,7 +6,7 @@ use std::sync::Arc;
 use losscape::core::{
     CoreError, DivergenceReason, GradientNoise, Hyperparams, Landscape, LandscapeSpec,
     OptimizerKind, RegressionParams, RunConfig, RunStatus, Runner, StepRecord, Vec2d, trace,
-    trace_into,
+    trace_each, trace_into,
 };
 use proptest::prelude::*;
 
@@ -436,4 +436,34 @@ proptest! {
         let p: Vec2d = runner.position();
         prop_assert!(p[0].abs() <= 1e6 && p[1].abs() <= 1e6);
     }
+}
+
+#[test]
+fn trace_each_hands_over_each_row_as_it_is_final_and_stops_on_error() {
+    let l = landscape("beale");
+    let mut config = RunConfig::new(OptimizerKind::Nesterov, [1.0, 1.5]);
+    config.noise.sigma = 0.2;
+    config.seed = 5;
+    let whole = trace(&l, &config, 300).expect("valid");
+    let mut rows = Vec::new();
+    let status = trace_each(&l, &config, 300, |r| {
+        rows.push(*r);
+        Ok::<(), ()>(())
+    })
+    .expect("valid");
+    assert_eq!(status, Ok(whole.status));
+    assert_eq!(
+        bits(&rows),
+        bits(&whole.records),
+        "the same rows, gradients included"
+    );
+    // a consumer that stops after 10 rows stops a run of ten million steps right there
+    let mut seen = 0;
+    let stopped = trace_each(&l, &config, 10_000_000, |r| {
+        seen += 1;
+        if r.step == 9 { Err(r.step) } else { Ok(()) }
+    })
+    .expect("valid");
+    assert_eq!(stopped, Err(9));
+    assert_eq!(seen, 10);
 }

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use super::{EXIT_FAILURE, usage_error};
 use crate::core::{
     Convention, GradientNoise, Hyperparams, Landscape, LandscapeSpec, MAX_TRACE_STEPS,
-    OptimizerKind, RunConfig, RunStatus, Trajectory, Vec2d, trace,
+    OptimizerKind, RunConfig, RunStatus, StepRecord, Vec2d, trace_each,
 };
 
 /// Output format of `trace`.
@@ -250,19 +250,20 @@ pub fn run(args: &TraceArgs) -> ExitCode {
     for warning in warnings {
         eprintln!("warning: {warning}");
     }
-    let trajectory = match trace(&request.landscape, &request.config, request.steps) {
-        Ok(trajectory) => trajectory,
-        // Unreachable after `parse_request` validated the config; reported rather than unwrapped.
-        Err(err) => return usage_error(err),
-    };
     let mut out = BufWriter::new(sink);
     let written = match args.format {
-        OutputFormat::Csv => write_csv(&mut out, &trajectory),
-        OutputFormat::Json => write_json(&mut out, &request, &trajectory),
-    }
-    .and_then(|()| out.flush());
-    match written {
-        Ok(()) => {}
+        OutputFormat::Csv => write_csv(&mut out, &request),
+        OutputFormat::Json => write_json(&mut out, &request),
+    };
+    let status = match written {
+        // Unreachable after `parse_request` validated the config; reported rather than unwrapped.
+        Err(Failure::Refused(err)) => return usage_error(err),
+        Err(Failure::Io(err)) => Err(err),
+        Ok(status) => out.flush().map(|()| status),
+    };
+    match status {
+        Ok(RunStatus::Running) => {}
+        Ok(status) => eprintln!("{status}"),
         // `losscape trace ... | head` closes the pipe early: not an error.
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {}
         Err(err) => {
@@ -274,11 +275,45 @@ pub fn run(args: &TraceArgs) -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     }
-    match trajectory.status {
-        RunStatus::Running => {}
-        status => eprintln!("{status}"),
-    }
     ExitCode::SUCCESS
+}
+
+/// Why writing a trajectory stopped.
+#[derive(Debug)]
+pub enum Failure {
+    /// The core refused the run.
+    Refused(crate::core::CoreError),
+    /// The output could not be written.
+    Io(io::Error),
+}
+
+impl From<io::Error> for Failure {
+    fn from(err: io::Error) -> Self {
+        Self::Io(err)
+    }
+}
+
+/// Runs `request`, handing each row to `row` as soon as it is final; constant memory.
+fn stream(
+    request: &TraceRequest,
+    row: impl FnMut(&StepRecord) -> io::Result<()>,
+) -> Result<RunStatus, Failure> {
+    trace_each(&request.landscape, &request.config, request.steps, row)
+        .map_err(Failure::Refused)?
+        .map_err(Failure::Io)
+}
+
+/// One row's numbers, comma separated: `step, x, y, loss, grad_x, grad_y` with `sep` between them.
+fn row_text(r: &StepRecord, sep: &str) -> String {
+    [
+        r.step.to_string(),
+        num(r.pos[0]),
+        num(r.pos[1]),
+        num(r.loss),
+        num(r.grad[0]),
+        num(r.grad[1]),
+    ]
+    .join(sep)
 }
 
 /// A finite f64 in shortest round-trip decimal (Rust's `Display`), valid in CSV and JSON. The core
@@ -291,22 +326,10 @@ fn num(value: f64) -> String {
     }
 }
 
-/// CSV: header `step,x,y,loss,grad_x,grad_y`, then one row per record.
-pub fn write_csv(out: &mut impl Write, trajectory: &Trajectory) -> io::Result<()> {
+/// CSV: header `step,x,y,loss,grad_x,grad_y`, then one row per record, written as the run goes.
+pub fn write_csv(out: &mut impl Write, request: &TraceRequest) -> Result<RunStatus, Failure> {
     writeln!(out, "step,x,y,loss,grad_x,grad_y")?;
-    for r in &trajectory.records {
-        writeln!(
-            out,
-            "{},{},{},{},{},{}",
-            r.step,
-            num(r.pos[0]),
-            num(r.pos[1]),
-            num(r.loss),
-            num(r.grad[0]),
-            num(r.grad[1])
-        )?;
-    }
-    Ok(())
+    stream(request, |r| writeln!(out, "{}", row_text(r, ",")))
 }
 
 /// A JSON string literal.
@@ -331,17 +354,20 @@ fn json_str(text: &str) -> String {
 }
 
 /// JSON: the settings, `status` (`state`, `step`, `reason`), `message`, `columns` and `rows`
-/// (arrays in `columns` order). Written by hand: every number is a finite f64 or an integer.
-pub fn write_json(
-    out: &mut impl Write,
-    request: &TraceRequest,
-    trajectory: &Trajectory,
-) -> io::Result<()> {
+/// (arrays in `columns` order). Written by hand: every number is a finite f64 or an integer. The status
+/// comes before the rows, so the run is computed twice (it is deterministic): once for the status and
+/// the number of rows, once to write the rows as they come; memory stays constant.
+pub fn write_json(out: &mut impl Write, request: &TraceRequest) -> Result<RunStatus, Failure> {
+    let mut rows = 0u64;
+    let final_status = stream(request, |_| {
+        rows += 1;
+        Ok(())
+    })?;
     let c = &request.config;
     let h = &c.hyper;
     let spec = request.landscape.spec();
     let spec_ron = ron::to_string(spec).unwrap_or_default();
-    let status = match trajectory.status {
+    let status = match final_status {
         RunStatus::Running => r#"{"state": "running"}"#.to_owned(),
         RunStatus::Converged { step } => format!(r#"{{"state": "converged", "step": {step}}}"#),
         RunStatus::Diverged { step, reason } => format!(
@@ -382,28 +408,20 @@ pub fn write_json(
     writeln!(
         out,
         "  \"message\": {},",
-        json_str(&trajectory.status.to_string())
+        json_str(&final_status.to_string())
     )?;
     writeln!(
         out,
         "  \"columns\": [\"step\", \"x\", \"y\", \"loss\", \"grad_x\", \"grad_y\"],"
     )?;
     writeln!(out, "  \"rows\": [")?;
-    let last = trajectory.records.len().saturating_sub(1);
-    for (i, r) in trajectory.records.iter().enumerate() {
-        writeln!(
-            out,
-            "    [{}, {}, {}, {}, {}, {}]{}",
-            r.step,
-            num(r.pos[0]),
-            num(r.pos[1]),
-            num(r.loss),
-            num(r.grad[0]),
-            num(r.grad[1]),
-            if i == last { "" } else { "," }
-        )?;
-    }
+    let mut written = 0u64;
+    let status = stream(request, |r| {
+        written += 1;
+        let comma = if written == rows { "" } else { "," };
+        writeln!(out, "    [{}]{comma}", row_text(r, ", "))
+    })?;
     writeln!(out, "  ]")?;
     writeln!(out, "}}")?;
-    Ok(())
+    Ok(status)
 }

@@ -32,5 +32,5 @@ pub use landscape::{
 pub use optimizer::{Convention, Hyperparams, OptimizerKind, OptimizerState, StepDetail, step};
 pub use simulation::{
     DEFAULT_CONVERGE_TOL, DIVERGENCE_BOUND, DivergenceReason, MAX_TRACE_STEPS, RunConfig,
-    RunStatus, Runner, StepRecord, Trajectory, trace, trace_into,
+    RunStatus, Runner, StepRecord, Trajectory, trace, trace_each, trace_into,
 };

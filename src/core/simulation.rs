@@ -374,16 +374,36 @@ pub fn trace_into(
     records: &mut Vec<StepRecord>,
 ) -> Result<RunStatus, CoreError> {
     records.clear();
-    let mut runner = Runner::new(landscape, *config)?;
     // Reserve what will surely be used, but not a huge request up front.
     records.reserve(steps.min(1 << 20) as usize + 1);
-    records.push(runner.record());
+    trace_each(landscape, config, steps, |record| {
+        records.push(*record);
+        Ok::<(), std::convert::Infallible>(())
+    })?
+    .map_err(|never| match never {})
+}
+
+/// [`trace`] without keeping the rows: `row` is called with each row as soon as it is final (a row
+/// holds the gradient used for the step leaving it, so row `k` is handed over after step `k + 1`), in
+/// constant memory. Stops at the first error `row` returns. The outer `Result` is the core refusing the
+/// config; the inner one is the run's status or `row`'s error.
+pub fn trace_each<E>(
+    landscape: &Landscape,
+    config: &RunConfig,
+    steps: u64,
+    mut row: impl FnMut(&StepRecord) -> Result<(), E>,
+) -> Result<Result<RunStatus, E>, CoreError> {
+    let mut runner = Runner::new(landscape, *config)?;
+    let mut pending = runner.record();
     for _ in 0..steps {
         let Some(record) = runner.step() else { break };
-        if let (Some(last), Some(detail)) = (records.last_mut(), runner.last_detail()) {
-            last.grad = detail.grad;
+        if let Some(detail) = runner.last_detail() {
+            pending.grad = detail.grad;
         }
-        records.push(record);
+        if let Err(e) = row(&pending) {
+            return Ok(Err(e));
+        }
+        pending = record;
     }
-    Ok(runner.status())
+    Ok(row(&pending).map(|()| runner.status()))
 }

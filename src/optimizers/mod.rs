@@ -7,8 +7,8 @@ pub mod visuals;
 
 use std::sync::Arc;
 
+use crate::third_party::egui::keys_free;
 use bevy::{input::common_conditions::input_just_pressed, prelude::*};
-use bevy_egui::input::egui_wants_any_keyboard_input;
 
 use crate::core::{
     CoreError, Hyperparams, Landscape, Runner, StepRecord, Vec2d, scene::OptimizerSpec,
@@ -281,7 +281,7 @@ pub(super) fn plugin(app: &mut App) {
                 slower.run_if(input_just_pressed(KeyCode::BracketLeft)),
                 faster.run_if(input_just_pressed(KeyCode::BracketRight)),
             )
-                .run_if(not(egui_wants_any_keyboard_input))
+                .run_if(keys_free)
                 .in_set(AppSystems::Input),
         );
 }

@@ -1,5 +1,8 @@
-//! What the machine offers, checked before Bevy would panic on its absence: a GPU adapter (any Vulkan
-//! driver, or Mesa's software one). The app and `losscape render` ask here and print one clear line.
+//! What the machine offers, checked before Bevy would panic on its absence: a display server to open a
+//! window on ([`display`]) and a GPU adapter (any Vulkan driver, or Mesa's software one). The app and
+//! `losscape render` ask here and print one clear line.
+
+pub mod display;
 
 use bevy::render::{
     renderer::initialize_renderer,
@@ -10,26 +13,37 @@ use bevy::render::{
 const NO_ADAPTER: &str = "no usable GPU adapter (Vulkan): install your GPU driver, or Mesa's software \
                           Vulkan: apt install mesa-vulkan-drivers";
 
+/// Runs `f`, turning a panic into its payload without printing it: for the few places where Bevy or
+/// winit report a missing display or GPU by panicking.
+pub fn catch_quietly<T>(f: impl FnOnce() -> T) -> Result<T, Box<dyn std::any::Any + Send>> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    result
+}
+
+/// The text of a panic payload (empty when it is not text).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
 /// Starts the GPU as Bevy's render plugin would ([`initialize_renderer`], the same settings), so that a
 /// missing adapter is one clear line instead of Bevy's panic, without probing the GPU twice.
 pub fn start_renderer() -> Result<RenderCreation, String> {
     let settings = WgpuSettings::default();
     let backends = settings.backends.unwrap_or(wgpu::Backends::all());
     // Bevy reports a missing adapter by panicking: silenced here and turned into the message
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        bevy::tasks::block_on(initialize_renderer(backends, None, &settings))
-    }));
-    std::panic::set_hook(hook);
+    let started =
+        catch_quietly(|| bevy::tasks::block_on(initialize_renderer(backends, None, &settings)));
     match started {
         Ok(resources) => Ok(RenderCreation::Manual(resources)),
         Err(panic) => {
-            let reason = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
+            let reason = panic_message(&*panic);
             if reason.contains("find a GPU") {
                 Err(NO_ADAPTER.into())
             } else {

@@ -26,7 +26,9 @@ use bevy::{
     render::view::screenshot::{Screenshot, ScreenshotCaptured},
     window::PrimaryWindow,
 };
-use bevy_egui::{EguiPrimaryContextPass, input::egui_wants_any_keyboard_input};
+use bevy_egui::EguiPrimaryContextPass;
+
+use crate::third_party::egui::keys_free;
 
 pub use encoder::{EncoderEvent, FrameIn, GifEncoder, GifSettings, PaletteMode};
 pub use frame::{CropRect, RgbaImage};
@@ -151,7 +153,7 @@ pub(super) fn plugin(app: &mut App) {
                     request(RecordRequest::Toggle).run_if(input_just_pressed(KeyCode::KeyG)),
                     request(RecordRequest::Still).run_if(input_just_pressed(KeyCode::KeyP)),
                 )
-                    .run_if(not(egui_wants_any_keyboard_input))
+                    .run_if(keys_free)
                     .in_set(AppSystems::Input),
                 (
                     control_recording.run_if(on_message::<RecordRequest>),

@@ -15,7 +15,9 @@ pub mod formula;
 pub mod timeline;
 
 use bevy::{input::common_conditions::input_just_pressed, prelude::*};
-use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui, input::egui_wants_any_keyboard_input};
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+
+use crate::third_party::egui::keys_free;
 
 use crate::core::{Convention, Landscape};
 use crate::geometry::{SurfaceFrame, ViewKind};
@@ -88,7 +90,7 @@ pub(super) fn plugin(app: &mut App) {
                 toggle_field.run_if(input_just_pressed(KeyCode::KeyF)),
                 toggle_step_window.run_if(input_just_pressed(KeyCode::KeyS)),
             )
-                .run_if(not(egui_wants_any_keyboard_input))
+                .run_if(keys_free)
                 .in_set(AppSystems::Input),
         )
         .add_systems(

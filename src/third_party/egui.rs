@@ -1,16 +1,91 @@
 //! bevy_egui: the panel and overlays are drawn by a dedicated camera on top of both views, so egui covers
-//! the whole window whatever the views' viewports are.
+//! the whole window whatever the views' viewports are. Also who owns the keyboard: the app's keys work
+//! unless a text field is being typed in or a drop-down is open ([`keys_free`]).
 
 use bevy::{
     camera::{CameraOutputMode, visibility::RenderLayers},
     prelude::*,
     render::render_resource::BlendState,
 };
-use bevy_egui::{EguiGlobalSettings, EguiPlugin, PrimaryEguiContext};
+use bevy_egui::{
+    EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, PrimaryEguiContext, egui,
+};
+
+use crate::schedule::AppSystems;
+
+/// Whether egui needs the keyboard this frame: a text field has the focus or a drop-down is open.
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct EguiKeyboard {
+    pub typing: bool,
+}
 
 pub(super) fn plugin(app: &mut App) {
     app.add_plugins(EguiPlugin::default())
-        .add_systems(Startup, spawn_egui_camera);
+        .init_resource::<EguiKeyboard>()
+        .add_systems(Startup, spawn_egui_camera)
+        .add_systems(
+            EguiPrimaryContextPass,
+            release_keyboard.in_set(AppSystems::UiFocus),
+        );
+}
+
+/// Run condition of every key binding: the keys belong to the app unless egui is taking text.
+pub fn keys_free(keyboard: Res<EguiKeyboard>) -> bool {
+    !keyboard.typing
+}
+
+/// After the panel is drawn: a widget that is not a text field (a slider, a button, a checkbox) gives
+/// the keyboard back at once, so Space, N, R and the rest work right after a click in the panel; a
+/// focused text field or an open drop-down keeps it.
+fn release_keyboard(mut contexts: EguiContexts, mut keyboard: ResMut<EguiKeyboard>) -> Result {
+    let typing = release_focus(contexts.ctx_mut()?);
+    keyboard.set_if_neq(EguiKeyboard { typing });
+    Ok(())
+}
+
+/// Drops the focus of any widget but a text field; returns whether egui still needs the keyboard.
+pub fn release_focus(ctx: &egui::Context) -> bool {
+    let text = ctx.text_edit_focused();
+    if !text && let Some(id) = ctx.memory(|m| m.focused()) {
+        ctx.memory_mut(|m| m.surrender_focus(id));
+    }
+    text || ctx.any_popup_open()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One egui frame with a slider and a text field; `focus` picks which one is focused.
+    fn frame(ctx: &egui::Context, focus: Option<usize>) -> bool {
+        let mut value = 0.5;
+        let mut text = String::from("scene.ron");
+        let mut typing = false;
+        let _ = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let slider = ui.add(egui::Slider::new(&mut value, 0.0..=1.0));
+            let field = ui.text_edit_singleline(&mut text);
+            match focus {
+                Some(0) => slider.request_focus(),
+                Some(_) => field.request_focus(),
+                None => {}
+            }
+            typing = release_focus(ui.ctx());
+        });
+        typing
+    }
+
+    #[test]
+    fn only_a_text_field_keeps_the_keyboard() {
+        let ctx = egui::Context::default();
+        frame(&ctx, None);
+        // a slider that took the focus (a click, or Tab) gives it back in the same frame
+        assert!(!frame(&ctx, Some(0)));
+        assert_eq!(ctx.memory(|m| m.focused()), None);
+        // a text field keeps it, and the app's keys wait
+        frame(&ctx, Some(1));
+        assert!(frame(&ctx, None), "typing in the scene path");
+        assert!(ctx.memory(|m| m.focused()).is_some());
+    }
 }
 
 fn spawn_egui_camera(mut commands: Commands, mut settings: ResMut<EguiGlobalSettings>) {

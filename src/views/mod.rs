@@ -4,6 +4,7 @@
 
 use std::f32::consts::FRAC_PI_2;
 
+use crate::third_party::egui::keys_free;
 use bevy::{
     camera::{ScalingMode, Viewport, visibility::RenderLayers},
     input::common_conditions::input_just_pressed,
@@ -11,7 +12,6 @@ use bevy::{
     render::renderer::RenderAdapterInfo,
     window::PrimaryWindow,
 };
-use bevy_egui::input::egui_wants_any_keyboard_input;
 use bevy_panorbit_camera::PanOrbitCamera;
 
 use crate::core::scene::ViewLayout;
@@ -63,7 +63,7 @@ pub(super) fn plugin(app: &mut App) {
                     set_layout(ViewLayout::ThreeD).run_if(input_just_pressed(KeyCode::Digit2)),
                     set_layout(ViewLayout::Top).run_if(input_just_pressed(KeyCode::Digit3)),
                 )
-                    .run_if(not(egui_wants_any_keyboard_input))
+                    .run_if(keys_free)
                     .in_set(AppSystems::Input),
                 (
                     layout_viewports,
