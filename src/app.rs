@@ -8,9 +8,10 @@ use bevy::{prelude::*, window::WindowResolution};
 use crate::core::{Landscape, scene::Scene};
 use crate::state::{ActiveLandscape, AppLaunch, SurfaceSettings};
 
-/// Composes the feature plugins. `scene` is what is on screen at launch.
+/// Composes the feature plugins. `scene` is what is on screen at launch, playing if `play`.
 pub struct AppPlugin {
     pub scene: Scene,
+    pub play: bool,
 }
 
 impl Plugin for AppPlugin {
@@ -27,6 +28,7 @@ impl Plugin for AppPlugin {
             crate::schedule::plugin,
             crate::third_party::plugin,
             crate::surface::plugin,
+            crate::surface::cache_plugin,
             crate::views::plugin,
             crate::optimizers::plugin,
             crate::lessons::plugin,
@@ -36,8 +38,9 @@ impl Plugin for AppPlugin {
             crate::autoshot::plugin,
             crate::ui::plugin,
         ));
+        let load = crate::lessons::LoadScene::new(self.scene.clone(), None);
         app.world_mut()
-            .write_message(crate::lessons::LoadScene::new(self.scene.clone(), None));
+            .write_message(if self.play { load.playing() } else { load });
     }
 }
 
@@ -46,14 +49,23 @@ impl Plugin for AppPlugin {
 /// authorisation): that panic is silenced and returned as a message; any other panic goes on.
 fn open_window(app: &mut App, title: String) -> Result<(), String> {
     let added = crate::platform::catch_quietly(|| {
-        app.add_plugins(DefaultPlugins.set(WindowPlugin {
-            primary_window: Some(Window {
-                title,
-                resolution: WindowResolution::new(1280, 800),
-                ..default()
-            }),
-            ..default()
-        }));
+        app.add_plugins(
+            DefaultPlugins
+                .set(WindowPlugin {
+                    primary_window: Some(Window {
+                        title,
+                        resolution: WindowResolution::new(1280, 800),
+                        ..default()
+                    }),
+                    ..default()
+                })
+                .set(bevy::render::RenderPlugin {
+                    // a surface image is drawn in the frame its camera changed, complete: the
+                    // surface cameras render only then (see surface::cache)
+                    synchronous_pipeline_compilation: true,
+                    ..default()
+                }),
+        );
     });
     let Err(panic) = added else {
         return Ok(());
@@ -97,17 +109,78 @@ pub fn run_app(launch: AppLaunch) -> ExitCode {
         eprintln!("error: cannot open a window: {message}");
         return ExitCode::from(1);
     }
-    app.add_plugins(AppPlugin { scene });
-    if std::env::var_os("LOSSCAPE_LOG_FPS").is_some() {
-        // frame-time figures for the README: mean frame time and fps logged every second
-        app.add_plugins((
-            bevy::diagnostic::FrameTimeDiagnosticsPlugin::default(),
-            bevy::diagnostic::LogDiagnosticsPlugin::default(),
-        ));
+    app.add_plugins(AppPlugin {
+        scene,
+        play: launch.play,
+    });
+    if let Some(window) = std::env::var("LOSSCAPE_LOG_FRAMES")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| *s > 0.0)
+    {
+        // figures for the README and scripts/soak.sh: frame times and memory over windows of time
+        app.insert_resource(FrameLog::new(window))
+            .add_systems(Last, log_frames);
     }
     let exit = app.run();
     match exit {
         AppExit::Success => ExitCode::SUCCESS,
         AppExit::Error(code) => ExitCode::from(code.get()),
     }
+}
+
+/// `LOSSCAPE_LOG_FRAMES=SECONDS`: one line per window of that many seconds on stderr, with the frames
+/// drawn, their mean and 95th-percentile time, the steps the runs took and the resident memory.
+#[derive(Resource)]
+struct FrameLog {
+    window_s: f64,
+    times_ms: Vec<f64>,
+    started: std::time::Instant,
+    last: std::time::Instant,
+}
+
+impl FrameLog {
+    fn new(window_s: f64) -> Self {
+        let now = std::time::Instant::now();
+        Self {
+            window_s,
+            times_ms: Vec::new(),
+            started: now,
+            last: now,
+        }
+    }
+}
+
+/// Resident memory of this process in MB (Linux; 0 elsewhere).
+fn resident_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn log_frames(mut log: ResMut<FrameLog>, optimizers: Query<&crate::optimizers::Optimizer>) {
+    let now = std::time::Instant::now();
+    let dt = now.duration_since(log.last).as_secs_f64() * 1e3;
+    log.last = now;
+    log.times_ms.push(dt);
+    let elapsed: f64 = log.times_ms.iter().sum::<f64>() / 1e3;
+    if elapsed < log.window_s {
+        return;
+    }
+    let mut times = std::mem::take(&mut log.times_ms);
+    times.sort_by(f64::total_cmp);
+    let mean = times.iter().sum::<f64>() / times.len() as f64;
+    let p95 = times[((times.len() as f64 * 0.95) as usize).min(times.len() - 1)];
+    let steps = optimizers.iter().map(|o| o.steps()).max().unwrap_or(0);
+    eprintln!(
+        "frames t={:.0}s n={} mean_ms={mean:.1} p95_ms={p95:.1} steps={steps} rss_mb={:.1}",
+        now.duration_since(log.started).as_secs_f64(),
+        times.len(),
+        resident_mb()
+    );
 }

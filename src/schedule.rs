@@ -1,8 +1,16 @@
-//! The one order of the app's systems. Every system joins one of these sets; the sets are chained here,
-//! once, per schedule, so no module orders itself against another. A new system picks the set whose
-//! place in the frame it needs (what it reads must be written by an earlier set).
+//! The one order of the app's systems, and when frames are drawn at all. Every system joins one of these
+//! sets; the sets are chained here, once, per schedule, so no module orders itself against another. A
+//! new system picks the set whose place in the frame it needs (what it reads must be written by an
+//! earlier set). While nothing moves the app sleeps until the next input ([`KeepAwake`]).
 
-use bevy::prelude::*;
+use std::time::Duration;
+
+use bevy::{
+    input::{keyboard::KeyboardInput, mouse::MouseButtonInput, mouse::MouseWheel},
+    prelude::*,
+    window::{CursorMoved, RequestRedraw, WindowResized},
+    winit::{UpdateMode, WinitSettings},
+};
 use bevy_egui::EguiPrimaryContextPass;
 use bevy_panorbit_camera::PanOrbitCameraSystemSet;
 
@@ -27,7 +35,7 @@ pub enum AppSystems {
     SpawnVisuals,
     /// Balls, trails and rings moved to the displayed step (`optimizers`).
     SyncVisuals,
-    /// Pointer state the picking observers did not settle: releases, the hover readout
+    /// The pointer: presses, drags and releases on start rings, Ctrl-clicks, the hover readout
     /// (`interaction`).
     Pointer,
     /// Ghost paths retraced for the dragged start points (`interaction`).
@@ -48,10 +56,15 @@ pub enum AppSystems {
     // ---- EguiPrimaryContextPass ----
     /// Theme and scale (`ui`).
     UiStyle,
+    /// The views' layers stacked and the cached surface images painted as their backdrops
+    /// (`surface`).
+    UiBackdrop,
     /// The side panel, which records the room it takes (`ui`).
     UiPanel,
     /// The timeline strip and the step-by-step window (`teaching`).
     UiWindows,
+    /// Trails, start rings and balls over the views (`optimizers`), ghost paths (`interaction`).
+    UiMarks,
     /// Labels, axes, arrows and the gradient field over the views (`ui`, `teaching`).
     UiOverlays,
     /// Ghost end points and the cursor readout, over the other overlays (`interaction`).
@@ -64,11 +77,96 @@ pub enum AppSystems {
     // ---- PostUpdate ----
     /// Orbit cameras switched off while the panel or a drag owns the pointer (`third_party`).
     GateCameras,
+    /// Surface cameras follow their views and render only when what they show changed (`surface`);
+    /// after the orbit cameras moved, before transforms and projections are propagated.
+    DriveSurfaces,
+}
+
+/// Whether the next frame is needed soon: set during a frame by whatever is moving (runs playing, a
+/// queued step, a recording, a camera still easing). The app draws continuously while it is set, and
+/// otherwise sleeps until the next input (a key, the pointer moving over the window, egui asking to
+/// repaint) or for at most [`IDLE_WAKE`].
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct KeepAwake(pub bool);
+
+impl KeepAwake {
+    /// Asks for the next frame.
+    pub fn request(&mut self) {
+        self.0 = true;
+    }
+}
+
+/// Longest sleep while nothing moves.
+pub const IDLE_WAKE: Duration = Duration::from_secs(5);
+
+fn forget_wake_requests(mut awake: ResMut<KeepAwake>) {
+    awake.0 = false;
+}
+
+/// Continuous frames while something moves; otherwise wake on input only.
+/// How long frames go on after the last input, for whatever it set in motion (egui's animations, a
+/// hover, a tooltip).
+pub const SETTLE: Duration = Duration::from_millis(600);
+
+/// Continuous frames while something moves or for [`SETTLE`] after an input; otherwise wake on the
+/// window's events only (keys, the pointer, a resize). bevy_egui asks for a redraw every frame (it feeds
+/// egui a modifier-keys event each frame, which egui counts as input, and egui wakes the event loop for
+/// it): once settled those requests are dropped and user wake-ups ignored, since without input nothing
+/// changes.
+fn choose_update_mode(
+    awake: Res<KeepAwake>,
+    settings: Option<ResMut<WinitSettings>>,
+    redraws: Option<ResMut<Messages<RequestRedraw>>>,
+    mut keys: MessageReader<KeyboardInput>,
+    mut buttons: MessageReader<MouseButtonInput>,
+    mut wheels: MessageReader<MouseWheel>,
+    mut moves: MessageReader<CursorMoved>,
+    mut resizes: MessageReader<WindowResized>,
+    time: Res<Time<Real>>,
+    mut last_input: Local<Option<Duration>>,
+) {
+    let input = keys.read().count()
+        + buttons.read().count()
+        + wheels.read().count()
+        + moves.read().count()
+        + resizes.read().count()
+        > 0;
+    let now = time.elapsed();
+    if input || last_input.is_none() {
+        *last_input = Some(now);
+    }
+    let lively = awake.0 || last_input.is_some_and(|at| now.saturating_sub(at) < SETTLE);
+    let Some(mut settings) = settings else {
+        return;
+    };
+    let mode = if lively {
+        UpdateMode::Continuous
+    } else {
+        UpdateMode::Reactive {
+            wait: IDLE_WAKE,
+            react_to_device_events: false,
+            react_to_user_events: false,
+            react_to_window_events: true,
+        }
+    };
+    if settings.focused_mode != mode {
+        settings.focused_mode = mode;
+        settings.unfocused_mode = mode;
+    }
+    if !lively && let Some(mut redraws) = redraws {
+        redraws.clear();
+    }
 }
 
 /// Chains the sets of every schedule. Added once by the app, the headless renderer and ECS tests.
 pub fn plugin(app: &mut App) {
     use AppSystems::*;
+    app.init_resource::<KeepAwake>()
+        .add_systems(First, forget_wake_requests);
+    if app.is_plugin_added::<bevy::winit::WinitPlugin>() {
+        // only a window has frames to save (not the headless renderer, not ECS tests)
+        app.add_systems(Last, choose_update_mode);
+    }
     app.configure_sets(
         Update,
         (
@@ -93,8 +191,10 @@ pub fn plugin(app: &mut App) {
         EguiPrimaryContextPass,
         (
             UiStyle,
+            UiBackdrop,
             UiPanel,
             UiWindows,
+            UiMarks,
             UiOverlays,
             UiReadouts,
             UiIndicator,
@@ -102,5 +202,12 @@ pub fn plugin(app: &mut App) {
         )
             .chain(),
     )
-    .configure_sets(PostUpdate, GateCameras.before(PanOrbitCameraSystemSet));
+    .configure_sets(PostUpdate, GateCameras.before(PanOrbitCameraSystemSet))
+    .configure_sets(
+        PostUpdate,
+        DriveSurfaces
+            .after(PanOrbitCameraSystemSet)
+            .before(bevy::transform::TransformSystems::Propagate)
+            .before(bevy::camera::CameraUpdateSystems),
+    );
 }

@@ -8,14 +8,16 @@ mod common;
 use std::sync::Arc;
 
 use bevy::prelude::*;
+use bevy_egui::egui;
 use common::shared;
 use losscape::{
     core::{Landscape, OptimizerKind, RunStatus, scene::OptimizerSpec, trace},
-    geometry::{ViewKind, sample_surface},
+    geometry::{SurfaceFrame, ViewKind, ViewProjection, sample_surface},
     optimizers::{
         Optimizer, Playback, RestartRuns, optimizer, simulation_plugin,
-        visuals::{Ball, sync_balls},
+        visuals::{Marks, attach_marks, follow_runs},
     },
+    paint::marks::ball,
     state::ActiveLandscape,
 };
 
@@ -51,7 +53,8 @@ fn history(app: &App, e: Entity) -> Vec<losscape::core::StepRecord> {
         .get::<Optimizer>(e)
         .expect("optimizer")
         .history
-        .clone()
+        .kept()
+        .to_vec()
 }
 
 #[test]
@@ -143,23 +146,45 @@ fn a_live_hyperparameter_change_applies_from_the_next_step() {
     assert_eq!(h[11].pos, expected.pos);
 }
 
-#[test]
-fn a_diverging_run_stops_and_never_reaches_a_transform_as_nan() {
-    let land = shared("rosenbrock");
+/// An orthographic camera straight down at the surface's middle, 10 x 10 world units onto 100 x 100 px.
+fn top_view() -> ViewProjection {
+    let rotation = Quat::from_rotation_x(-std::f32::consts::FRAC_PI_2);
+    let eye = Vec3::new(0.0, 20.0, 0.0);
+    let view = Mat4::from_rotation_translation(rotation, eye).inverse();
+    ViewProjection {
+        view: ViewKind::Top,
+        rect: egui::Rect::from_min_size(egui::pos2(0.0, 0.0), egui::vec2(100.0, 100.0)),
+        clip_from_world: Mat4::orthographic_rh(-5.0, 5.0, -5.0, 5.0, 0.1, 100.0) * view,
+        eye,
+        rotation,
+    }
+}
+
+/// The app with the optimizers' marks (trails) kept in step with the runs.
+fn app_with_marks(land: Arc<Landscape>) -> App {
     let mut app = app(land.clone());
     let (_, frame) = sample_surface(&land, &Default::default());
-    app.insert_resource(frame).add_systems(Update, sync_balls);
+    app.insert_resource(frame)
+        .add_systems(Update, (attach_marks, follow_runs).chain());
+    app
+}
+
+fn trail(app: &App, e: Entity) -> Vec<[f64; 2]> {
+    app.world()
+        .get::<Marks>(e)
+        .expect("marks")
+        .trail
+        .points()
+        .to_vec()
+}
+
+#[test]
+fn a_diverging_run_stops_and_never_reaches_the_views_as_nan() {
+    let land = shared("rosenbrock");
+    let mut app = app_with_marks(land.clone());
     let mut s = spec(OptimizerKind::Sgd, [-1.2, 1.0], 0);
     s.hyper.lr = 10.0;
     let e = spawn_all(&mut app, &land, std::slice::from_ref(&s))[0];
-    let ball = app
-        .world_mut()
-        .spawn((Ball(ViewKind::ThreeD), Transform::default(), ChildOf(e)))
-        .id();
-    let top = app
-        .world_mut()
-        .spawn((Ball(ViewKind::Top), Transform::default(), ChildOf(e)))
-        .id();
     app.world_mut().resource_mut::<Playback>().queued_steps = 50;
     app.update();
     app.update();
@@ -169,15 +194,92 @@ fn a_diverging_run_stops_and_never_reaches_a_transform_as_nan() {
         "{}",
         opt.runner.status()
     );
-    assert!(opt.history.len() < 50);
+    assert!(opt.history.steps() < 50);
     assert!(
         opt.history
+            .kept()
             .iter()
             .all(|r| r.pos.iter().chain(&[r.loss]).all(|v| v.is_finite()))
     );
-    for b in [ball, top] {
-        let t = app.world().get::<Transform>(b).unwrap();
-        assert!(t.translation.is_finite(), "{:?}", t.translation);
-        assert!(t.translation != Vec3::ZERO, "the ball was placed");
+    let points = trail(&app, e);
+    assert!(points.len() >= 2, "the trail follows the run");
+    assert!(points.iter().flatten().all(|v| v.is_finite()));
+    // the ball is drawn where it is, a finite pixel
+    let frame = app.world().resource::<SurfaceFrame>().clone();
+    let (px, depth, radius) =
+        ball(&top_view(), &frame, &land, opt.displayed_position()).expect("in view");
+    assert!(px.x.is_finite() && px.y.is_finite() && depth.is_finite() && radius > 0.0);
+}
+
+/// Issue 12's "trails lie after a drag": a start moved at step 0 (the history still one row long) made
+/// the trail run from the old start to the new one. Any restart now makes the trail anew.
+#[test]
+fn every_restart_draws_the_trail_from_the_new_start() {
+    let land = shared("saddle-valleys");
+    let mut app = app_with_marks(land.clone());
+    let old = [-1.5, 0.5];
+    let s = spec(OptimizerKind::Adam, old, 0);
+    let e = spawn_all(&mut app, &land, std::slice::from_ref(&s))[0];
+    app.update();
+    assert_eq!(trail(&app, e), vec![old]);
+    let step = |app: &mut App, n: u32| {
+        app.world_mut().resource_mut::<Playback>().queued_steps = n;
+        app.update();
+    };
+    // a drag at step 0 moves the start; the history keeps its single row
+    let new = [1.2, -0.7];
+    app.world_mut()
+        .get_mut::<Optimizer>(e)
+        .unwrap()
+        .set_start(new)
+        .unwrap();
+    step(&mut app, 20);
+    let points = trail(&app, e);
+    assert_eq!(points.first(), Some(&new), "{points:?}");
+    assert!(!points.contains(&old));
+    // R: back to the start, again from the start only
+    step(&mut app, 20);
+    app.world_mut().write_message(RestartRuns);
+    app.update();
+    assert_eq!(trail(&app, e), vec![new]);
+    // a new kind restarts the run: the trail starts over too
+    step(&mut app, 20);
+    let mut changed = app.world().get::<Optimizer>(e).unwrap().spec.clone();
+    changed.kind = OptimizerKind::Momentum;
+    app.world_mut()
+        .get_mut::<Optimizer>(e)
+        .unwrap()
+        .apply_spec(changed)
+        .unwrap();
+    app.update();
+    assert_eq!(trail(&app, e), vec![new]);
+}
+
+/// However long a run, what the views keep of it stays bounded: the history and the trail.
+#[test]
+fn a_run_that_never_stops_keeps_bounded_marks() {
+    let land = shared("regression");
+    let mut app = app_with_marks(land.clone());
+    let mut s = spec(OptimizerKind::Sgd, [0.0, 2.0], 0);
+    s.noise.batch = Some(1);
+    s.hyper.lr = 0.05;
+    let e = spawn_all(&mut app, &land, std::slice::from_ref(&s))[0];
+    app.update();
+    let mut sizes = Vec::new();
+    for _ in 0..8 {
+        app.world_mut()
+            .get_mut::<Optimizer>(e)
+            .unwrap()
+            .advance(50_000);
+        app.update();
+        let o = app.world().get::<Optimizer>(e).unwrap();
+        sizes.push((o.history.memory_bytes(), trail(&app, e).len()));
     }
+    let o = app.world().get::<Optimizer>(e).unwrap();
+    assert_eq!(o.steps(), 400_000, "mini-batch noise never converges");
+    assert!(
+        sizes.iter().all(|&(bytes, points)| bytes == sizes[0].0
+            && points <= losscape::geometry::trail::TrailPoints::CAP + 64),
+        "{sizes:?}"
+    );
 }

@@ -136,3 +136,24 @@ fn resolution_limits() {
         1024
     );
 }
+
+#[test]
+fn loss_between_vertices_is_bilinear_and_exact_at_them() {
+    let l = landscape("himmelblau");
+    let n = 65;
+    let grid = SurfaceGrid::sample(&l, n, HeightMode::Linear);
+    for (i, j) in [(0, 0), (7, 40), (64, 64), (33, 1)] {
+        assert_eq!(grid.loss_at(grid.position(i, j)), grid.loss[j * n + i]);
+    }
+    // halfway between two vertices: their mean
+    let (a, b) = (grid.position(10, 20), grid.position(11, 20));
+    let mid = grid.loss_at([0.5 * (a[0] + b[0]), a[1]]);
+    let mean = 0.5 * (grid.loss[20 * n + 10] + grid.loss[20 * n + 11]);
+    assert!(
+        (mid - mean).abs() <= 1e-3 * mean.abs().max(1.0),
+        "{mid} vs {mean}"
+    );
+    // outside the domain: the edge, never a panic
+    assert!(grid.loss_at([1e9, -1e9]).is_finite());
+    assert!(grid.loss_at([f64::NAN, 0.0]).is_finite());
+}

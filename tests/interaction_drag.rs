@@ -1,21 +1,15 @@
 //! Dragging start points, headless: `MinimalPlugins`, the simulation and the interaction's drag plugin,
-//! a window entity and view cameras whose projections are set by hand (no renderer computes them here),
-//! and `Pointer<Press/DragStart/Drag/DragEnd>` events triggered on a start handle as bevy_picking would.
+//! a primary window entity and two view cameras side by side whose projections are set by hand (no
+//! renderer computes them here), driven as a person would: the pointer moves (`CursorMoved`) and the
+//! primary button goes down and up (`ButtonInput<MouseButton>`).
 #![cfg(feature = "app")]
 
 use std::sync::Arc;
 
 use bevy::{
-    camera::{
-        CameraProjection, ComputedCameraValues, NormalizedRenderTarget, RenderTargetInfo,
-        ScalingMode,
-    },
-    picking::{
-        backend::HitData,
-        pointer::{Location, PointerAction, PointerButton, PointerId, PointerInput},
-    },
+    camera::{CameraProjection, ComputedCameraValues, RenderTargetInfo, ScalingMode, Viewport},
     prelude::*,
-    window::WindowRef,
+    window::{CursorMoved, PrimaryWindow, WindowResolution},
 };
 use losscape::{
     core::{
@@ -23,7 +17,7 @@ use losscape::{
         scene::SurfaceStyle, trace,
     },
     geometry::{SurfaceFrame, ViewKind, sample_surface},
-    interaction::{self, DragState, Ghosts, StartHandle},
+    interaction::{self, DragState, Ghosts},
     optimizers::{Optimizer, optimizer, simulation_plugin},
     state::{ActiveLandscape, PanelState},
     third_party::camera::PointerCaptured,
@@ -31,7 +25,8 @@ use losscape::{
 
 mod common;
 
-/// Side of the square test viewport, logical pixels.
+/// Side of each square test viewport, logical pixels: the top view on the left, the 3D view on the
+/// right of a window twice as wide.
 const VIEW_PX: f32 = 800.0;
 /// World units the top camera shows across its viewport.
 const TOP_SPAN: f32 = 12.0;
@@ -39,16 +34,20 @@ const TOP_SPAN: f32 = 12.0;
 struct Rig {
     app: App,
     window: Entity,
-    top: Entity,
     three_d: Entity,
 }
 
-fn camera_with(projection: &Projection) -> Camera {
+fn camera_with(projection: &Projection, x: u32) -> Camera {
     Camera {
+        viewport: Some(Viewport {
+            physical_position: UVec2::new(x, 0),
+            physical_size: UVec2::splat(VIEW_PX as u32),
+            ..default()
+        }),
         computed: ComputedCameraValues {
             clip_from_view: projection.get_clip_from_view(),
             target_info: Some(RenderTargetInfo {
-                physical_size: UVec2::splat(VIEW_PX as u32),
+                physical_size: UVec2::new(2 * VIEW_PX as u32, VIEW_PX as u32),
                 scale_factor: 1.0,
             }),
             ..default()
@@ -64,9 +63,18 @@ fn rig(landscape: LandscapeSpec) -> Rig {
     let (_, frame) = sample_surface(&landscape, &SurfaceStyle::default());
     app.insert_resource(ActiveLandscape(landscape))
         .insert_resource(frame)
-        .init_resource::<ButtonInput<KeyCode>>();
+        .init_resource::<ButtonInput<KeyCode>>()
+        .init_resource::<ButtonInput<MouseButton>>();
     let world = app.world_mut();
-    let window = world.spawn(Window::default()).id();
+    let window = world
+        .spawn((
+            Window {
+                resolution: WindowResolution::new(2 * VIEW_PX as u32, VIEW_PX as u32),
+                ..default()
+            },
+            PrimaryWindow,
+        ))
+        .id();
     // top view: orthographic, straight down, -Z (param y) up on screen, TOP_SPAN world units across
     let mut ortho = OrthographicProjection {
         scaling_mode: ScalingMode::Fixed {
@@ -79,27 +87,22 @@ fn rig(landscape: LandscapeSpec) -> Rig {
     };
     ortho.update(VIEW_PX, VIEW_PX);
     let ortho = Projection::Orthographic(ortho);
-    let top = world
-        .spawn((
-            ViewKind::Top,
-            camera_with(&ortho),
-            ortho,
-            GlobalTransform::from(
-                Transform::from_xyz(0.0, 60.0, 0.0).looking_at(Vec3::ZERO, Vec3::NEG_Z),
-            ),
-        ))
-        .id();
+    world.spawn((
+        ViewKind::Top,
+        camera_with(&ortho, 0),
+        ortho,
+        GlobalTransform::from(
+            Transform::from_xyz(0.0, 60.0, 0.0).looking_at(Vec3::ZERO, Vec3::NEG_Z),
+        ),
+    ));
     // 3D view: perspective from above and in front, steep enough that the points tested are not hidden
     let mut persp = PerspectiveProjection::default();
     persp.update(VIEW_PX, VIEW_PX);
     let persp = Projection::Perspective(persp);
-    let mut three_d_camera = camera_with(&persp);
-    // both views share the window in these tests; only the 3D one is asked about positions it holds
-    three_d_camera.is_active = false;
     let three_d = world
         .spawn((
             ViewKind::ThreeD,
-            three_d_camera,
+            camera_with(&persp, VIEW_PX as u32),
             persp,
             GlobalTransform::from(
                 Transform::from_xyz(2.0, 14.0, 9.0).looking_at(Vec3::new(0.0, 1.0, 0.0), Vec3::Y),
@@ -110,7 +113,6 @@ fn rig(landscape: LandscapeSpec) -> Rig {
     Rig {
         app,
         window,
-        top,
         three_d,
     }
 }
@@ -130,83 +132,67 @@ impl Rig {
         Vec2::splat(VIEW_PX / 2.0) + xz * (VIEW_PX / TOP_SPAN)
     }
 
-    fn add(&mut self, spec: OptimizerSpec, view: ViewKind) -> (Entity, Entity) {
-        let bundle = optimizer(spec, self.landscape()).expect("valid spec");
-        let world = self.app.world_mut();
-        let opt = world.spawn(bundle).id();
-        let handle = world
-            .spawn(StartHandle {
-                optimizer: opt,
-                view,
-            })
-            .id();
-        (opt, handle)
+    /// Window position of a start ring in the 3D view.
+    fn three_d_px(&self, p: Vec2d) -> Vec2 {
+        let frame = self.frame();
+        let world = self.app.world().entity(self.three_d);
+        let camera = world.get::<Camera>().expect("camera");
+        let transform = world.get::<GlobalTransform>().expect("transform");
+        let at = frame.world_point(p, self.landscape().value(p));
+        camera.world_to_viewport(transform, at).expect("on screen")
     }
 
-    fn location(&self, position: Vec2) -> Location {
-        Location {
-            target: NormalizedRenderTarget::Window(
-                WindowRef::Entity(self.window)
-                    .normalize(None)
-                    .expect("an entity window ref"),
-            ),
-            position,
+    fn add(&mut self, spec: OptimizerSpec) -> Entity {
+        let bundle = optimizer(spec, self.landscape()).expect("valid spec");
+        self.app.world_mut().spawn(bundle).id()
+    }
+
+    /// The pointer moves to `at` (window pixels, perhaps outside the window).
+    fn point(&mut self, at: Vec2) {
+        let window = self.window;
+        self.app.world_mut().write_message(CursorMoved {
+            window,
+            position: at,
+            delta: None,
+        });
+        if let Some(mut w) = self.app.world_mut().get_mut::<Window>(window) {
+            w.set_cursor_position(Some(at));
         }
     }
 
-    fn hit(&self) -> HitData {
-        HitData::new(self.top, 0.0, None, None)
+    fn button(&mut self, down: bool) {
+        let mut mouse = self
+            .app
+            .world_mut()
+            .resource_mut::<ButtonInput<MouseButton>>();
+        if down {
+            mouse.press(MouseButton::Left);
+        } else {
+            mouse.release(MouseButton::Left);
+        }
     }
 
-    fn pointer<E: std::fmt::Debug + Clone + Reflect>(
-        &mut self,
-        target: Entity,
-        at: Vec2,
-        event: E,
-    ) {
-        let event = Pointer::new(PointerId::Mouse, self.location(at), event, target);
-        self.app.world_mut().trigger(event);
-    }
-
-    /// Press and start dragging `handle` at `from`, then move to `to`, and run a frame.
-    fn grab_and_move(&mut self, handle: Entity, from: Vec2, to: Vec2) {
-        let button = PointerButton::Primary;
-        let hit = self.hit();
-        self.pointer(
-            handle,
-            from,
-            Press {
-                button,
-                hit: hit.clone(),
-                count: 1,
-            },
-        );
-        self.pointer(handle, from, DragStart { button, hit });
-        self.move_to(handle, from, to);
-    }
-
-    fn move_to(&mut self, handle: Entity, from: Vec2, to: Vec2) {
-        self.pointer(
-            handle,
-            to,
-            Drag {
-                button: PointerButton::Primary,
-                distance: to - from,
-                delta: to - from,
-            },
-        );
+    /// Press at `at` and run a frame.
+    fn press(&mut self, at: Vec2) {
+        self.point(at);
+        self.button(true);
         self.app.update();
     }
 
-    fn release(&mut self, handle: Entity, at: Vec2) {
-        self.pointer(
-            handle,
-            at,
-            DragEnd {
-                button: PointerButton::Primary,
-                distance: Vec2::ZERO,
-            },
-        );
+    /// Press at `from`, move to `to`, and run the frames.
+    fn grab_and_move(&mut self, from: Vec2, to: Vec2) {
+        self.press(from);
+        self.move_to(to);
+    }
+
+    fn move_to(&mut self, to: Vec2) {
+        self.point(to);
+        self.app.update();
+    }
+
+    fn release(&mut self, at: Vec2) {
+        self.point(at);
+        self.button(false);
         self.app.update();
     }
 
@@ -236,11 +222,11 @@ fn dragging_moves_the_start_shows_the_core_trajectory_and_release_restarts_there
     let mut rig = rig(LandscapeSpec::SaddleValleys);
     let s0 = rig.landscape().default_start();
     let spec = OptimizerSpec::with_defaults(OptimizerKind::Adam, 0, s0);
-    let (opt, handle) = rig.add(spec.clone(), ViewKind::Top);
+    let opt = rig.add(spec.clone());
     rig.optimizer(opt); // spawned
     let d = rig.frame().domain;
     let target = [d.x[0] + 0.3 * d.width(), d.y[0] + 0.7 * d.height()];
-    rig.grab_and_move(handle, rig.top_px(s0), rig.top_px(target));
+    rig.grab_and_move(rig.top_px(s0), rig.top_px(target));
 
     // the candidate follows the pointer; the cameras are held; the run itself has not moved yet
     let active = rig.drag().active.expect("a drag in progress");
@@ -269,20 +255,20 @@ fn dragging_moves_the_start_shows_the_core_trajectory_and_release_restarts_there
 
     // moving on retraces from the new point
     let next = [d.x[0] + 0.6 * d.width(), d.y[0] + 0.4 * d.height()];
-    rig.move_to(handle, rig.top_px(target), rig.top_px(next));
+    rig.move_to(rig.top_px(next));
     let start = rig.drag().active.expect("drag").start;
     assert!(close(start, next, 2e-3));
     let ghost_start = rig.app.world().resource::<Ghosts>().0[&opt].records[0].pos;
     assert_eq!(ghost_start, start);
 
     // release: the run restarts from the new start, the cameras are free, the ghost is hidden
-    rig.release(handle, rig.top_px(next));
+    rig.release(rig.top_px(next));
     let o = rig.optimizer(opt);
     assert_eq!(o.spec.start, start);
-    assert_eq!(o.history.len(), 1);
-    assert_eq!(o.history[0].pos, start);
+    assert_eq!(o.history.steps(), 0);
+    assert_eq!(o.history.kept()[0].pos, start);
     assert_eq!(o.position(), start);
-    assert_eq!(rig.drag(), DragState::default());
+    assert_eq!((rig.drag().pressed, rig.drag().active), (None, None));
     assert!(!rig.captured());
     assert!(!rig.app.world().resource::<Ghosts>().0[&opt].shown);
 }
@@ -297,24 +283,24 @@ fn a_noisy_optimizers_ghost_is_the_run_that_follows() {
         batch: None,
     };
     spec.seed = 1234;
-    let (opt, handle) = rig.add(spec, ViewKind::Top);
+    let opt = rig.add(spec);
     let d = rig.frame().domain;
     let target = [d.x[0] + 0.25 * d.width(), d.y[0] + 0.25 * d.height()];
-    rig.grab_and_move(handle, rig.top_px(s0), rig.top_px(target));
+    rig.grab_and_move(rig.top_px(s0), rig.top_px(target));
     let ghost: Vec<Vec2d> = rig.app.world().resource::<Ghosts>().0[&opt]
         .records
         .iter()
         .map(|r| r.pos)
         .collect();
     assert_eq!(ghost.len(), 501, "noise never converges: all 500 steps");
-    rig.release(handle, rig.top_px(target));
+    rig.release(rig.top_px(target));
     let mut o = rig
         .app
         .world_mut()
         .get_mut::<Optimizer>(opt)
         .expect("optimizer");
     o.advance(500);
-    let run: Vec<Vec2d> = o.history.iter().map(|r| r.pos).collect();
+    let run: Vec<Vec2d> = o.history.kept().iter().map(|r| r.pos).collect();
     assert_eq!(run, ghost);
 }
 
@@ -334,15 +320,14 @@ fn shift_drag_moves_every_start_to_one_point() {
     ];
     let mut ids = Vec::new();
     for (i, (kind, start)) in kinds.into_iter().zip(starts).enumerate() {
-        ids.push(rig.add(OptimizerSpec::with_defaults(kind, i, start), ViewKind::Top));
+        ids.push(rig.add(OptimizerSpec::with_defaults(kind, i, start)));
     }
     rig.keys().press(KeyCode::ShiftLeft);
     let target = [d.x[0] + 0.45 * d.width(), d.y[0] + 0.55 * d.height()];
-    let (_, handle) = ids[1];
-    rig.grab_and_move(handle, rig.top_px(starts[1]), rig.top_px(target));
+    rig.grab_and_move(rig.top_px(starts[1]), rig.top_px(target));
     let shared = rig.drag().active.expect("drag").start;
     assert!(rig.drag().active.expect("drag").all);
-    for &(opt, _) in &ids {
+    for &opt in &ids {
         let mut config = rig.optimizer(opt).spec.run_config();
         config.start = shared;
         let expected = trace(&rig.landscape(), &config, 500).expect("valid");
@@ -350,42 +335,43 @@ fn shift_drag_moves_every_start_to_one_point() {
         assert!(ghosts.0[&opt].shown);
         assert_eq!(ghosts.0[&opt].records, expected.records);
     }
-    rig.release(handle, rig.top_px(target));
-    for &(opt, _) in &ids {
+    rig.release(rig.top_px(target));
+    for &opt in &ids {
         assert_eq!(rig.optimizer(opt).spec.start, shared);
-        assert_eq!(rig.optimizer(opt).history[0].pos, shared);
+        assert_eq!(rig.optimizer(opt).history.kept()[0].pos, shared);
     }
 
     // without Shift only the held one moves
     rig.keys().release(KeyCode::ShiftLeft);
-    let (first, first_handle) = ids[0];
+    // all three rings are at the shared point: the press takes the nearest (the first); move it alone
     let alone = [d.x[0] + 0.1 * d.width(), d.y[0] + 0.1 * d.height()];
-    rig.grab_and_move(first_handle, rig.top_px(shared), rig.top_px(alone));
-    rig.release(first_handle, rig.top_px(alone));
-    assert!(close(rig.optimizer(first).spec.start, alone, 2e-3));
-    assert_eq!(rig.optimizer(ids[1].0).spec.start, shared);
-    assert_eq!(rig.optimizer(ids[2].0).spec.start, shared);
+    rig.grab_and_move(rig.top_px(shared), rig.top_px(alone));
+    let held = rig.drag().active.expect("drag").optimizer;
+    rig.release(rig.top_px(alone));
+    assert!(close(rig.optimizer(held).spec.start, alone, 2e-3));
+    let others: Vec<Entity> = ids.iter().copied().filter(|&e| e != held).collect();
+    assert_eq!(others.len(), 2);
+    for opt in others {
+        assert_eq!(rig.optimizer(opt).spec.start, shared);
+    }
 }
 
 #[test]
 fn a_drag_off_the_domain_clamps_to_its_edge() {
     let mut rig = rig(LandscapeSpec::SaddleValleys);
     let s0 = rig.landscape().default_start();
-    let (opt, handle) = rig.add(
-        OptimizerSpec::with_defaults(OptimizerKind::Sgd, 0, s0),
-        ViewKind::Top,
-    );
+    let opt = rig.add(OptimizerSpec::with_defaults(OptimizerKind::Sgd, 0, s0));
     let d = rig.frame().domain;
-    // far right of the domain, and far outside the window
+    // far right of the domain, and far outside the window (the pointer keeps reporting while held)
     let right = rig.top_px([d.x[1] + 5.0 * d.width(), 0.5 * (d.y[0] + d.y[1])]);
-    rig.grab_and_move(handle, rig.top_px(s0), right);
+    rig.grab_and_move(rig.top_px(s0), right);
     let p = rig.drag().active.expect("drag").start;
     assert_eq!(p[0], d.x[1]);
     assert!((p[1] - 0.5 * (d.y[0] + d.y[1])).abs() < 1e-3);
-    rig.move_to(handle, right, Vec2::new(-5000.0, -5000.0));
+    rig.move_to(Vec2::new(-5000.0, -5000.0));
     let p = rig.drag().active.expect("drag").start;
     assert_eq!(p, [d.x[0], d.y[1]], "top-left corner");
-    rig.release(handle, Vec2::new(-5000.0, -5000.0));
+    rig.release(Vec2::new(-5000.0, -5000.0));
     assert_eq!(rig.optimizer(opt).spec.start, [d.x[0], d.y[1]]);
 }
 
@@ -393,10 +379,7 @@ fn a_drag_off_the_domain_clamps_to_its_edge() {
 fn a_3d_drag_puts_the_start_under_the_pointer_on_the_height_field() {
     let mut rig = rig(LandscapeSpec::SaddleValleys);
     let s0 = rig.landscape().default_start();
-    let (opt, handle) = rig.add(
-        OptimizerSpec::with_defaults(OptimizerKind::Adam, 0, s0),
-        ViewKind::ThreeD,
-    );
+    let opt = rig.add(OptimizerSpec::with_defaults(OptimizerKind::Adam, 0, s0));
     let frame = rig.frame();
     let landscape = rig.landscape();
     let (camera, transform) = {
@@ -416,14 +399,16 @@ fn a_3d_drag_puts_the_start_under_the_pointer_on_the_height_field() {
             .world_to_viewport(&transform, world)
             .expect("on screen");
         match last {
-            None => rig.grab_and_move(handle, px, px),
-            Some(from) => rig.move_to(handle, from, px),
+            // the ring is taken at the start, in the 3D view
+            None => rig.grab_and_move(rig.three_d_px(s0), px),
+            Some(_) => rig.move_to(px),
         }
         last = Some(px);
         let got = rig.drag().active.expect("drag").start;
         assert!(close(got, p, 0.01 * d.width()), "{got:?} vs {p:?}");
     }
-    rig.release(handle, last.unwrap_or_default());
+    assert_eq!(rig.drag().active.expect("drag").view, ViewKind::ThreeD);
+    rig.release(last.unwrap_or_default());
     assert_ne!(rig.optimizer(opt).spec.start, s0);
 }
 
@@ -437,18 +422,8 @@ fn ctrl_click_on_the_surface_adds_an_optimizer_of_the_chosen_kind_there() {
     let d = rig.frame().domain;
     let p = [d.x[0] + 0.35 * d.width(), d.y[0] + 0.65 * d.height()];
     let press = |rig: &mut Rig, at: Vec2| {
-        let hit = rig.hit();
-        let window = rig.window;
-        rig.pointer(
-            window,
-            at,
-            Press {
-                button: PointerButton::Primary,
-                hit,
-                count: 1,
-            },
-        );
-        rig.app.update();
+        rig.press(at);
+        rig.release(at);
     };
     let count = |rig: &mut Rig| {
         rig.app
@@ -483,32 +458,29 @@ fn ctrl_click_on_the_surface_adds_an_optimizer_of_the_chosen_kind_there() {
 fn a_press_without_a_drag_frees_the_cameras_on_release() {
     let mut rig = rig(LandscapeSpec::SaddleValleys);
     let s0 = rig.landscape().default_start();
-    let (opt, handle) = rig.add(
-        OptimizerSpec::with_defaults(OptimizerKind::Sgd, 0, s0),
-        ViewKind::Top,
-    );
+    let opt = rig.add(OptimizerSpec::with_defaults(OptimizerKind::Sgd, 0, s0));
     let at = rig.top_px(s0);
-    let hit = rig.hit();
-    rig.pointer(
-        handle,
-        at,
-        Press {
-            button: PointerButton::Primary,
-            hit,
-            count: 1,
-        },
-    );
-    rig.app.update();
+    rig.press(at);
     assert!(rig.captured());
-    assert_eq!(rig.drag().pressed, Some(opt));
-    let release = PointerInput::new(
-        PointerId::Mouse,
-        rig.location(at),
-        PointerAction::Release(PointerButton::Primary),
+    assert_eq!(
+        rig.drag().pressed.map(|(e, view, _)| (e, view)),
+        Some((opt, ViewKind::Top))
     );
-    rig.app.world_mut().write_message(release);
-    rig.app.update();
+    // a move shorter than the drag threshold is still a click
+    rig.move_to(at + Vec2::new(1.0, 1.0));
+    assert_eq!(rig.drag().active, None);
+    rig.release(at);
     assert!(!rig.captured());
-    assert_eq!(rig.drag(), DragState::default());
+    assert_eq!((rig.drag().pressed, rig.drag().active), (None, None));
     assert_eq!(rig.optimizer(opt).spec.start, s0);
+}
+
+#[test]
+fn a_press_beside_every_ring_orbits_instead() {
+    let mut rig = rig(LandscapeSpec::SaddleValleys);
+    let s0 = rig.landscape().default_start();
+    rig.add(OptimizerSpec::with_defaults(OptimizerKind::Sgd, 0, s0));
+    rig.press(rig.top_px(s0) + Vec2::new(60.0, 0.0));
+    assert!(!rig.captured(), "the cameras stay free");
+    assert_eq!(rig.drag().pressed, None);
 }

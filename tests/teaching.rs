@@ -49,18 +49,18 @@ fn run_with_live_change(kind: OptimizerKind, steps: u32) -> Optimizer {
 fn branching_at_k_then_stepping_is_the_run_that_never_went_back() {
     for kind in OptimizerKind::ALL {
         let reference = run_with_live_change(kind, 200);
-        assert_eq!(reference.history.len(), 201, "{kind:?} stopped early");
+        assert_eq!(reference.history.steps(), 200, "{kind:?} stopped early");
 
         // after the live change
         let mut branched = run_with_live_change(kind, 200);
         branched.view_step = Some(120);
         branched.branch_at(120).unwrap();
-        assert_eq!(branched.history.len(), 121);
+        assert_eq!(branched.history.steps(), 120);
         assert_eq!(branched.view_step, None);
         branched.advance(80);
         assert_eq!(
-            bits(&branched.history),
-            bits(&reference.history),
+            bits(branched.history.kept()),
+            bits(reference.history.kept()),
             "{kind:?}"
         );
         assert_eq!(
@@ -79,8 +79,16 @@ fn branching_at_k_then_stepping_is_the_run_that_never_went_back() {
         early.advance(170);
         let mut plain = Optimizer::new(spec(kind, 0), landscape()).unwrap();
         plain.advance(200);
-        assert_eq!(bits(&early.history), bits(&plain.history), "{kind:?}");
-        assert_ne!(bits(&early.history), bits(&reference.history), "{kind:?}");
+        assert_eq!(
+            bits(early.history.kept()),
+            bits(plain.history.kept()),
+            "{kind:?}"
+        );
+        assert_ne!(
+            bits(early.history.kept()),
+            bits(reference.history.kept()),
+            "{kind:?}"
+        );
     }
 }
 
@@ -102,7 +110,7 @@ fn step_views_at_k_are_the_runners_state_after_k_steps() {
             runner.step().unwrap();
         }
         assert_eq!(view.step, k);
-        assert_eq!(view.record, opt.history[k as usize]);
+        assert_eq!(Some(&view.record), opt.history.get(k));
         assert_eq!(&view.state, runner.state(), "k = {k}");
         match view.last {
             None => assert_eq!(k, 0),
@@ -151,7 +159,7 @@ fn histories(app: &mut App) -> Vec<Vec<[u64; 6]>> {
     let mut q = app.world_mut().query::<&Optimizer>();
     let mut out: Vec<(String, Vec<[u64; 6]>)> = q
         .iter(app.world())
-        .map(|o| (o.spec.name.clone(), bits(&o.history)))
+        .map(|o| (o.spec.name.clone(), bits(o.history.kept())))
         .collect();
     out.sort();
     out.into_iter().map(|(_, h)| h).collect()
@@ -181,8 +189,8 @@ fn scrubbing_holds_the_runs_and_resuming_or_branching_changes_nothing() {
         let mut q = resumed.world_mut().query::<&Optimizer>();
         for o in q.iter(resumed.world()) {
             assert_eq!(o.view_step, Some(37));
-            assert_eq!(o.displayed_position(), o.history[37].pos);
-            assert_eq!(o.displayed_history().len(), 38);
+            assert_eq!(o.displayed_position(), o.history.kept()[37].pos);
+            assert_eq!(o.displayed_history().count(), 38);
         }
     }
     // a single step while scrubbed walks the scrub, the runs hold

@@ -9,7 +9,7 @@ use bevy::{
     render::view::screenshot::{Screenshot, ScreenshotCaptured},
 };
 
-use crate::schedule::AppSystems;
+use crate::schedule::{AppSystems, KeepAwake};
 use crate::views::{BACKGROUND, ViewRects};
 
 /// Frames between two captures that are compared.
@@ -43,10 +43,16 @@ pub(super) fn plugin(app: &mut App) {
     );
 }
 
-fn request_capture(mut commands: Commands, mut shot: ResMut<AutoShot>) {
+fn request_capture(
+    mut commands: Commands,
+    mut shot: ResMut<AutoShot>,
+    mut awake: ResMut<KeepAwake>,
+) {
     if shot.done {
         return;
     }
+    // frames are what it counts and compares
+    awake.request();
     shot.frames += 1;
     if shot.waiting || !shot.frames.is_multiple_of(CAPTURE_EVERY) {
         return;

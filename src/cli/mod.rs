@@ -48,6 +48,12 @@ pub struct Cli {
     /// Open the app, wait until the picture stops changing, save it as a PNG and quit.
     #[arg(long, value_name = "FILE.png")]
     pub screenshot: Option<PathBuf>,
+    /// Start playing at once (as if Space was pressed).
+    #[arg(long)]
+    pub play: bool,
+    /// Playback speed in optimizer steps per second, 1 ..= 1000 [default: the scene's].
+    #[arg(long, value_name = "STEPS_PER_S")]
+    pub speed: Option<f64>,
 }
 
 /// The headless commands.
@@ -77,9 +83,15 @@ pub fn run(cli: Cli) -> ExitCode {
     let Some(command) = cli.command else {
         return launch_app(cli);
     };
-    if cli.scene.is_some() || cli.preset.is_some() || cli.screenshot.is_some() {
+    if cli.scene.is_some()
+        || cli.preset.is_some()
+        || cli.screenshot.is_some()
+        || cli.play
+        || cli.speed.is_some()
+    {
         return usage_error(
-            "--scene, --preset and --screenshot open the app; they cannot be combined with a command",
+            "--scene, --preset, --screenshot, --play and --speed open the app; they cannot be \
+             combined with a command",
         );
     }
     match command {
@@ -102,6 +114,8 @@ fn launch_app(cli: Cli) -> ExitCode {
         scene: cli.scene,
         preset: cli.preset,
         screenshot: cli.screenshot,
+        play: cli.play,
+        speed: cli.speed,
     })
 }
 

@@ -120,6 +120,23 @@ impl SurfaceGrid {
         }
     }
 
+    /// The loss between the vertices, interpolated bilinearly from the four around `p` (clamped into the
+    /// domain): the surface as the mesh draws it, cheaper than evaluating the landscape.
+    pub fn loss_at(&self, p: [f64; 2]) -> f32 {
+        let n = self.resolution;
+        let last = (n - 1) as f64;
+        let u = ((p[0] - self.domain.x[0]) / self.domain.width() * last).clamp(0.0, last);
+        let v = ((p[1] - self.domain.y[0]) / self.domain.height() * last).clamp(0.0, last);
+        let u = if u.is_finite() { u } else { 0.0 };
+        let v = if v.is_finite() { v } else { 0.0 };
+        let (i, j) = ((u as usize).min(n - 2), (v as usize).min(n - 2));
+        let (fu, fv) = ((u - i as f64) as f32, (v - j as f64) as f32);
+        let at = |i: usize, j: usize| self.loss[j * n + i];
+        let bottom = at(i, j) + (at(i + 1, j) - at(i, j)) * fu;
+        let top = at(i, j + 1) + (at(i + 1, j + 1) - at(i, j + 1)) * fu;
+        bottom + (top - bottom) * fv
+    }
+
     /// Param position of vertex `(i, j)`.
     pub fn position(&self, i: usize, j: usize) -> [f64; 2] {
         let n = (self.resolution - 1) as f64;

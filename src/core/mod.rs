@@ -9,6 +9,7 @@
 //! - [`optimizer`]: [`OptimizerKind`], [`Hyperparams`], [`step`] with the lecture's formulas.
 //! - [`simulation`]: [`RunConfig`], [`Runner`], [`trace`], stop rules.
 //! - [`grid`]: [`SurfaceGrid`] for meshes.
+//! - [`history`]: [`History`], a run's rows in bounded memory for the timeline and plots.
 //! - [`scene`]: [`scene::Scene`], everything on screen as data (RON files with a version).
 //! - [`lessons`]: the built-in lessons, scene files embedded in the binary.
 //! - [`error`]: [`CoreError`], every way a landscape, optimizer or run can be misconfigured.
@@ -16,6 +17,7 @@
 pub mod error;
 pub mod gradient;
 pub mod grid;
+pub mod history;
 pub mod landscape;
 pub mod lessons;
 pub mod optimizer;
@@ -25,6 +27,7 @@ pub mod simulation;
 pub use error::CoreError;
 pub use gradient::GradientNoise;
 pub use grid::{GRID_CLAMP, HeightMode, MAX_RESOLUTION, SurfaceGrid};
+pub use history::History;
 pub use landscape::{
     Domain, Landscape, LandscapeSpec, MAX_REGRESSION_SAMPLES, RegressionParams, TerrainParams,
     Vec2d,

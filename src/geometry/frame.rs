@@ -2,6 +2,8 @@
 //! the viewer). The surface lies in the XZ plane: param x -> world X, param y -> world -Z (so the top view,
 //! looking down with -Z up on screen, shows y growing upward), loss -> world Y.
 
+use std::sync::Arc;
+
 use bevy::prelude::*;
 
 use crate::core::{
@@ -45,6 +47,26 @@ pub struct SurfaceFrame {
     pub height_range: [f64; 2],
     /// World Y of the highest point of the grid (the lowest sits at Y = 0).
     pub world_height: f32,
+    /// The sampled grid the mesh is drawn from, when there is one: rays meet it far more cheaply than
+    /// the landscape itself (occlusion of trails and balls in the 3D view).
+    pub heights: Option<Heights>,
+}
+
+/// The grid of a [`SurfaceFrame`], shared; two are equal when they are the same grid.
+#[derive(Clone)]
+pub struct Heights(pub Arc<SurfaceGrid>);
+
+impl PartialEq for Heights {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for Heights {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.resolution;
+        write!(f, "Heights({n} x {n})")
+    }
 }
 
 impl Default for SurfaceFrame {
@@ -82,6 +104,7 @@ impl SurfaceFrame {
             loss_range,
             height_range,
             world_height: 2.0 * HALF_EXTENT * height_scale,
+            heights: None,
         }
     }
 
@@ -165,7 +188,10 @@ impl SurfaceFrame {
 }
 
 /// Samples the landscape and derives the world frame: the pure part of a rebuild.
-pub fn sample_surface(landscape: &Landscape, style: &SurfaceStyle) -> (SurfaceGrid, SurfaceFrame) {
+pub fn sample_surface(
+    landscape: &Landscape,
+    style: &SurfaceStyle,
+) -> (Arc<SurfaceGrid>, SurfaceFrame) {
     let mode = if style.log_height {
         HeightMode::Log
     } else {
@@ -178,7 +204,9 @@ pub fn sample_surface(landscape: &Landscape, style: &SurfaceStyle) -> (SurfaceGr
         HeightCurve::Linear
     };
     let loss_range = [grid.loss_range[0] as f64, grid.loss_range[1] as f64];
-    let frame = SurfaceFrame::new(grid.domain, curve, loss_range, style.height_scale as f32);
+    let grid = Arc::new(grid);
+    let mut frame = SurfaceFrame::new(grid.domain, curve, loss_range, style.height_scale as f32);
+    frame.heights = Some(Heights(grid.clone()));
     (grid, frame)
 }
 

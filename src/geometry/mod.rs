@@ -6,16 +6,18 @@
 //! Z toward the viewer) and `screen`/pixels.
 //!
 //! - [`frame`]: [`SurfaceFrame`], the map between `param` and `world`.
-//! - [`view`]: [`ViewKind`] (the 3D and the top view), their render layers and marker sizes, [`place`].
+//! - [`view`]: [`ViewKind`] (the 3D and the top view), marker sizes, [`place`].
 //! - [`raycast`]: a pointer ray against the height field.
 //! - [`projection`]: [`ViewProjection`], a camera's world-to-pixel map with occlusion by the surface.
+//! - [`trail`]: [`trail::TrailPoints`], a run's path decimated and bounded for drawing.
 
 pub mod frame;
 pub mod projection;
 pub mod raycast;
+pub mod trail;
 pub mod view;
 
 pub use frame::{HALF_EXTENT, HeightCurve, SurfaceFrame, sample_surface};
 pub use projection::ViewProjection;
 pub use raycast::{SurfaceHit, drag_param, pointer_param, ray_height_field};
-pub use view::{BALL_RADIUS, LAYER_3D, LAYER_TOP, TRAIL_WIDTH, ViewKind, place, top_overlay_y};
+pub use view::{BALL_RADIUS, TRAIL_WIDTH, ViewKind, place, top_overlay_y};

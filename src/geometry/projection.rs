@@ -5,13 +5,17 @@ use bevy::math::{Mat4, Quat, Vec3};
 use bevy_egui::egui::{self, Pos2, pos2};
 
 use super::frame::SurfaceFrame;
-use super::raycast::ray_height_field;
+use super::raycast::ray_height_field_with;
 use super::view::{BALL_RADIUS, ViewKind};
 use crate::core::Landscape;
 
 /// How far (world units) the surface may come before a point and still count as not hiding it: trails
 /// float 0.025 above the surface, so a ray grazing the slope they lie on meets it just before them.
 const OCCLUSION_TOLERANCE: f32 = 0.12;
+
+/// March steps of an occlusion test: a ridge thinner than 1/160 of the surface's extent along the ray
+/// may be missed, which the eye does not notice for a trail point.
+const OCCLUSION_SAMPLES: usize = 160;
 
 /// How one camera maps the world onto the image's pixels.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,6 +30,23 @@ pub struct ViewProjection {
 }
 
 impl ViewProjection {
+    /// The projection of a live camera drawing into `rect` (in whatever units the painter uses: egui
+    /// points in the app, pixels in a clip).
+    pub fn of_camera(
+        view: ViewKind,
+        camera: &bevy::camera::Camera,
+        transform: &bevy::transform::components::GlobalTransform,
+        rect: egui::Rect,
+    ) -> Self {
+        Self {
+            view,
+            rect,
+            clip_from_world: camera.clip_from_view() * transform.to_matrix().inverse(),
+            eye: transform.translation(),
+            rotation: transform.rotation(),
+        }
+    }
+
     /// The pixel of a world point and its distance along the view axis; `None` behind the camera.
     pub fn project(&self, world: Vec3) -> Option<(Pos2, f32)> {
         let clip = self.clip_from_world * world.extend(1.0);
@@ -57,7 +78,12 @@ impl ViewProjection {
             return true;
         }
         let to = world - self.eye;
-        match ray_height_field(self.eye, to, frame, |p| landscape.value(p)) {
+        // the grid the mesh is drawn from when there is one: what the eye sees, and cheap to sample
+        let loss = |p| match &frame.heights {
+            Some(h) => f64::from(h.0.loss_at(p)),
+            None => landscape.value(p),
+        };
+        match ray_height_field_with(self.eye, to, frame, loss, OCCLUSION_SAMPLES) {
             Some(hit) => hit.distance >= to.length() - OCCLUSION_TOLERANCE,
             None => true,
         }

@@ -65,6 +65,19 @@ pub fn ray_height_field(
     frame: &SurfaceFrame,
     loss: impl Fn(Vec2d) -> f64,
 ) -> Option<SurfaceHit> {
+    ray_height_field_with(origin, direction, frame, loss, MARCH_SAMPLES)
+}
+
+/// [`ray_height_field`] with `samples` march steps: fewer are cheaper and may step over a ridge thinner
+/// than the clipped ray's length / `samples` (fine for deciding whether a point is hidden).
+pub fn ray_height_field_with(
+    origin: Vec3,
+    direction: Vec3,
+    frame: &SurfaceFrame,
+    loss: impl Fn(Vec2d) -> f64,
+    samples: usize,
+) -> Option<SurfaceHit> {
+    let samples = samples.max(2);
     let dir = direction.try_normalize()?;
     if !origin.is_finite() {
         return None;
@@ -93,13 +106,9 @@ pub fn ray_height_field(
     if prev == 0.0 {
         return Some(hit_at(t0));
     }
-    let dt = (t1 - t0) / MARCH_SAMPLES as f32;
-    for i in 1..=MARCH_SAMPLES {
-        let t = if i == MARCH_SAMPLES {
-            t1
-        } else {
-            t0 + dt * i as f32
-        };
+    let dt = (t1 - t0) / samples as f32;
+    for i in 1..=samples {
+        let t = if i == samples { t1 } else { t0 + dt * i as f32 };
         let g = gap(t);
         if g == 0.0 || (g < 0.0) != (prev < 0.0) {
             // bisect on [prev_t, t], keeping the end whose gap has the starting sign

@@ -1,15 +1,10 @@
 //! The two views of one scene and where things sit in each: on the surface in the 3D view, on a flat
 //! plane above the surface in the top view (so a hill never hides a trail there).
 
-use bevy::{camera::visibility::RenderLayers, prelude::*};
+use bevy::prelude::*;
 
 use super::frame::SurfaceFrame;
 use crate::core::{Landscape, Vec2d};
-
-/// Render layer of things only the 3D view shows (draped trails, balls on the surface).
-pub const LAYER_3D: usize = 1;
-/// Render layer of things only the top view shows (flat trails above the surface).
-pub const LAYER_TOP: usize = 2;
 
 /// Ball radius in world units.
 pub const BALL_RADIUS: f32 = 0.13;
@@ -31,14 +26,6 @@ pub enum ViewKind {
 impl ViewKind {
     /// Both views, 3D first.
     pub const ALL: [Self; 2] = [Self::ThreeD, Self::Top];
-
-    /// The render layers of the things only this view shows (a camera also sees layer 0, the surface).
-    pub fn layers(self) -> RenderLayers {
-        match self {
-            Self::ThreeD => RenderLayers::layer(LAYER_3D),
-            Self::Top => RenderLayers::layer(LAYER_TOP),
-        }
-    }
 }
 
 /// World position of a param point in a view: on the surface (3D, lifted by `lift` world units) or flat

@@ -1,21 +1,21 @@
 //! Ghost paths: while a start point is dragged, the future of each dragged optimizer from the candidate
 //! start (the core's [`trace_into`] with the optimizer's own run config and seed, so the ghost of a noisy
-//! optimizer is exactly the run that follows the release), drawn as a light, translucent ribbon in both
+//! optimizer is exactly the run that follows the release), drawn as a light, translucent path in both
 //! views, with its end point and final loss labelled over the views.
 
-use bevy::{camera::visibility::NoFrustumCulling, ecs::entity::EntityHashMap, prelude::*};
-use bevy_egui::egui;
+use bevy::{ecs::entity::EntityHashMap, prelude::*};
+use bevy_egui::{EguiContexts, egui};
 
 use super::drag::DragState;
 use crate::core::{RunConfig, RunStatus, StepRecord, trace_into};
-use crate::geometry::{SurfaceFrame, TRAIL_WIDTH, ViewKind, place};
-use crate::optimizers::{
-    Optimizer,
-    trail::{TrailPoints, ribbon_strip, write_ribbon_mesh},
-    visuals::{empty_strip, spec_color},
+use crate::geometry::{SurfaceFrame, ViewKind, ViewProjection, place, trail::TrailPoints};
+use crate::optimizers::{Optimizer, visuals::spec_color};
+use crate::paint::{
+    LabelPlacer, ViewLayer, egui_color,
+    marks::{ProjectedTrail, polylines, trail_width},
+    placed_label, view_painter,
 };
-use crate::paint::{egui_color, outlined};
-use crate::state::ActiveLandscape;
+use crate::state::{ActiveLandscape, UiPrefs};
 
 /// Ghost length bounds, steps.
 pub const GHOST_STEPS_RANGE: (u32, u32) = (10, 5000);
@@ -46,8 +46,12 @@ pub struct GhostPath {
     pub records: Vec<StepRecord>,
     /// How the traced run ended, or why the core refused the start.
     pub outcome: Result<RunStatus, String>,
-    /// Bumped on every retrace, so the meshes know when to rebuild.
+    /// Bumped on every retrace.
     pub generation: u64,
+    /// The path made fit to draw (rebuilt on every retrace).
+    pub trail: TrailPoints,
+    /// Per view, the path projected and the projection it was projected with.
+    views: [(ProjectedTrail, Option<ViewProjection>); 2],
 }
 
 impl Default for GhostPath {
@@ -59,6 +63,8 @@ impl Default for GhostPath {
             records: Vec::new(),
             outcome: Ok(RunStatus::Running),
             generation: 0,
+            trail: TrailPoints::new(0.0, f64::INFINITY),
+            views: Default::default(),
         }
     }
 }
@@ -83,6 +89,8 @@ impl GhostPath {
         self.config = Some(config);
         self.steps = steps;
         self.generation = self.generation.wrapping_add(1);
+        self.trail.restart(&landscape.domain());
+        self.trail.extend(self.records.iter().map(|r| r.pos));
         true
     }
 
@@ -95,16 +103,6 @@ impl GhostPath {
 /// Every optimizer's ghost, by optimizer entity.
 #[derive(Resource, Debug, Default)]
 pub struct Ghosts(pub EntityHashMap<GhostPath>);
-
-/// A ghost ribbon, child of its optimizer, in one view.
-#[derive(Component, Debug)]
-pub struct GhostRibbon {
-    pub view: ViewKind,
-    /// Generation of the path the mesh shows.
-    drawn: u64,
-    /// Colour the material was last set to.
-    color: Color,
-}
 
 /// Retraces the ghosts of the dragged optimizers when the candidate start, their settings or the ghost
 /// length changed; hides the others.
@@ -141,113 +139,53 @@ pub fn trace_ghosts(
     ghosts.0.retain(|entity, _| optimizers.contains(*entity));
 }
 
-/// Gives each new optimizer a hidden ghost ribbon per view, with its own translucent material.
-pub fn spawn_ghost_ribbons(
-    mut commands: Commands,
-    added: Query<(Entity, &Optimizer), Added<Optimizer>>,
-    mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
-) {
-    for (entity, optimizer) in &added {
-        let color = ghost_color(spec_color(optimizer.spec.color));
-        let material = materials.add(StandardMaterial {
-            base_color: color,
-            alpha_mode: AlphaMode::Blend,
-            unlit: true,
-            cull_mode: None,
-            double_sided: true,
-            depth_bias: 300.0,
-            ..default()
-        });
-        commands.entity(entity).with_children(|parent| {
-            for view in [ViewKind::ThreeD, ViewKind::Top] {
-                parent.spawn((
-                    Name::new("Ghost path"),
-                    GhostRibbon {
-                        view,
-                        drawn: u64::MAX,
-                        color,
-                    },
-                    Mesh3d(meshes.add(empty_strip())),
-                    MeshMaterial3d(material.clone()),
-                    view.layers(),
-                    Pickable::IGNORE,
-                    NoFrustumCulling,
-                    Visibility::Hidden,
-                    Transform::default(),
-                ));
-            }
-        });
-    }
-}
-
 /// The ghost's colour: the optimizer's, lightened toward white and translucent.
 pub fn ghost_color(color: Color) -> Color {
     let c = color.to_srgba().mix(&Srgba::WHITE, 0.35);
     Color::Srgba(c.with_alpha(0.55))
 }
 
-/// Shows the ribbons of shown ghosts, rewriting a mesh in place only when its path was retraced.
-pub fn draw_ghost_ribbons(
-    ghosts: Res<Ghosts>,
+/// Paints the shown ghosts' paths over each view (projected again only when retraced or when the camera
+/// moved), under the balls' layer's labels.
+pub fn paint_ghosts(
+    mut contexts: EguiContexts,
+    prefs: Res<UiPrefs>,
+    mut ghosts: ResMut<Ghosts>,
     optimizers: Query<&Optimizer>,
-    mut ribbons: Query<(
-        &mut GhostRibbon,
-        &ChildOf,
-        &Mesh3d,
-        &MeshMaterial3d<StandardMaterial>,
-        &mut Visibility,
-    )>,
+    cameras: Query<(&ViewKind, &Camera, &GlobalTransform)>,
     frame: Res<SurfaceFrame>,
     landscape: Res<ActiveLandscape>,
-    mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
-    mut centre: Local<Vec<Vec3>>,
-    mut strip: Local<Vec<[f32; 3]>>,
-) {
-    let width = (frame.domain.x[1] - frame.domain.x[0]).max(frame.domain.y[1] - frame.domain.y[0]);
-    let (min_step, max_step) = (width / 800.0, width / 150.0);
-    for (mut ribbon, parent, mesh3d, material, mut visibility) in &mut ribbons {
-        let ghost = ghosts
-            .0
-            .get(&parent.parent())
-            .filter(|g| g.shown && g.records.len() >= 2);
-        let wanted = if ghost.is_some() {
-            Visibility::Inherited
-        } else {
-            Visibility::Hidden
-        };
-        visibility.set_if_neq(wanted);
-        let Some(ghost) = ghost else {
+) -> Result {
+    if !ghosts.0.values().any(|g| g.shown) {
+        return Ok(());
+    }
+    let ctx = contexts.ctx_mut()?;
+    for (view, camera, transform) in &cameras {
+        let Some(rect) = camera.logical_viewport_rect() else {
             continue;
         };
-        if let Ok(optimizer) = optimizers.get(parent.parent()) {
-            let color = ghost_color(spec_color(optimizer.spec.color));
-            if color != ribbon.color
-                && let Some(mut m) = materials.get_mut(&material.0)
-            {
-                m.base_color = color;
-                ribbon.color = color;
+        let (painter, clip) = view_painter(ctx, *view, rect, prefs.ui_scale, ViewLayer::Marks);
+        let projection = ViewProjection::of_camera(*view, camera, transform, clip);
+        let width = 1.4 * trail_width(&projection, &frame, &landscape.0);
+        for (entity, ghost) in ghosts.0.iter_mut().filter(|(_, g)| g.shown) {
+            let Ok(optimizer) = optimizers.get(*entity) else {
+                continue;
+            };
+            let (projected, seen_through) = &mut ghost.views[*view as usize];
+            if seen_through.as_ref() != Some(&projection) || frame.is_changed() {
+                projected.clear();
+                *seen_through = Some(projection.clone());
             }
-        }
-        if ribbon.drawn == ghost.generation && !frame.is_changed() {
-            continue;
-        }
-        ribbon.drawn = ghost.generation;
-        let mut points = TrailPoints::default();
-        points.extend_by(&ghost.records, |r| r.pos, min_step, max_step);
-        centre.clear();
-        centre.extend(
-            points
-                .points
-                .iter()
-                .map(|&p| place(&frame, &landscape.0, ribbon.view, p, 0.04)),
-        );
-        ribbon_strip(&centre, 1.4 * TRAIL_WIDTH, &mut strip);
-        if let Some(mut mesh) = meshes.get_mut(&mesh3d.0) {
-            write_ribbon_mesh(&mut mesh, &strip);
+            projected.update(&ghost.trail, &projection, &frame, &landscape.0);
+            let color = ghost_color(spec_color(optimizer.spec.color));
+            polylines(
+                &painter,
+                projected.pixels(),
+                egui::Stroke::new(width, crate::paint::marks::color32_alpha(color)),
+            );
         }
     }
+    Ok(())
 }
 
 /// Text under a ghost's end point: final loss and how the run ended.
@@ -285,7 +223,7 @@ pub fn paint_ghost_ends(
     // a stable order, so stacked labels do not swap places from frame to frame
     let mut shown: Vec<_> = ghosts.0.iter().filter(|(_, g)| g.shown).collect();
     shown.sort_by_key(|(entity, _)| **entity);
-    let mut placed: Vec<egui::Rect> = Vec::new();
+    let mut placer = LabelPlacer::new(clip);
     for (entity, ghost) in shown {
         let Ok(optimizer) = optimizers.get(*entity) else {
             continue;
@@ -307,27 +245,6 @@ pub fn paint_ghost_ends(
         let pos = to_egui(screen);
         painter.circle_stroke(pos, 7.0, egui::Stroke::new(2.5, color));
         painter.circle_stroke(pos, 9.0, egui::Stroke::new(1.0, egui::Color32::BLACK));
-        let size = egui::vec2(
-            label.chars().count() as f32 * 0.55 * LABEL_SIZE,
-            LABEL_SIZE + 3.0,
-        );
-        let mut min = pos + egui::vec2(11.0, 8.0);
-        if min.x + size.x > clip.max.x {
-            // near the right edge: write it to the left of the marker
-            min.x = (pos.x - 11.0 - size.x).max(clip.min.x);
-        }
-        let rect_at = |m: egui::Pos2| egui::Rect::from_min_size(m, size).shrink(1.0);
-        while placed.iter().any(|r| r.intersects(rect_at(min))) {
-            min.y += size.y;
-        }
-        placed.push(rect_at(min));
-        outlined(
-            painter,
-            min,
-            egui::Align2::LEFT_TOP,
-            &label,
-            color,
-            LABEL_SIZE,
-        );
+        placed_label(painter, &mut placer, pos, &label, color, LABEL_SIZE);
     }
 }

@@ -1,10 +1,7 @@
 //! The point under the cursor: x, y and the loss there, read from the height field in the 3D view and
 //! straight down in the top view, and written in the corner of the view the cursor is in.
 
-use bevy::{
-    picking::pointer::{PointerId, PointerLocation},
-    prelude::*,
-};
+use bevy::{prelude::*, window::PrimaryWindow};
 use bevy_egui::egui;
 
 use super::drag::{camera_at, param_under};
@@ -36,9 +33,9 @@ pub struct HoverKey {
     generation: u32,
 }
 
-/// Reads the mouse pointer's location (as picking sees it) and finds the point under it.
+/// Reads the cursor's position in the window and finds the point under it.
 pub fn update_hover(
-    pointers: Query<(&PointerId, &PointerLocation)>,
+    window: Query<&Window, With<PrimaryWindow>>,
     cameras: Query<(&ViewKind, &Camera, &GlobalTransform)>,
     frame: Res<SurfaceFrame>,
     landscape: Res<ActiveLandscape>,
@@ -49,11 +46,7 @@ pub fn update_hover(
     if frame.is_changed() || landscape.is_changed() {
         *generation = generation.wrapping_add(1);
     }
-    let position = pointers
-        .iter()
-        .find(|(id, _)| **id == PointerId::Mouse)
-        .and_then(|(_, location)| location.location.as_ref())
-        .map(|l| l.position);
+    let position = window.iter().next().and_then(Window::cursor_position);
     let mut matrices = [Mat4::ZERO; 2];
     for (view, _, transform) in &cameras {
         matrices[*view as usize] = transform.to_matrix();

@@ -2,8 +2,8 @@
 //! future as a ghost path, live; release to restart the run from there. Shift-drag moves every start,
 //! Ctrl-click on the surface adds an optimizer, and a readout shows x, y and the loss under the cursor.
 //!
-//! - [`drag`]: the pickable handles and the `Pointer<..>` observers.
-//! - [`ghost`]: ghost paths (the core's `trace_into`) and their ribbons.
+//! - [`drag`]: rings hit in screen space; press, drag and release of the primary button.
+//! - [`ghost`]: ghost paths (the core's `trace_into`) and their painting.
 //! - [`hover`]: the readout under the cursor.
 
 pub mod drag;
@@ -20,12 +20,12 @@ use crate::state::{ActiveLandscape, UiPrefs};
 use crate::third_party::camera::PointerCaptured;
 use crate::views::ViewRects;
 
-pub use drag::{ActiveDrag, DragState, StartHandle};
+pub use drag::{ActiveDrag, DragState};
 pub use ghost::{GHOST_STEPS_RANGE, GhostPath, GhostSettings, Ghosts};
 pub use hover::{HoverPoint, HoverReadout};
 
-/// Dragging without rendering: the state, the `Pointer<..>` observers and the ghost tracing, so headless
-/// tests can drive it with `MinimalPlugins` and the simulation.
+/// Dragging without rendering: the state, the pointer's presses, drags and releases, and the ghost
+/// tracing, so headless tests can drive it with `MinimalPlugins`, the simulation and a window entity.
 pub fn drag_plugin(app: &mut App) {
     app.init_resource::<DragState>()
         .init_resource::<GhostSettings>()
@@ -33,17 +33,13 @@ pub fn drag_plugin(app: &mut App) {
         .init_resource::<PointerCaptured>()
         .init_resource::<SurfaceFrame>()
         .init_resource::<ActiveLandscape>()
-        .add_message::<bevy::picking::pointer::PointerInput>()
-        .add_observer(drag::press_handle)
-        .add_observer(drag::start_drag)
-        .add_observer(drag::drag_handle)
-        .add_observer(drag::drop_handle)
-        .add_observer(drag::add_at_pointer)
+        .add_message::<bevy::window::CursorMoved>()
         .add_systems(
             Update,
             (
-                drag::release_pointer.in_set(AppSystems::Pointer),
+                drag::drive_pointer.in_set(AppSystems::Pointer),
                 ghost::trace_ghosts.in_set(AppSystems::Ghosts),
+                drag::hold_rings.in_set(AppSystems::Present),
             ),
         );
 }
@@ -51,24 +47,13 @@ pub fn drag_plugin(app: &mut App) {
 pub(super) fn plugin(app: &mut App) {
     app.add_plugins(drag_plugin)
         .init_resource::<HoverReadout>()
-        .add_systems(Startup, drag::load_handle_assets)
-        .add_systems(
-            Update,
-            (
-                hover::update_hover.in_set(AppSystems::Pointer),
-                (
-                    drag::spawn_handles,
-                    ghost::spawn_ghost_ribbons,
-                    drag::follow_drag,
-                    ghost::draw_ghost_ribbons,
-                )
-                    .chain()
-                    .in_set(AppSystems::Present),
-            ),
-        )
+        .add_systems(Update, hover::update_hover.in_set(AppSystems::Pointer))
         .add_systems(
             EguiPrimaryContextPass,
-            draw_interaction_overlay.in_set(AppSystems::UiReadouts),
+            (
+                ghost::paint_ghosts.in_set(AppSystems::UiMarks),
+                draw_interaction_overlay.in_set(AppSystems::UiReadouts),
+            ),
         );
 }
 
@@ -92,7 +77,7 @@ fn draw_interaction_overlay(
             continue;
         };
         let (painter, clip) =
-            crate::paint::view_painter(ctx, *view, rect, scale, "interaction-overlay");
+            crate::paint::view_painter(ctx, *view, rect, scale, crate::paint::ViewLayer::Readout);
         ghost::paint_ghost_ends(
             &painter,
             clip,

@@ -20,11 +20,22 @@ pub struct LoadScene {
     pub scene: Scene,
     /// The file it came from, if any (the panel's save offers it again).
     pub path: Option<PathBuf>,
+    /// Start playing once it is on screen (`--play`); otherwise it waits, paused.
+    pub play: bool,
 }
 
 impl LoadScene {
     pub fn new(scene: Scene, path: Option<PathBuf>) -> Self {
-        Self { scene, path }
+        Self {
+            scene,
+            path,
+            play: false,
+        }
+    }
+
+    /// The same, playing at once.
+    pub fn playing(self) -> Self {
+        Self { play: true, ..self }
     }
 }
 
@@ -74,7 +85,7 @@ fn apply_scene(
     commands.insert_resource(ActiveLandscape(landscape));
     commands.insert_resource(SurfaceSettings(scene.surface.clone()));
     layout.0 = scene.layout;
-    playback.playing = false;
+    playback.playing = request.play;
     playback.budget = 0.0;
     playback.queued_steps = 0;
     playback.steps_per_second = scene.steps_per_second;

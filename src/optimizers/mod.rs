@@ -2,7 +2,6 @@
 //! run. `step_optimizers` advances every running optimizer in `FixedUpdate` through the same core code as
 //! `losscape trace`; playback (play/pause, single step, reset, speed) is a resource driven by keys and the panel.
 
-pub mod trail;
 pub mod visuals;
 
 use std::sync::Arc;
@@ -11,9 +10,9 @@ use crate::third_party::egui::keys_free;
 use bevy::{input::common_conditions::input_just_pressed, prelude::*};
 
 use crate::core::{
-    CoreError, Hyperparams, Landscape, Runner, StepRecord, Vec2d, scene::OptimizerSpec,
+    CoreError, History, Hyperparams, Landscape, Runner, StepRecord, Vec2d, scene::OptimizerSpec,
 };
-use crate::schedule::AppSystems;
+use crate::schedule::{AppSystems, KeepAwake};
 use crate::state::ActiveLandscape;
 
 /// Fixed-timestep rate of the simulation clock (ticks per second).
@@ -29,11 +28,16 @@ pub const SPEED_RANGE: (f64, f64) = (1.0, 1000.0);
 pub struct Optimizer {
     pub spec: OptimizerSpec,
     pub runner: Runner,
-    /// Every point of the run so far; `history[0]` is the start (step 0).
-    pub history: Vec<StepRecord>,
-    /// The step the views show: `None` is the newest; `Some(k)` is `history[k]` while the timeline is
-    /// scrubbed back (set by the teaching timeline; visuals, labels and readouts read it).
+    /// The run's rows in bounded memory: every step at first, then every 2nd, 4th, ... (see
+    /// [`History`]), and the newest row always.
+    pub history: History,
+    /// The step the views show: `None` is the newest; `Some(k)` is the kept row at or before step `k`
+    /// while the timeline is scrubbed back (set by the teaching timeline; visuals, labels and readouts
+    /// read it).
     pub view_step: Option<u64>,
+    /// Bumped whenever the run starts over or jumps (restart, new start, kind, seed or noise, branch,
+    /// new landscape): whatever was drawn from the old run must be drawn again.
+    pub generation: u64,
     /// Live hyperparameter changes, `(steps taken when applied, hyperparameters)`, the first at step 0,
     /// so that [`Self::replay`] reproduces a run whose sliders moved mid-run.
     hyper_log: Vec<(u64, Hyperparams)>,
@@ -44,24 +48,37 @@ impl Optimizer {
     /// bound, a bad hyperparameter).
     pub fn new(spec: OptimizerSpec, landscape: Arc<Landscape>) -> Result<Self, CoreError> {
         let runner = Runner::new(landscape, spec.run_config())?;
-        let history = vec![runner.record()];
+        let history = History::new(runner.record());
         let hyper_log = vec![(0, spec.hyper)];
         Ok(Self {
             spec,
             runner,
             history,
             view_step: None,
+            generation: 0,
             hyper_log,
         })
+    }
+
+    /// The run starts over from its (possibly new) start: a fresh history, a new generation.
+    fn start_over(&mut self) {
+        self.history = History::new(self.runner.record());
+        self.hyper_log = vec![(0, self.runner.config().hyper)];
+        self.view_step = None;
+        self.generation = self.generation.wrapping_add(1);
+    }
+
+    /// Becomes `fresh` (a run on a new landscape), as a new generation of this one.
+    pub fn replace_run(&mut self, fresh: Optimizer) {
+        let generation = self.generation.wrapping_add(1);
+        *self = fresh;
+        self.generation = generation;
     }
 
     /// Back to the start: same settings, empty history.
     pub fn restart(&mut self) {
         self.runner.reset();
-        self.history.clear();
-        self.history.push(self.runner.record());
-        self.hyper_log = vec![(0, self.runner.config().hyper)];
-        self.view_step = None;
+        self.start_over();
     }
 
     /// Applies an edited spec. Hyperparameters apply from the next step (no reset); a new kind, start,
@@ -73,10 +90,7 @@ impl Optimizer {
             || spec.seed != self.spec.seed;
         if restart {
             self.runner.set_config(spec.run_config())?;
-            self.history.clear();
-            self.history.push(self.runner.record());
-            self.hyper_log = vec![(0, spec.hyper)];
-            self.view_step = None;
+            self.start_over();
         } else if spec.hyper != self.spec.hyper {
             self.runner.set_hyper(spec.hyper)?;
             let now = self.runner.steps();
@@ -118,24 +132,23 @@ impl Optimizer {
         }
     }
 
-    /// The step the views show: [`Self::view_step`] clamped to the history, or the newest.
+    /// The step the views show: the newest, or while scrubbed the kept step at or before
+    /// [`Self::view_step`].
     pub fn displayed_step(&self) -> u64 {
-        let newest = self.history.len().saturating_sub(1) as u64;
-        self.view_step.map_or(newest, |k| k.min(newest))
+        match self.view_step {
+            None => self.history.steps(),
+            Some(k) => self.history.kept_step_at_or_before(k),
+        }
     }
 
-    /// The points up to and including the displayed step.
-    pub fn displayed_history(&self) -> &[StepRecord] {
-        let end = (self.displayed_step() as usize + 1).min(self.history.len());
-        &self.history[..end]
+    /// The kept rows up to and including the displayed step.
+    pub fn displayed_history(&self) -> impl Iterator<Item = &StepRecord> {
+        self.history.rows_to(self.displayed_step())
     }
 
-    /// The row of the displayed step (the runner's current row if the history is somehow empty).
+    /// The row of the displayed step.
     pub fn displayed_record(&self) -> StepRecord {
-        self.displayed_history()
-            .last()
-            .copied()
-            .unwrap_or_else(|| self.runner.record())
+        *self.history.at_or_before(self.displayed_step())
     }
 
     /// Where the views put the ball: the displayed step's position.
@@ -189,7 +202,7 @@ impl Optimizer {
         Ok(())
     }
 
-    /// Forgets everything after step `k` and continues from there: the history is cut to `k + 1` rows
+    /// Forgets everything after step `k` and continues from there: the history is cut after step `k`
     /// and the runner is replaced by a replay to step `k`, so that stepping on gives exactly the run that
     /// never went back. A `k` at or past the newest step only drops the scrub.
     pub fn branch_at(&mut self, k: u64) -> Result<(), CoreError> {
@@ -198,8 +211,10 @@ impl Optimizer {
             return Ok(());
         }
         let runner = self.replay(k)?;
-        self.history.truncate(runner.steps() as usize + 1);
+        self.history.truncate_to(runner.record());
         self.hyper_log.retain(|&(at, _)| at <= k);
+        // the views drew the steps after k: they start again from the shorter history
+        self.generation = self.generation.wrapping_add(1);
         // the sliders show what the run continues with
         self.spec.hyper = runner.config().hyper;
         self.runner = runner;
@@ -253,6 +268,7 @@ pub struct RestartRuns;
 /// The simulation alone: no rendering, so headless tests can add it to `MinimalPlugins`.
 pub fn simulation_plugin(app: &mut App) {
     app.init_resource::<Playback>()
+        .init_resource::<KeepAwake>()
         .add_message::<RestartRuns>()
         .insert_resource(Time::<Fixed>::from_hz(FIXED_HZ))
         .add_systems(
@@ -264,6 +280,7 @@ pub fn simulation_plugin(app: &mut App) {
                 .chain()
                 .in_set(AppSystems::Restart),
         )
+        .add_systems(Update, keep_awake_while_running.in_set(AppSystems::Persist))
         .add_systems(FixedUpdate, step_optimizers.in_set(AppSystems::Step));
 }
 
@@ -329,6 +346,18 @@ fn faster(mut playback: ResMut<Playback>) {
     playback.scale_speed(2.0);
 }
 
+/// Playing runs (or a step asked for) need the next frames.
+fn keep_awake_while_running(
+    playback: Res<Playback>,
+    optimizers: Query<&Optimizer>,
+    mut awake: ResMut<KeepAwake>,
+) {
+    if playback.queued_steps > 0 || (playback.playing && optimizers.iter().any(|o| o.is_running()))
+    {
+        awake.request();
+    }
+}
+
 /// Every run back to its start.
 fn restart_runs(mut optimizers: Query<&mut Optimizer>, mut playback: ResMut<Playback>) {
     playback.budget = 0.0;
@@ -348,7 +377,7 @@ fn rebind_landscape(landscape: Res<ActiveLandscape>, mut optimizers: Query<&mut 
             spec.start = landscape.0.default_start();
         }
         match Optimizer::new(spec.clone(), landscape.0.clone()) {
-            Ok(fresh) => *optimizer = fresh,
+            Ok(fresh) => optimizer.replace_run(fresh),
             Err(e) => {
                 // e.g. a start where the new landscape is not finite: fall back to its suggested start
                 warn!(
@@ -357,7 +386,7 @@ fn rebind_landscape(landscape: Res<ActiveLandscape>, mut optimizers: Query<&mut 
                 );
                 spec.start = landscape.0.default_start();
                 if let Ok(fresh) = Optimizer::new(spec, landscape.0.clone()) {
-                    *optimizer = fresh;
+                    optimizer.replace_run(fresh);
                 }
             }
         }

@@ -1,10 +1,17 @@
 //! Painting over the views with egui, shared by every overlay (labels, axes, arrows, readouts): a painter
-//! clipped to one view, outlined text that reads over any colour, round tick spacings, colours.
+//! clipped to one view on a layer of its purpose, outlined text that reads over any colour, round tick
+//! spacings, colours; and [`marks`], the trails, rings and balls of the runs, for the app and for clips.
+
+pub mod marks;
 
 use bevy::math::Rect;
 use bevy_egui::egui;
 
 use crate::geometry::ViewKind;
+
+/// Background of the views where the surface does not reach: dark, so colours and white text read on a
+/// projector.
+pub const BACKGROUND: bevy::color::Color = bevy::color::Color::srgb(0.08, 0.085, 0.1);
 
 /// A "nice" tick spacing (1, 2 or 5 times a power of ten) giving about `target` ticks over `span`.
 pub fn nice_step(span: f64, target: f64) -> f64 {
@@ -44,30 +51,79 @@ pub fn tick_label(v: f64, step: f64) -> String {
     format!("{v:.decimals$}")
 }
 
-/// A painter over one view, clipped to it, on its own background layer (named by `salt`), with the
-/// view's rectangle in egui points. `rect` is in logical window pixels, `ui_scale` the egui zoom.
+/// What is painted over a view, bottom to top: each has its own egui layer per view, stacked in this
+/// order by [`order_view_layers`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ViewLayer {
+    /// The landscape itself (the cached surface image).
+    Backdrop,
+    /// Trails, start rings, balls and ghost paths.
+    Marks,
+    /// Teaching aids: arrows, boxes, the gradient field.
+    Aids,
+    /// Labels, axes and captions.
+    Overlay,
+    /// Readouts under the pointer and ghost end labels.
+    Readout,
+}
+
+impl ViewLayer {
+    /// Every layer, bottom to top.
+    pub const ALL: [Self; 5] = [
+        Self::Backdrop,
+        Self::Marks,
+        Self::Aids,
+        Self::Overlay,
+        Self::Readout,
+    ];
+
+    /// The egui layer of this purpose over `view`.
+    pub fn id(self, view: ViewKind) -> egui::LayerId {
+        egui::LayerId::new(
+            egui::Order::Background,
+            egui::Id::new(("losscape-view", view as u8, self as u8)),
+        )
+    }
+}
+
+/// Stacks each view's layers in [`ViewLayer`] order (the layers above the backdrop become its
+/// sublayers, which egui keeps in the order they were first seen, right above it). Called at the start
+/// of every egui pass.
+pub fn order_view_layers(ctx: &egui::Context) {
+    ctx.memory_mut(|m| {
+        for view in ViewKind::ALL {
+            let base = ViewLayer::Backdrop.id(view);
+            for layer in &ViewLayer::ALL[1..] {
+                m.areas_mut().set_sublayer(base, layer.id(view));
+            }
+        }
+    });
+}
+
+/// The rectangle of a view in egui points: `rect` is in logical window pixels, `ui_scale` the egui zoom.
+pub fn view_clip(rect: Rect, ui_scale: f32) -> egui::Rect {
+    let s = ui_scale.max(0.1);
+    egui::Rect::from_min_max(
+        egui::pos2(rect.min.x / s, rect.min.y / s),
+        egui::pos2(rect.max.x / s, rect.max.y / s),
+    )
+}
+
+/// A painter over one view, clipped to it, on the view's `layer`, with the view's rectangle in egui
+/// points. `rect` is in logical window pixels, `ui_scale` the egui zoom.
 pub fn view_painter(
     ctx: &egui::Context,
     view: ViewKind,
     rect: Rect,
     ui_scale: f32,
-    salt: &'static str,
+    layer: ViewLayer,
 ) -> (egui::Painter, egui::Rect) {
-    let s = ui_scale.max(0.1);
-    let clip = egui::Rect::from_min_max(
-        egui::pos2(rect.min.x / s, rect.min.y / s),
-        egui::pos2(rect.max.x / s, rect.max.y / s),
-    );
-    let painter = ctx
-        .layer_painter(egui::LayerId::new(
-            egui::Order::Background,
-            egui::Id::new((salt, view as u8)),
-        ))
-        .with_clip_rect(clip);
-    (painter, clip)
+    let clip = view_clip(rect, ui_scale);
+    (ctx.layer_painter(layer.id(view)).with_clip_rect(clip), clip)
 }
 
-/// Text with a dark outline so it reads over any colour of the surface.
+/// Text on a dark translucent chip, so it reads over any colour of the surface (one rectangle and the
+/// glyphs: cheap to draw every frame, even on a software renderer).
 pub fn outlined(
     painter: &egui::Painter,
     pos: egui::Pos2,
@@ -76,22 +132,14 @@ pub fn outlined(
     color: egui::Color32,
     size: f32,
 ) {
-    let font = egui::FontId::proportional(size);
-    for d in [
-        egui::vec2(1.0, 1.0),
-        egui::vec2(-1.0, 1.0),
-        egui::vec2(1.0, -1.0),
-        egui::vec2(-1.0, -1.0),
-    ] {
-        painter.text(
-            pos + d,
-            anchor,
-            text,
-            font.clone(),
-            egui::Color32::from_black_alpha(220),
-        );
-    }
-    painter.text(pos, anchor, text, font, color);
+    let galley = painter.layout_no_wrap(text.to_owned(), egui::FontId::proportional(size), color);
+    let rect = anchor.anchor_size(pos, galley.size());
+    painter.rect_filled(
+        rect.expand2(egui::vec2(3.0, 1.0)),
+        3.0,
+        egui::Color32::from_black_alpha(200),
+    );
+    painter.galley(rect.min, galley, color);
 }
 
 /// An sRGB colour for egui from a spec colour.
@@ -101,6 +149,89 @@ pub fn egui_color(rgb: [f32; 3]) -> egui::Color32 {
         (rgb[1].clamp(0.0, 1.0) * 255.0).round() as u8,
         (rgb[2].clamp(0.0, 1.0) * 255.0).round() as u8,
     )
+}
+
+/// Places labels near their anchors inside a view without overlapping each other: beside the anchor on
+/// the right, or on the left near the view's right edge, above or below it, moved down past labels
+/// already placed, and always kept inside the view.
+#[derive(Debug, Clone)]
+pub struct LabelPlacer {
+    clip: egui::Rect,
+    placed: Vec<egui::Rect>,
+}
+
+impl LabelPlacer {
+    /// Labels inside `clip` (egui points).
+    pub fn new(clip: egui::Rect) -> Self {
+        Self {
+            clip,
+            placed: Vec::new(),
+        }
+    }
+
+    /// Keeps labels off `rect` (a caption, a readout).
+    pub fn reserve(&mut self, rect: egui::Rect) {
+        self.placed.push(rect);
+    }
+
+    /// The rectangle for a label of `size` next to `anchor` (`gap` points away from it).
+    pub fn place(&mut self, anchor: egui::Pos2, size: egui::Vec2, gap: f32) -> egui::Rect {
+        let clip = self.clip;
+        let fit = |min: egui::Pos2| {
+            let x = min
+                .x
+                .clamp(clip.min.x, (clip.max.x - size.x).max(clip.min.x));
+            let y = min
+                .y
+                .clamp(clip.min.y, (clip.max.y - size.y).max(clip.min.y));
+            egui::Rect::from_min_size(egui::pos2(x, y), size)
+        };
+        let free = |r: &egui::Rect| !self.placed.iter().any(|p| p.intersects(r.shrink(0.5)));
+        let right = anchor.x + gap;
+        let left = anchor.x - gap - size.x;
+        let above = anchor.y - gap - size.y;
+        let below = anchor.y + gap;
+        let candidates = [(right, above), (left, above), (right, below), (left, below)]
+            .map(|(x, y)| fit(egui::pos2(x, y)));
+        let rect = candidates
+            .iter()
+            .copied()
+            .find(|r| free(r))
+            .unwrap_or_else(|| {
+                // everything near is taken: go down (then up) in label-height steps from the first choice
+                let start = candidates[0];
+                (1..200)
+                    .flat_map(|k| [k as f32, -(k as f32)])
+                    .map(|k| fit(start.min + egui::vec2(0.0, k * size.y)))
+                    .find(|r| free(r))
+                    .unwrap_or(start)
+            });
+        self.placed.push(rect);
+        rect
+    }
+}
+
+/// Outlined text (see [`outlined`]) laid out by a [`LabelPlacer`]: its rectangle is measured from the
+/// real glyphs, so long labels ("SGD: converged at step 978") stay inside the view.
+pub fn placed_label(
+    painter: &egui::Painter,
+    placer: &mut LabelPlacer,
+    anchor: egui::Pos2,
+    text: &str,
+    color: egui::Color32,
+    size: f32,
+) -> egui::Rect {
+    let galley = painter.layout_no_wrap(text.to_owned(), egui::FontId::proportional(size), color);
+    let rect = placer.place(anchor, galley.size() + egui::vec2(8.0, 4.0), 8.0);
+    outlined(
+        painter,
+        rect.min + egui::vec2(4.0, 2.0),
+        egui::Align2::LEFT_TOP,
+        text,
+        color,
+        size,
+    );
+    rect
 }
 
 #[cfg(test)]
@@ -116,5 +247,25 @@ mod tests {
         assert!(ticks(f64::NAN, 1.0, 0.5).is_empty());
         assert_eq!(tick_label(0.30000000000000004, 0.1), "0.3");
         assert_eq!(tick_label(-1e-17, 0.5), "0.0");
+    }
+
+    #[test]
+    fn labels_stay_inside_the_view_and_apart() {
+        let clip = egui::Rect::from_min_max(egui::pos2(100.0, 0.0), egui::pos2(500.0, 300.0));
+        let mut placer = LabelPlacer::new(clip);
+        let size = egui::vec2(180.0, 16.0);
+        // eight balls at the same spot near the right edge, and some in the corners
+        let anchors = [egui::pos2(495.0, 150.0); 8].into_iter().chain([
+            egui::pos2(100.0, 0.0),
+            egui::pos2(500.0, 300.0),
+            egui::pos2(600.0, -50.0),
+        ]);
+        let rects: Vec<egui::Rect> = anchors.map(|a| placer.place(a, size, 8.0)).collect();
+        for (i, r) in rects.iter().enumerate() {
+            assert!(clip.contains_rect(*r), "{i}: {r:?} leaves the view");
+            for (j, q) in rects.iter().enumerate().skip(i + 1) {
+                assert!(!r.shrink(0.5).intersects(*q), "{i} and {j} overlap");
+            }
+        }
     }
 }

@@ -421,6 +421,8 @@ fn spawn_cameras(mut commands: Commands, target: Res<Target>, frame: Res<Surface
             // contour lines are anti-aliased in the shader; multisampling would quadruple the
             // rasterisation work on software Vulkan for little visible gain at GIF resolutions
             Msaa::Off,
+            // the colours the app shows (its surface cameras do not tone-map either)
+            bevy::core_pipeline::tonemapping::Tonemapping::None,
             projection,
             // the landscape only: what moves is painted over it on the CPU
             RenderLayers::layer(0),

@@ -8,6 +8,7 @@ use bevy_egui::egui::{self, Color32, FontId, Pos2, pos2, vec2};
 use super::frame::RgbaImage;
 use super::raster::ShapePainter;
 use crate::core::{OptimizerKind, scene::OptimizerSpec};
+pub use crate::paint::marks::rgb8;
 
 /// One optimizer's line in the legend.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,11 +38,6 @@ impl LegendEntry {
             detail,
         }
     }
-}
-
-/// sRGB 0..1 to 8-bit.
-pub fn rgb8(c: [f32; 3]) -> [u8; 3] {
-    c.map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
 }
 
 /// What to draw on one frame.

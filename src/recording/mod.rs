@@ -36,7 +36,7 @@ pub use legend::{LegendEntry, LegendState};
 pub use ui::{recording_controls, recording_indicator};
 
 use crate::optimizers::Optimizer;
-use crate::schedule::AppSystems;
+use crate::schedule::{AppSystems, KeepAwake};
 use crate::state::CurrentScene;
 use crate::views::{BACKGROUND, ViewRects};
 
@@ -406,7 +406,15 @@ fn capture_frame(
     rects: Res<ViewRects>,
     window: Single<&Window, With<PrimaryWindow>>,
     optimizers: Query<&Optimizer>,
+    mut awake: ResMut<KeepAwake>,
 ) {
+    if matches!(
+        recorder.state,
+        RecordState::Recording { .. } | RecordState::Saving { .. }
+    ) {
+        // frames are captured in real time, and a save is polled, frame by frame
+        awake.request();
+    }
     let now = time.elapsed_secs_f64();
     let settings = recorder.settings.clone();
     let RecordState::Recording {

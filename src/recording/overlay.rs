@@ -8,67 +8,39 @@
 
 use std::sync::Arc;
 
-use bevy::{
-    color::{Color, ColorToComponents, LinearRgba},
-    math::{Quat, Vec3},
-};
-use bevy_egui::egui::{self, Color32, Pos2, Shape, Stroke, epaint::Mesh};
+use bevy::color::{Color, ColorToComponents};
+use bevy_egui::egui::{self, Pos2};
 
-use super::legend::{LegendEntry, rgb8};
+use super::legend::LegendEntry;
 use crate::core::{
-    Landscape, RunStatus, Runner, Vec2d,
+    Landscape, RunStatus, Runner,
     scene::{OptimizerSpec, Scene},
 };
-use crate::geometry::{BALL_RADIUS, SurfaceFrame, TRAIL_WIDTH, ViewProjection, place};
-use crate::optimizers::{
-    trail::TrailPoints,
-    visuals::{DIVERGED_GREY, spec_color},
+use crate::geometry::{SurfaceFrame, ViewProjection, trail::TrailPoints};
+use crate::paint::marks::{
+    DIVERGED_GREY, ProjectedTrail, RunMarks, ball, paint_runs, rgb8, start_ring, trail_width,
 };
-
-/// Height of a trail above the surface (world units), as in the app.
-const TRAIL_LIFT: f32 = 0.025;
-/// Height of a start ring above the surface.
-const RING_LIFT: f32 = 0.02;
-/// Radius and tube width of a start ring, in ball radii (the app's torus).
-const RING_RADIUS: f32 = 1.35;
-const RING_WIDTH: f32 = 0.5;
-/// Direction towards the light, as in the surface shader.
-const LIGHT: Vec3 = Vec3::new(-0.35, 1.0, 0.55);
-
-/// Steps taken between trail updates: the new points of a chunk are buffered, never the whole run (a
-/// long render would otherwise hold every step in memory).
-const CHUNK_STEPS: u64 = 1 << 16;
 
 /// One optimizer's run and what of it has been projected so far.
 struct Track {
     spec: OptimizerSpec,
     runner: Runner,
     trail: TrailPoints,
-    /// Per view, the trail's pixels (`None`: hidden), in step with `trail.points`.
-    projected: Vec<Vec<Option<Pos2>>>,
+    /// Per view, the trail's pixels, in step with the trail.
+    projected: Vec<ProjectedTrail>,
     /// Per view, the start ring's pixels (closed) and its width in pixels.
     rings: Vec<(Vec<Option<Pos2>>, f32)>,
 }
 
 impl Track {
-    /// Steps the run up to `steps` times (fewer when it converges or diverges), adding the points to
-    /// the trail.
-    fn advance(&mut self, steps: u64, min_step: f64, max_step: f64) {
-        let mut points: Vec<Vec2d> = Vec::new();
-        let mut left = steps;
-        while left > 0 && self.runner.status().is_running() {
-            let chunk = left.min(CHUNK_STEPS);
-            points.clear();
-            for _ in 0..chunk {
-                match self.runner.step() {
-                    Some(record) => points.push(record.pos),
-                    None => break,
-                }
+    /// Steps the run up to `steps` times (fewer when it converges or diverges), adding each position to
+    /// the trail (which stays bounded however long the run).
+    fn advance(&mut self, steps: u64) {
+        for _ in 0..steps {
+            match self.runner.step() {
+                Some(record) => self.trail.push(record.pos),
+                None => break,
             }
-            left -= chunk;
-            // `points` holds only new points: the trail consumes them from the start
-            self.trail.consumed = 0;
-            self.trail.extend(&points, min_step, max_step);
         }
     }
 
@@ -76,7 +48,7 @@ impl Track {
     fn color(&self) -> Color {
         match self.runner.status() {
             RunStatus::Diverged { .. } => DIVERGED_GREY,
-            _ => spec_color(self.spec.color),
+            _ => Color::srgb(self.spec.color[0], self.spec.color[1], self.spec.color[2]),
         }
     }
 }
@@ -87,9 +59,6 @@ pub struct PathOverlay {
     views: Vec<ViewProjection>,
     frame: SurfaceFrame,
     landscape: Arc<Landscape>,
-    /// Decimation of the trails (param units), as in the app.
-    min_step: f64,
-    max_step: f64,
 }
 
 impl PathOverlay {
@@ -107,8 +76,8 @@ impl PathOverlay {
             .map(|spec| {
                 Runner::new(landscape.clone(), spec.run_config())
                     .map(|runner| {
-                        let mut trail = TrailPoints::default();
-                        trail.extend(&[runner.position()], 0.0, f64::INFINITY);
+                        let mut trail = TrailPoints::for_domain(&frame.domain);
+                        trail.push(runner.position());
                         Track {
                             rings: views
                                 .iter()
@@ -117,21 +86,17 @@ impl PathOverlay {
                             spec: spec.clone(),
                             runner,
                             trail,
-                            projected: vec![Vec::new(); views.len()],
+                            projected: vec![ProjectedTrail::default(); views.len()],
                         }
                     })
                     .map_err(|e| format!("optimizer \"{}\": {e}", spec.name))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let width =
-            (frame.domain.x[1] - frame.domain.x[0]).max(frame.domain.y[1] - frame.domain.y[0]);
         let mut overlay = Self {
             tracks,
             views,
             frame,
             landscape,
-            min_step: width / 800.0,
-            max_step: width / 150.0,
         };
         overlay.project_new_points();
         Ok(overlay)
@@ -140,7 +105,7 @@ impl PathOverlay {
     /// Steps every run `steps` times (fewer where a run converges or diverges).
     pub fn advance(&mut self, steps: u64) {
         for track in &mut self.tracks {
-            track.advance(steps, self.min_step, self.max_step);
+            track.advance(steps);
         }
         self.project_new_points();
     }
@@ -176,166 +141,41 @@ impl PathOverlay {
         colors
     }
 
-    /// Projects the trails' new points (the last kept point is provisional, so it is projected again).
+    /// Projects the trails' new points.
     fn project_new_points(&mut self) {
-        let landscape: &Landscape = &self.landscape;
         for track in &mut self.tracks {
             for (view, projected) in self.views.iter().zip(&mut track.projected) {
-                let from = projected
-                    .len()
-                    .saturating_sub(1)
-                    .min(track.trail.points.len());
-                projected.truncate(from);
-                projected.extend(track.trail.points[from..].iter().map(|&p| {
-                    let world = place(&self.frame, landscape, view.view, p, TRAIL_LIFT);
-                    view.visible(world, TRAIL_WIDTH, &self.frame, landscape)
-                }));
+                projected.update(&track.trail, view, &self.frame, &self.landscape);
             }
         }
     }
 
     /// Paints the trails, then the start rings, then the balls, each view inside its own viewport.
     pub fn paint(&self, painter: &egui::Painter) {
-        let landscape: &Landscape = &self.landscape;
         for (v, view) in self.views.iter().enumerate() {
             let painter = painter.with_clip_rect(view.rect);
-            let centre = place(&self.frame, landscape, view.view, self.frame.center(), 0.0);
-            let unit = view.scale_at(centre);
-            let trail_px = (TRAIL_WIDTH * unit).max(1.5);
-            for track in &self.tracks {
-                let color = color32(track.color());
-                polylines(&painter, &track.projected[v], Stroke::new(trail_px, color));
-            }
-            for track in &self.tracks {
-                let color = color32(track.color());
-                let (ring, width) = &track.rings[v];
-                polylines(&painter, ring, Stroke::new(*width, color));
-            }
-            // the balls in sight, the farthest first so that nearer ones cover them
-            let mut balls: Vec<(f32, Pos2, f32, Color)> = self
+            let runs: Vec<RunMarks> = self
                 .tracks
                 .iter()
-                .filter_map(|track| {
-                    let pos = track.runner.position();
-                    let world = place(&self.frame, landscape, view.view, pos, BALL_RADIUS);
-                    let px = view.visible(world, BALL_RADIUS, &self.frame, landscape)?;
-                    let (_, depth) = view.project(world)?;
-                    let radius = (BALL_RADIUS * view.scale_at(world)).max(2.5);
-                    Some((depth, px, radius, track.color()))
+                .map(|track| RunMarks {
+                    trail: track.projected[v].pixels(),
+                    ring: &track.rings[v].0,
+                    ring_width: track.rings[v].1,
+                    ball: ball(view, &self.frame, &self.landscape, track.runner.position()),
+                    color: track.color(),
                 })
                 .collect();
-            balls.sort_by(|a, b| b.0.total_cmp(&a.0));
-            for (_, px, radius, color) in balls {
-                paint_ball(&painter, px, radius, color, view.rotation);
-            }
+            let trail_px = trail_width(view, &self.frame, &self.landscape);
+            paint_runs(&painter, &runs, trail_px, view.rotation);
         }
     }
-}
-
-/// The pixels of the ring around a start point (closed; `None` where hidden) and its width in pixels.
-fn start_ring(
-    view: &ViewProjection,
-    frame: &SurfaceFrame,
-    landscape: &Arc<Landscape>,
-    start: crate::core::Vec2d,
-) -> (Vec<Option<Pos2>>, f32) {
-    let at = place(frame, landscape, view.view, start, RING_LIFT);
-    let r = RING_RADIUS * BALL_RADIUS;
-    let ring = (0..=40)
-        .map(|k| {
-            let a = k as f32 / 40.0 * std::f32::consts::TAU;
-            let world = at + Vec3::new(a.cos() * r, 0.0, a.sin() * r);
-            view.visible(world, TRAIL_WIDTH, frame, landscape)
-        })
-        .collect();
-    let width = (RING_WIDTH * BALL_RADIUS * view.scale_at(at)).max(1.0);
-    (ring, width)
-}
-
-fn color32(color: Color) -> Color32 {
-    let [r, g, b] = rgb8(color.to_srgba().to_f32_array_no_alpha());
-    Color32::from_rgb(r, g, b)
-}
-
-/// Points closer than this (pixels) to the last one kept are left out of a stroke: trails keep a point
-/// every half pixel or so, and each point costs triangles to fill.
-const STROKE_SPACING: f32 = 1.5;
-
-/// Strokes every run of two or more consecutive visible points.
-fn polylines(painter: &egui::Painter, points: &[Option<Pos2>], stroke: Stroke) {
-    for run in points.split(Option::is_none) {
-        let mut kept: Vec<Pos2> = Vec::with_capacity(run.len());
-        for (i, &p) in run.iter().flatten().enumerate() {
-            let last = i + 1 == run.len();
-            if last || kept.last().is_none_or(|k| k.distance(p) >= STROKE_SPACING) {
-                kept.push(p);
-            }
-        }
-        if kept.len() >= 2 {
-            painter.add(Shape::line(kept, stroke));
-        }
-    }
-}
-
-/// A lit sphere of `radius` pixels: each vertex of a disc mesh shaded with the sphere's normal there
-/// (diffuse plus a soft highlight), with an anti-aliased rim.
-fn paint_ball(painter: &egui::Painter, centre: Pos2, radius: f32, color: Color, rotation: Quat) {
-    let base = color.to_linear();
-    let light = LIGHT.normalize();
-    let towards_eye = rotation * Vec3::Z;
-    let half = (light + towards_eye).normalize_or_zero();
-    let shade = |dx: f32, dy: f32| -> Color32 {
-        let z = (1.0 - dx * dx - dy * dy).max(0.0).sqrt();
-        let normal = rotation * Vec3::new(dx, -dy, z);
-        let diffuse = normal.dot(light).max(0.0);
-        let highlight = normal.dot(half).max(0.0).powi(24) * 0.45;
-        let lit = |c: f32| c * (0.35 + 0.75 * diffuse) + highlight;
-        color32(Color::LinearRgba(LinearRgba::rgb(
-            lit(base.red),
-            lit(base.green),
-            lit(base.blue),
-        )))
-    };
-    // about one ring every 3 pixels and a segment every 1.5 pixels of the rim
-    let rings = (radius / 3.0).clamp(2.0, 8.0) as u32;
-    let segments = (radius * 4.0).clamp(12.0, 64.0) as u32;
-    let mut mesh = Mesh::default();
-    mesh.colored_vertex(centre, shade(0.0, 0.0));
-    for ring in 1..=rings {
-        let r = ring as f32 / rings as f32;
-        for s in 0..segments {
-            let a = s as f32 / segments as f32 * std::f32::consts::TAU;
-            let (dx, dy) = (a.cos() * r, a.sin() * r);
-            mesh.colored_vertex(centre + egui::vec2(dx, dy) * radius, shade(dx, dy));
-        }
-    }
-    let at = |ring: u32, s: u32| {
-        if ring == 0 {
-            0
-        } else {
-            1 + (ring - 1) * segments + s % segments
-        }
-    };
-    for ring in 0..rings {
-        for s in 0..segments {
-            if ring == 0 {
-                mesh.add_triangle(0, at(1, s), at(1, s + 1));
-            } else {
-                mesh.add_triangle(at(ring, s), at(ring + 1, s), at(ring + 1, s + 1));
-                mesh.add_triangle(at(ring, s), at(ring + 1, s + 1), at(ring, s + 1));
-            }
-        }
-    }
-    painter.add(Shape::mesh(mesh));
-    // the mesh's rim is hard; a thin darker stroke softens it and separates the ball from its trail
-    let [r, g, b] = rgb8(color.to_srgba().to_f32_array_no_alpha().map(|c| c * 0.55));
-    painter.circle_stroke(centre, radius, Stroke::new(1.0, Color32::from_rgb(r, g, b)));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::geometry::projection::tests::top_view;
+    use crate::paint::marks::rgb8;
 
     #[test]
     fn long_runs_keep_a_decimated_trail_and_diverged_runs_say_so() {
@@ -350,12 +190,12 @@ mod tests {
         assert_eq!(sgd.runner.steps(), 100_000, "SGD takes every step");
         // the trail keeps points 1/800 of the frame apart, not all 100 001 positions
         assert!(
-            sgd.trail.points.len() < 50_000,
+            sgd.trail.points().len() <= TrailPoints::CAP + 64,
             "{}",
-            sgd.trail.points.len()
+            sgd.trail.points().len()
         );
-        assert_eq!(sgd.projected[0].len(), sgd.trail.points.len());
-        assert_eq!(*sgd.trail.points.last().unwrap(), sgd.runner.position());
+        assert_eq!(sgd.projected[0].pixels().len(), sgd.trail.points().len());
+        assert_eq!(*sgd.trail.points().last().unwrap(), sgd.runner.position());
         let legend = paths.legend();
         assert!(
             legend[1].detail.contains("diverged at step"),

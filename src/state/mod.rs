@@ -43,7 +43,7 @@ pub struct CurrentScene {
 }
 
 /// What the app is asked to open, from the command line.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppLaunch {
     /// `--scene FILE`.
     pub scene: Option<PathBuf>,
@@ -51,16 +51,27 @@ pub struct AppLaunch {
     pub preset: Option<String>,
     /// `--screenshot FILE.png`.
     pub screenshot: Option<PathBuf>,
+    /// `--play`: start playing at once.
+    pub play: bool,
+    /// `--speed STEPS_PER_S`: the playback speed instead of the scene's.
+    pub speed: Option<f64>,
 }
 
 impl AppLaunch {
-    /// The scene to open: `--scene FILE`, `--preset NAME`, or the saddle lesson.
+    /// The scene to open: `--scene FILE`, `--preset NAME`, or the saddle lesson; at `--speed` if given.
     pub fn scene(&self) -> Result<Scene, String> {
-        match (&self.scene, &self.preset) {
+        let mut scene = match (&self.scene, &self.preset) {
             (Some(path), _) => Scene::read_file(path),
             (None, Some(name)) => lessons::preset(name).map_err(|e| e.to_string()),
             (None, None) => lessons::preset(DEFAULT_LESSON).map_err(|e| e.to_string()),
+        }?;
+        if let Some(speed) = self.speed {
+            scene.steps_per_second = speed;
+            scene
+                .validate()
+                .map_err(|e| format!("--speed {speed}: {e}"))?;
         }
+        Ok(scene)
     }
 }
 

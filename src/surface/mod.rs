@@ -1,15 +1,23 @@
 //! The loss surface: the grid mesh drawn from the active landscape and its contour material. The mesh is
-//! rebuilt in place only when the landscape or the surface style changes.
+//! rebuilt in place only when the landscape or the surface style changes; in the app it is drawn into
+//! each view's image only when that view's camera or the surface changed ([`cache`]).
 
+pub mod cache;
 pub mod material;
 pub mod mesh;
 
-use bevy::{camera::visibility::NoFrustumCulling, prelude::*};
+use bevy::{
+    camera::visibility::NoFrustumCulling,
+    core_pipeline::{Core2d, Core2dSystems},
+    prelude::*,
+    render::{RenderApp, extract_resource::ExtractResourcePlugin},
+};
 
 use crate::core::scene::SurfaceStyle;
 use crate::geometry::{SurfaceFrame, sample_surface};
 use crate::schedule::AppSystems;
 use crate::state::{ActiveLandscape, SurfaceSettings};
+use cache::{BackdropCopies, SurfaceRevision};
 use material::{SurfaceExtension, SurfaceMaterial, SurfaceUniform};
 
 /// Marks the surface mesh entity.
@@ -20,11 +28,38 @@ pub(super) fn plugin(app: &mut App) {
     app.add_plugins((mesh_plugin, material::plugin, material_systems));
 }
 
+/// The app's cached surface images: a surface camera per view, rendering only on change, and the images
+/// copied into the window as the views' backdrops (the headless renderer draws its own cameras instead).
+pub fn cache_plugin(app: &mut App) {
+    app.init_resource::<BackdropCopies>()
+        .add_plugins(ExtractResourcePlugin::<BackdropCopies>::default())
+        .add_systems(Startup, cache::spawn_surface_cameras)
+        .add_systems(
+            PostUpdate,
+            (cache::drive_surface_cameras, cache::plan_backdrops)
+                .chain()
+                .in_set(AppSystems::DriveSurfaces),
+        )
+        .add_systems(
+            bevy_egui::EguiPrimaryContextPass,
+            cache::order_layers.in_set(AppSystems::UiBackdrop),
+        );
+    if let Some(render_app) = app.get_sub_app_mut(RenderApp) {
+        render_app.add_systems(
+            Core2d,
+            cache::copy_backdrops
+                .after(Core2dSystems::MainPass)
+                .before(bevy_egui::render::egui_pass),
+        );
+    }
+}
+
 /// The surface's data and mesh without its material: what headless tests add (no renderer needed).
 pub fn mesh_plugin(app: &mut App) {
     app.init_resource::<ActiveLandscape>()
         .init_resource::<SurfaceSettings>()
         .init_resource::<SurfaceFrame>()
+        .init_resource::<SurfaceRevision>()
         .add_systems(Startup, spawn_surface)
         .add_systems(
             Update,
@@ -93,8 +128,6 @@ fn spawn_surface(mut commands: Commands, mut meshes: ResMut<Assets<Mesh>>) {
         Mesh3d(meshes.add(Mesh::from(Plane3d::default()))),
         // the mesh changes in place, so its bounding box would go stale
         NoFrustumCulling,
-        // up to 1M vertices: pointer rays meet the height field analytically instead (geometry::raycast)
-        Pickable::IGNORE,
         Transform::default(),
     ));
 }
@@ -129,6 +162,7 @@ fn rebuild_surface_mesh(
     landscape: Res<ActiveLandscape>,
     settings: Res<SurfaceSettings>,
     mut frame: ResMut<SurfaceFrame>,
+    mut revision: ResMut<SurfaceRevision>,
     surface: Single<&Mesh3d, With<Surface>>,
     mut meshes: ResMut<Assets<Mesh>>,
 ) {
@@ -137,17 +171,20 @@ fn rebuild_surface_mesh(
         mesh::write_surface_mesh(&mut mesh, &grid, &new_frame, settings.log_contours);
     }
     frame.set_if_neq(new_frame);
+    revision.0 = revision.0.wrapping_add(1);
 }
 
 fn restyle_surface(
     settings: Res<SurfaceSettings>,
     surface: Single<&MeshMaterial3d<SurfaceMaterial>, With<Surface>>,
     mut materials: ResMut<Assets<SurfaceMaterial>>,
+    mut revision: ResMut<SurfaceRevision>,
 ) {
     let uniform = surface_uniform(&settings);
     if let Some(mut material) = materials.get_mut(&surface.0) {
         material.extension.style = uniform;
     }
+    revision.0 = revision.0.wrapping_add(1);
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use crate::third_party::egui::keys_free;
 use crate::core::{Convention, Landscape};
 use crate::geometry::{SurfaceFrame, ViewKind};
 use crate::optimizers::{Optimizer, Playback};
-use crate::paint::{egui_color, view_painter};
+use crate::paint::{ViewLayer, egui_color, view_painter};
 use crate::schedule::AppSystems;
 use crate::state::{ActiveLandscape, UiPrefs};
 use crate::views::{ViewRects, ViewportInsets};
@@ -309,7 +309,8 @@ fn teaching_ui(
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     let scale = prefs.ui_scale.max(0.1);
-    let newest = timeline::newest_step(optimizers.iter().map(|(_, o)| o));
+    let span = timeline::Span::of(optimizers.iter().map(|(_, o)| o));
+    let newest = span.newest;
 
     // the strip: right of the side panel, along the bottom of the window
     let mut area = ctx.viewport_rect();
@@ -325,7 +326,7 @@ fn teaching_ui(
     let height = egui::Panel::bottom("timeline")
         .resizable(false)
         .show(&mut root, |ui| {
-            actions = timeline::timeline_strip(ui, &mut timeline, &mut playback, newest);
+            actions = timeline::timeline_strip(ui, &mut timeline, &mut playback, span);
         })
         .response
         .rect
@@ -389,7 +390,7 @@ fn teaching_ui(
     }
     if out.back {
         let k = timeline.shown(newest);
-        timeline.scrub_to(k.saturating_sub(1), newest);
+        timeline.scrub_to(span.back(k), newest);
         playback.playing = false;
     }
     if let (Some(convention), Some(entity)) = (out.convention, selected)
@@ -438,7 +439,7 @@ fn draw_aids(
         let Some(rect) = rects.get(*view) else {
             continue;
         };
-        let (painter, clip) = view_painter(ctx, *view, rect, scale, "teaching");
+        let (painter, clip) = view_painter(ctx, *view, rect, scale, ViewLayer::Aids);
         let proj = Projector {
             view: *view,
             camera,
@@ -472,8 +473,12 @@ fn draw_aids(
             continue;
         }
         for (entity, opt) in optimizers.iter().filter(|(_, o)| o.spec.visible) {
-            let shown = opt.displayed_history();
-            let previous = shown.len().checked_sub(2).map(|i| shown[i].pos);
+            // the step just taken ends at the ball: the row before the displayed one, when it is kept
+            let k = opt.displayed_step();
+            let previous = k
+                .checked_sub(1)
+                .and_then(|j| opt.history.get(j))
+                .map(|r| r.pos);
             let arrows = match views.get(entity) {
                 Some(v) => BallArrows::of(v, previous),
                 // the gradient and the step need no replay

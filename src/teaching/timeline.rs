@@ -35,11 +35,52 @@ impl Timeline {
 
 /// The newest step over all runs (the timeline's end).
 pub fn newest_step<'a>(optimizers: impl IntoIterator<Item = &'a Optimizer>) -> u64 {
-    optimizers
-        .into_iter()
-        .map(|o| o.history.len().saturating_sub(1) as u64)
-        .max()
-        .unwrap_or(0)
+    Span::of(optimizers).newest
+}
+
+/// The steps the timeline can show: every kept step of the runs (every step at first; in a long run
+/// every 2nd, 4th, ..., see [`crate::core::History`]) and the newest one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// The newest step over all runs.
+    pub newest: u64,
+    /// Steps between the kept steps every run has (the largest stride: strides are powers of two).
+    pub stride: u64,
+}
+
+impl Span {
+    /// The span of these runs.
+    pub fn of<'a>(optimizers: impl IntoIterator<Item = &'a Optimizer>) -> Self {
+        optimizers.into_iter().fold(
+            Self {
+                newest: 0,
+                stride: 1,
+            },
+            |span, o| Self {
+                newest: span.newest.max(o.history.steps()),
+                stride: span.stride.max(o.history.stride()),
+            },
+        )
+    }
+
+    /// The kept step at or before `k` (the newest step for `k` at or past it).
+    pub fn snap(&self, k: u64) -> u64 {
+        if k >= self.newest {
+            self.newest
+        } else {
+            k - k % self.stride
+        }
+    }
+
+    /// The kept step before `k`.
+    pub fn back(&self, k: u64) -> u64 {
+        self.snap(k.saturating_sub(1))
+    }
+
+    /// The kept step after `k` (at most the newest).
+    pub fn forward(&self, k: u64) -> u64 {
+        self.snap((k / self.stride + 1).saturating_mul(self.stride))
+    }
 }
 
 /// One run at its displayed step: what the arrows and the step-by-step panel show.
@@ -101,7 +142,7 @@ fn replay_fits(opt: &Optimizer, runner: &Runner, k: u64) -> bool {
         && (a.kind, a.start, a.noise, a.seed) == (b.kind, b.start, b.noise, b.seed)
         && opt
             .history
-            .get(j as usize)
+            .get(j)
             .is_some_and(|r| r.pos == runner.position())
         && opt.hyper_at(j) == Some(a.hyper)
 }
@@ -178,7 +219,9 @@ pub fn hold_while_scrubbed(
     }
     let queued = std::mem::take(&mut playback.queued_steps);
     if queued > 0 {
-        timeline.scrub_to(k + u64::from(queued), newest_step(optimizers.iter()));
+        let span = Span::of(optimizers.iter());
+        let k = (0..queued).fold(k, |k, _| span.forward(k));
+        timeline.scrub_to(k, span.newest);
     }
 }
 
@@ -236,8 +279,9 @@ pub fn timeline_strip(
     ui: &mut egui::Ui,
     timeline: &mut Timeline,
     playback: &mut Playback,
-    newest: u64,
+    span: Span,
 ) -> TimelineActions {
+    let newest = span.newest;
     let mut actions = TimelineActions::default();
     let mut k = timeline.shown(newest);
     ui.horizontal(|ui| {
@@ -247,18 +291,28 @@ pub fn timeline_strip(
             .on_hover_text("one step back (←)")
             .clicked()
         {
-            k -= 1;
+            k = span.back(k);
         }
         if ui
             .add_enabled(timeline.scrubbed.is_some(), egui::Button::new("▶"))
             .on_hover_text("one step forward through the recorded steps (→)")
             .clicked()
         {
-            k += 1;
+            k = span.forward(k);
         }
-        let width = (ui.available_width() - 330.0).max(120.0);
+        let width = (ui.available_width() - 380.0).max(120.0);
         ui.spacing_mut().slider_width = width;
         ui.add(egui::Slider::new(&mut k, 0..=newest.max(1)).text(format!("/ {newest}")));
+        k = span.snap(k);
+        if span.stride > 1 {
+            ui.label(format!("every {} steps", span.stride)).on_hover_text(format!(
+                "A long run keeps every step up to {} steps, then every 2nd, 4th, ... so that memory \
+                 stays the same however long the lecture: the timeline, the loss plot and branching \
+                 use the kept steps (now one every {} steps). The balls always show the newest step.",
+                crate::core::History::CAP,
+                span.stride
+            ));
+        }
         let scrubbed = timeline.scrubbed.is_some();
         if ui
             .add_enabled(scrubbed, egui::Button::new("Resume from end"))
@@ -309,10 +363,10 @@ pub fn scrub_back(
     mut playback: ResMut<Playback>,
     optimizers: Query<&Optimizer>,
 ) {
-    let newest = newest_step(optimizers.iter());
-    let k = timeline.shown(newest);
+    let span = Span::of(optimizers.iter());
+    let k = timeline.shown(span.newest);
     if k > 0 {
         playback.playing = false;
-        timeline.scrub_to(k - 1, newest);
+        timeline.scrub_to(span.back(k), span.newest);
     }
 }

@@ -1,11 +1,12 @@
-//! bevy_egui: the panel and overlays are drawn by a dedicated camera on top of both views, so egui covers
-//! the whole window whatever the views' viewports are. Also who owns the keyboard: the app's keys work
+//! bevy_egui: egui draws the whole window (the panel, the views' cached surfaces and everything over
+//! them) through one camera. Also who owns the keyboard: the app's keys work
 //! unless a text field is being typed in or a drop-down is open ([`keys_free`]).
 
 use bevy::{
-    camera::{CameraOutputMode, visibility::RenderLayers},
+    camera::{CameraMainTextureUsages, visibility::RenderLayers},
+    core_pipeline::tonemapping::Tonemapping,
     prelude::*,
-    render::render_resource::BlendState,
+    render::render_resource::TextureUsages,
 };
 use bevy_egui::{
     EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, PrimaryEguiContext, egui,
@@ -37,8 +38,20 @@ pub fn keys_free(keyboard: Res<EguiKeyboard>) -> bool {
 /// After the panel is drawn: a widget that is not a text field (a slider, a button, a checkbox) gives
 /// the keyboard back at once, so Space, N, R and the rest work right after a click in the panel; a
 /// focused text field or an open drop-down keeps it.
-fn release_keyboard(mut contexts: EguiContexts, mut keyboard: ResMut<EguiKeyboard>) -> Result {
-    let typing = release_focus(contexts.ctx_mut()?);
+fn release_keyboard(
+    mut contexts: EguiContexts,
+    mut keyboard: ResMut<EguiKeyboard>,
+    mut quiet: Local<bool>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    if !*quiet {
+        // bevy_egui wakes the event loop whenever egui asks for a repaint, and egui asks in every frame
+        // (it is fed a modifier-keys event each frame): that would keep a paused app drawing forever.
+        // Frames come from input and from whatever moves (schedule::KeepAwake) instead.
+        ctx.set_request_repaint_callback(|_| {});
+        *quiet = true;
+    }
+    let typing = release_focus(ctx);
     keyboard.set_if_neq(EguiKeyboard { typing });
     Ok(())
 }
@@ -50,6 +63,32 @@ pub fn release_focus(ctx: &egui::Context) -> bool {
         ctx.memory_mut(|m| m.surrender_focus(id));
     }
     text || ctx.any_popup_open()
+}
+
+/// The one camera that draws to the window: it draws nothing but egui (the panel, the cached surface
+/// images and everything over them), cleared to the views' background colour ([`ClearColor`]).
+fn spawn_egui_camera(mut commands: Commands, mut settings: ResMut<EguiGlobalSettings>) {
+    // the first camera would get the context otherwise
+    settings.auto_create_primary_context = false;
+    commands.spawn((
+        Name::new("Window camera"),
+        PrimaryEguiContext,
+        Camera2d,
+        RenderLayers::none(),
+        Camera {
+            order: 10,
+            ..default()
+        },
+        // the views' cached surface images are copied into its picture (surface::cache)
+        CameraMainTextureUsages(
+            TextureUsages::RENDER_ATTACHMENT
+                | TextureUsages::TEXTURE_BINDING
+                | TextureUsages::COPY_DST,
+        ),
+        // every full-window pass costs on a software renderer: no multisampling, no tone mapping
+        Msaa::Off,
+        Tonemapping::None,
+    ));
 }
 
 #[cfg(test)]
@@ -86,25 +125,4 @@ mod tests {
         assert!(frame(&ctx, None), "typing in the scene path");
         assert!(ctx.memory(|m| m.focused()).is_some());
     }
-}
-
-fn spawn_egui_camera(mut commands: Commands, mut settings: ResMut<EguiGlobalSettings>) {
-    // the first camera would get the context otherwise, and it only covers one viewport
-    settings.auto_create_primary_context = false;
-    commands.spawn((
-        Name::new("Panel camera"),
-        PrimaryEguiContext,
-        Camera3d::default(),
-        // draws nothing but egui
-        RenderLayers::none(),
-        Camera {
-            order: 10,
-            output_mode: CameraOutputMode::Write {
-                blend_state: Some(BlendState::ALPHA_BLENDING),
-                clear_color: ClearColorConfig::None,
-            },
-            clear_color: ClearColorConfig::Custom(Color::NONE),
-            ..default()
-        },
-    ));
 }

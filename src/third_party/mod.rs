@@ -2,10 +2,9 @@
 
 pub mod camera;
 pub mod egui;
-pub mod picking;
 
 use bevy::prelude::*;
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_plugins((egui::plugin, camera::plugin, picking::plugin));
+    app.add_plugins((egui::plugin, camera::plugin));
 }

@@ -7,7 +7,10 @@ use bevy_egui::{EguiContexts, egui};
 use crate::core::RunStatus;
 use crate::geometry::{BALL_RADIUS, SurfaceFrame, ViewKind, top_overlay_y};
 use crate::optimizers::Optimizer;
-use crate::paint::{egui_color, nice_step, outlined, tick_label, ticks, view_painter};
+use crate::paint::{
+    LabelPlacer, ViewLayer, egui_color, nice_step, outlined, placed_label, tick_label, ticks,
+    view_painter,
+};
 use crate::state::{ActiveLandscape, UiPrefs};
 use crate::views::ViewRects;
 
@@ -31,7 +34,7 @@ pub fn draw_overlays(
         let Some(rect) = rects.get(*view) else {
             continue;
         };
-        let (painter, clip) = view_painter(ctx, *view, rect, scale, "overlay");
+        let (painter, clip) = view_painter(ctx, *view, rect, scale, ViewLayer::Overlay);
         let caption = match view {
             ViewKind::ThreeD => "3D · drag to orbit",
             ViewKind::Top => "top · x right, y up",
@@ -44,7 +47,12 @@ pub fn draw_overlays(
             egui::Color32::from_gray(220),
             13.0,
         );
-        let mut placed: Vec<egui::Rect> = Vec::new();
+        // labels stay inside the view, off the caption and the readout under it, and apart
+        let mut placer = LabelPlacer::new(clip);
+        placer.reserve(egui::Rect::from_min_size(
+            clip.left_top(),
+            egui::vec2(330.0, 46.0),
+        ));
         for opt in optimizers.iter().filter(|o| o.spec.visible) {
             let pos = opt.displayed_position();
             let world = match view {
@@ -62,8 +70,8 @@ pub fn draw_overlays(
             let mut text = opt.spec.name.clone();
             let color = match opt.runner.status() {
                 RunStatus::Running => egui_color(opt.spec.color),
-                RunStatus::Diverged { .. } => {
-                    text = format!("{text}: {}", opt.runner.status());
+                RunStatus::Diverged { step, .. } => {
+                    text = format!("{text}: diverged at step {step}");
                     egui::Color32::from_gray(200)
                 }
                 RunStatus::Converged { .. } => {
@@ -71,23 +79,10 @@ pub fn draw_overlays(
                     egui_color(opt.spec.color)
                 }
             };
-            // labels of optimizers at the same spot stack instead of overprinting
-            let mut anchor = to_egui(screen) + egui::vec2(10.0, -10.0);
-            let size = egui::vec2(
-                text.chars().count() as f32 * 0.55 * text_size,
-                text_size + 2.0,
-            );
-            let rect_at = |a: egui::Pos2| {
-                egui::Rect::from_min_size(a - egui::vec2(0.0, size.y), size).shrink(1.0)
-            };
-            while placed.iter().any(|r| r.intersects(rect_at(anchor))) {
-                anchor.y += size.y;
-            }
-            placed.push(rect_at(anchor));
-            outlined(
+            placed_label(
                 &painter,
-                anchor,
-                egui::Align2::LEFT_BOTTOM,
+                &mut placer,
+                to_egui(screen),
                 &text,
                 color,
                 text_size,

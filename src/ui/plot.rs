@@ -6,22 +6,19 @@ use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
 use crate::optimizers::Optimizer;
 use crate::paint::egui_color;
 
-/// Most points drawn per line; longer runs are strided.
-const MAX_POINTS: usize = 2_000;
+/// Most points drawn per line (the plot is a few hundred pixels wide; each point costs triangles every
+/// frame); longer runs are strided.
+const MAX_POINTS: usize = 400;
 
-/// (step, value) pairs of a run's loss, strided to at most [`MAX_POINTS`]; `log` plots log10(loss).
+/// (step, value) pairs of a run's loss over its kept rows (see [`crate::core::History`]), strided to at
+/// most [`MAX_POINTS`], and the newest row; `log` plots log10(loss).
 pub fn loss_series(run: &Optimizer, log: bool) -> Vec<[f64; 2]> {
-    let n = run.history.len();
-    let stride = n.div_ceil(MAX_POINTS).max(1);
-    let mut points: Vec<[f64; 2]> = run
-        .history
+    let kept = run.history.kept();
+    let stride = kept.len().div_ceil(MAX_POINTS).max(1);
+    let mut points: Vec<[f64; 2]> = kept
         .iter()
         .step_by(stride)
-        .chain(
-            run.history
-                .last()
-                .filter(|_| !(n - 1).is_multiple_of(stride)),
-        )
+        .chain(std::iter::once(run.history.newest()))
         .filter_map(|r| {
             let y = if log {
                 r.loss.max(1e-300).log10()

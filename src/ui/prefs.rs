@@ -6,6 +6,8 @@ use bevy_egui::egui;
 /// egui's dark theme, or a high-contrast variant (pure white text, heavier strokes, black panels).
 pub fn visuals(high_contrast: bool) -> egui::Visuals {
     let mut v = egui::Visuals::dark();
+    // a blinking cursor would keep the app drawing while it waits for a key
+    v.text_cursor.blink = false;
     if high_contrast {
         v.override_text_color = Some(egui::Color32::WHITE);
         v.panel_fill = egui::Color32::BLACK;

@@ -1,24 +1,23 @@
 //! Two views of one scene: a perspective 3D view (orbit, zoom, pan) and an orthographic top-down view
-//! (pan, zoom) with axes aligned to x and y. Each camera renders into its own viewport, laid out beside the
-//! side panel; keys 1, 2, 3 pick split, 3D only, top only.
+//! (pan, zoom) with axes aligned to x and y. Each view camera holds its viewport, laid out beside the side
+//! panel, and the projection everything on the view is drawn through (the surface cameras copy it); keys
+//! 1, 2, 3 pick split, 3D only, top only.
 
 use std::f32::consts::FRAC_PI_2;
 
 use crate::third_party::egui::keys_free;
 use bevy::{
-    camera::{ScalingMode, Viewport, visibility::RenderLayers},
+    camera::{ScalingMode, Viewport},
     input::common_conditions::input_just_pressed,
     prelude::*,
-    render::renderer::RenderAdapterInfo,
     window::PrimaryWindow,
 };
 use bevy_panorbit_camera::PanOrbitCamera;
 
 use crate::core::scene::ViewLayout;
-use crate::geometry::{HALF_EXTENT, LAYER_3D, LAYER_TOP, SurfaceFrame, ViewKind, top_overlay_y};
+use crate::geometry::{HALF_EXTENT, SurfaceFrame, ViewKind, top_overlay_y};
+pub use crate::paint::BACKGROUND;
 use crate::schedule::AppSystems;
-/// Background behind the surface: dark, so colours and white text read on a projector.
-pub const BACKGROUND: Color = Color::srgb(0.08, 0.085, 0.1);
 
 /// The current layout (keys 1, 2, 3 and the panel).
 #[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq, Deref, DerefMut)]
@@ -68,7 +67,6 @@ pub(super) fn plugin(app: &mut App) {
                 (
                     layout_viewports,
                     frame_cameras.run_if(resource_changed::<SurfaceFrame>),
-                    no_msaa_on_software_renderers.run_if(resource_added::<RenderAdapterInfo>),
                 )
                     .chain()
                     .in_set(AppSystems::Views),
@@ -135,6 +133,8 @@ pub fn top_projection(frame: &SurfaceFrame) -> Projection {
     })
 }
 
+/// The view cameras never render (the surface cameras draw the landscape into images, egui paints the
+/// rest): they hold each view's orbit, viewport and projection.
 fn spawn_cameras_and_light(mut commands: Commands, frame: Res<SurfaceFrame>) {
     commands.spawn((
         Name::new("3D view camera"),
@@ -142,9 +142,9 @@ fn spawn_cameras_and_light(mut commands: Commands, frame: Res<SurfaceFrame>) {
         orbit_for(&frame),
         Camera {
             order: 0,
+            is_active: false,
             ..default()
         },
-        RenderLayers::from_layers(&[0, LAYER_3D]),
         Transform::from_xyz(0.0, 10.0, 15.0).looking_at(Vec3::ZERO, Vec3::Y),
     ));
     commands.spawn((
@@ -154,9 +154,9 @@ fn spawn_cameras_and_light(mut commands: Commands, frame: Res<SurfaceFrame>) {
         top_projection(&frame),
         Camera {
             order: 1,
+            is_active: false,
             ..default()
         },
-        RenderLayers::from_layers(&[0, LAYER_TOP]),
         Transform::from_xyz(0.0, 30.0, 0.0).looking_at(Vec3::ZERO, Vec3::NEG_Z),
     ));
     spawn_lighting(&mut commands);
@@ -171,7 +171,6 @@ pub fn spawn_lighting(commands: &mut Commands) {
             shadow_maps_enabled: false,
             ..default()
         },
-        RenderLayers::from_layers(&[0, LAYER_3D, LAYER_TOP]),
         Transform::from_xyz(-4.0, 10.0, 6.0).looking_at(Vec3::ZERO, Vec3::Y),
     ));
     commands.insert_resource(GlobalAmbientLight {
@@ -240,10 +239,6 @@ fn layout_viewports(
                 ..default()
             })
         });
-        let active = viewport.is_some();
-        if camera.is_active != active {
-            camera.is_active = active;
-        }
         let changed = match (&camera.viewport, &viewport) {
             (Some(old), Some(new)) => {
                 old.physical_position != new.physical_position
@@ -258,20 +253,6 @@ fn layout_viewports(
                     fov_for_aspect(vp.physical_size.x as f32 / vp.physical_size.y.max(1) as f32);
             }
             camera.viewport = viewport;
-        }
-    }
-}
-
-/// On a software renderer (Mesa's lavapipe on a laptop without a GPU driver) multisampling costs more
-/// than the rest of the frame; the contour lines are anti-aliased in the shader anyway.
-fn no_msaa_on_software_renderers(
-    info: Res<RenderAdapterInfo>,
-    mut cameras: Query<&mut Msaa, With<ViewKind>>,
-) {
-    if info.device_type == wgpu::DeviceType::Cpu {
-        info!("software renderer ({}): multisampling off", info.name);
-        for mut msaa in &mut cameras {
-            *msaa = Msaa::Off;
         }
     }
 }
