@@ -9,11 +9,13 @@
 //! - [`optimizer`]: [`OptimizerKind`], [`Hyperparams`], [`step`] with the lecture's formulas.
 //! - [`simulation`]: [`RunConfig`], [`Runner`], [`trace`], stop rules.
 //! - [`grid`]: [`SurfaceGrid`] for meshes.
+//! - [`colormap`]: the surface's colormaps as the shader computes them, for pictures made on the CPU.
 //! - [`history`]: [`History`], a run's rows in bounded memory for the timeline and plots.
 //! - [`scene`]: [`scene::Scene`], everything on screen as data (RON files with a version).
 //! - [`lessons`]: the built-in lessons, scene files embedded in the binary.
 //! - [`error`]: [`CoreError`], every way a landscape, optimizer or run can be misconfigured.
 
+pub mod colormap;
 pub mod error;
 pub mod gradient;
 pub mod grid;
