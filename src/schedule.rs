@@ -87,12 +87,23 @@ pub enum AppSystems {
 /// otherwise sleeps until the next input (a key, the pointer moving over the window, egui asking to
 /// repaint) or for at most [`IDLE_WAKE`].
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct KeepAwake(pub bool);
+pub struct KeepAwake {
+    /// The next frame is wanted at once.
+    now: bool,
+    /// A frame is wanted within this long (something slow is under way off the frame loop, e.g. a
+    /// clip rendering, whose progress is shown).
+    within: Option<Duration>,
+}
 
 impl KeepAwake {
     /// Asks for the next frame.
     pub fn request(&mut self) {
-        self.0 = true;
+        self.now = true;
+    }
+
+    /// Asks for a frame within `wait` (a few a second for a progress bar, without a busy frame loop).
+    pub fn within(&mut self, wait: Duration) {
+        self.within = Some(self.within.map_or(wait, |w| w.min(wait)));
     }
 }
 
@@ -100,7 +111,7 @@ impl KeepAwake {
 pub const IDLE_WAKE: Duration = Duration::from_secs(5);
 
 fn forget_wake_requests(mut awake: ResMut<KeepAwake>) {
-    awake.0 = false;
+    *awake = KeepAwake::default();
 }
 
 /// Continuous frames while something moves; otherwise wake on input only.
@@ -135,7 +146,7 @@ fn choose_update_mode(
     if input || last_input.is_none() {
         *last_input = Some(now);
     }
-    let lively = awake.0 || last_input.is_some_and(|at| now.saturating_sub(at) < SETTLE);
+    let lively = awake.now || last_input.is_some_and(|at| now.saturating_sub(at) < SETTLE);
     let Some(mut settings) = settings else {
         return;
     };
@@ -143,7 +154,7 @@ fn choose_update_mode(
         UpdateMode::Continuous
     } else {
         UpdateMode::Reactive {
-            wait: IDLE_WAKE,
+            wait: awake.within.map_or(IDLE_WAKE, |w| w.min(IDLE_WAKE)),
             react_to_device_events: false,
             react_to_user_events: false,
             react_to_window_events: true,

@@ -6,7 +6,8 @@
 mod common;
 
 use losscape::recording::{
-    CropRect, FrameIn, GifEncoder, GifSettings, LegendEntry, LegendState, PaletteMode, RgbaImage,
+    Corner, CropRect, FrameIn, GifEncoder, GifSettings, LegendEntry, LegendState, PaletteMode,
+    RgbaImage,
 };
 
 /// A smooth gradient with a white square at `(x, 10)`: something like a shaded surface with a ball.
@@ -62,6 +63,7 @@ fn clip_with_crop_legend_and_real_time_delays() {
                         detail: "η 0.05".into(),
                     }],
                     step: Some(k as u64),
+                    corner: Corner::TopRight,
                 }),
             })
             .unwrap();

@@ -3,7 +3,7 @@
 //! path tried too) before anything is rendered: bad input is one `error:` line and exit 2; a failure while
 //! rendering is one line and exit 1; exit 0 means the file is complete.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -15,6 +15,7 @@ use crate::core::{
 };
 use crate::recording::{
     PaletteMode,
+    encoder::check_writable,
     headless::{RenderJob, render},
 };
 
@@ -31,7 +32,7 @@ pub const SIZE_RANGE: (u32, u32) = (16, 4096);
     about = "Render a scene offscreen to a GIF (or a PNG still of the last frame), without a window",
     long_about = "Render a scene offscreen to a GIF (or a PNG still of the last frame), without a window.\n\n\
                   The optimizers take --steps-per-frame steps between frames, so a scene always gives the \
-                  same frames. Needs a GPU adapter (Mesa's software Vulkan works); no display."
+                  same frames. Drawn on the CPU: needs no GPU and no display."
 )]
 pub struct RenderArgs {
     /// The scene file (RON) to render.
@@ -61,6 +62,12 @@ pub struct RenderArgs {
     /// Draw the legend (colours, names, eta, betas) and the step counter into the frames.
     #[arg(long)]
     pub legend: bool,
+    /// A title over the clip.
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+    /// Leave out the axes (ticks and values along the top view's edges).
+    #[arg(long)]
+    pub no_axes: bool,
     /// GIF palette: one for the whole clip (steady shading, small files) or one per frame.
     #[arg(long, value_enum, default_value_t = PaletteMode::Global)]
     pub palette: PaletteMode,
@@ -132,7 +139,7 @@ pub fn job(args: &RenderArgs) -> Result<RenderJob, String> {
     if scene.optimizers.is_empty() {
         return Err("the scene has no optimizers to render".into());
     }
-    check_writable(&args.out)?;
+    check_writable(&args.out).map_err(|e| format!("--out: {e}"))?;
     Ok(RenderJob {
         view: args.view.unwrap_or(scene.layout),
         scene,
@@ -143,22 +150,14 @@ pub fn job(args: &RenderArgs) -> Result<RenderJob, String> {
         height,
         steps_per_frame: args.steps_per_frame,
         legend: args.legend,
+        step_counter: args.legend,
+        axes: !args.no_axes,
+        title: args.title.clone().filter(|t| !t.trim().is_empty()),
         palette: args.palette,
         progress: true,
+        cameras: Vec::new(),
+        runs: None,
     })
-}
-
-/// Tries the temporary name the file is written under, so an unwritable path fails before rendering.
-fn check_writable(out: &Path) -> Result<(), String> {
-    if out.is_dir() {
-        return Err(format!("--out {} is a directory", out.display()));
-    }
-    let mut part = out.as_os_str().to_owned();
-    part.push(".part");
-    let part = PathBuf::from(part);
-    std::fs::File::create(&part).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-    let _ = std::fs::remove_file(&part);
-    Ok(())
 }
 
 /// Runs `losscape render`.
@@ -167,7 +166,7 @@ pub fn run(args: &RenderArgs) -> ExitCode {
         Ok(job) => job,
         Err(e) => return usage_error(e),
     };
-    match render(&job) {
+    match render(&job, None) {
         Ok(report) => {
             eprintln!(
                 "wrote {} ({} frame{}, {} bytes) in {:.2} s",

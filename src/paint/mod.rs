@@ -2,6 +2,7 @@
 //! clipped to one view on a layer of its purpose, outlined text that reads over any colour, round tick
 //! spacings, colours; and [`marks`], the trails, rings and balls of the runs, for the app and for clips.
 
+pub mod axes;
 pub mod marks;
 
 use bevy::math::Rect;

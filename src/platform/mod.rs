@@ -1,13 +1,8 @@
 //! What the machine offers, checked before Bevy would panic on its absence: a display server to open a
-//! window on ([`display`]) and a GPU adapter (any Vulkan driver, or Mesa's software one). The app and
-//! `losscape render` ask here and print one clear line.
+//! window on ([`display`]) and a GPU adapter (any Vulkan driver, or Mesa's software one). The app asks
+//! here and prints one clear line.
 
 pub mod display;
-
-use bevy::render::{
-    renderer::initialize_renderer,
-    settings::{RenderCreation, WgpuSettings},
-};
 
 /// The message for a machine without a usable GPU adapter.
 const NO_ADAPTER: &str = "no usable GPU adapter (Vulkan): install your GPU driver, or Mesa's software \
@@ -30,27 +25,6 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_default()
-}
-
-/// Starts the GPU as Bevy's render plugin would ([`initialize_renderer`], the same settings), so that a
-/// missing adapter is one clear line instead of Bevy's panic, without probing the GPU twice.
-pub fn start_renderer() -> Result<RenderCreation, String> {
-    let settings = WgpuSettings::default();
-    let backends = settings.backends.unwrap_or(wgpu::Backends::all());
-    // Bevy reports a missing adapter by panicking: silenced here and turned into the message
-    let started =
-        catch_quietly(|| bevy::tasks::block_on(initialize_renderer(backends, None, &settings)));
-    match started {
-        Ok(resources) => Ok(RenderCreation::Manual(resources)),
-        Err(panic) => {
-            let reason = panic_message(&*panic);
-            if reason.contains("find a GPU") {
-                Err(NO_ADAPTER.into())
-            } else {
-                Err(format!("the GPU could not be started: {reason}"))
-            }
-        }
-    }
 }
 
 /// The one-line reason no GPU adapter is usable, or `None` when there is one.

@@ -517,11 +517,28 @@ impl Clip {
     }
 }
 
-/// Writes `bytes` to `<path>.part`, flushes it to disk and renames it onto `path`.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+/// `<path>.part`, the name a file is written under until it is complete.
+fn part_path(path: &Path) -> PathBuf {
     let mut part = path.as_os_str().to_owned();
     part.push(".part");
-    let part = PathBuf::from(part);
+    PathBuf::from(part)
+}
+
+/// Tries the temporary name `path` would be written under, so that an unwritable path fails before a
+/// long render rather than after it.
+pub fn check_writable(path: &Path) -> Result<(), String> {
+    if path.is_dir() {
+        return Err(format!("{} is a directory", path.display()));
+    }
+    let part = part_path(path);
+    fs::File::create(&part).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let _ = fs::remove_file(&part);
+    Ok(())
+}
+
+/// Writes `bytes` to `<path>.part`, flushes it to disk and renames it onto `path`.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let part = part_path(path);
     let result = (|| {
         let mut file = fs::File::create(&part)?;
         file.write_all(bytes)?;

@@ -1,55 +1,45 @@
-//! `losscape render`: the scene's landscape rendered offscreen (no window, no display) into an image
-//! target by Bevy, with the app's surface and scene plugins and its cameras where the app's orbit cameras
-//! start; then, frame by frame, the runs stepped a fixed number of optimizer steps (not by the clock) and
-//! their trails, start rings and balls painted over that still image on the CPU ([`super::overlay`]),
-//! the legend too, and the frames fed to the GIF encoder thread.
+//! Clips without a window and without a GPU: `losscape render`, and the app's clip recorder (run on a
+//! worker thread). The landscape is drawn once on the CPU ([`super::still`]) through cameras where the
+//! app's cameras start (or where the app's cameras are now); then, frame by frame, the runs are stepped a
+//! fixed number of optimizer steps (not by the clock) and their trails, start rings and balls painted over
+//! that still ([`super::overlay`], the same painting as the app's views), with the legend, the step
+//! counter, axes and a title, and the frames fed to the GIF encoder thread.
 //!
-//! The landscape does not change during a clip, so it is drawn once: on software Vulkan, shading the
-//! surface again for every frame cost ten times more than everything else together.
+//! The landscape does not change during a clip, so it is drawn once; drawing it on the CPU instead of
+//! starting a GPU renderer (shader compilation, pipelines) is what makes a clip fast on any machine.
 
 use std::{
     io::IsTerminal,
     path::PathBuf,
-    time::{Duration, Instant},
+    sync::atomic::{AtomicBool, AtomicU32, Ordering},
+    time::Instant,
 };
 
-use bevy::{
-    app::PluginsState,
-    camera::{RenderTarget, Viewport, visibility::RenderLayers},
-    log::{Level, LogPlugin},
-    prelude::*,
-    render::{
-        RenderPlugin,
-        pipelined_rendering::PipelinedRenderingPlugin,
-        render_resource::{PollType, TextureFormat, TextureUsages},
-        renderer::RenderDevice,
-        settings::RenderCreation,
-        view::screenshot::{CapturedScreenshots, Screenshot},
-    },
-    window::ExitCondition,
-    winit::WinitPlugin,
-};
+use bevy::{math::UVec2, prelude::*};
 use bevy_egui::egui;
 use bevy_panorbit_camera::PanOrbitCamera;
 
 use super::encoder::{FrameIn, GifEncoder, GifSettings, PaletteMode, write_atomically};
 use super::frame::{CropRect, RgbaImage};
-use super::legend::{LegendEntry, LegendState, paint_legend, rgb8};
-use super::overlay::PathOverlay;
+use super::legend::{Corner, LegendEntry, LegendState, paint_legend, rgb8};
+use super::overlay::{PathOverlay, RunSnapshot};
 use super::raster::ShapePainter;
-use crate::core::scene::{Scene, ViewLayout};
-use crate::geometry::{SurfaceFrame, ViewKind, ViewProjection};
-use crate::platform::start_renderer;
-use crate::schedule::AppSystems;
-use crate::state::{ActiveLandscape, SurfaceSettings};
-use crate::views::{
-    BACKGROUND, Layout, fov_for_aspect, orbit_for, top_orbit, top_projection, view_rects,
+use crate::core::{
+    Landscape,
+    scene::{Scene, ViewLayout},
 };
+use crate::geometry::{SurfaceFrame, ViewKind, ViewProjection, sample_surface};
+use crate::paint::axes::paint_top_axes;
+use crate::views::{BACKGROUND, fov_for_aspect, orbit_for, top_orbit, top_projection, view_rects};
 
-/// Updates allowed before the first frame must be complete (shaders compile, meshes upload).
-const WARMUP_UPDATES: u32 = 200;
-/// Consecutive identical captures of the landscape that mean "the frame is complete".
-const STABLE_CAPTURES: usize = 2;
+/// Where a view's camera is and how it projects, for a clip: the app's camera as it is now, or (when a
+/// clip names none) where the app's camera starts.
+#[derive(Clone, Debug)]
+pub struct ClipCamera {
+    pub view: ViewKind,
+    pub transform: Transform,
+    pub projection: Projection,
+}
 
 /// What to render.
 #[derive(Clone, Debug)]
@@ -64,10 +54,22 @@ pub struct RenderJob {
     pub view: ViewLayout,
     /// Optimizer steps between frames.
     pub steps_per_frame: u32,
+    /// Draw the legend (colours, names, eta, betas).
     pub legend: bool,
+    /// Draw the step counter.
+    pub step_counter: bool,
+    /// Draw axes with ticks and values along the top view's edges.
+    pub axes: bool,
+    /// A title over the clip.
+    pub title: Option<String>,
     pub palette: PaletteMode,
     /// Draw a progress bar on stderr (only when it is a terminal).
     pub progress: bool,
+    /// The cameras; empty: where the app's cameras start.
+    pub cameras: Vec<ClipCamera>,
+    /// The runs as they are now in the app (state and trail so far); `None`: the scene's runs from
+    /// their starts.
+    pub runs: Option<Vec<RunSnapshot>>,
 }
 
 /// What was written.
@@ -78,36 +80,127 @@ pub struct RenderReport {
     pub seconds: f64,
 }
 
-/// The image every headless camera draws into.
-#[derive(Resource, Clone)]
-struct Target {
-    image: Handle<Image>,
-    size: UVec2,
-    layout: ViewLayout,
+/// Progress and cancel, shared between a render on a worker thread and whoever started it.
+#[derive(Debug, Default)]
+pub struct RenderControl {
+    /// Frames painted so far.
+    pub frames_done: AtomicU32,
+    /// Set to stop the render; it returns [`CANCELLED`] and writes nothing.
+    pub cancel: AtomicBool,
 }
 
-/// Renders the job; the error is one line for `error: ...`.
-pub fn render(job: &RenderJob) -> Result<RenderReport, String> {
+/// The error of a cancelled render.
+pub const CANCELLED: &str = "cancelled";
+
+/// Where the app's orbit camera would put a camera: yaw about Y, pitch about X, `radius` back from the
+/// focus (for an orthographic camera the radius is the projection's scale).
+pub fn orbit_transform(orbit: &PanOrbitCamera, projection: &mut Projection) -> Transform {
+    let yaw = orbit.yaw.unwrap_or(orbit.target_yaw);
+    let pitch = orbit.pitch.unwrap_or(orbit.target_pitch);
+    let mut radius = orbit.radius.unwrap_or(orbit.target_radius);
+    if let Projection::Orthographic(p) = projection {
+        p.scale = radius;
+        radius = (p.near + p.far) / 2.0;
+    }
+    let rotation = Quat::from_rotation_y(yaw) * Quat::from_rotation_x(-pitch);
+    Transform {
+        translation: orbit.target_focus + rotation * Vec3::new(0.0, 0.0, radius),
+        rotation,
+        ..default()
+    }
+}
+
+/// Each view of `layout` in a `size` picture (pixels) with its camera: the given ones, else where the
+/// app's cameras start; each projection fitted to its rectangle.
+pub fn clip_views(
+    frame: &SurfaceFrame,
+    size: UVec2,
+    layout: ViewLayout,
+    cameras: &[ClipCamera],
+) -> Vec<ViewProjection> {
+    let rects = view_rects(size.as_vec2(), default(), layout);
+    ViewKind::ALL
+        .into_iter()
+        .filter_map(|view| {
+            let rect = rects.get(view)?;
+            let (transform, mut projection) = match cameras.iter().find(|c| c.view == view) {
+                Some(camera) => (camera.transform, camera.projection.clone()),
+                None => {
+                    let (orbit, mut projection): (PanOrbitCamera, Projection) = match view {
+                        ViewKind::ThreeD => {
+                            (orbit_for(frame), PerspectiveProjection::default().into())
+                        }
+                        ViewKind::Top => (top_orbit(), top_projection(frame)),
+                    };
+                    (orbit_transform(&orbit, &mut projection), projection)
+                }
+            };
+            let (w, h) = (rect.width().max(1.0), rect.height().max(1.0));
+            if let Projection::Perspective(p) = &mut projection {
+                // the whole surface in view at this rectangle's shape, as the app's views do
+                p.fov = fov_for_aspect(w / h);
+            }
+            projection.update(w, h);
+            Some(ViewProjection {
+                view,
+                rect: egui::Rect::from_min_max(
+                    egui::pos2(rect.min.x, rect.min.y),
+                    egui::pos2(rect.max.x, rect.max.y),
+                ),
+                clip_from_world: projection.get_clip_from_view() * transform.to_matrix().inverse(),
+                eye: transform.translation,
+                rotation: transform.rotation,
+            })
+        })
+        .collect()
+}
+
+/// Renders the job; the error is one line for `error: ...` ([`CANCELLED`] when `control` asked to stop).
+pub fn render(job: &RenderJob, control: Option<&RenderControl>) -> Result<RenderReport, String> {
     let started = Instant::now();
     let mut phases = Phases::new(started);
-    let gpu = start_renderer()?;
-    phases.mark("GPU started");
+    let cancelled = || control.is_some_and(|c| c.cancel.load(Ordering::Relaxed));
     let png = job
         .out
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("png"));
     let landscape = std::sync::Arc::new(
-        crate::core::Landscape::new(job.scene.landscape.clone()).map_err(|e| e.to_string())?,
+        Landscape::new(job.scene.landscape.clone()).map_err(|e| e.to_string())?,
     );
-    let Still {
-        image: still,
-        frame,
-        views,
-        renderer,
-    } = render_landscape(job, landscape.clone(), gpu)?;
+    let (grid, frame) = sample_surface(&landscape, &job.scene.surface);
+    let size = UVec2::new(job.width, job.height);
+    let views = clip_views(&frame, size, job.view, &job.cameras);
+    let mut still = RgbaImage::new(job.width, job.height);
+    super::still::draw_surface(&mut still, &grid, &frame, &job.scene.surface, &views);
     phases.mark("landscape drawn");
-    let mut paths = PathOverlay::new(&job.scene, landscape, frame, views)?;
+    let mut paths = match &job.runs {
+        Some(runs) => {
+            PathOverlay::from_runs(runs.clone(), landscape, frame.clone(), views.clone())?
+        }
+        None => PathOverlay::new(&job.scene, landscape, frame.clone(), views.clone())?,
+    };
+    let total_steps = job.steps_per_frame as u64 * job.frames.saturating_sub(1) as u64;
+    // the legend goes in the corner the runs leave emptiest over the whole clip
+    let corner = if job.legend || job.step_counter {
+        let mut whole = paths.clone();
+        whole.advance(total_steps);
+        whole.emptiest_corner(size, paths.legend().len())
+    } else {
+        Corner::TopRight
+    };
     let mut painter = ShapePainter::default();
+    // what never changes during the clip: the landscape, the axes, the title
+    painter.paint(&mut still, |p, size| {
+        if job.axes
+            && let Some(top) = views.iter().find(|v| v.view == ViewKind::Top)
+        {
+            paint_top_axes(p, top, &frame, (size.y / 480.0 * 12.0).clamp(9.0, 24.0));
+        }
+        if let Some(title) = job.title.as_deref().filter(|t| !t.trim().is_empty()) {
+            let legend = (job.legend || job.step_counter).then_some(corner);
+            super::legend::paint_title(p, size, title, legend);
+        }
+    });
     let mut backdrop: Option<Backdrop> = None;
     let mut painted = Painted::default();
     let mut paint = |paths: &PathOverlay, spare: Option<Vec<u8>>| -> RgbaImage {
@@ -123,13 +216,14 @@ pub fn render(job: &RenderJob) -> Result<RenderReport, String> {
                     // buffers painted over the old backdrop need all of the new one
                     painted = Painted::everything();
                 }
-                Backdrop::new(&still, entries, &mut painter)
+                Backdrop::new(&still, entries, corner, &mut painter)
             }
         };
         let mut image = painted.restore(&b.image, spare);
         let counter = LegendState {
             entries: Vec::new(),
-            step: job.legend.then(|| paths.steps()),
+            step: job.step_counter.then(|| paths.steps()),
+            corner,
         };
         let paths_rect = painter.paint(&mut image, |p, _| paths.paint(p));
         // the legend stays on top of the paths
@@ -148,12 +242,17 @@ pub fn render(job: &RenderJob) -> Result<RenderReport, String> {
 
     if png {
         // a still of the last frame: the steps of every frame but the first
-        paths.advance(job.steps_per_frame as u64 * job.frames.saturating_sub(1) as u64);
+        paths.advance(total_steps);
         let bytes = paint(&paths, None).to_png()?;
-        drop(renderer);
+        if cancelled() {
+            return Err(CANCELLED.into());
+        }
         write_atomically(&job.out, &bytes)?;
         progress.set(1);
         progress.done();
+        if let Some(c) = control {
+            c.frames_done.store(1, Ordering::Relaxed);
+        }
         return Ok(RenderReport {
             frames: 1,
             bytes: bytes.len() as u64,
@@ -173,6 +272,9 @@ pub fn render(job: &RenderJob) -> Result<RenderReport, String> {
         background,
     })?;
     for k in 0..job.frames {
+        if cancelled() {
+            return Err(CANCELLED.into());
+        }
         if k > 0 {
             paths.advance(job.steps_per_frame as u64);
         }
@@ -184,9 +286,11 @@ pub fn render(job: &RenderJob) -> Result<RenderReport, String> {
             legend: None,
         })?;
         progress.set(k + 1);
+        if let Some(c) = control {
+            c.frames_done.store(k + 1, Ordering::Relaxed);
+        }
     }
     phases.mark("frames painted");
-    drop(renderer);
     let (frames, bytes) = encoder.save_blocking(job.out.clone())?;
     phases.mark("GIF written");
     progress.done();
@@ -207,12 +311,18 @@ struct Backdrop {
 }
 
 impl Backdrop {
-    fn new(still: &RgbaImage, entries: Vec<LegendEntry>, painter: &mut ShapePainter) -> Self {
+    fn new(
+        still: &RgbaImage,
+        entries: Vec<LegendEntry>,
+        corner: Corner,
+        painter: &mut ShapePainter,
+    ) -> Self {
         let mut image = still.clone();
         let mut legend_box = None;
         let legend = LegendState {
             entries,
             step: None,
+            corner,
         };
         painter.paint(&mut image, |p, size| {
             legend_box = paint_legend(p, size, &legend).and_then(|r| {
@@ -272,280 +382,6 @@ impl Painted {
             spare => backdrop.copy_into(spare),
         }
     }
-}
-
-/// The landscape as the cameras see it, without anything that moves, and how they project the world.
-struct Still {
-    image: RgbaImage,
-    frame: SurfaceFrame,
-    views: Vec<ViewProjection>,
-    /// The Bevy app, dropped once the frames are queued (tearing the renderer down takes a while; then it
-    /// overlaps with the encoder's last frames).
-    renderer: App,
-}
-
-/// Renders the scene's landscape offscreen until a frame is complete, and reads the cameras.
-fn render_landscape(
-    job: &RenderJob,
-    landscape: std::sync::Arc<crate::core::Landscape>,
-    gpu: RenderCreation,
-) -> Result<Still, String> {
-    let mut app = build_app(job, landscape, gpu);
-    while app.plugins_state() == PluginsState::Adding {
-        bevy::tasks::tick_global_task_pools_on_main_thread();
-    }
-    app.finish();
-    app.cleanup();
-    let image = warm_up(&mut app)?;
-    let world = app.world_mut();
-    let frame = world.resource::<SurfaceFrame>().clone();
-    let mut views: Vec<(isize, ViewProjection)> = world
-        .query::<(&ViewKind, &Camera, &GlobalTransform)>()
-        .iter(world)
-        .filter_map(|(view, camera, transform)| {
-            let rect = camera.physical_viewport_rect()?;
-            Some((
-                camera.order,
-                ViewProjection {
-                    view: *view,
-                    rect: egui::Rect::from_min_max(
-                        egui::pos2(rect.min.x as f32, rect.min.y as f32),
-                        egui::pos2(rect.max.x as f32, rect.max.y as f32),
-                    ),
-                    clip_from_world: camera.clip_from_view() * transform.to_matrix().inverse(),
-                    eye: transform.translation(),
-                    rotation: transform.rotation(),
-                },
-            ))
-        })
-        .collect();
-    views.sort_by_key(|(order, _)| *order);
-    Ok(Still {
-        image,
-        frame,
-        views: views.into_iter().map(|(_, v)| v).collect(),
-        renderer: app,
-    })
-}
-
-fn build_app(
-    job: &RenderJob,
-    landscape: std::sync::Arc<crate::core::Landscape>,
-    gpu: RenderCreation,
-) -> App {
-    let mut app = App::new();
-    app.add_plugins(
-        DefaultPlugins
-            .set(WindowPlugin {
-                primary_window: None,
-                exit_condition: ExitCondition::DontExit,
-                close_when_requested: false,
-                ..default()
-            })
-            .set(RenderPlugin {
-                render_creation: gpu,
-                // every pipeline is ready the first time it is used: no half-drawn first frames
-                synchronous_pipeline_compilation: true,
-                ..default()
-            })
-            .set(LogPlugin {
-                level: Level::WARN,
-                // the "software rendering is slow" warning is expected here (lavapipe is the usual renderer)
-                filter: "wgpu=error,naga=warn,bevy_render::renderer=error".into(),
-                ..default()
-            })
-            .disable::<WinitPlugin>()
-            // one thread: each update renders its own frame before the next starts
-            .disable::<PipelinedRenderingPlugin>(),
-    );
-    app.set_error_handler(bevy::ecs::error::warn);
-    let scene = job.scene.clone();
-    app.insert_resource(ActiveLandscape(landscape));
-    app.insert_resource(SurfaceSettings(scene.surface.clone()));
-    app.init_resource::<Layout>();
-    app.add_plugins((
-        crate::schedule::plugin,
-        crate::surface::plugin,
-        crate::optimizers::simulation_plugin,
-        crate::lessons::plugin,
-    ));
-    let size = UVec2::new(job.width, job.height);
-    let mut image = Image::new_target_texture(size.x, size.y, TextureFormat::Rgba8UnormSrgb, None);
-    image.texture_descriptor.usage |= TextureUsages::COPY_SRC;
-    let handle = app.world_mut().resource_mut::<Assets<Image>>().add(image);
-    app.insert_resource(Target {
-        image: handle,
-        size,
-        layout: job.view,
-    });
-    app.add_systems(Startup, spawn_cameras).add_systems(
-        Update,
-        aim_cameras
-            .run_if(resource_changed::<SurfaceFrame>)
-            .in_set(AppSystems::Views),
-    );
-    app.world_mut()
-        .write_message(crate::lessons::LoadScene::new(scene, None));
-    app
-}
-
-/// The app's two cameras, drawing into the target image with the layout's viewports.
-fn spawn_cameras(mut commands: Commands, target: Res<Target>, frame: Res<SurfaceFrame>) {
-    let rects = view_rects(target.size.as_vec2(), default(), target.layout);
-    for (view, order) in [(ViewKind::ThreeD, 0), (ViewKind::Top, 1)] {
-        let Some(rect) = rects.get(view) else {
-            continue;
-        };
-        let viewport = Viewport {
-            physical_position: rect.min.as_uvec2(),
-            physical_size: rect.size().as_uvec2().max(UVec2::ONE),
-            ..default()
-        };
-        let projection = match view {
-            ViewKind::ThreeD => Projection::Perspective(PerspectiveProjection {
-                fov: fov_for_aspect(rect.width() / rect.height().max(1.0)),
-                ..default()
-            }),
-            ViewKind::Top => top_projection(&frame),
-        };
-        commands.spawn((
-            Name::new(format!("{view:?} render camera")),
-            view,
-            Camera3d::default(),
-            Camera {
-                order,
-                viewport: Some(viewport),
-                ..default()
-            },
-            RenderTarget::Image(target.image.clone().into()),
-            // contour lines are anti-aliased in the shader; multisampling would quadruple the
-            // rasterisation work on software Vulkan for little visible gain at GIF resolutions
-            Msaa::Off,
-            // the colours the app shows (its surface cameras do not tone-map either)
-            bevy::core_pipeline::tonemapping::Tonemapping::None,
-            projection,
-            // the landscape only: what moves is painted over it on the CPU
-            RenderLayers::layer(0),
-            Transform::default(),
-        ));
-    }
-    crate::views::spawn_lighting(&mut commands);
-    commands.insert_resource(ClearColor(BACKGROUND));
-}
-
-/// Where the app's orbit camera would put a camera: yaw about Y, pitch about X, `radius` back from the
-/// focus (for an orthographic camera the radius is the projection's scale).
-pub fn orbit_transform(orbit: &PanOrbitCamera, projection: &mut Projection) -> Transform {
-    let yaw = orbit.yaw.unwrap_or(orbit.target_yaw);
-    let pitch = orbit.pitch.unwrap_or(orbit.target_pitch);
-    let mut radius = orbit.radius.unwrap_or(orbit.target_radius);
-    if let Projection::Orthographic(p) = projection {
-        p.scale = radius;
-        radius = (p.near + p.far) / 2.0;
-    }
-    let rotation = Quat::from_rotation_y(yaw) * Quat::from_rotation_x(-pitch);
-    Transform {
-        translation: orbit.target_focus + rotation * Vec3::new(0.0, 0.0, radius),
-        rotation,
-        ..default()
-    }
-}
-
-fn aim_cameras(
-    frame: Res<SurfaceFrame>,
-    mut cameras: Query<(&ViewKind, &mut Transform, &mut Projection)>,
-) {
-    for (view, mut transform, mut projection) in &mut cameras {
-        let orbit = match view {
-            ViewKind::ThreeD => orbit_for(&frame),
-            ViewKind::Top => {
-                *projection = top_projection(&frame);
-                top_orbit()
-            }
-        };
-        *transform = orbit_transform(&orbit, &mut projection);
-    }
-}
-
-/// Runs one update and waits for the GPU to finish it.
-fn update(app: &mut App) -> Result<(), String> {
-    app.update();
-    let Some(device) = app.world().get_resource::<RenderDevice>() else {
-        return Err("the renderer did not start (no render device)".into());
-    };
-    device
-        .wgpu_device()
-        .poll(PollType::Wait {
-            submission_index: None,
-            timeout: Some(Duration::from_secs(60)),
-        })
-        .map_err(|e| format!("the GPU did not finish a frame: {e}"))?;
-    Ok(())
-}
-
-/// How long to wait for the readback of a frame the GPU has finished (it is copied out on a task thread).
-const READBACK_WAIT: Duration = Duration::from_millis(500);
-
-/// Renders the current state until [`STABLE_CAPTURES`] consecutive frames are identical and show more
-/// than the background; returns that frame. Each frame is read back right after its update (from the
-/// screenshot channel, not through the observer that would see it one update later).
-fn warm_up(app: &mut App) -> Result<RgbaImage, String> {
-    let captured = app.world().resource::<CapturedScreenshots>().0.clone();
-    let target = app.world().resource::<Target>().image.clone();
-    let mut last: Option<RgbaImage> = None;
-    let mut same = 0;
-    let background = rgb8(BACKGROUND.to_srgba().to_f32_array_no_alpha());
-    for _ in 0..WARMUP_UPDATES {
-        let requested = app
-            .world_mut()
-            .spawn(Screenshot::image(target.clone()))
-            .id();
-        update(app)?;
-        let image = {
-            let Ok(channel) = captured.lock() else {
-                return Err("the renderer's readback channel broke".into());
-            };
-            let mut image = None;
-            while let Ok((entity, captured)) = channel.recv_timeout(READBACK_WAIT) {
-                if entity == requested {
-                    image = Some(captured);
-                    break;
-                }
-            }
-            image
-        };
-        let Some(image) = image else {
-            // this frame was not read back (its target was not ready yet)
-            continue;
-        };
-        let image = RgbaImage::from_bevy(&image)?;
-        let drawn = image
-            .data
-            .chunks_exact(4)
-            .filter(|p| {
-                // black is the target before any camera has drawn into it (the first update)
-                p[..3] != [0, 0, 0]
-                    && p[..3]
-                        .iter()
-                        .zip(background)
-                        .any(|(a, b)| a.abs_diff(b) > 24)
-            })
-            .count();
-        // the surface covers a good part of any layout
-        let complete = drawn * 20 > image.data.len() / 4;
-        if complete && last.as_ref() == Some(&image) {
-            same += 1;
-        } else {
-            same = usize::from(complete);
-        }
-        last = Some(image);
-        if same >= STABLE_CAPTURES {
-            return last.ok_or_else(|| "no frame".into());
-        }
-    }
-    Err(format!(
-        "the renderer produced no complete frame in {WARMUP_UPDATES} updates"
-    ))
 }
 
 /// With `LOSSCAPE_LOG_TIMES` set, how long each phase of a render took, one line each on stderr.

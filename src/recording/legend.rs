@@ -1,5 +1,6 @@
-//! The legend and step counter drawn into recorded frames: optimizer colours, names, eta and betas in the
-//! top-right corner, the step in the bottom-right. Laid out by egui (its default fonts, with Greek letters)
+//! The legend, the step counter and the title drawn into recorded frames: optimizer colours, names, eta
+//! and betas in a corner (the one the runs leave emptiest), the step in a bottom corner, the title
+//! centred at the top. Laid out by egui (its default fonts, with Greek letters)
 //! and rasterized on the CPU ([`ShapePainter`]) at the clip's own resolution, so the text is crisp whatever the capture size,
 //! identical in the app and in `losscape render`, and never on screen when the legend is off.
 
@@ -40,6 +41,47 @@ impl LegendEntry {
     }
 }
 
+/// A corner of the frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Corner {
+    #[default]
+    TopRight,
+    TopLeft,
+    BottomRight,
+    BottomLeft,
+}
+
+impl Corner {
+    /// Every corner, the usual place of a legend first.
+    pub const ALL: [Self; 4] = [
+        Self::TopRight,
+        Self::TopLeft,
+        Self::BottomRight,
+        Self::BottomLeft,
+    ];
+
+    /// Where a box of `size` sits in this corner of a frame of `frame` size, `margin` from its edges.
+    pub fn place(self, frame: egui::Vec2, size: egui::Vec2, margin: f32) -> egui::Rect {
+        let x = match self {
+            Self::TopLeft | Self::BottomLeft => margin,
+            Self::TopRight | Self::BottomRight => frame.x - margin - size.x,
+        };
+        let y = match self {
+            Self::TopLeft | Self::TopRight => margin,
+            Self::BottomLeft | Self::BottomRight => frame.y - margin - size.y,
+        };
+        egui::Rect::from_min_size(pos2(x, y).max(Pos2::ZERO), size)
+    }
+
+    /// The bottom corner the step counter takes: the other one when the legend is in this one.
+    fn counter(self) -> Self {
+        match self {
+            Self::BottomRight => Self::BottomLeft,
+            _ => Self::BottomRight,
+        }
+    }
+}
+
 /// What to draw on one frame.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LegendState {
@@ -47,6 +89,45 @@ pub struct LegendState {
     pub entries: Vec<LegendEntry>,
     /// The step counter; `None` hides it.
     pub step: Option<u64>,
+    /// Where the legend box goes (the counter takes a bottom corner the legend leaves free).
+    pub corner: Corner,
+}
+
+/// The size of the legend's text for a frame of `size` (pixels).
+pub fn text_size(size: egui::Vec2) -> f32 {
+    (size.y / 480.0 * 15.0).clamp(10.0, 30.0)
+}
+
+/// The legend box's size for `entries` lines in a frame of `size`, without laying out the text: a
+/// generous estimate for choosing a corner.
+pub fn estimated_box(size: egui::Vec2, entries: usize, longest: usize) -> egui::Vec2 {
+    let text = text_size(size);
+    vec2(
+        longest as f32 * text * 0.55 + 3.0 * text,
+        entries as f32 * text * 1.3 + 1.2 * text,
+    )
+}
+
+/// The title on a dark band in the top corner the legend (at `legend`) leaves free.
+pub fn paint_title(painter: &egui::Painter, size: egui::Vec2, title: &str, legend: Option<Corner>) {
+    let text = text_size(size) * 1.2;
+    let galley =
+        painter.layout_no_wrap(title.to_owned(), FontId::proportional(text), Color32::WHITE);
+    let pad = (text * 0.4).round();
+    let s = galley.size() + vec2(2.0 * pad, pad);
+    // in the top corner the legend leaves free
+    let x = if legend == Some(Corner::TopLeft) {
+        (size.x - s.x - pad).max(0.0)
+    } else {
+        pad
+    };
+    let rect = egui::Rect::from_min_size(pos2(x, pad), s);
+    painter.rect_filled(
+        rect,
+        text * 0.3,
+        Color32::from_rgba_premultiplied(10, 11, 14, 200),
+    );
+    painter.galley(rect.min + vec2(pad, 0.5 * pad), galley, Color32::WHITE);
 }
 
 /// Draws `legend` over `image` (nothing when it is empty).
@@ -65,7 +146,7 @@ pub fn paint_legend(
     size: egui::Vec2,
     legend: &LegendState,
 ) -> Option<egui::Rect> {
-    let text = (size.y / 480.0 * 15.0).clamp(10.0, 30.0);
+    let text = text_size(size);
     let font = FontId::proportional(text);
     let pad = (text * 0.6).round();
     let margin = (text * 0.6).round();
@@ -91,8 +172,7 @@ pub fn paint_legend(
         let row_h = galleys.iter().map(|g| g.size().y).fold(text, f32::max);
         let width = galleys.iter().map(|g| g.size().x).fold(0.0, f32::max) + 3.0 * dot + 2.0 * pad;
         let height = row_h * galleys.len() as f32 + 2.0 * pad;
-        let min = pos2(size.x - margin - width, margin).max(Pos2::ZERO);
-        let rect = egui::Rect::from_min_size(min, vec2(width, height));
+        let rect = legend.corner.place(size, vec2(width, height), margin);
         painter.rect_filled(rect, text * 0.3, bg);
         entries_box = Some(rect);
         for (i, (g, e)) in galleys.into_iter().zip(&legend.entries).enumerate() {
@@ -105,10 +185,7 @@ pub fn paint_legend(
     if let Some(step) = legend.step {
         let g = painter.layout_no_wrap(format!("step {step}"), font, Color32::WHITE);
         let s = g.size() + vec2(2.0 * pad, pad);
-        let rect = egui::Rect::from_min_size(
-            pos2(size.x - margin - s.x, size.y - margin - s.y).max(Pos2::ZERO),
-            s,
-        );
+        let rect = legend.corner.counter().place(size, s, margin);
         painter.rect_filled(rect, text * 0.3, bg);
         painter.galley(rect.min + vec2(pad, 0.5 * pad), g, Color32::WHITE);
     }
@@ -129,6 +206,7 @@ mod tests {
                 detail: "η 0.05  β_m 0.9  β_r 0.999".into(),
             }],
             step: Some(42),
+            corner: Corner::TopRight,
         };
         let mut painter = ShapePainter::default();
         draw_legend(&mut painter, &mut image, &legend);

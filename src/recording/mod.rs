@@ -1,18 +1,25 @@
 //! Recording: GIF clips of the views (key G or the panel's "Record GIF" section) and PNG stills (key P)
 //! in the app, and `losscape render` without a window ([`headless`]).
 //!
-//! In the app each captured frame is a GPU screenshot of the window (`Screenshot::primary_window`), cut to
-//! the chosen view(s) without the panel; the encoder thread ([`encoder`]) scales it, draws the legend
-//! ([`legend`]), quantizes and compresses it, so recording never stalls the app (a frame is dropped, and
-//! counted, if the encoder falls behind). Stop writes `<path>.part` and renames it; a failed write keeps the
-//! clip so another path can be tried.
+//! A clip is rendered by default ([`clip`]): the scene on screen drawn offscreen on a worker thread,
+//! exactly as `losscape render` draws it (landscape on the CPU once, runs stepped a fixed number of steps
+//! per frame, legend, axes, title), so it is smooth and crisp however slowly the screen draws.
+//!
+//! Recording the window is the other choice: each captured frame is a GPU screenshot of the window
+//! (`Screenshot::primary_window`), cut to the chosen view(s) without the panel; the encoder thread
+//! ([`encoder`]) scales it, draws the legend ([`legend`]), quantizes and compresses it, so recording never
+//! stalls the app (a frame is dropped, and counted, if the encoder falls behind). Stop writes
+//! `<path>.part` and renames it; a failed write keeps the clip (or the rendered clip's job) so another
+//! path can be tried.
 
+pub mod clip;
 pub mod encoder;
 pub mod frame;
 pub mod headless;
 pub mod legend;
 pub mod overlay;
 pub mod raster;
+pub mod still;
 mod ui;
 
 use std::{
@@ -32,13 +39,18 @@ use crate::third_party::egui::keys_free;
 
 pub use encoder::{EncoderEvent, FrameIn, GifEncoder, GifSettings, PaletteMode};
 pub use frame::{CropRect, RgbaImage};
-pub use legend::{LegendEntry, LegendState};
+pub use legend::{Corner, LegendEntry, LegendState};
 pub use ui::{recording_controls, recording_indicator};
 
-use crate::optimizers::Optimizer;
+use bevy::ecs::system::SystemParam;
+use bevy_panorbit_camera::PanOrbitCamera;
+
+use crate::geometry::ViewKind;
+use crate::lessons::snapshot_scene;
+use crate::optimizers::{Optimizer, Playback};
 use crate::schedule::{AppSystems, KeepAwake};
-use crate::state::CurrentScene;
-use crate::views::{BACKGROUND, ViewRects};
+use crate::state::{ActiveLandscape, CurrentScene, SurfaceSettings};
+use crate::views::{BACKGROUND, Layout, ViewRects};
 
 /// Frame-rate choices of the app (frames per second).
 pub const FPS_CHOICES: (u32, u32) = (10, 50);
@@ -55,9 +67,20 @@ pub enum Capture {
     Both,
 }
 
+/// How the app records a clip.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RecordMode {
+    /// Rendered offscreen as `losscape render` renders: a fixed number of steps per frame.
+    #[default]
+    Rendered,
+    /// The window as it is on screen, in real time (the panel left out).
+    Window,
+}
+
 /// The record section's choices.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecordSettings {
+    pub mode: RecordMode,
     pub capture: Capture,
     /// Frames per second, 10 ..= 50.
     pub fps: u32,
@@ -72,6 +95,17 @@ pub struct RecordSettings {
     pub per_frame_palette: bool,
     /// Where to write; empty means `losscape-<scene>-<date-time>.gif` in the current directory.
     pub path: String,
+    // ---- rendered clips ----
+    /// The clip's length (seconds).
+    pub seconds: u32,
+    /// Start from the runs' starts instead of where they are now.
+    pub from_start: bool,
+    /// Optimizer steps between frames; `None`: as fast as the app plays.
+    pub steps_per_frame: Option<u32>,
+    /// Axes with values along the top view's edges.
+    pub axes: bool,
+    /// A title over the clip (none when empty).
+    pub title: String,
 }
 
 impl Default for RecordSettings {
@@ -85,6 +119,12 @@ impl Default for RecordSettings {
             step_counter: true,
             per_frame_palette: false,
             path: String::new(),
+            mode: RecordMode::Rendered,
+            seconds: 8,
+            from_start: false,
+            steps_per_frame: None,
+            axes: true,
+            title: String::new(),
         }
     }
 }
@@ -103,8 +143,18 @@ pub enum RecordState {
     },
     /// Stop was pressed; the encoder is finishing and writing.
     Saving { encoder: GifEncoder, path: PathBuf },
-    /// Writing failed; the clip is kept for another path.
-    Failed { encoder: GifEncoder, error: String },
+    /// A clip rendering offscreen.
+    Rendering(clip::ClipRender),
+    /// Writing failed; the clip (or what renders it) is kept for another path.
+    Failed { kept: Kept, error: String },
+}
+
+/// What a failed write keeps.
+pub enum Kept {
+    /// The window's frames, encoded.
+    Clip(GifEncoder),
+    /// The rendered clip's job: it renders again to the new path.
+    Job(Box<headless::RenderJob>),
 }
 
 /// The recorder: settings, state and the last message for the panel.
@@ -119,7 +169,18 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Frames captured so far and seconds recorded, while recording.
+    /// Frames rendered so far and in all, and whether a cancel was asked, while a clip renders.
+    pub fn rendering(&self) -> Option<(u32, u32, bool)> {
+        match &self.state {
+            RecordState::Rendering(render) => {
+                let (done, total) = render.progress();
+                Some((done, total, render.cancelling()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Frames captured so far and seconds recorded, while recording the window.
     pub fn progress(&self) -> Option<(u32, f64, u32)> {
         match &self.state {
             RecordState::Recording {
@@ -133,8 +194,10 @@ impl Recorder {
 /// What the keys and the panel ask of the recorder.
 #[derive(Message, Debug, Clone, PartialEq)]
 pub enum RecordRequest {
-    /// Start, or stop and save (key G).
+    /// Start, or stop and save (key G); while a clip renders, cancel it.
     Toggle,
+    /// Stop rendering a clip and write nothing.
+    Cancel,
     /// Save again after a failed write (to the path now in the settings).
     Retry,
     /// Forget a clip whose write failed.
@@ -256,7 +319,133 @@ fn legend_state(settings: &RecordSettings, optimizers: &Query<&Optimizer>) -> Op
     let step = settings
         .step_counter
         .then(|| optimizers.iter().map(|o| o.steps()).max().unwrap_or(0));
-    (!entries.is_empty() || step.is_some()).then_some(LegendState { entries, step })
+    (!entries.is_empty() || step.is_some()).then_some(LegendState {
+        entries,
+        step,
+        corner: legend::Corner::TopRight,
+    })
+}
+
+/// The scene on screen, as a clip renders it.
+#[derive(SystemParam)]
+struct OnScreen<'w, 's> {
+    current: Res<'w, CurrentScene>,
+    landscape: Res<'w, ActiveLandscape>,
+    surface: Res<'w, SurfaceSettings>,
+    layout: Res<'w, Layout>,
+    playback: Res<'w, Playback>,
+    cameras: Query<
+        'w,
+        's,
+        (&'static ViewKind, &'static Transform, &'static Projection),
+        With<PanOrbitCamera>,
+    >,
+    optimizers: Query<'w, 's, &'static Optimizer>,
+}
+
+impl OnScreen<'_, '_> {
+    /// The clip the settings ask for, written to `out`.
+    fn clip_job(&self, settings: &RecordSettings, out: PathBuf) -> headless::RenderJob {
+        let scene = snapshot_scene(
+            &self.current,
+            &self.landscape,
+            &self.surface,
+            &self.layout,
+            &self.playback,
+            self.optimizers.iter().map(|o| o.spec.clone()),
+        );
+        let cameras = self
+            .cameras
+            .iter()
+            .map(|(view, transform, projection)| headless::ClipCamera {
+                view: *view,
+                transform: *transform,
+                projection: projection.clone(),
+            })
+            .collect();
+        let runs =
+            (!settings.from_start).then(|| self.optimizers.iter().map(clip::snapshot).collect());
+        clip::clip_job(
+            settings,
+            scene,
+            self.layout.0,
+            cameras,
+            runs,
+            self.playback.steps_per_second,
+            out,
+        )
+    }
+}
+
+/// Where a clip or still goes: the path typed in the panel, else a new name in the current directory.
+fn target_path(settings: &RecordSettings, current: &CurrentScene, ext: &str) -> PathBuf {
+    if settings.path.trim().is_empty() {
+        PathBuf::from(default_file_name(&scene_name(current), now_unix(), ext))
+    } else {
+        PathBuf::from(settings.path.trim())
+    }
+}
+
+/// Starts rendering `job` on a worker thread, once its path is known to be writable.
+fn start_render(recorder: &mut Recorder, job: headless::RenderJob) {
+    if let Err(e) = encoder::check_writable(&job.out) {
+        recorder.settings.path = job.out.display().to_string();
+        recorder.message = Some((false, format!("{e}: pick another path")));
+        recorder.state = RecordState::Failed {
+            kept: Kept::Job(Box::new(job)),
+            error: e,
+        };
+        return;
+    }
+    info!(
+        "rendering a clip of {} frames to {}",
+        job.frames,
+        job.out.display()
+    );
+    match clip::ClipRender::start(job) {
+        Ok(render) => {
+            recorder.message = None;
+            recorder.state = RecordState::Rendering(render);
+        }
+        Err(e) => recorder.message = Some((false, e)),
+    }
+}
+
+/// Starts recording the window.
+fn start_window_recording(recorder: &mut Recorder, optimizers: &Query<&Optimizer>, now: f64) {
+    let bg = legend::rgb8(BACKGROUND.to_srgba().to_f32_array_no_alpha());
+    let mut reserved: Vec<[u8; 3]> = optimizers
+        .iter()
+        .map(|o| legend::rgb8(o.spec.color))
+        .collect();
+    reserved.push(bg);
+    reserved.truncate(60);
+    let s = &recorder.settings;
+    let settings = GifSettings {
+        width: s.width,
+        height: s.height,
+        fps: s.fps as f64,
+        palette: if s.per_frame_palette {
+            PaletteMode::PerFrame
+        } else {
+            PaletteMode::Global
+        },
+        reserved,
+        background: bg,
+    };
+    match GifEncoder::start(settings) {
+        Ok(encoder) => {
+            info!("recording started");
+            recorder.message = None;
+            recorder.state = RecordState::Recording {
+                encoder,
+                started_s: now,
+                next_due_s: now,
+                elapsed_s: 0.0,
+            };
+        }
+        Err(e) => recorder.message = Some((false, e)),
+    }
 }
 
 fn control_recording(
@@ -264,68 +453,43 @@ fn control_recording(
     mut recorder: ResMut<Recorder>,
     mut commands: Commands,
     time: Res<Time<Real>>,
-    current: Res<CurrentScene>,
+    screen: OnScreen,
     rects: Res<ViewRects>,
     window: Single<&Window, With<PrimaryWindow>>,
-    optimizers: Query<&Optimizer>,
 ) {
     let recorder = recorder.as_mut();
     for request in requests.read() {
         match (request, std::mem::take(&mut recorder.state)) {
-            (RecordRequest::Toggle, RecordState::Idle) => {
-                let bg = legend::rgb8(BACKGROUND.to_srgba().to_f32_array_no_alpha());
-                let mut reserved: Vec<[u8; 3]> = optimizers
-                    .iter()
-                    .map(|o| legend::rgb8(o.spec.color))
-                    .collect();
-                reserved.push(bg);
-                reserved.truncate(60);
-                let s = &recorder.settings;
-                let settings = GifSettings {
-                    width: s.width,
-                    height: s.height,
-                    fps: s.fps as f64,
-                    palette: if s.per_frame_palette {
-                        PaletteMode::PerFrame
-                    } else {
-                        PaletteMode::Global
-                    },
-                    reserved,
-                    background: bg,
-                };
-                match GifEncoder::start(settings) {
-                    Ok(encoder) => {
-                        let now = time.elapsed_secs_f64();
-                        info!("recording started");
-                        recorder.message = None;
-                        recorder.state = RecordState::Recording {
-                            encoder,
-                            started_s: now,
-                            next_due_s: now,
-                            elapsed_s: 0.0,
-                        };
-                    }
-                    Err(e) => recorder.message = Some((false, e)),
+            (RecordRequest::Toggle, RecordState::Idle) => match recorder.settings.mode {
+                RecordMode::Rendered => {
+                    let out = target_path(&recorder.settings, &screen.current, "gif");
+                    let job = screen.clip_job(&recorder.settings, out);
+                    start_render(recorder, job);
                 }
-            }
+                RecordMode::Window => {
+                    start_window_recording(recorder, &screen.optimizers, time.elapsed_secs_f64())
+                }
+            },
             (RecordRequest::Toggle, RecordState::Recording { encoder, .. }) => {
-                let path = if recorder.settings.path.trim().is_empty() {
-                    PathBuf::from(default_file_name(&scene_name(&current), now_unix(), "gif"))
-                } else {
-                    PathBuf::from(recorder.settings.path.trim())
-                };
+                let path = target_path(&recorder.settings, &screen.current, "gif");
                 save(recorder, encoder, path);
             }
-            (RecordRequest::Retry, RecordState::Failed { encoder, .. }) => {
+            (RecordRequest::Toggle | RecordRequest::Cancel, RecordState::Rendering(render)) => {
+                render.cancel();
+                recorder.state = RecordState::Rendering(render);
+            }
+            (RecordRequest::Retry, RecordState::Failed { kept, error }) => {
                 let path = PathBuf::from(recorder.settings.path.trim());
-                if path.as_os_str().is_empty() {
-                    recorder.message = Some((false, "type a path to save the clip to".into()));
-                    recorder.state = RecordState::Failed {
-                        encoder,
-                        error: "no path".into(),
-                    };
-                } else {
-                    save(recorder, encoder, path);
+                match kept {
+                    _ if path.as_os_str().is_empty() => {
+                        recorder.message = Some((false, "type a path to save the clip to".into()));
+                        recorder.state = RecordState::Failed { kept, error };
+                    }
+                    Kept::Clip(encoder) => save(recorder, encoder, path),
+                    Kept::Job(mut job) => {
+                        job.out = path;
+                        start_render(recorder, *job);
+                    }
                 }
             }
             (RecordRequest::Discard, RecordState::Failed { .. }) => {
@@ -333,7 +497,7 @@ fn control_recording(
             }
             (RecordRequest::Still, state) => {
                 recorder.state = state;
-                take_still(recorder, &mut commands, &current, &rects, &window);
+                take_still(recorder, &mut commands, &screen.current, &rects, &window);
             }
             (_, state) => recorder.state = state,
         }
@@ -415,6 +579,10 @@ fn capture_frame(
         // frames are captured in real time, and a save is polled, frame by frame
         awake.request();
     }
+    if matches!(recorder.state, RecordState::Rendering(_)) {
+        // the progress bar moves a few times a second; the worker has the processor otherwise
+        awake.within(std::time::Duration::from_millis(250));
+    }
     let now = time.elapsed_secs_f64();
     let settings = recorder.settings.clone();
     let RecordState::Recording {
@@ -474,6 +642,40 @@ fn report_results(mut recorder: ResMut<Recorder>) {
             });
         }
     }
+    if let RecordState::Rendering(render) = &mut recorder.state
+        && let Some(result) = render.poll()
+    {
+        let job = render.job.clone();
+        recorder.state = RecordState::Idle;
+        match result {
+            Ok(report) => {
+                recorder.message = Some((
+                    true,
+                    format!(
+                        "saved {} ({} frames, {:.1} MB, rendered in {:.1} s)",
+                        job.out.display(),
+                        report.frames,
+                        report.bytes as f64 / 1e6,
+                        report.seconds
+                    ),
+                ));
+            }
+            Err(e) if clip::was_cancelled(&e) => {
+                recorder.message = Some((true, "clip cancelled; nothing written".into()));
+            }
+            Err(error) => {
+                warn!("{error}");
+                recorder.settings.path = job.out.display().to_string();
+                recorder.message =
+                    Some((false, format!("{error}; pick another path and save again")));
+                recorder.state = RecordState::Failed {
+                    kept: Kept::Job(job),
+                    error,
+                };
+            }
+        }
+        return;
+    }
     let events = match &recorder.state {
         RecordState::Saving { encoder, .. } | RecordState::Recording { encoder, .. } => {
             encoder.poll()
@@ -505,7 +707,10 @@ fn report_results(mut recorder: ResMut<Recorder>) {
                         false,
                         format!("{error}; the clip is kept: pick another path and save again"),
                     ));
-                    recorder.state = RecordState::Failed { encoder, error };
+                    recorder.state = RecordState::Failed {
+                        kept: Kept::Clip(encoder),
+                        error,
+                    };
                 }
             }
             EncoderEvent::FrameError(e) => recorder.message = Some((false, e)),
@@ -518,9 +723,36 @@ fn report_results(mut recorder: ResMut<Recorder>) {
     }
 }
 
-fn draw_indicator(mut contexts: bevy_egui::EguiContexts, recorder: Res<Recorder>) -> Result {
+/// How long a message ("saved ...", an error) stays over the views; it also stays in the panel.
+const TOAST: std::time::Duration = std::time::Duration::from_secs(6);
+
+/// The last message and when it first showed, so that it can fade from the views after [`TOAST`].
+#[derive(Default)]
+struct Toast {
+    text: Option<(bool, String)>,
+    since: Option<std::time::Instant>,
+}
+
+fn draw_indicator(
+    mut contexts: bevy_egui::EguiContexts,
+    recorder: Res<Recorder>,
+    mut toast: Local<Toast>,
+    mut awake: ResMut<KeepAwake>,
+) -> Result {
     let ctx = contexts.ctx_mut()?;
-    recording_indicator(ctx, &recorder);
+    if toast.text != recorder.message {
+        toast.text = recorder.message.clone();
+        toast.since = Some(std::time::Instant::now());
+    }
+    let shown = match (&toast.text, toast.since) {
+        (Some(message), Some(since)) if since.elapsed() < TOAST => {
+            // one more frame when it is due to go, even with nothing else moving
+            awake.within(TOAST.saturating_sub(since.elapsed()));
+            Some(message)
+        }
+        _ => None,
+    };
+    recording_indicator(ctx, &recorder, shown);
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use bevy::color::{Color, ColorToComponents};
 use bevy_egui::egui::{self, Pos2};
 
-use super::legend::LegendEntry;
+use super::legend::{Corner, LegendEntry, estimated_box, text_size};
 use crate::core::{
     Landscape, RunStatus, Runner,
     scene::{OptimizerSpec, Scene},
@@ -21,7 +21,18 @@ use crate::paint::marks::{
     DIVERGED_GREY, ProjectedTrail, RunMarks, ball, paint_runs, rgb8, start_ring, trail_width,
 };
 
+/// One optimizer's run as it is at some moment: what it is, its runner (state, random numbers, status) and
+/// the path it took so far (the app's trail). A clip can go on from there.
+#[derive(Clone, Debug)]
+pub struct RunSnapshot {
+    pub spec: OptimizerSpec,
+    pub runner: Runner,
+    /// The path so far, oldest first (decimated as the app keeps it).
+    pub trail: Vec<crate::core::Vec2d>,
+}
+
 /// One optimizer's run and what of it has been projected so far.
+#[derive(Clone)]
 struct Track {
     spec: OptimizerSpec,
     runner: Runner,
@@ -54,6 +65,7 @@ impl Track {
 }
 
 /// The runs of a scene, advanced frame by frame and painted over the still landscape.
+#[derive(Clone)]
 pub struct PathOverlay {
     tracks: Vec<Track>,
     views: Vec<ViewProjection>,
@@ -100,6 +112,69 @@ impl PathOverlay {
         };
         overlay.project_new_points();
         Ok(overlay)
+    }
+
+    /// The runs as they are in `runs` (their state and their trail so far), drawn with `views`.
+    pub fn from_runs(
+        runs: Vec<RunSnapshot>,
+        landscape: Arc<Landscape>,
+        frame: SurfaceFrame,
+        views: Vec<ViewProjection>,
+    ) -> Result<Self, String> {
+        let tracks = runs
+            .into_iter()
+            .filter(|run| run.spec.visible)
+            .map(|run| {
+                let mut trail = TrailPoints::for_domain(&frame.domain);
+                trail.extend(run.trail.iter().copied());
+                trail.push(run.runner.position());
+                Track {
+                    rings: views
+                        .iter()
+                        .map(|view| start_ring(view, &frame, &landscape, run.spec.start))
+                        .collect(),
+                    spec: run.spec,
+                    runner: run.runner,
+                    trail,
+                    projected: vec![ProjectedTrail::default(); views.len()],
+                }
+            })
+            .collect();
+        let mut overlay = Self {
+            tracks,
+            views,
+            frame,
+            landscape,
+        };
+        overlay.project_new_points();
+        Ok(overlay)
+    }
+
+    /// The corner of a `size` frame where a legend of `entries` lines covers the fewest trail points and
+    /// balls (the runs as they are now: advance a copy to the clip's end first).
+    pub fn emptiest_corner(&self, size: bevy::math::UVec2, entries: usize) -> Corner {
+        let frame = egui::vec2(size.x as f32, size.y as f32);
+        let longest = self
+            .legend()
+            .iter()
+            .map(|e| e.name.chars().count() + e.detail.chars().count() + 2)
+            .max()
+            .unwrap_or(0);
+        let boxed = estimated_box(frame, entries, longest);
+        let margin = (text_size(frame) * 0.6).round();
+        let covered = |corner: Corner| {
+            let rect = corner.place(frame, boxed, margin).expand(4.0);
+            self.tracks
+                .iter()
+                .flat_map(|t| t.projected.iter())
+                .flat_map(|p| p.pixels().iter().flatten())
+                .filter(|px| rect.contains(**px))
+                .count()
+        };
+        Corner::ALL
+            .into_iter()
+            .min_by_key(|&c| covered(c))
+            .unwrap_or_default()
     }
 
     /// Steps every run `steps` times (fewer where a run converges or diverges).

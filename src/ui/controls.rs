@@ -141,7 +141,11 @@ pub fn side_panel(mut p: PanelParams) -> Result {
                 egui::CollapsingHeader::new("Record GIF")
                     .default_open(false)
                     .show(ui, |ui| {
-                        for request in crate::recording::recording_controls(ui, &mut p.recorder) {
+                        for request in crate::recording::recording_controls(
+                            ui,
+                            &mut p.recorder,
+                            p.playback.steps_per_second,
+                        ) {
                             p.record.write(request);
                         }
                     });

@@ -5,17 +5,13 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 
 use crate::core::RunStatus;
-use crate::geometry::{BALL_RADIUS, SurfaceFrame, ViewKind, top_overlay_y};
+use crate::geometry::{BALL_RADIUS, SurfaceFrame, ViewKind, ViewProjection, top_overlay_y};
 use crate::optimizers::Optimizer;
 use crate::paint::{
-    LabelPlacer, ViewLayer, egui_color, nice_step, outlined, placed_label, tick_label, ticks,
-    view_painter,
+    LabelPlacer, ViewLayer, axes::paint_top_axes, egui_color, outlined, placed_label, view_painter,
 };
 use crate::state::{ActiveLandscape, UiPrefs};
 use crate::views::ViewRects;
-
-/// Height kept clear of y-axis values at the top (the view's caption) and bottom (the x values).
-const CAPTION_BAND: f32 = 26.0;
 
 pub fn draw_overlays(
     mut contexts: EguiContexts,
@@ -89,79 +85,9 @@ pub fn draw_overlays(
             );
         }
         if *view == ViewKind::Top {
-            draw_axes(&painter, clip, camera, transform, &frame, scale);
+            let projection = ViewProjection::of_camera(*view, camera, transform, clip);
+            paint_top_axes(&painter, &projection, &frame, 12.0);
         }
     }
     Ok(())
-}
-
-/// Ticks and values along the bottom (x) and left (y) edges of the top view.
-fn draw_axes(
-    painter: &egui::Painter,
-    clip: egui::Rect,
-    camera: &Camera,
-    transform: &GlobalTransform,
-    frame: &SurfaceFrame,
-    scale: f32,
-) {
-    let y_plane = top_overlay_y(frame);
-    let Some(area) = (|| {
-        // param rectangle visible in the viewport: unproject two corners
-        let a = camera
-            .viewport_to_world(transform, Vec2::new(clip.min.x, clip.max.y) * scale)
-            .ok()?;
-        let b = camera
-            .viewport_to_world(transform, Vec2::new(clip.max.x, clip.min.y) * scale)
-            .ok()?;
-        let pa = frame.xz_to_param(a.origin.x, a.origin.z);
-        let pb = frame.xz_to_param(b.origin.x, b.origin.z);
-        Some((pa, pb))
-    })() else {
-        return;
-    };
-    let (lo, hi) = area;
-    let stroke = egui::Stroke::new(1.5, egui::Color32::from_gray(230));
-    let step_x = nice_step(hi[0] - lo[0], 6.0);
-    for x in ticks(lo[0], hi[0], step_x) {
-        let xz = frame.param_to_xz([x, 0.0]);
-        let Ok(s) = camera.world_to_viewport(transform, Vec3::new(xz.x, y_plane, xz.y)) else {
-            continue;
-        };
-        let px = s.x / scale;
-        let bottom = clip.max.y;
-        painter.line_segment(
-            [egui::pos2(px, bottom), egui::pos2(px, bottom - 8.0)],
-            stroke,
-        );
-        outlined(
-            painter,
-            egui::pos2(px, bottom - 10.0),
-            egui::Align2::CENTER_BOTTOM,
-            &tick_label(x, step_x),
-            egui::Color32::WHITE,
-            12.0,
-        );
-    }
-    let step_y = nice_step(hi[1] - lo[1], 6.0);
-    for y in ticks(lo[1], hi[1], step_y) {
-        let xz = frame.param_to_xz([0.0, y]);
-        let Ok(s) = camera.world_to_viewport(transform, Vec3::new(xz.x, y_plane, xz.y)) else {
-            continue;
-        };
-        let py = s.y / scale;
-        // the caption sits in the top-left corner and the x values along the bottom: no y value over them
-        if py < clip.min.y + CAPTION_BAND || py > clip.max.y - CAPTION_BAND {
-            continue;
-        }
-        let left = clip.min.x;
-        painter.line_segment([egui::pos2(left, py), egui::pos2(left + 8.0, py)], stroke);
-        outlined(
-            painter,
-            egui::pos2(left + 11.0, py),
-            egui::Align2::LEFT_CENTER,
-            &tick_label(y, step_y),
-            egui::Color32::WHITE,
-            12.0,
-        );
-    }
 }
