@@ -20,7 +20,7 @@ use super::error::CoreError;
 use super::landscape::{Landscape, Vec2d, norm};
 use super::optimizer::OptimizerKind;
 use super::scene::Scene;
-use super::simulation::{RunStatus, Runner, StepRecord};
+use super::simulation::{RunConfig, RunStatus, Runner, StepRecord};
 
 /// What the columns mean, for the panel (a hover text or a help line) and the README.
 pub const DEFINITIONS: &str = "\
@@ -271,6 +271,25 @@ impl ScoreTracker {
         }
         self.set_status(runner.status());
         row
+    }
+
+    /// A tracker as it stands after `steps` steps of a fresh run of `config` (fewer if the run stops):
+    /// what to continue feeding after the timeline was rewound and the run branched at `steps` (a run is
+    /// deterministic, so the replay matches, as long as no hyperparameter was changed mid-run).
+    pub fn replayed(
+        landscape: &Landscape,
+        config: &RunConfig,
+        settings: ScoreSettings,
+        steps: u64,
+    ) -> Result<Self, CoreError> {
+        let mut runner = Runner::new(landscape, *config)?;
+        let mut tracker = Self::for_runner(&runner, settings);
+        for _ in 0..steps {
+            if tracker.step(&mut runner).is_none() {
+                break;
+            }
+        }
+        Ok(tracker)
     }
 
     /// The figures so far.
@@ -556,13 +575,7 @@ pub fn score_scene(
         if let Some(tol) = converge_tol {
             config.converge_tol = tol;
         }
-        let mut runner = Runner::new(&landscape, config)?;
-        let mut tracker = ScoreTracker::for_runner(&runner, *settings);
-        for _ in 0..steps {
-            if tracker.step(&mut runner).is_none() {
-                break;
-            }
-        }
+        let tracker = ScoreTracker::replayed(&landscape, &config, *settings, steps)?;
         rows.push(ScoreRow {
             name: spec.name.clone(),
             kind: spec.kind,
@@ -576,7 +589,7 @@ pub fn score_scene(
 mod tests {
     use super::*;
     use crate::core::landscape::LandscapeSpec;
-    use crate::core::simulation::{RunConfig, trace};
+    use crate::core::simulation::trace;
 
     fn landscape(name: &str) -> Landscape {
         Landscape::new(LandscapeSpec::from_name(name).unwrap()).unwrap()
