@@ -25,7 +25,7 @@ use super::simulation::{RunConfig, RunStatus, Runner, StepRecord};
 /// What the columns mean, for the panel (a hover text or a help line) and the README.
 pub const DEFINITIONS: &str = "\
 to target: the first step at which the run is within the loss tolerance of the lowest known minimum \
-(loss <= min + tol), or within the radius of a known minimum (1% of the view's diagonal by default); \
+(loss <= min + tol), or within the radius of a known minimum (1% of the domain's diagonal by default); \
 'never' when it has not happened, or when the landscape lists no minimum.\n\
 final loss: the loss where the run is now.\n\
 path: the length of the path walked in the (x, y) plane, the sum of every step's length.\n\
