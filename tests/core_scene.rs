@@ -144,3 +144,73 @@ fn a_file_from_a_newer_version_says_so() {
     let message = invalid(&scene.to_ron().unwrap());
     assert!(message.contains("newer losscape"), "{message}");
 }
+
+#[test]
+fn every_lesson_has_a_question_that_round_trips_through_ron() {
+    use losscape::core::predict::{Ask, Question};
+    for preset in PRESETS {
+        let scene = lessons::preset(preset.name).expect("lesson loads");
+        let question = scene
+            .question
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} asks a question", preset.name));
+        assert!(!question.explanation.is_empty());
+        let text = scene.to_ron().expect("serialises");
+        assert!(text.contains("question:"), "{text}");
+        assert_eq!(Scene::from_ron(&text).expect("reads back"), scene);
+    }
+    // a question with every field, alone
+    let q = Question {
+        ask: Ask::EscapeSaddle {
+            optimizer: "Momentum".into(),
+            saddle: [0.0, 0.0],
+            steps: 300,
+        },
+        prompt: "Will it get off the ridge?".into(),
+        explanation: "No: the average of tiny gradients is tiny.".into(),
+    };
+    let text = ron::ser::to_string_pretty(&q, ron::ser::PrettyConfig::default()).unwrap();
+    assert_eq!(ron::from_str::<Question>(&text).unwrap(), q);
+    let mut scene = saddle();
+    scene.question = Some(q);
+    assert_eq!(
+        Scene::from_ron(&scene.to_ron().unwrap()).unwrap(),
+        scene,
+        "with a prompt"
+    );
+}
+
+#[test]
+fn a_version_1_file_without_a_question_still_loads() {
+    let mut scene = saddle();
+    scene.question = None;
+    let text = scene.to_ron().unwrap();
+    assert!(!text.contains("question"), "no question, no field: {text}");
+    let old = text.replacen(&format!("version: {SCENE_VERSION},"), "version: 1,", 1);
+    assert_ne!(old, text);
+    let back = Scene::from_ron(&old).expect("a version 1 file loads");
+    assert_eq!(back.version, 1);
+    assert_eq!(back.question, None);
+}
+
+#[test]
+fn a_question_about_a_missing_optimizer_is_refused() {
+    use losscape::core::predict::Ask;
+    let mut scene = saddle();
+    if let Some(q) = &mut scene.question {
+        q.ask = Ask::Diverge {
+            optimizer: "Newton".into(),
+            steps: 10,
+        };
+    }
+    let message = invalid(&scene.to_ron().unwrap());
+    assert!(
+        message.contains("question") && message.contains("Adam"),
+        "{message}"
+    );
+    let mut scene = saddle();
+    if let Some(q) = &mut scene.question {
+        q.ask = Ask::FirstToMinimum { steps: 0 };
+    }
+    assert!(invalid(&scene.to_ron().unwrap()).contains("steps"));
+}

@@ -1,5 +1,5 @@
-//! The command line: `losscape [--scene FILE | --preset NAME]` opens the app; `losscape trace` and
-//! `losscape list` are headless and need only the core; `losscape render` draws GIFs offscreen (it needs
+//! The command line: `losscape [--scene FILE | --preset NAME]` opens the app; `losscape trace`,
+//! `losscape compare` and `losscape list` are headless and need only the core; `losscape render` draws GIFs offscreen (it needs
 //! the `app` feature, which brings Bevy).
 //!
 //! Bad input never panics: it prints one line `error: ...` on stderr and exits with code 2
@@ -10,11 +10,13 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+pub mod compare;
 pub mod list;
 #[cfg(feature = "app")]
 pub mod render;
 pub mod trace;
 
+pub use compare::{CompareArgs, TableFormat};
 #[cfg(feature = "app")]
 pub use render::RenderArgs;
 pub use trace::{OutputFormat, TraceArgs};
@@ -32,7 +34,8 @@ pub const EXIT_FAILURE: u8 = 1;
     about = "Watch gradient-descent optimizers move over a loss landscape: a classroom visualizer.",
     long_about = "Watch gradient-descent optimizers move over a loss landscape: a classroom visualizer.\n\n\
                   Without a command, opens the app (optionally on a scene file or a lesson preset).\n\
-                  `trace` runs one optimizer headless and prints its trajectory; `list` shows the \
+                  `trace` runs one optimizer headless and prints its trajectory; `compare` scores a \
+                  scene's optimizers; `list` shows the \
                   landscapes, optimizers and lessons; `render` draws a scene to a GIF without a window."
 )]
 pub struct Cli {
@@ -63,6 +66,8 @@ pub struct Cli {
 pub enum Command {
     /// Run one optimizer on one landscape and write its trajectory (CSV or JSON).
     Trace(TraceArgs),
+    /// Run a scene's optimizers headless and print their scoreboard (or write it as CSV).
+    Compare(CompareArgs),
     /// List the landscapes (domain, minima, description) and the optimizers (default hyperparameters).
     List,
     /// Render a scene offscreen to a GIF (or a PNG still), without a window.
@@ -96,6 +101,7 @@ pub fn run(cli: Cli) -> ExitCode {
     }
     match command {
         Command::Trace(args) => trace::run(&args),
+        Command::Compare(args) => compare::run(&args),
         Command::List => {
             let lessons: Vec<_> = crate::core::lessons::PRESETS
                 .iter()

@@ -13,6 +13,8 @@
 //! - [`history`]: [`History`], a run's rows in bounded memory for the timeline and plots.
 //! - [`scene`]: [`scene::Scene`], everything on screen as data (RON files with a version).
 //! - [`lessons`]: the built-in lessons, scene files embedded in the binary.
+//! - [`scoreboard`]: [`ScoreTracker`] (a run's figures, step by step) and [`Scoreboard`] (the table).
+//! - [`predict`]: a lesson's prediction [`Question`], guesses, and the truth they are scored against.
 //! - [`error`]: [`CoreError`], every way a landscape, optimizer or run can be misconfigured.
 
 pub mod colormap;
@@ -23,7 +25,9 @@ pub mod history;
 pub mod landscape;
 pub mod lessons;
 pub mod optimizer;
+pub mod predict;
 pub mod scene;
+pub mod scoreboard;
 pub mod simulation;
 
 pub use error::CoreError;
@@ -35,6 +39,10 @@ pub use landscape::{
     Vec2d,
 };
 pub use optimizer::{Convention, Hyperparams, OptimizerKind, OptimizerState, StepDetail, step};
+pub use predict::{Answer, Ask, Guess, Guesses, Question, Reveal, Truth, Verdict, compute_truth};
+pub use scoreboard::{
+    ScoreColumn, ScoreRow, ScoreSettings, ScoreTracker, Scoreboard, SortOrder, score_scene,
+};
 pub use simulation::{
     DEFAULT_CONVERGE_TOL, DIVERGENCE_BOUND, DivergenceReason, MAX_TRACE_STEPS, RunConfig,
     RunStatus, Runner, StepRecord, Trajectory, trace, trace_each, trace_into,

@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 use super::gradient::GradientNoise;
 use super::landscape::{LandscapeSpec, Vec2d};
 use super::optimizer::{Hyperparams, OptimizerKind};
+use super::predict::Question;
 use super::simulation::RunConfig;
 
-/// The scene-file format this build writes and the newest it reads.
-pub const SCENE_VERSION: u32 = 1;
+/// The scene-file format this build writes and the newest it reads. Version 2 added the optional
+/// prediction `question`; version 1 files (without one) still load.
+pub const SCENE_VERSION: u32 = 2;
 
 /// Perceptual colormaps the surface shader knows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,6 +214,10 @@ pub struct Scene {
     /// Optimizer steps per second of playback (1 ..= 1000).
     #[serde(default = "default_speed")]
     pub steps_per_second: f64,
+    /// A prediction question for predict mode, with its explanation (format version 2; absent from
+    /// older files, and left out of the file when there is none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<Question>,
 }
 
 fn default_speed() -> f64 {
@@ -274,6 +280,9 @@ impl Scene {
             if o.noise.batch == Some(0) {
                 return Err(format!("{at}: batch size must be 1 or more"));
             }
+        }
+        if let Some(question) = &self.question {
+            question.validate(self)?;
         }
         Ok(())
     }

@@ -118,5 +118,7 @@ pub fn snapshot_scene(
         optimizers: optimizers.collect(),
         layout: layout.0,
         steps_per_second: playback.steps_per_second,
+        // The lesson's prediction question is not on screen yet (issue 18's app side keeps it).
+        question: None,
     }
 }

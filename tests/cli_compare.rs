@@ -1,0 +1,197 @@
+//! `losscape compare` end to end: the scoreboard's figures equal those computed from `losscape trace`
+//! output for the same optimizers (issue 18), and the table's forms and errors.
+
+mod common;
+
+use common::{losscape, stderr, stdout, temp_dir};
+use losscape::core::scene::OptimizerSpec;
+use losscape::core::scoreboard::{CSV_HEADER, ScoreSettings, Target};
+use losscape::core::{Landscape, lessons};
+
+/// The `trace` arguments that run `spec` on `scene`'s landscape for `steps` steps.
+fn trace_args(surface: &str, spec: &OptimizerSpec, steps: u64) -> Vec<String> {
+    let h = &spec.hyper;
+    let mut args: Vec<String> = [
+        "trace".to_owned(),
+        "--surface".to_owned(),
+        surface.to_owned(),
+        "--optimizer".to_owned(),
+        spec.kind.name().to_owned(),
+        format!("--lr={}", h.lr),
+        format!("--beta-m={}", h.beta_m),
+        format!("--beta-r={}", h.beta_r),
+        format!("--eps={}", h.eps),
+        format!("--convention={}", h.convention.name()),
+        format!("--start={},{}", spec.start[0], spec.start[1]),
+        format!("--steps={steps}"),
+        format!("--noise={}", spec.noise.sigma),
+        format!("--seed={}", spec.seed),
+    ]
+    .into();
+    if !h.bias_correction {
+        args.push("--no-bias-correction".into());
+    }
+    if let Some(batch) = spec.noise.batch {
+        args.push(format!("--batch={batch}"));
+    }
+    args
+}
+
+/// What the scoreboard says of each optimizer, from its CSV: (name, steps, to target, final loss, path).
+fn board_rows(csv: &str) -> Vec<(String, u64, Option<u64>, f64, f64)> {
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some(CSV_HEADER));
+    lines
+        .map(|line| {
+            // the built-in lessons' names hold no comma
+            let c: Vec<&str> = line.split(',').collect();
+            assert_eq!(c.len(), 9, "{line}");
+            (
+                c[0].to_owned(),
+                c[2].parse().unwrap(),
+                (!c[3].is_empty()).then(|| c[3].parse().unwrap()),
+                c[4].parse().unwrap(),
+                c[5].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn scoreboard_figures_equal_those_computed_from_trace_output() {
+    let steps = 400;
+    for preset in lessons::names() {
+        let scene = lessons::preset(preset).unwrap();
+        let o = losscape(&[
+            "compare",
+            "--preset",
+            preset,
+            "--steps",
+            &steps.to_string(),
+            "--format",
+            "csv",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{preset}: {}", stderr(&o));
+        let board = board_rows(&stdout(&o));
+        assert_eq!(board.len(), scene.optimizers.len());
+
+        let landscape = Landscape::new(scene.landscape.clone()).unwrap();
+        let target = Target::new(&landscape, &ScoreSettings::default());
+        let ron = ron::to_string(&scene.landscape).unwrap();
+        let surface = if ron.contains('(') {
+            ron
+        } else {
+            scene.landscape.name().to_owned()
+        };
+        for (spec, row) in scene.optimizers.iter().zip(&board) {
+            let args = trace_args(&surface, spec, steps);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let t = losscape(&args);
+            assert_eq!(t.status.code(), Some(0), "{args:?}: {}", stderr(&t));
+            // step, x, y, loss
+            let rows: Vec<[f64; 4]> = stdout(&t)
+                .lines()
+                .skip(1)
+                .map(|l| {
+                    let c: Vec<f64> = l.split(',').take(4).map(|v| v.parse().unwrap()).collect();
+                    [c[0], c[1], c[2], c[3]]
+                })
+                .collect();
+            let last = rows.last().unwrap();
+            let path: f64 = rows
+                .windows(2)
+                .map(|w| (w[1][1] - w[0][1]).hypot(w[1][2] - w[0][2]))
+                .sum();
+            let to_target = rows
+                .iter()
+                .find(|r| target.reached(&landscape, [r[1], r[2]], r[3]))
+                .map(|r| r[0] as u64);
+            let what = format!("{preset} / {}", spec.name);
+            assert_eq!(row.0, spec.name, "{what}");
+            assert_eq!(row.1, last[0] as u64, "{what}: steps");
+            assert_eq!(row.2, to_target, "{what}: steps to target");
+            assert_eq!(row.3, last[3], "{what}: final loss");
+            assert!(
+                (row.4 - path).abs() <= 1e-12 * path.max(1.0),
+                "{what}: path {} against {path}",
+                row.4
+            );
+        }
+    }
+}
+
+#[test]
+fn text_table_is_aligned_and_sortable() {
+    let o = losscape(&[
+        "compare",
+        "--preset",
+        "beale",
+        "--steps",
+        "1000",
+        "--sort",
+        "to-target",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5, "{text}");
+    assert!(lines[0].starts_with("optimizer"));
+    // momentum alone reaches (3, 0.5): sorted first; the others never
+    assert!(lines[1].starts_with("Momentum"), "{text}");
+    assert!(lines[2..].iter().all(|l| l.contains("never")), "{text}");
+    // right-aligned columns end at the same place
+    let width = lines[0].len();
+    assert!(lines.iter().all(|l| l.len() == width), "{text}");
+}
+
+#[test]
+fn out_writes_csv_and_bad_input_is_one_line_with_exit_2() {
+    let dir = temp_dir("compare");
+    let path = dir.join("table.csv");
+    let o = losscape(&[
+        "compare",
+        "--preset",
+        "ravine",
+        "--steps",
+        "50",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(board_rows(&csv).len(), 3);
+
+    for (args, says) in [
+        (vec!["compare", "--preset", "nope"], "unknown lesson"),
+        (vec!["compare"], "--preset"),
+        (
+            vec!["compare", "--preset", "saddle", "--steps", "99999999"],
+            "--steps",
+        ),
+        (
+            vec!["compare", "--preset", "saddle", "--loss-tol", "-1"],
+            "loss tolerance",
+        ),
+        (
+            vec!["compare", "--preset", "saddle", "--sort", "speed"],
+            "speed",
+        ),
+        (
+            vec![
+                "compare",
+                "--preset",
+                "saddle",
+                "--out",
+                "/nonexistent/dir/t.csv",
+            ],
+            "cannot write",
+        ),
+    ] {
+        let o = losscape(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
