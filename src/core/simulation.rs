@@ -64,14 +64,21 @@ impl RunConfig {
         }
     }
 
-    /// Checks hyperparameters, noise, tolerance and that the start is finite, within the bound and has a
-    /// finite loss and gradient on `landscape`.
-    pub fn validate(&self, landscape: &Landscape) -> Result<(), CoreError> {
+    /// Checks hyperparameters, noise and tolerance: everything but the start (a basin map gives every
+    /// cell its own start).
+    pub fn validate_settings(&self) -> Result<(), CoreError> {
         self.hyper.validate()?;
         self.noise.validate()?;
         if !(self.converge_tol.is_finite() && self.converge_tol >= 0.0) {
             return Err(CoreError::InvalidTolerance(self.converge_tol));
         }
+        Ok(())
+    }
+
+    /// Checks hyperparameters, noise, tolerance and that the start is finite, within the bound and has a
+    /// finite loss and gradient on `landscape`.
+    pub fn validate(&self, landscape: &Landscape) -> Result<(), CoreError> {
+        self.validate_settings()?;
         let [x, y] = self.start;
         let refuse = |reason| Err(CoreError::InvalidStart { x, y, reason });
         if !(x.is_finite() && y.is_finite()) {
@@ -144,6 +151,15 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    /// One word: `running`, `converged` or `diverged` (the `status` column of map CSVs).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Converged { .. } => "converged",
+            Self::Diverged { .. } => "diverged",
+        }
+    }
+
     /// Whether the run can still step.
     pub fn is_running(&self) -> bool {
         *self == Self::Running
