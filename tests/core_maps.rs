@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use losscape::core::maps::color::{DIVERGED, basin_cell_rgba};
-use losscape::core::scene::Colormap;
 use losscape::core::maps::{
     AxisScale, BasinSpec, MapError, SweepAxis, SweepMetric, SweepParam, SweepSpec,
 };
+use losscape::core::scene::Colormap;
 use losscape::core::{
-    CoreError, GradientNoise, Landscape, OptimizerKind, RegressionParams, RunConfig,
-    RunStatus, trace,
+    CoreError, GradientNoise, Landscape, OptimizerKind, RegressionParams, RunConfig, RunStatus,
+    trace,
 };
 
 mod common;
@@ -118,7 +118,12 @@ fn sgd_on_a_bowl_diverges_exactly_past_two_over_lambda_max() {
     let map = spec.run(&bowl).unwrap();
     for cell in &map.cells {
         let eta = cell.params[0];
-        assert_eq!(cell.end.diverged(), eta > 0.2, "eta = {eta}: {:?}", cell.end);
+        assert_eq!(
+            cell.end.diverged(),
+            eta > 0.2,
+            "eta = {eta}: {:?}",
+            cell.end
+        );
     }
     assert_eq!(map.diverged(), 20);
     // The picture: diverged cells have their own colour, the others a colormap colour.
@@ -201,7 +206,10 @@ fn basins_of_himmelblau_split_the_domain_into_four_regions_for_a_small_eta() {
         basin_cell_rgba(cell, spec.steps, 255),
         basin_cell_rgba(&slower, spec.steps, 255),
     );
-    assert!(a != b && a.iter().zip(&b).all(|(x, y)| x >= y), "{a:?} {b:?}");
+    assert!(
+        a != b && a.iter().zip(&b).all(|(x, y)| x >= y),
+        "{a:?} {b:?}"
+    );
 }
 
 #[test]
@@ -221,7 +229,11 @@ fn ends_near_no_listed_minimum_are_clustered() {
     let mut spec = BasinSpec::new(&rastrigin, config);
     spec.grid = [12, 12];
     let map = spec.run(&rastrigin).unwrap();
-    assert!(map.minima[0].known && map.minima.len() > 4, "{:?}", map.minima);
+    assert!(
+        map.minima[0].known && map.minima.len() > 4,
+        "{:?}",
+        map.minima
+    );
     assert!(map.minima[1..].iter().all(|m| !m.known));
     let total: usize = map.minima.iter().map(|m| m.cells).sum();
     assert_eq!(total + map.diverged() + map.unfinished(), 144);

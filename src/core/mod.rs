@@ -38,7 +38,10 @@ pub use landscape::{
     Vec2d,
 };
 pub use maps::{BasinMap, BasinSpec, MapError, MapJob, SweepMap, SweepSpec};
-pub use optimizer::{Convention, Hyperparams, OptimizerKind, OptimizerState, StepDetail, step};
+pub use optimizer::{
+    BiasTable, Convention, Hyperparams, OptimizerKind, OptimizerState, StepDetail,
+    bias_corrections, step, step_with,
+};
 pub use simulation::{
     DEFAULT_CONVERGE_TOL, DIVERGENCE_BOUND, DivergenceReason, MAX_TRACE_STEPS, RunConfig,
     RunStatus, Runner, StepRecord, Trajectory, trace, trace_each, trace_into,

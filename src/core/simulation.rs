@@ -16,7 +16,7 @@ use std::sync::Arc;
 use super::error::CoreError;
 use super::gradient::GradientNoise;
 use super::landscape::{Landscape, Vec2d, norm};
-use super::optimizer::{self, Hyperparams, OptimizerKind, OptimizerState, StepDetail};
+use super::optimizer::{self, BiasTable, Hyperparams, OptimizerKind, OptimizerState, StepDetail};
 
 /// A run that leaves `|x| <= 1e6` and `|y| <= 1e6` in param space has diverged.
 pub const DIVERGENCE_BOUND: f64 = 1e6;
@@ -228,6 +228,12 @@ impl<L: Deref<Target = Landscape>> Runner<L> {
     /// if the run had already stopped or this step diverged (then [`Self::status`] says why and the
     /// position stays where it was).
     pub fn step(&mut self) -> Option<StepRecord> {
+        self.step_with(None)
+    }
+
+    /// [`Self::step`] with Adam's bias corrections from a shared [`BiasTable`] (the same numbers, for
+    /// maps of many runs; ignored when it does not fit the run's betas).
+    pub fn step_with(&mut self, table: Option<&BiasTable>) -> Option<StepRecord> {
         if !self.status.is_running() {
             return None;
         }
@@ -248,12 +254,13 @@ impl<L: Deref<Target = Landscape>> Runner<L> {
             }
         };
         let saved = self.state;
-        let detail = optimizer::step(
+        let detail = optimizer::step_with(
             self.config.kind,
             &self.config.hyper,
             &mut self.state,
             self.pos,
             &mut gradient,
+            table,
         );
         let refuse = |runner: &mut Self, reason| {
             runner.state = saved;
@@ -281,9 +288,13 @@ impl<L: Deref<Target = Landscape>> Runner<L> {
     }
 
     fn check_converged(&mut self) {
-        if self.config.noise.is_exact_on(&self.landscape)
-            && norm(self.grad) < self.config.converge_tol
-        {
+        let tol = self.config.converge_tol;
+        // `|g| >= max(|g_x|, |g_y|)` (also as rounded by `hypot`): when a coordinate alone reaches the
+        // tolerance the run has not converged, and the costlier `hypot` is skipped. Same answer.
+        if self.grad[0].abs() >= tol || self.grad[1].abs() >= tol {
+            return;
+        }
+        if self.config.noise.is_exact_on(&self.landscape) && norm(self.grad) < tol {
             self.status = RunStatus::Converged { step: self.steps };
         }
     }

@@ -16,9 +16,10 @@
 
 use std::sync::Arc;
 
-use super::{MapCells, MapError, MapJob, RunEnd, check_steps, in_bounds, run_cell};
+use super::{MapCells, MapError, MapJob, RunEnd, bias_table, check_steps, in_bounds, run_cell};
 use crate::core::error::CoreError;
 use crate::core::landscape::{Domain, Landscape, Vec2d};
+use crate::core::optimizer::BiasTable;
 use crate::core::simulation::RunConfig;
 
 /// Default start points per side.
@@ -148,9 +149,11 @@ impl BasinSpec {
             ))));
         }
         let nx = self.grid[0];
+        // Every start shares the betas: one table of Adam's bias corrections for all.
+        let table = bias_table(self.config.kind, &self.config.hyper, self.steps);
         let mut cells = cells.fill(
             || (),
-            |(), index| self.run_cell(landscape, index % nx, index / nx),
+            |(), index| self.run_cell(landscape, index % nx, index / nx, table.as_ref()),
         )?;
         let minima = self.classify(landscape, &mut cells);
         Ok(BasinMap {
@@ -172,13 +175,19 @@ impl BasinSpec {
     }
 
     /// One start, classified against the known minima.
-    fn run_cell(&self, landscape: &Landscape, i: usize, j: usize) -> BasinCell {
+    fn run_cell(
+        &self,
+        landscape: &Landscape,
+        i: usize,
+        j: usize,
+        table: Option<&BiasTable>,
+    ) -> BasinCell {
         let start = self.start_at(i, j);
         let config = RunConfig {
             start,
             ..self.config
         };
-        let end = run_cell(landscape, config, self.steps, |_| {})
+        let end = run_cell(landscape, config, self.steps, table, |_| {})
             .unwrap_or_else(|_| RunEnd::refused(start));
         let minimum = if end.diverged() {
             None

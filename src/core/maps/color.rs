@@ -45,7 +45,13 @@ pub struct ColorScale {
 impl ColorScale {
     /// Where `value` falls, clamped to 0..=1 (0.5 when the range is a single value).
     pub fn t(&self, value: f64) -> f32 {
-        let f = |v: f64| if self.log { v.max(LOSS_FLOOR).log10() } else { v };
+        let f = |v: f64| {
+            if self.log {
+                v.max(LOSS_FLOOR).log10()
+            } else {
+                v
+            }
+        };
         let (lo, hi) = (f(self.lo), f(self.hi));
         if hi <= lo {
             return 0.5;
@@ -56,7 +62,10 @@ impl ColorScale {
     /// The value at `t` (for the labels of a colour bar).
     pub fn value_at(&self, t: f64) -> f64 {
         if self.log {
-            let (lo, hi) = (self.lo.max(LOSS_FLOOR).log10(), self.hi.max(LOSS_FLOOR).log10());
+            let (lo, hi) = (
+                self.lo.max(LOSS_FLOOR).log10(),
+                self.hi.max(LOSS_FLOOR).log10(),
+            );
             10f64.powf(lo + t * (hi - lo))
         } else {
             self.lo + t * (self.hi - self.lo)

@@ -30,7 +30,9 @@ pub mod basins;
 pub mod color;
 pub mod sweep;
 
-pub use basins::{BasinCell, BasinMap, BasinMinimum, BasinSpec, DEFAULT_BASIN_GRID, MAX_BASIN_GRID};
+pub use basins::{
+    BasinCell, BasinMap, BasinMinimum, BasinSpec, DEFAULT_BASIN_GRID, MAX_BASIN_GRID,
+};
 pub use sweep::{
     AxisScale, DEFAULT_SWEEP_COUNT, MAX_SWEEP_COUNT, SweepAxis, SweepCell, SweepMap, SweepMetric,
     SweepParam, SweepSpec,
@@ -43,6 +45,7 @@ use std::thread::JoinHandle;
 
 use super::error::CoreError;
 use super::landscape::{Landscape, Vec2d, norm};
+use super::optimizer::{BiasTable, Hyperparams, OptimizerKind};
 use super::simulation::{
     DIVERGENCE_BOUND, DivergenceReason, RunConfig, RunStatus, Runner, StepRecord,
 };
@@ -304,16 +307,21 @@ impl RunEnd {
 
 /// Runs `config` for up to `steps` steps exactly as [`trace`](crate::core::trace) does, showing `observe`
 /// every row (the start first, then each accepted step's row with the exact gradient there).
+/// `table`, when given, holds Adam's bias corrections for the run's betas (the same numbers `trace`
+/// computes, looked up instead of two `powf` per step).
 pub(crate) fn run_cell(
     landscape: &Landscape,
     config: RunConfig,
     steps: u64,
+    table: Option<&BiasTable>,
     mut observe: impl FnMut(&StepRecord),
 ) -> Result<RunEnd, CoreError> {
     let mut runner = Runner::new(landscape, config)?;
     observe(&runner.record());
     for _ in 0..steps {
-        let Some(record) = runner.step() else { break };
+        let Some(record) = runner.step_with(table) else {
+            break;
+        };
         observe(&record);
     }
     Ok(RunEnd {
@@ -323,6 +331,16 @@ pub(crate) fn run_cell(
         steps: runner.steps(),
         status: runner.status(),
     })
+}
+
+/// A bias-correction table for runs of `kind` with `hyper` over `steps` steps, where one is worth
+/// having (Adam with bias correction).
+pub(crate) fn bias_table(
+    kind: OptimizerKind,
+    hyper: &Hyperparams,
+    steps: u64,
+) -> Option<BiasTable> {
+    (kind == OptimizerKind::Adam && hyper.bias_correction).then(|| BiasTable::new(hyper, steps))
 }
 
 /// Checks a map's step count: `1..=MAX_MAP_STEPS`.

@@ -6,12 +6,12 @@
 //! ([`SweepMap::to_rgba`]) put the second axis's `max` at the top.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use super::{MapCells, MapError, MapJob, RunEnd, check_steps, run_cell};
+use super::{MapCells, MapError, MapJob, RunEnd, bias_table, check_steps, run_cell};
 use crate::core::error::CoreError;
 use crate::core::landscape::Landscape;
-use crate::core::optimizer::Hyperparams;
+use crate::core::optimizer::{BiasTable, Hyperparams};
 use crate::core::simulation::RunConfig;
 
 /// Default cells per axis.
@@ -258,7 +258,9 @@ impl SweepMetric {
             if tol.is_finite() && tol >= 0.0 {
                 Ok(tol)
             } else {
-                Err(format!("metric '{text}': the tolerance must be finite and >= 0"))
+                Err(format!(
+                    "metric '{text}': the tolerance must be finite and >= 0"
+                ))
             }
         };
         match text.split_once(':') {
@@ -390,11 +392,12 @@ impl SweepSpec {
             ))));
         }
         let nx = self.x.count;
+        let tables = BiasTables::new(self);
         let cells = cells.fill(
             || (),
             |(), index| {
                 let (i, j) = (index % nx, index / nx);
-                self.run_cell(landscape, i, j)
+                self.run_cell(landscape, i, j, tables.get(self, i, j))
             },
         )?;
         Ok(SweepMap {
@@ -415,16 +418,24 @@ impl SweepSpec {
     }
 
     /// One cell (the spec is assumed valid).
-    fn run_cell(&self, landscape: &Landscape, i: usize, j: usize) -> SweepCell {
+    fn run_cell(
+        &self,
+        landscape: &Landscape,
+        i: usize,
+        j: usize,
+        table: Option<&BiasTable>,
+    ) -> SweepCell {
         let config = self.config_at(i, j);
         let mut reached = None;
         let end = match self.metric {
-            SweepMetric::StepsToLoss(tol) => run_cell(landscape, config, self.steps, |row| {
-                if reached.is_none() && row.loss <= tol {
-                    reached = Some(row.step);
-                }
-            }),
-            _ => run_cell(landscape, config, self.steps, |_| {}),
+            SweepMetric::StepsToLoss(tol) => {
+                run_cell(landscape, config, self.steps, table, |row| {
+                    if reached.is_none() && row.loss <= tol {
+                        reached = Some(row.step);
+                    }
+                })
+            }
+            _ => run_cell(landscape, config, self.steps, table, |_| {}),
         };
         // `validate` checked the start with these settings' ends; a refusal here would be a bug, and is
         // shown as a run that diverged before its first step rather than a panic.
@@ -442,6 +453,43 @@ impl SweepSpec {
             end,
             reached,
         }
+    }
+}
+
+/// Adam's bias corrections shared by the cells with the same betas: one table when no beta is varied,
+/// one per column or row when one is (made by the first cell that needs it), none when both are.
+struct BiasTables {
+    /// Which axis index picks the table: `None` one for all, `Some(false)` the column, `Some(true)`
+    /// the row.
+    by_row: Option<bool>,
+    tables: Vec<OnceLock<Option<BiasTable>>>,
+}
+
+impl BiasTables {
+    fn new(spec: &SweepSpec) -> Self {
+        let beta = |p: SweepParam| matches!(p, SweepParam::BetaM | SweepParam::BetaR);
+        let (by_row, len) = match (beta(spec.x.param), beta(spec.y.param)) {
+            (false, false) => (None, 1),
+            (true, false) => (Some(false), spec.x.count),
+            (false, true) => (Some(true), spec.y.count),
+            (true, true) => (None, 0),
+        };
+        Self {
+            by_row,
+            tables: (0..len).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    fn get(&self, spec: &SweepSpec, i: usize, j: usize) -> Option<&BiasTable> {
+        let key = match self.by_row {
+            None => 0,
+            Some(false) => i,
+            Some(true) => j,
+        };
+        self.tables
+            .get(key)?
+            .get_or_init(|| bias_table(spec.config.kind, &spec.hyper_at(i, j), spec.steps))
+            .as_ref()
     }
 }
 
