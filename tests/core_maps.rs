@@ -345,3 +345,72 @@ fn bad_specs_are_refused_before_anything_runs() {
         Err(MapError::Invalid(CoreError::InvalidBasins(_)))
     ));
 }
+
+#[test]
+fn adam_cells_share_bias_tables_without_changing_a_bit() {
+    // Adam's bias corrections come from a table shared by the cells with the same betas: one for all
+    // (lr x eps, basins), one per column (beta_r x lr), none (beta_m x beta_r). Every cell is still
+    // `trace` bit for bit, with and without bias correction, in both conventions.
+    let rosen = landscape("rosenbrock");
+    let base = RunConfig::new(OptimizerKind::Adam, [-1.2, 1.0]);
+    let mut pytorch = base;
+    pytorch.hyper.convention = losscape::core::Convention::PyTorch;
+    let mut raw = base;
+    raw.hyper.bias_correction = false;
+    for config in [base, pytorch, raw] {
+        for (x, y) in [
+            (
+                axis(SweepParam::Lr, 1e-3, 0.2, AxisScale::Log, 3),
+                axis(SweepParam::Eps, 1e-10, 1e-2, AxisScale::Log, 3),
+            ),
+            (
+                axis(SweepParam::BetaR, 0.5, 0.999, AxisScale::Linear, 3),
+                axis(SweepParam::Lr, 1e-3, 0.2, AxisScale::Log, 3),
+            ),
+            (
+                axis(SweepParam::BetaM, 0.0, 0.95, AxisScale::Linear, 3),
+                axis(SweepParam::BetaR, 0.5, 0.999, AxisScale::Linear, 3),
+            ),
+        ] {
+            let spec = SweepSpec {
+                config,
+                x,
+                y,
+                steps: 400,
+                metric: SweepMetric::FinalLoss,
+            };
+            let map = spec.run(&rosen).unwrap();
+            for j in 0..3 {
+                for i in 0..3 {
+                    let e = &map.cell(i, j).unwrap().end;
+                    let (bits, steps, status) = trace_end(&rosen, &spec.config_at(i, j), 400);
+                    assert_eq!(
+                        [e.pos[0].to_bits(), e.pos[1].to_bits(), e.loss.to_bits()],
+                        bits
+                    );
+                    assert_eq!((e.steps, e.status), (steps, status));
+                }
+            }
+        }
+        let mut basins = BasinSpec::new(&rosen, config);
+        basins.grid = [5, 4];
+        basins.steps = 400;
+        let map = basins.run(&rosen).unwrap();
+        for cell in &map.cells {
+            let (bits, steps, status) = trace_end(
+                &rosen,
+                &RunConfig {
+                    start: cell.start,
+                    ..config
+                },
+                400,
+            );
+            let e = &cell.end;
+            assert_eq!(
+                [e.pos[0].to_bits(), e.pos[1].to_bits(), e.loss.to_bits()],
+                bits
+            );
+            assert_eq!((e.steps, e.status), (steps, status));
+        }
+    }
+}

@@ -53,8 +53,8 @@ pub(super) fn pool(threads: Option<usize>) -> Result<Option<rayon::ThreadPool>, 
 }
 
 /// Runs `compute` on a background thread (inside `pool` if given) and shows its progress on stderr
-/// while waiting: a percentage line rewritten five times a second when stderr is a terminal. Returns
-/// the map and the wall time.
+/// while waiting: a percentage line rewritten five times a second when stderr is a terminal (a line a
+/// second after the first second otherwise). Returns the map and the wall time.
 pub(super) fn compute_with_progress<M, T>(
     label: &str,
     cells: MapCells<T>,
@@ -71,28 +71,35 @@ where
         None => compute(cells),
     });
     let live = io::stderr().is_terminal();
-    let mut shown = false;
+    let line = |(done, total): (u64, u64)| {
+        let pct = 100.0 * done as f64 / total.max(1) as f64;
+        format!("\r{label}: {pct:5.1} % ({done} / {total} cells)")
+    };
+    let mut shown: Option<Instant> = None;
     let result = loop {
         if let Some(result) = job.try_take() {
             break result;
         }
-        if live {
-            let (done, total) = job.progress();
-            let pct = 100.0 * done as f64 / total.max(1) as f64;
-            eprint!("\r{label}: {pct:5.1} % ({done} / {total} cells)");
+        // Look often (a small map ends at once). On a terminal, rewrite the line five times a second;
+        // into a log, a line a second once the map has taken a second.
+        if live && shown.is_none_or(|at| at.elapsed() >= Duration::from_millis(200)) {
+            eprint!("{}", line(job.progress()));
             let _ = io::stderr().flush();
-            shown = true;
+            shown = Some(Instant::now());
+        } else if !live
+            && started.elapsed() >= Duration::from_secs(1)
+            && shown.is_none_or(|at| at.elapsed() >= Duration::from_secs(1))
+        {
+            eprintln!("{}", line(job.progress()).trim_start_matches('\r'));
+            shown = Some(Instant::now());
         }
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(10));
     };
-    if shown {
-        let (done, total) = job.progress();
-        eprintln!(
-            "\r{label}: {:5.1} % ({done} / {total} cells)",
-            100.0 * done as f64 / total.max(1) as f64
-        );
+    let elapsed = started.elapsed();
+    if live && shown.is_some() {
+        eprintln!("{}", line(job.progress()));
     }
-    (result, started.elapsed())
+    (result, elapsed)
 }
 
 /// Writes an RGBA8 picture of `width` x `height` as a PNG, each pixel blown up to a square so that
