@@ -417,6 +417,19 @@ impl SweepSpec {
         MapJob::spawn(cells, move |cells| self.compute(&landscape, cells))
     }
 
+    /// [`Self::spawn`] on `pool` instead of rayon's global pool (e.g. one thread fewer than the cores,
+    /// so that the app's frames keep a core).
+    pub fn spawn_on(
+        self,
+        landscape: Arc<Landscape>,
+        pool: Arc<rayon::ThreadPool>,
+    ) -> MapJob<SweepMap, SweepCell> {
+        let cells = self.cells();
+        MapJob::spawn(cells, move |cells| {
+            pool.install(|| self.compute(&landscape, cells))
+        })
+    }
+
     /// One cell (the spec is assumed valid).
     fn run_cell(
         &self,
