@@ -193,7 +193,11 @@ pub fn run(args: &SweepArgs) -> ExitCode {
     );
     let written = match sink {
         Sink::Stdout => {
-            write_csv(&mut BufWriter::new(io::stdout().lock()), &map).map_err(|e| e.to_string())
+            match write_csv(&mut BufWriter::new(io::stdout().lock()), &map) {
+                // `losscape ... | head` closes the pipe early: not an error.
+                Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.map_err(|e| e.to_string()),
+            }
         }
         Sink::Csv(file) => {
             let mut out = BufWriter::new(file);
