@@ -1,5 +1,6 @@
 //! Core benchmarks: optimizer steps per second (Runner::step on Rosenbrock), a 512 x 512 surface grid
-//! per landscape, and the app's per-frame budget of 8 ghost paths x 1000 steps.
+//! per landscape, the app's per-frame budget of 8 ghost paths x 1000 steps, and maps: a 128 x 128 basin
+//! map of 1000 Adam steps per start (16.4 M steps) on 1 thread, 2 threads and all cores.
 //!
 //! `cargo bench --bench core` (in the real crate add `--no-default-features` to skip Bevy).
 
@@ -7,6 +8,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use losscape::core::maps::BasinSpec;
 use losscape::core::{
     GradientNoise, HeightMode, Landscape, LandscapeSpec, OptimizerKind, RunConfig, Runner,
     StepRecord, SurfaceGrid, trace_into,
@@ -129,5 +131,42 @@ fn ghost_paths(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, optimizer_steps, surface_grids, ghost_paths);
+fn basin_maps(c: &mut Criterion) {
+    // Rosenbrock over its domain, Adam (eta 0.01) with tolerance 0: no start converges or diverges, so
+    // every cell really takes its 1000 steps (checked below), 16 384 000 steps per map.
+    let rosenbrock = landscape("rosenbrock");
+    let mut config = RunConfig::new(OptimizerKind::Adam, rosenbrock.default_start());
+    config.converge_tol = 0.0;
+    let spec = BasinSpec::new(&rosenbrock, config);
+    let steps = spec.len() as u64 * spec.steps;
+    assert_eq!(steps, 16_384_000);
+    let map = spec.run(&rosenbrock).expect("valid");
+    assert_eq!(map.total_steps(), steps, "every start takes all its steps");
+    let mut group = c.benchmark_group("basins_128x128_adam_1000");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(steps));
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut pools = vec![(1, "1_thread"), (2, "2_threads")];
+    if cores > 2 {
+        pools.push((cores, "all_cores"));
+    }
+    for (threads, name) in pools {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
+        group.bench_function(name, |b| {
+            b.iter(|| pool.install(|| black_box(spec.run(&rosenbrock).expect("valid"))))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    optimizer_steps,
+    surface_grids,
+    ghost_paths,
+    basin_maps
+);
 criterion_main!(benches);

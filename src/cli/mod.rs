@@ -1,5 +1,6 @@
 //! The command line: `losscape [--scene FILE | --preset NAME]` opens the app; `losscape trace`,
-//! `losscape compare` and `losscape list` are headless and need only the core; `losscape render` draws GIFs offscreen (it needs
+//! `losscape compare`, `sweep`, `basins` and `list` are headless and need only the core; `losscape render`
+//! draws GIFs on the CPU (it needs
 //! the `app` feature, which brings Bevy).
 //!
 //! Bad input never panics: it prints one line `error: ...` on stderr and exits with code 2
@@ -10,16 +11,21 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+pub mod basins;
 pub mod compare;
 pub mod list;
+mod maps;
 #[cfg(feature = "app")]
 pub mod render;
+pub mod sweep;
 pub mod trace;
 
+pub use basins::BasinsArgs;
 pub use compare::{CompareArgs, TableFormat};
 #[cfg(feature = "app")]
 pub use render::RenderArgs;
-pub use trace::{OutputFormat, TraceArgs};
+pub use sweep::SweepArgs;
+pub use trace::{OutputFormat, RunArgs, TraceArgs};
 
 /// Exit code for bad input (unknown name, out-of-range value, unwritable output file).
 pub const EXIT_USAGE: u8 = 2;
@@ -35,7 +41,8 @@ pub const EXIT_FAILURE: u8 = 1;
     long_about = "Watch gradient-descent optimizers move over a loss landscape: a classroom visualizer.\n\n\
                   Without a command, opens the app (optionally on a scene file or a lesson preset).\n\
                   `trace` runs one optimizer headless and prints its trajectory; `compare` scores a \
-                  scene's optimizers; `list` shows the \
+                  scene's optimizers; `sweep` maps one over \
+                  two hyperparameters and `basins` over start points; `list` shows the \
                   landscapes, optimizers and lessons; `render` draws a scene to a GIF without a window."
 )]
 pub struct Cli {
@@ -68,6 +75,10 @@ pub enum Command {
     Trace(TraceArgs),
     /// Run a scene's optimizers headless and print their scoreboard (or write it as CSV).
     Compare(CompareArgs),
+    /// Vary two hyperparameters over a grid and run the optimizer in every cell (CSV or PNG).
+    Sweep(SweepArgs),
+    /// Run the optimizer from a grid of starts and map where each one ends up (CSV or PNG).
+    Basins(BasinsArgs),
     /// List the landscapes (domain, minima, description) and the optimizers (default hyperparameters).
     List,
     /// Render a scene offscreen to a GIF (or a PNG still), without a window.
@@ -102,6 +113,8 @@ pub fn run(cli: Cli) -> ExitCode {
     match command {
         Command::Trace(args) => trace::run(&args),
         Command::Compare(args) => compare::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
+        Command::Basins(args) => basins::run(&args),
         Command::List => {
             let lessons: Vec<_> = crate::core::lessons::PRESETS
                 .iter()

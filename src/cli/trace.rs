@@ -39,6 +39,29 @@ pub enum OutputFormat {
                   both are reported on stderr."
 )]
 pub struct TraceArgs {
+    /// The landscape, the optimizer and its settings (shared with `sweep` and `basins`).
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Number of steps, at most 10000000.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 500,
+        allow_hyphen_values = true
+    )]
+    pub steps: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Csv)]
+    pub format: OutputFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// The flags that describe one run: landscape, optimizer, hyperparameters, start, noise, seed,
+/// tolerance. `trace` runs it; `sweep` and `basins` run it over a grid.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
     /// Landscape: bowl, saddle, saddle-valleys, monkey-saddle, rosenbrock, beale, himmelblau,
     /// rastrigin, ackley, six-hump-camel, plateau, terrain, regression; or a RON spec such as
     /// "Bowl(kappa: 4.0, rotation_deg: 30.0)".
@@ -69,14 +92,6 @@ pub struct TraceArgs {
     /// Start point "X,Y" [default: the landscape's, see `losscape list`].
     #[arg(long, value_name = "X,Y", allow_hyphen_values = true)]
     pub start: Option<String>,
-    /// Number of steps, at most 10000000.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 500,
-        allow_hyphen_values = true
-    )]
-    pub steps: u64,
     /// Standard deviation of Gaussian noise added to each gradient coordinate, >= 0.
     #[arg(long, value_name = "SIGMA", allow_hyphen_values = true)]
     pub noise: Option<f64>,
@@ -99,12 +114,6 @@ pub struct TraceArgs {
         allow_hyphen_values = true
     )]
     pub tol: f64,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Csv)]
-    pub format: OutputFormat,
-    /// Write to this file instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
 }
 
 /// A validated `trace` request.
@@ -121,6 +130,26 @@ pub struct TraceRequest {
 /// Turns arguments into a run, or the one-line reason they are refused. Also returns warnings for
 /// options that have no effect (e.g. `--beta-r` with momentum).
 pub fn parse_request(args: &TraceArgs) -> Result<(TraceRequest, Vec<String>), String> {
+    let (landscape, config, warnings) = parse_run(&args.run)?;
+    if args.steps > MAX_TRACE_STEPS {
+        return Err(format!(
+            "--steps {} is more than the maximum {MAX_TRACE_STEPS}",
+            args.steps
+        ));
+    }
+    Ok((
+        TraceRequest {
+            landscape,
+            config,
+            steps: args.steps,
+        },
+        warnings,
+    ))
+}
+
+/// Turns the run flags into a landscape and a validated run (start included), or the one-line reason
+/// they are refused; with warnings for options that have no effect.
+pub fn parse_run(args: &RunArgs) -> Result<(Landscape, RunConfig, Vec<String>), String> {
     let spec = parse_surface(&args.surface)?;
     let kind = OptimizerKind::from_name(&args.optimizer).map_err(|e| e.to_string())?;
     let convention = Convention::from_name(&args.convention).map_err(|e| e.to_string())?;
@@ -164,12 +193,6 @@ pub fn parse_request(args: &TraceArgs) -> Result<(TraceRequest, Vec<String>), St
     }
     hyper.validate().map_err(|e| e.to_string())?;
 
-    if args.steps > MAX_TRACE_STEPS {
-        return Err(format!(
-            "--steps {} is more than the maximum {MAX_TRACE_STEPS}",
-            args.steps
-        ));
-    }
     if let Some(batch) = args.batch {
         let LandscapeSpec::Regression(params) = &spec else {
             return Err(format!(
@@ -201,18 +224,11 @@ pub fn parse_request(args: &TraceArgs) -> Result<(TraceRequest, Vec<String>), St
         converge_tol: args.tol,
     };
     config.validate(&landscape).map_err(|e| e.to_string())?;
-    Ok((
-        TraceRequest {
-            landscape,
-            config,
-            steps: args.steps,
-        },
-        warnings,
-    ))
+    Ok((landscape, config, warnings))
 }
 
 /// A landscape name, or a RON [`LandscapeSpec`] (anything containing `(`).
-fn parse_surface(text: &str) -> Result<LandscapeSpec, String> {
+pub(super) fn parse_surface(text: &str) -> Result<LandscapeSpec, String> {
     let text = text.trim();
     if text.contains('(') {
         ron::from_str::<LandscapeSpec>(text)
@@ -318,7 +334,7 @@ fn row_text(r: &StepRecord, sep: &str) -> String {
 
 /// A finite f64 in shortest round-trip decimal (Rust's `Display`), valid in CSV and JSON. The core
 /// never produces non-finite numbers; `null` would mark one if it ever did.
-fn num(value: f64) -> String {
+pub(super) fn num(value: f64) -> String {
     if value.is_finite() {
         value.to_string()
     } else {

@@ -62,6 +62,12 @@ pub enum CoreError {
     /// A convergence tolerance that is negative or not finite.
     #[error("invalid convergence tolerance {0}: must be finite and >= 0")]
     InvalidTolerance(f64),
+    /// A hyperparameter sweep that cannot run (an axis out of range, the same parameter twice, ...).
+    #[error("invalid sweep: {0}")]
+    InvalidSweep(String),
+    /// A basin map that cannot run (grid size, domain, radius, steps).
+    #[error("invalid basin map: {0}")]
+    InvalidBasins(String),
     /// A surface-grid resolution outside `2..=1024`.
     #[error("invalid grid resolution {0}: must be between 2 and 1024 vertices per side")]
     InvalidResolution(usize),

@@ -10,6 +10,8 @@
 //! - [`simulation`]: [`RunConfig`], [`Runner`], [`trace`], stop rules.
 //! - [`grid`]: [`SurfaceGrid`] for meshes.
 //! - [`colormap`]: the surface's colormaps as the shader computes them, for pictures made on the CPU.
+//! - [`maps`]: many runs at once on all cores: hyperparameter sweeps ([`SweepSpec`]) and basins of
+//!   attraction ([`BasinSpec`]), with progress, cancel and pixels.
 //! - [`history`]: [`History`], a run's rows in bounded memory for the timeline and plots.
 //! - [`scene`]: [`scene::Scene`], everything on screen as data (RON files with a version).
 //! - [`lessons`]: the built-in lessons, scene files embedded in the binary.
@@ -24,6 +26,7 @@ pub mod grid;
 pub mod history;
 pub mod landscape;
 pub mod lessons;
+pub mod maps;
 pub mod optimizer;
 pub mod predict;
 pub mod scene;
@@ -38,7 +41,11 @@ pub use landscape::{
     Domain, Landscape, LandscapeSpec, MAX_REGRESSION_SAMPLES, RegressionParams, TerrainParams,
     Vec2d,
 };
-pub use optimizer::{Convention, Hyperparams, OptimizerKind, OptimizerState, StepDetail, step};
+pub use maps::{BasinMap, BasinSpec, MapError, MapJob, SweepMap, SweepSpec};
+pub use optimizer::{
+    BiasTable, Convention, Hyperparams, OptimizerKind, OptimizerState, StepDetail,
+    bias_corrections, step, step_with,
+};
 pub use predict::{Answer, Ask, Guess, Guesses, Question, Reveal, Truth, Verdict, compute_truth};
 pub use scoreboard::{
     ScoreColumn, ScoreRow, ScoreSettings, ScoreTracker, Scoreboard, SortOrder, score_scene,

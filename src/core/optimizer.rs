@@ -287,6 +287,70 @@ pub fn step(
     theta: Vec2d,
     grad: &mut dyn FnMut(Vec2d) -> Vec2d,
 ) -> StepDetail {
+    step_with(kind, hp, state, theta, grad, None)
+}
+
+/// Adam's bias corrections at step `t`: `(1 - beta_m^t, 1 - beta_r^t)`, or `(1, 1)` without bias
+/// correction.
+pub fn bias_corrections(hp: &Hyperparams, t: u64) -> (f64, f64) {
+    if hp.bias_correction {
+        // beta^t by `powf`: constant time (`powi` costs O(log t) multiplications).
+        (
+            1.0 - hp.beta_m.powf(t as f64),
+            1.0 - hp.beta_r.powf(t as f64),
+        )
+    } else {
+        (1.0, 1.0)
+    }
+}
+
+/// [`bias_corrections`] for steps `1..=len`, computed once for many runs that share `beta_m` and
+/// `beta_r` (the cells of a map): looking them up gives the very same numbers without two `powf` per
+/// step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BiasTable {
+    beta_m: f64,
+    beta_r: f64,
+    bias_correction: bool,
+    /// `values[t - 1]` = `bias_corrections(hp, t)`.
+    values: Vec<(f64, f64)>,
+}
+
+impl BiasTable {
+    /// The corrections of `hp` for steps `1..=steps`.
+    pub fn new(hp: &Hyperparams, steps: u64) -> Self {
+        Self {
+            beta_m: hp.beta_m,
+            beta_r: hp.beta_r,
+            bias_correction: hp.bias_correction,
+            values: (1..=steps).map(|t| bias_corrections(hp, t)).collect(),
+        }
+    }
+
+    /// The corrections at step `t`, if the table was made for `hp`'s betas and reaches `t`.
+    fn get(&self, hp: &Hyperparams, t: u64) -> Option<(f64, f64)> {
+        let same = self.beta_m.to_bits() == hp.beta_m.to_bits()
+            && self.beta_r.to_bits() == hp.beta_r.to_bits()
+            && self.bias_correction == hp.bias_correction;
+        let index = usize::try_from(t.checked_sub(1)?).ok()?;
+        if same {
+            self.values.get(index).copied()
+        } else {
+            None
+        }
+    }
+}
+
+/// [`step`], with Adam's bias corrections looked up in `table` when it fits `hp` and reaches this step
+/// (otherwise computed): the same numbers either way.
+pub fn step_with(
+    kind: OptimizerKind,
+    hp: &Hyperparams,
+    state: &mut OptimizerState,
+    theta: Vec2d,
+    grad: &mut dyn FnMut(Vec2d) -> Vec2d,
+    table: Option<&BiasTable>,
+) -> StepDetail {
     let t = state.t + 1;
     state.t = t;
     let eta = hp.lr;
@@ -377,12 +441,9 @@ pub fn step(
         // PyTorch: theta <- theta - eta V_hat / (sqrt(s_hat) + eps)
         (OptimizerKind::Adam, convention) => {
             g = grad(theta);
-            // beta^t by `powf`: constant time (`powi` costs O(log t) multiplications).
-            let (c1, c2) = if hp.bias_correction {
-                (1.0 - bm.powf(t as f64), 1.0 - br.powf(t as f64))
-            } else {
-                (1.0, 1.0)
-            };
+            let (c1, c2) = table
+                .and_then(|table| table.get(hp, t))
+                .unwrap_or_else(|| bias_corrections(hp, t));
             for i in 0..2 {
                 state.v[i] = bm * state.v[i] + (1.0 - bm) * g[i];
                 state.s[i] = br * state.s[i] + (1.0 - br) * g[i] * g[i];
@@ -430,6 +491,7 @@ impl StepDetail {
         ]
         .iter()
         .flatten()
+        // `&` rather than `all`: no early exit, so one branch instead of twenty (every step checks it).
         .all(|x| x.is_finite())
     }
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use super::error::CoreError;
 use super::gradient::GradientNoise;
 use super::landscape::{Landscape, Vec2d, norm};
-use super::optimizer::{self, Hyperparams, OptimizerKind, OptimizerState, StepDetail};
+use super::optimizer::{self, BiasTable, Hyperparams, OptimizerKind, OptimizerState, StepDetail};
 
 /// A run that leaves `|x| <= 1e6` and `|y| <= 1e6` in param space has diverged.
 pub const DIVERGENCE_BOUND: f64 = 1e6;
@@ -64,14 +64,21 @@ impl RunConfig {
         }
     }
 
-    /// Checks hyperparameters, noise, tolerance and that the start is finite, within the bound and has a
-    /// finite loss and gradient on `landscape`.
-    pub fn validate(&self, landscape: &Landscape) -> Result<(), CoreError> {
+    /// Checks hyperparameters, noise and tolerance: everything but the start (a basin map gives every
+    /// cell its own start).
+    pub fn validate_settings(&self) -> Result<(), CoreError> {
         self.hyper.validate()?;
         self.noise.validate()?;
         if !(self.converge_tol.is_finite() && self.converge_tol >= 0.0) {
             return Err(CoreError::InvalidTolerance(self.converge_tol));
         }
+        Ok(())
+    }
+
+    /// Checks hyperparameters, noise, tolerance and that the start is finite, within the bound and has a
+    /// finite loss and gradient on `landscape`.
+    pub fn validate(&self, landscape: &Landscape) -> Result<(), CoreError> {
+        self.validate_settings()?;
         let [x, y] = self.start;
         let refuse = |reason| Err(CoreError::InvalidStart { x, y, reason });
         if !(x.is_finite() && y.is_finite()) {
@@ -144,6 +151,15 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    /// One word: `running`, `converged` or `diverged` (the `status` column of map CSVs).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Converged { .. } => "converged",
+            Self::Diverged { .. } => "diverged",
+        }
+    }
+
     /// Whether the run can still step.
     pub fn is_running(&self) -> bool {
         *self == Self::Running
@@ -212,6 +228,12 @@ impl<L: Deref<Target = Landscape>> Runner<L> {
     /// if the run had already stopped or this step diverged (then [`Self::status`] says why and the
     /// position stays where it was).
     pub fn step(&mut self) -> Option<StepRecord> {
+        self.step_with(None)
+    }
+
+    /// [`Self::step`] with Adam's bias corrections from a shared [`BiasTable`] (the same numbers, for
+    /// maps of many runs; ignored when it does not fit the run's betas).
+    pub fn step_with(&mut self, table: Option<&BiasTable>) -> Option<StepRecord> {
         if !self.status.is_running() {
             return None;
         }
@@ -232,12 +254,13 @@ impl<L: Deref<Target = Landscape>> Runner<L> {
             }
         };
         let saved = self.state;
-        let detail = optimizer::step(
+        let detail = optimizer::step_with(
             self.config.kind,
             &self.config.hyper,
             &mut self.state,
             self.pos,
             &mut gradient,
+            table,
         );
         let refuse = |runner: &mut Self, reason| {
             runner.state = saved;
@@ -265,9 +288,13 @@ impl<L: Deref<Target = Landscape>> Runner<L> {
     }
 
     fn check_converged(&mut self) {
-        if self.config.noise.is_exact_on(&self.landscape)
-            && norm(self.grad) < self.config.converge_tol
-        {
+        let tol = self.config.converge_tol;
+        // `|g| >= max(|g_x|, |g_y|)` (also as rounded by `hypot`): when a coordinate alone reaches the
+        // tolerance the run has not converged, and the costlier `hypot` is skipped. Same answer.
+        if self.grad[0].abs() >= tol || self.grad[1].abs() >= tol {
+            return;
+        }
+        if self.config.noise.is_exact_on(&self.landscape) && norm(self.grad) < tol {
             self.status = RunStatus::Converged { step: self.steps };
         }
     }
