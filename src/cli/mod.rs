@@ -10,11 +10,13 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+pub mod landscape;
 pub mod list;
 #[cfg(feature = "app")]
 pub mod render;
 pub mod trace;
 
+pub use landscape::LandscapeArgs;
 #[cfg(feature = "app")]
 pub use render::RenderArgs;
 pub use trace::{OutputFormat, TraceArgs};

@@ -5,6 +5,8 @@
 //!
 //! - [`landscape`]: [`LandscapeSpec`] (the serialisable name + parameters) and [`Landscape`] (value,
 //!   analytic gradient, domain, minima, start, description).
+//! - [`formula`]: [`formula::Formula`], a typed `f(x, y)` compiled to a tape, with exact gradient and
+//!   Hessian.
 //! - [`gradient`]: [`GradientNoise`] — Gaussian gradient noise and mini-batches.
 //! - [`optimizer`]: [`OptimizerKind`], [`Hyperparams`], [`step`] with the lecture's formulas.
 //! - [`simulation`]: [`RunConfig`], [`Runner`], [`trace`], stop rules.
@@ -17,6 +19,7 @@
 
 pub mod colormap;
 pub mod error;
+pub mod formula;
 pub mod gradient;
 pub mod grid;
 pub mod history;
@@ -31,8 +34,8 @@ pub use gradient::GradientNoise;
 pub use grid::{GRID_CLAMP, HeightMode, MAX_RESOLUTION, SurfaceGrid};
 pub use history::History;
 pub use landscape::{
-    Domain, Landscape, LandscapeSpec, MAX_REGRESSION_SAMPLES, RegressionParams, TerrainParams,
-    Vec2d,
+    DEFAULT_FORMULA_DOMAIN, Domain, Landscape, LandscapeSpec, MAX_REGRESSION_SAMPLES,
+    RegressionParams, TerrainParams, Vec2d,
 };
 pub use optimizer::{Convention, Hyperparams, OptimizerKind, OptimizerState, StepDetail, step};
 pub use simulation::{

@@ -10,8 +10,10 @@ use super::landscape::{LandscapeSpec, Vec2d};
 use super::optimizer::{Hyperparams, OptimizerKind};
 use super::simulation::RunConfig;
 
-/// The scene-file format this build writes and the newest it reads.
-pub const SCENE_VERSION: u32 = 1;
+/// The scene-file format this build writes and the newest it reads. History: 1, the first; 2 adds
+/// `Formula(expr: "...", x: (XMIN, XMAX), y: (YMIN, YMAX))` landscapes. Every older version still reads
+/// (2 only adds a variant).
+pub const SCENE_VERSION: u32 = 2;
 
 /// Perceptual colormaps the surface shader knows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
