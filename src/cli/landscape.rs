@@ -39,6 +39,9 @@ impl LandscapeArgs {
     pub fn spec(&self) -> Result<LandscapeSpec, String> {
         match (&self.surface, &self.formula) {
             (Some(_), Some(_)) => Err("give --surface or --formula, not both".to_owned()),
+            (Some(_), None) if self.domain.is_some() => {
+                Err("--domain is for --formula; a built-in landscape has its own domain".to_owned())
+            }
             (Some(text), None) => parse_surface(text),
             (None, Some(expr)) => {
                 let domain = match &self.domain {

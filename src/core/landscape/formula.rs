@@ -101,16 +101,17 @@ pub(super) fn build(
     } else {
         start.map_or(preferred, |(_, p)| p)
     };
-    // Log heights when the top of the range is far above the typical value, as for Rosenbrock and
-    // Himmelblau: (max - min) > 20 (median - min) on the validation grid.
+    // Log heights when the top of the range is far above the lower quartile, as for Rosenbrock, Beale,
+    // Himmelblau and the six-hump camel (ratios 62, 4000, 13, 26 on their domains) and not for bowls
+    // (7) or Rastrigin (4): (max - min) > 10 (q25 - min) on the validation grid.
     finite.sort_by(f64::total_cmp);
     let at = |k: usize| finite.get(k).copied().unwrap_or(0.0);
-    let (min, median, max) = (
+    let (min, q25, max) = (
         at(0),
-        at(finite.len() / 2),
+        at(finite.len() / 4),
         at(finite.len().saturating_sub(1)),
     );
-    let log_height = max - min > 20.0 * (median - min) && max > min;
+    let log_height = max - min > 10.0 * (q25 - min) && max > min;
     Ok((
         FormulaSurface {
             formula,
