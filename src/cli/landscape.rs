@@ -19,9 +19,9 @@ pub struct LandscapeArgs {
     /// "Bowl(kappa: 4.0, rotation_deg: 30.0)".
     #[arg(long, value_name = "NAME")]
     pub surface: Option<String>,
-    /// Your own landscape as a formula in x and y, e.g. "0.5*x^2 + 2*y^2 + 0.3*sin(3*x)*cos(2*y)":
-    /// + - * / ^ (or **), parentheses, sin cos tan asin acos atan sinh cosh tanh exp log ln sqrt abs
-    /// min max pow, pi, e (see `losscape list`).
+    /// Your own landscape as a formula in x and y, e.g. "0.5*x^2 + 2*y^2 + 0.3*sin(3*x)*cos(2*y)", with
+    /// the operators + - * / ^ (or **), parentheses, the functions sin cos tan asin acos atan sinh cosh
+    /// tanh exp log ln sqrt abs min max pow and the constants pi, e (see `losscape list`).
     #[arg(long, value_name = "EXPR", allow_hyphen_values = true)]
     pub formula: Option<String>,
     /// The formula's domain "XMIN,XMAX,YMIN,YMAX" [default: -3,3,-3,3].
