@@ -160,7 +160,8 @@ fn minima_are_found_numerically() {
         assert!(rippled.gradient(*m)[0].hypot(rippled.gradient(*m)[1]) < 1e-9);
     }
     assert!(rippled.domain().contains(deepest));
-    // Unbounded below and a saddle: none.
+    // Flat, unbounded below and a saddle: none.
+    assert!(formula("1", DEFAULT_FORMULA_DOMAIN).minima().is_empty());
     assert!(formula("x - y", DEFAULT_FORMULA_DOMAIN).minima().is_empty());
     assert!(
         formula("x^2 - y^2", DEFAULT_FORMULA_DOMAIN)

@@ -60,14 +60,18 @@ impl Landscape {
             && h[0][0] * h[1][1] - h[0][1] * h[1][0] > 0.0
     }
 
-    /// No point on a small ring around `p` (8 directions, radius `r`) is lower.
+    /// No point on a small ring around `p` (8 directions, radius `r`) is lower and at least one is higher
+    /// (a flat patch, where every point would qualify, lists none).
     fn no_lower_neighbour(&self, p: Vec2d, value: f64, r: f64) -> bool {
+        let mut higher = false;
         value.is_finite()
             && (0..8).all(|k| {
                 let (s, c) = (f64::from(k) * std::f64::consts::FRAC_PI_4).sin_cos();
                 let v = self.value([p[0] + r * c, p[1] + r * s]);
+                higher |= v > value;
                 v.is_nan() || v >= value
             })
+            && higher
     }
 
     /// Multi-start search for local minima inside the domain: backtracking gradient descent from a
