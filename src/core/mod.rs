@@ -3,8 +3,8 @@
 //! A student's trajectory is numbers before it is pixels: the CLI (`trace`, `list`), the app and the
 //! recorder all run the same [`Runner`], so what the window shows is what `losscape trace` prints.
 //!
-//! - [`landscape`]: [`LandscapeSpec`] (the serialisable name + parameters) and [`Landscape`] (value,
-//!   analytic gradient, domain, minima, start, description).
+//! - [`landscape`]: [`LandscapeSpec`] (the serialisable name + parameters, or a typed formula) and
+//!   [`Landscape`] (value, exact gradient and Hessian, domain, minima, start, description).
 //! - [`formula`]: [`formula::Formula`], a typed `f(x, y)` compiled to a tape, with exact gradient and
 //!   Hessian.
 //! - [`gradient`]: [`GradientNoise`] — Gaussian gradient noise and mini-batches.
