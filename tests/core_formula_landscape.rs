@@ -319,3 +319,87 @@ fn scenes_with_a_formula_round_trip_and_version_1_still_loads() {
         "{err}"
     );
 }
+
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Random formulas from the language's pieces, including poles, logs and kinks.
+    fn any_formula() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just("x".to_owned()),
+            Just("y".to_owned()),
+            Just("pi".to_owned()),
+            (-5.0f64..5.0).prop_map(|c| format!("({c:.2})")),
+        ];
+        leaf.prop_recursive(4, 20, 2, |inner| {
+            let unary = prop_oneof![
+                Just("sin"),
+                Just("cos"),
+                Just("tan"),
+                Just("asin"),
+                Just("acos"),
+                Just("atan"),
+                Just("sinh"),
+                Just("cosh"),
+                Just("tanh"),
+                Just("exp"),
+                Just("ln"),
+                Just("sqrt"),
+                Just("abs"),
+            ];
+            let binary = prop_oneof![
+                Just("+"),
+                Just("-"),
+                Just("*"),
+                Just("/"),
+                Just("^"),
+                Just("**")
+            ];
+            let call2 = prop_oneof![Just("min"), Just("max"), Just("pow")];
+            prop_oneof![
+                (unary, inner.clone()).prop_map(|(f, a)| format!("{f}({a})")),
+                (inner.clone(), binary, inner.clone())
+                    .prop_map(|(a, op, b)| format!("({a}){op}({b})")),
+                (call2, inner.clone(), inner.clone())
+                    .prop_map(|(f, a, b)| format!("{f}({a}, {b})")),
+                inner.prop_map(|a| format!("-{a}")),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// Any formula on any domain either builds or is refused with a message; a built one samples
+        /// to a finite grid, lists minima inside its domain and runs without a panic.
+        #[test]
+        fn any_formula_builds_or_is_refused_never_panics(
+            expr in any_formula(),
+            x0 in -10.0f64..10.0,
+            w in 0.01f64..20.0,
+            y0 in -10.0f64..10.0,
+            h in 0.01f64..20.0,
+        ) {
+            let domain = Domain { x: [x0, x0 + w], y: [y0, y0 + h] };
+            match Landscape::new(LandscapeSpec::formula(expr.clone(), domain)) {
+                Err(err) => prop_assert!(!err.to_string().is_empty()),
+                Ok(l) => {
+                    let grid = SurfaceGrid::sample(&l, 17, HeightMode::Log);
+                    prop_assert!(grid.loss.iter().chain(&grid.height).all(|v| v.is_finite()));
+                    prop_assert!(grid.undefined_count < 17 * 17, "{}", expr);
+                    for m in l.minima() {
+                        prop_assert!(l.domain().contains(*m), "{} {:?}", expr, m);
+                    }
+                    let start = l.default_start();
+                    prop_assert!(l.domain().contains(start));
+                    let config = RunConfig::new(OptimizerKind::Adam, start);
+                    if let Ok(run) = trace(&l, &config, 200) {
+                        prop_assert!(run.records.iter().all(|r| r.loss.is_finite()));
+                    }
+                    let _ = l.hessian(start);
+                }
+            }
+        }
+    }
+}
