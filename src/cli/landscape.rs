@@ -1,6 +1,8 @@
 //! The landscape-selection flags every command shares: `--surface NAME` (a built-in or a RON spec), or
 //! `--formula EXPR` with an optional `--domain XMIN,XMAX,YMIN,YMAX`. Flatten [`LandscapeArgs`] into a
-//! command's arguments and call [`LandscapeArgs::build`].
+//! command's arguments (`#[command(flatten)] landscape: LandscapeArgs`); clap refuses both at once. A
+//! command that needs a landscape calls [`LandscapeArgs::build`] (or [`LandscapeArgs::spec`]), one where
+//! it is optional (the app, `render` over a scene) calls [`LandscapeArgs::spec_if_given`].
 
 use clap::Args;
 
@@ -10,7 +12,7 @@ use crate::core::{CoreError, DEFAULT_FORMULA_DOMAIN, Domain, Landscape, Landscap
 #[derive(Debug, Clone, Default, Args)]
 #[command(group(
     clap::ArgGroup::new("landscape_choice")
-        .required(true)
+        .multiple(false)
         .args(["surface", "formula"])
 ))]
 pub struct LandscapeArgs {
@@ -35,7 +37,17 @@ pub struct LandscapeArgs {
 }
 
 impl LandscapeArgs {
-    /// The spec the flags name, or the one-line reason they are refused.
+    /// The spec the flags name, `None` when neither `--surface` nor `--formula` was given (nor
+    /// `--domain`), or the reason they are refused.
+    pub fn spec_if_given(&self) -> Result<Option<LandscapeSpec>, String> {
+        if self.surface.is_none() && self.formula.is_none() && self.domain.is_none() {
+            Ok(None)
+        } else {
+            self.spec().map(Some)
+        }
+    }
+
+    /// The spec the flags name, or the one-line reason they are refused (also when none is given).
     pub fn spec(&self) -> Result<LandscapeSpec, String> {
         match (&self.surface, &self.formula) {
             (Some(_), Some(_)) => Err("give --surface or --formula, not both".to_owned()),
@@ -50,9 +62,13 @@ impl LandscapeArgs {
                 };
                 Ok(LandscapeSpec::formula(expr.clone(), domain))
             }
-            (None, None) => {
-                Err("choose a landscape with --surface NAME or --formula EXPR".to_owned())
+            (None, None) if self.domain.is_some() => {
+                Err("--domain is for --formula EXPR; give the formula too".to_owned())
             }
+            (None, None) => Err(
+                "choose a landscape: --surface NAME (see `losscape list`) or --formula EXPR"
+                    .to_owned(),
+            ),
         }
     }
 
@@ -105,4 +121,47 @@ pub fn parse_domain(text: &str) -> Result<Domain, String> {
         x: [x0, x1],
         y: [y0, y1],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optional_and_required_landscapes() {
+        let none = LandscapeArgs::default();
+        assert_eq!(none.spec_if_given(), Ok(None));
+        assert!(none.spec().unwrap_err().contains("--formula"));
+        let typed = LandscapeArgs {
+            formula: Some("x^2".into()),
+            domain: Some("-1, 1, -2, 2".into()),
+            ..LandscapeArgs::default()
+        };
+        assert_eq!(
+            typed.spec_if_given(),
+            Ok(Some(LandscapeSpec::Formula {
+                expr: "x^2".into(),
+                x: (-1.0, 1.0),
+                y: (-2.0, 2.0)
+            }))
+        );
+        let built_in = LandscapeArgs {
+            surface: Some("beale".into()),
+            ..LandscapeArgs::default()
+        };
+        assert_eq!(built_in.build().unwrap().name(), "beale");
+        let bad = LandscapeArgs {
+            formula: Some("sin(x".into()),
+            ..LandscapeArgs::default()
+        };
+        assert_eq!(
+            bad.build().unwrap_err(),
+            "invalid formula: unclosed '(' at column 4\n  sin(x\n     ^"
+        );
+        let stray = LandscapeArgs {
+            domain: Some("0,1,0,1".into()),
+            ..LandscapeArgs::default()
+        };
+        assert!(stray.spec_if_given().is_err());
+    }
 }
