@@ -96,14 +96,15 @@ impl FormulaError {
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
-        let len = self
-            .len
-            .min(line.chars().count().saturating_sub(self.column - 1).max(1));
-        format!(
-            "{line}\n{}{}",
-            " ".repeat(self.column.saturating_sub(1)),
-            "^".repeat(len)
-        )
+        let len = self.len.min(
+            line.chars()
+                .count()
+                .saturating_sub(self.column.saturating_sub(1))
+                .max(1),
+        );
+        // Past the end of the formula (a missing operand) the caret stands just after it.
+        let indent = self.column.saturating_sub(1).min(line.chars().count());
+        format!("{line}\n{}{}", " ".repeat(indent), "^".repeat(len.max(1)))
     }
 }
 

@@ -21,12 +21,13 @@
 //! derivative is the exact chain rule of its operation, never a finite difference. `abs`, `min` and
 //! `max` take the derivative of the active side (`abs'(0) = 0`).
 //!
-//! **Why our own.** The crates measured (`/tmp/research-formula/REPORT.md` at the time; summarised in
-//! the README's "Formulas" section): exmex gets `-x^2`, `^`'s associativity, `**`, `1e-3`, `pi`, `pow`
+//! **Why our own.** The crates measured before writing it (summarised in the README's "Your own
+//! landscape: formulas" section): exmex gets `-x^2`, `^`'s associativity, `**`, `1e-3`, `pi`, `pow`
 //! and the derivatives of `min`/`max`/`abs` wrong, gives no error columns and is 4-13x slower; num-dual
 //! has no parser and its vector types need nalgebra; fasteval and meval have no derivatives; evalexpr is
-//! AGPL. This module has no dependencies, meets the speed targets with margin (a 512^2 grid with
-//! gradients in 3-15 ms, 8 x 1000 path steps in under 0.5 ms) and reports every error with its column.
+//! AGPL. This module has no dependencies, met the speed targets with margin in the research prototype
+//! on a quiet machine (a 512^2 grid with gradients in 3-15 ms, 8 x 1000 path evaluations in under
+//! 0.5 ms) and reports every error with its column.
 //!
 //! **Errors.** [`FormulaError`] carries the 1-based character column and the length of the problem
 //! (`unknown function 'sinn' at column 5`); [`FormulaError::caret`] draws it under the formula. Parsing
