@@ -1,6 +1,8 @@
 //! Core benchmarks: optimizer steps per second (Runner::step on Rosenbrock), a 512 x 512 surface grid
-//! per landscape, the app's per-frame budget of 8 ghost paths x 1000 steps, and maps: a 128 x 128 basin
-//! map of 1000 Adam steps per start (16.4 M steps) on 1 thread, 2 threads and all cores.
+//! per landscape, the app's per-frame budget of 8 ghost paths x 1000 steps; the same grid and paths
+//! for typed formulas (issue 14's targets: grid < 30 ms, paths < 1 ms), plus formula parsing and
+//! single-point evaluation; and maps: a 128 x 128 basin map of 1000 Adam steps per start (16.4 M
+//! steps) on 1 thread, 2 threads and all cores.
 //!
 //! `cargo bench --bench core` (in the real crate add `--no-default-features` to skip Bevy).
 
@@ -8,10 +10,11 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use losscape::core::formula::Formula;
 use losscape::core::maps::BasinSpec;
 use losscape::core::{
-    GradientNoise, HeightMode, Landscape, LandscapeSpec, OptimizerKind, RunConfig, Runner,
-    StepRecord, SurfaceGrid, trace_into,
+    DEFAULT_FORMULA_DOMAIN, Domain, GradientNoise, HeightMode, Landscape, LandscapeSpec,
+    OptimizerKind, RunConfig, Runner, StepRecord, SurfaceGrid, trace_into,
 };
 
 fn landscape(name: &str) -> Landscape {
@@ -162,11 +165,91 @@ fn basin_maps(c: &mut Criterion) {
     group.finish();
 }
 
+/// The issue's two typical formulas: Himmelblau typed out (on [-5, 5]^2) and a rippled bowl.
+fn formulas() -> [(&'static str, &'static str, Domain); 2] {
+    [
+        (
+            "himmelblau",
+            "(x^2+y-11)^2+(x+y^2-7)^2",
+            Domain::square(5.0),
+        ),
+        (
+            "rippled_bowl",
+            "0.5*x^2+2*y^2+0.3*sin(3*x)*cos(2*y)",
+            DEFAULT_FORMULA_DOMAIN,
+        ),
+    ]
+}
+
+fn formula_grids(c: &mut Criterion) {
+    let mut group = c.benchmark_group("formula_grid_512");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(512 * 512));
+    for (name, expr, domain) in formulas() {
+        let l = Landscape::new(LandscapeSpec::formula(expr, domain)).expect("valid formula");
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(SurfaceGrid::sample(&l, 512, HeightMode::Linear)))
+        });
+    }
+    group.finish();
+}
+
+fn formula_ghost_paths(c: &mut Criterion) {
+    let mut group = c.benchmark_group("formula_ghost_paths_8x1000");
+    group.throughput(Throughput::Elements(8 * 1000));
+    for (name, expr, domain) in formulas() {
+        let l = Landscape::new(LandscapeSpec::formula(expr, domain)).expect("valid formula");
+        let configs: Vec<RunConfig> = OptimizerKind::ALL
+            .iter()
+            .chain(&[OptimizerKind::Momentum, OptimizerKind::Adam])
+            .map(|&kind| steady(kind, l.default_start()))
+            .collect();
+        let mut buffers: Vec<Vec<StepRecord>> = vec![Vec::new(); configs.len()];
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for (config, buffer) in configs.iter().zip(&mut buffers) {
+                    black_box(trace_into(&l, config, 1000, buffer).expect("valid"));
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+fn formula_points(c: &mut Criterion) {
+    let mut group = c.benchmark_group("formula_point");
+    group.throughput(Throughput::Elements(1));
+    for (name, expr, _) in formulas() {
+        let f = Formula::parse(expr).expect("valid formula");
+        group.bench_function(format!("{name}/parse"), |b| {
+            b.iter(|| black_box(Formula::parse(black_box(expr))))
+        });
+        group.bench_function(format!("{name}/value_grad"), |b| {
+            b.iter(|| black_box(f.value_grad(black_box(0.7), black_box(-1.3))))
+        });
+        group.bench_function(format!("{name}/value_grad_hessian"), |b| {
+            b.iter(|| black_box(f.value_grad_hessian(black_box(0.7), black_box(-1.3))))
+        });
+        group.bench_function(format!("{name}/landscape_new"), |b| {
+            b.iter(|| {
+                black_box(Landscape::new(LandscapeSpec::formula(
+                    expr,
+                    DEFAULT_FORMULA_DOMAIN,
+                )))
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     optimizer_steps,
     surface_grids,
     ghost_paths,
-    basin_maps
+    basin_maps,
+    formula_grids,
+    formula_ghost_paths,
+    formula_points
 );
 criterion_main!(benches);

@@ -35,6 +35,14 @@ fn lists_every_landscape_with_domain_minima_and_description() {
         "beale's domain"
     );
     assert!(out.contains("none (unbounded below)"), "saddle");
+    assert!(
+        out.contains("Formulas (trace --formula EXPR"),
+        "the formula language"
+    );
+    assert!(
+        out.contains("sin cos tan asin acos atan"),
+        "the formula functions"
+    );
 }
 
 #[test]

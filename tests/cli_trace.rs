@@ -567,3 +567,111 @@ fn a_long_trace_streams_in_constant_memory() {
     // 3 million kept rows would be over 140 MB
     assert!(peak > 0 && peak < 40_000, "peak resident size {peak} KB");
 }
+
+/// `--formula` spelling out a built-in gives the built-in's trajectory, to rounding.
+#[test]
+fn a_formula_traces_like_the_built_in_it_spells_out() {
+    let common = ["--optimizer", "momentum", "--lr", "0.001", "--steps", "200"];
+    let built_in = losscape(
+        &[
+            &["trace", "--surface", "himmelblau", "--start=-0.5,0"][..],
+            &common,
+        ]
+        .concat(),
+    );
+    let typed = losscape(
+        &[
+            &[
+                "trace",
+                "--formula",
+                "(x^2+y-11)^2+(x+y^2-7)^2",
+                "--domain=-5,5,-5,5",
+                "--start=-0.5,0",
+            ][..],
+            &common,
+        ]
+        .concat(),
+    );
+    assert_eq!(built_in.status.code(), Some(0), "{}", stderr(&built_in));
+    assert_eq!(typed.status.code(), Some(0), "{}", stderr(&typed));
+    let (a, b) = (rows(&stdout(&built_in)), rows(&stdout(&typed)));
+    assert_eq!(a.len(), 201);
+    assert_eq!(a.len(), b.len());
+    for (ra, rb) in a.iter().zip(&b) {
+        for k in 1..6 {
+            assert!(
+                (ra[k] - rb[k]).abs() <= 1e-12 * (1.0 + ra[k].abs()),
+                "step {}: {ra:?} vs {rb:?}",
+                ra[0]
+            );
+        }
+    }
+    // The JSON names the formula.
+    let json = losscape(&[
+        "trace",
+        "--formula",
+        "x^2 + 3*y^2",
+        "--optimizer",
+        "sgd",
+        "--steps",
+        "3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
+    let v: Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(v["surface"], "formula");
+    assert!(v["surface_spec"].as_str().unwrap().contains("x^2 + 3*y^2"));
+    // Default domain [-3, 3]^2, start (-2, 1.5).
+    assert_eq!(v["start"][0].as_f64(), Some(-2.0));
+    assert_eq!(v["start"][1].as_f64(), Some(1.5));
+}
+
+#[test]
+fn a_bad_formula_is_an_error_with_a_caret_under_the_column() {
+    let o = losscape(&["trace", "--formula", "x + sinn(y)", "--optimizer", "sgd"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(
+        stderr(&o),
+        "error: invalid formula: unknown function 'sinn' at column 5 (did you mean 'sin'?)\n  x + sinn(y)\n      ^^^^\n"
+    );
+    for (args, needle) in [
+        (&["--formula", "(x"][..], "unclosed '(' at column 1"),
+        (&["--formula", ""], "empty formula"),
+        (&["--formula", "ln(-1-x^2)"], "at least half"),
+        (&["--formula", "x", "--domain", "1,2"], "four numbers"),
+        (&["--formula", "x", "--domain=1,-1,0,1"], "range"),
+        (
+            &["--formula", "x", "--surface", "bowl"],
+            "cannot be used with",
+        ),
+        (&["--surface", "bowl", "--domain=-1,1,-1,1"], "--domain"),
+        (&[], "--formula"),
+    ] {
+        let o = losscape(&[&["trace", "--optimizer", "sgd"][..], args].concat());
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert!(
+            err.starts_with("error: ") && err.contains(needle),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_run_into_an_undefined_region_ends_as_diverged() {
+    let o = losscape(&[
+        "trace",
+        "--formula",
+        "ln(x + 2) + y^2",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "0.5",
+        "--start=1,0.5",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("diverged at step"), "{}", stderr(&o));
+    assert!(rows(&stdout(&o)).iter().flatten().all(|v| v.is_finite()));
+}

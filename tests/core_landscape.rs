@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use losscape::core::{
-    GradientNoise, Landscape, LandscapeSpec, RegressionParams, TerrainParams, Vec2d,
+    Domain, GradientNoise, Landscape, LandscapeSpec, RegressionParams, TerrainParams, Vec2d,
 };
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -32,6 +32,11 @@ fn landscapes() -> &'static [Landscape] {
                 samples: 37,
                 seed: 9,
             }),
+            LandscapeSpec::formula(
+                "0.5*x^2+2*y^2+0.3*sin(3*x)*cos(2*y)",
+                losscape::core::DEFAULT_FORMULA_DOMAIN,
+            ),
+            LandscapeSpec::formula("(x^2+y-11)^2+(x+y^2-7)^2", Domain::square(5.0)),
         ]);
         specs
             .into_iter()
@@ -76,6 +81,46 @@ proptest! {
             }
             prop_assert_eq!(l.gradient(p), g);
             prop_assert_eq!(l.value(p), value);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// The exact Hessian matches central differences of the exact gradient at random points of every
+    /// domain, and is symmetric.
+    #[test]
+    fn hessians_match_central_differences_of_the_gradient(u in 0.0f64..=1.0, v in 0.0f64..=1.0) {
+        for l in landscapes() {
+            let d = l.domain();
+            let p = [d.x[0] + u * d.width(), d.y[0] + v * d.height()];
+            if l.name() == "ackley" && p[0].hypot(p[1]) < 0.05 {
+                continue;
+            }
+            // Simplex noise is only C2 across its kernels' edges: a smaller step for the terrain.
+            let h = if l.name() == "terrain" { 1e-5 } else { 1e-4 };
+            let hess = l.hessian(p);
+            prop_assert_eq!(hess[0][1], hess[1][0]);
+            let grad_at = |q: Vec2d| l.gradient(q);
+            for axis in 0..2 {
+                let at = |k: f64| {
+                    let mut q = p;
+                    q[axis] += k * h;
+                    grad_at(q)
+                };
+                let (a2, a1, m1, m2) = (at(2.0), at(1.0), at(-1.0), at(-2.0));
+                let g = l.gradient(p);
+                let scale = 1.0 + hess.iter().flatten().map(|v| v.abs()).sum::<f64>();
+                for (row, hrow) in hess.iter().enumerate() {
+                    let fd = (-a2[row] + 8.0 * a1[row] - 8.0 * m1[row] + m2[row]) / (12.0 * h);
+                    let tol = 1e-6 * scale + 50.0 * f64::EPSILON * (g[0].abs() + g[1].abs()) / h;
+                    prop_assert!(
+                        (fd - hrow[axis]).abs() <= tol,
+                        "{} at {:?}: H[{}][{}] analytic {} vs numeric {}", l.name(), p, row, axis, hrow[axis], fd
+                    );
+                }
+            }
         }
     }
 }

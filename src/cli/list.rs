@@ -1,5 +1,5 @@
-//! `losscape list`: the landscapes (domain, start, minima, description), the optimizers (default
-//! hyperparameters) and, when the app passes them in, the lesson presets.
+//! `losscape list`: the landscapes (domain, start, minima, description), the formula language, the
+//! optimizers (default hyperparameters) and, when the app passes them in, the lesson presets.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -87,6 +87,25 @@ pub fn write_list(out: &mut impl Write, lessons: &[(&str, &str)]) -> io::Result<
         writeln!(out, "  {:<16} minima: {minima_text}", "")?;
         writeln!(out, "  {:<16} {}", "", landscape.description())?;
     }
+
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Formulas (trace --formula EXPR [--domain XMIN,XMAX,YMIN,YMAX], default -3,3,-3,3)"
+    )?;
+    writeln!(
+        out,
+        "  variables x, y; numbers such as 2, .5, 1e-3; + - * / and ^ or ** (right-associative, -x^2 = -(x^2))"
+    )?;
+    writeln!(
+        out,
+        "  functions {}; constants pi, e",
+        crate::core::formula::FUNCTIONS.join(" ")
+    )?;
+    writeln!(
+        out,
+        "  example: --formula '0.5*x^2 + 2*y^2 + 0.3*sin(3*x)*cos(2*y)'"
+    )?;
 
     writeln!(out)?;
     writeln!(

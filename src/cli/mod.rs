@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 pub mod basins;
 pub mod compare;
+pub mod landscape;
 pub mod list;
 mod maps;
 #[cfg(feature = "app")]
@@ -22,6 +23,7 @@ pub mod trace;
 
 pub use basins::BasinsArgs;
 pub use compare::{CompareArgs, TableFormat};
+pub use landscape::LandscapeArgs;
 #[cfg(feature = "app")]
 pub use render::RenderArgs;
 pub use sweep::SweepArgs;

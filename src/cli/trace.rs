@@ -12,6 +12,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::landscape::{LandscapeArgs, describe};
 use super::{EXIT_FAILURE, usage_error};
 use crate::core::{
     Convention, GradientNoise, Hyperparams, Landscape, LandscapeSpec, MAX_TRACE_STEPS,
@@ -32,6 +33,8 @@ pub enum OutputFormat {
 #[command(
     about = "Run one optimizer on one landscape and write its trajectory (CSV or JSON)",
     long_about = "Run one optimizer on one landscape and write its trajectory (CSV or JSON).\n\n\
+                  The landscape is a built-in one (--surface NAME) or your own formula (--formula EXPR, \
+                  e.g. --formula '(x^2+y-11)^2+(x+y^2-7)^2' --domain=-5,5,-5,5).\n\
                   Rows: step, x, y, loss, grad_x, grad_y; step 0 is the start; grad is the gradient used \
                   for the step leaving that row (noisy / mini-batch / Nesterov look-ahead), on the last row \
                   the exact gradient there. Numbers are shortest round-trip decimals.\n\
@@ -62,11 +65,9 @@ pub struct TraceArgs {
 /// tolerance. `trace` runs it; `sweep` and `basins` run it over a grid.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// Landscape: bowl, saddle, saddle-valleys, monkey-saddle, rosenbrock, beale, himmelblau,
-    /// rastrigin, ackley, six-hump-camel, plateau, terrain, regression; or a RON spec such as
-    /// "Bowl(kappa: 4.0, rotation_deg: 30.0)".
-    #[arg(long, value_name = "NAME")]
-    pub surface: String,
+    /// The landscape: --surface NAME, or --formula EXPR [--domain XMIN,XMAX,YMIN,YMAX].
+    #[command(flatten)]
+    pub landscape: LandscapeArgs,
     /// Optimizer: sgd, momentum, nesterov, adagrad, rmsprop, adam.
     #[arg(long, value_name = "NAME")]
     pub optimizer: String,
@@ -150,7 +151,7 @@ pub fn parse_request(args: &TraceArgs) -> Result<(TraceRequest, Vec<String>), St
 /// Turns the run flags into a landscape and a validated run (start included), or the one-line reason
 /// they are refused; with warnings for options that have no effect.
 pub fn parse_run(args: &RunArgs) -> Result<(Landscape, RunConfig, Vec<String>), String> {
-    let spec = parse_surface(&args.surface)?;
+    let spec = args.landscape.spec()?;
     let kind = OptimizerKind::from_name(&args.optimizer).map_err(|e| e.to_string())?;
     let convention = Convention::from_name(&args.convention).map_err(|e| e.to_string())?;
     let mut warnings = Vec::new();
@@ -207,7 +208,7 @@ pub fn parse_run(args: &RunArgs) -> Result<(Landscape, RunConfig, Vec<String>), 
             ));
         }
     }
-    let landscape = Landscape::new(spec).map_err(|e| e.to_string())?;
+    let landscape = Landscape::new(spec).map_err(|e| describe(&e))?;
     let start = match &args.start {
         Some(text) => parse_point(text)?,
         None => landscape.default_start(),
@@ -225,17 +226,6 @@ pub fn parse_run(args: &RunArgs) -> Result<(Landscape, RunConfig, Vec<String>), 
     };
     config.validate(&landscape).map_err(|e| e.to_string())?;
     Ok((landscape, config, warnings))
-}
-
-/// A landscape name, or a RON [`LandscapeSpec`] (anything containing `(`).
-pub(super) fn parse_surface(text: &str) -> Result<LandscapeSpec, String> {
-    let text = text.trim();
-    if text.contains('(') {
-        ron::from_str::<LandscapeSpec>(text)
-            .map_err(|e| format!("cannot read landscape spec '{text}': {e}"))
-    } else {
-        LandscapeSpec::from_name(text).map_err(|e| e.to_string())
-    }
 }
 
 /// `"X,Y"` to a point; finiteness is checked by [`RunConfig::validate`].

@@ -36,6 +36,15 @@ pub enum CoreError {
         /// What is wrong, with the value.
         reason: String,
     },
+    /// A typed formula that cannot be read; `error` has the column (see
+    /// [`FormulaError::caret`](super::formula::FormulaError::caret) to draw it under `expr`).
+    #[error("invalid formula: {error}")]
+    Formula {
+        /// The formula as typed.
+        expr: String,
+        /// What is wrong and where.
+        error: super::formula::FormulaError,
+    },
     /// A hyperparameter out of range.
     #[error("invalid {name} = {value}: {expected}")]
     InvalidHyperparam {

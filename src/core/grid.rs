@@ -1,7 +1,10 @@
 //! Surface sampling: the landscape on an `n x n` vertex grid, for the app's mesh and the benchmark.
 //!
 //! Pure numbers, no Bevy: the app turns [`SurfaceGrid`] into a mesh (heights normalised there). Every
-//! value is finite (non-finite or huge losses are clamped to `+-GRID_CLAMP`) so a mesh never gets NaN.
+//! value is finite (huge losses are clamped to `+-GRID_CLAMP`) so a mesh never gets NaN. Where the loss
+//! is not finite (a typed formula's `ln` of a negative number, a pole) the vertex is marked in
+//! [`SurfaceGrid::undefined`], holds the lowest defined loss, and is left out of the ranges: the mesh
+//! leaves a gap there.
 
 use serde::{Deserialize, Serialize};
 
@@ -40,10 +43,15 @@ pub struct SurfaceGrid {
     /// `(d height / d x, d height / d y)` at each vertex, in height units per param unit (analytic: the
     /// landscape gradient, times `1 / (1 + L - min L)` in log mode).
     pub normal_slope: Vec<[f32; 2]>,
-    /// `[min, max]` of `loss`.
+    /// `[min, max]` of `loss` over the defined vertices (`[0, 0]` when none is).
     pub loss_range: [f32; 2],
-    /// `[min, max]` of `height`.
+    /// `[min, max]` of `height` over the defined vertices (`[0, 0]` when none is).
     pub height_range: [f32; 2],
+    /// Whether the loss at each vertex is undefined (NaN or infinite); such a vertex's loss and height
+    /// are the lowest defined ones and its slope 0. Draw no triangle that touches one.
+    pub undefined: Vec<bool>,
+    /// How many vertices are undefined (0 for every built-in landscape).
+    pub undefined_count: usize,
 }
 
 fn clamp_finite(v: f64) -> f32 {
@@ -77,18 +85,41 @@ impl SurfaceGrid {
         let domain = landscape.domain();
         let mut loss = Vec::with_capacity(n * n);
         let mut normal_slope = Vec::with_capacity(n * n);
+        let mut undefined = Vec::with_capacity(n * n);
         let mut min_loss = f64::INFINITY;
         let last = (n - 1) as f64;
+        let xs: Vec<f64> = (0..n)
+            .map(|i| domain.x[0] + i as f64 / last * domain.width())
+            .collect();
+        let mut row = Vec::with_capacity(n);
         for j in 0..n {
             let y = domain.y[0] + j as f64 / last * domain.height();
-            for i in 0..n {
-                let x = domain.x[0] + i as f64 / last * domain.width();
-                let (l, g) = landscape.value_and_gradient([x, y]);
-                if l < min_loss {
+            landscape.value_and_gradient_row(&xs, y, &mut row);
+            for &(l, g) in &row {
+                let defined = l.is_finite();
+                if defined && l < min_loss {
                     min_loss = l;
                 }
-                loss.push(clamp_finite(l));
-                normal_slope.push([clamp_finite(g[0]), clamp_finite(g[1])]);
+                undefined.push(!defined);
+                loss.push(if defined { clamp_finite(l) } else { 0.0 });
+                normal_slope.push(if defined {
+                    [clamp_finite(g[0]), clamp_finite(g[1])]
+                } else {
+                    [0.0, 0.0]
+                });
+            }
+        }
+        let undefined_count = undefined.iter().filter(|&&u| u).count();
+        if undefined_count > 0 {
+            let fill = if min_loss.is_finite() {
+                clamp_finite(min_loss)
+            } else {
+                0.0
+            };
+            for (l, &u) in loss.iter_mut().zip(&undefined) {
+                if u {
+                    *l = fill;
+                }
             }
         }
         let height = match mode {
@@ -112,11 +143,13 @@ impl SurfaceGrid {
         Self {
             resolution: n,
             domain,
-            loss_range: range(&loss),
-            height_range: range(&height),
+            loss_range: range(&loss, &undefined),
+            height_range: range(&height, &undefined),
             loss,
             height,
             normal_slope,
+            undefined,
+            undefined_count,
         }
     }
 
@@ -147,10 +180,14 @@ impl SurfaceGrid {
     }
 }
 
-fn range(values: &[f32]) -> [f32; 2] {
-    values
+/// `[min, max]` of the defined values; `[0, 0]` when there are none.
+fn range(values: &[f32], undefined: &[bool]) -> [f32; 2] {
+    let [lo, hi] = values
         .iter()
-        .fold([f32::INFINITY, f32::NEG_INFINITY], |[lo, hi], &v| {
+        .zip(undefined)
+        .filter(|(_, u)| !**u)
+        .fold([f32::INFINITY, f32::NEG_INFINITY], |[lo, hi], (&v, _)| {
             [lo.min(v), hi.max(v)]
-        })
+        });
+    if lo <= hi { [lo, hi] } else { [0.0, 0.0] }
 }

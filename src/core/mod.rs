@@ -3,8 +3,10 @@
 //! A student's trajectory is numbers before it is pixels: the CLI (`trace`, `list`), the app and the
 //! recorder all run the same [`Runner`], so what the window shows is what `losscape trace` prints.
 //!
-//! - [`landscape`]: [`LandscapeSpec`] (the serialisable name + parameters) and [`Landscape`] (value,
-//!   analytic gradient, domain, minima, start, description).
+//! - [`landscape`]: [`LandscapeSpec`] (the serialisable name + parameters, or a typed formula) and
+//!   [`Landscape`] (value, exact gradient and Hessian, domain, minima, start, description).
+//! - [`formula`]: [`formula::Formula`], a typed `f(x, y)` compiled to a tape, with exact gradient and
+//!   Hessian.
 //! - [`gradient`]: [`GradientNoise`] — Gaussian gradient noise and mini-batches.
 //! - [`optimizer`]: [`OptimizerKind`], [`Hyperparams`], [`step`] with the lecture's formulas.
 //! - [`simulation`]: [`RunConfig`], [`Runner`], [`trace`], stop rules.
@@ -21,6 +23,7 @@
 
 pub mod colormap;
 pub mod error;
+pub mod formula;
 pub mod gradient;
 pub mod grid;
 pub mod history;
@@ -38,8 +41,8 @@ pub use gradient::GradientNoise;
 pub use grid::{GRID_CLAMP, HeightMode, MAX_RESOLUTION, SurfaceGrid};
 pub use history::History;
 pub use landscape::{
-    Domain, Landscape, LandscapeSpec, MAX_REGRESSION_SAMPLES, RegressionParams, TerrainParams,
-    Vec2d,
+    DEFAULT_FORMULA_DOMAIN, Domain, Landscape, LandscapeSpec, MAX_REGRESSION_SAMPLES,
+    RegressionParams, TerrainParams, Vec2d,
 };
 pub use maps::{BasinMap, BasinSpec, MapError, MapJob, SweepMap, SweepSpec};
 pub use optimizer::{

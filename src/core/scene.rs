@@ -11,8 +11,9 @@ use super::optimizer::{Hyperparams, OptimizerKind};
 use super::predict::Question;
 use super::simulation::RunConfig;
 
-/// The scene-file format this build writes and the newest it reads. Version 2 added the optional
-/// prediction `question`; version 1 files (without one) still load.
+/// The scene-file format this build writes and the newest it reads. History: 1, the first; 2 adds
+/// `Formula(expr: "...", x: (XMIN, XMAX), y: (YMIN, YMAX))` landscapes and the optional prediction
+/// `question`. Every older version still reads (2 only adds).
 pub const SCENE_VERSION: u32 = 2;
 
 /// Perceptual colormaps the surface shader knows.

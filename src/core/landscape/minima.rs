@@ -1,17 +1,41 @@
-//! Finding minima numerically: Newton refinement of listed minima, and a multi-start search for
-//! landscapes whose minima are not known in closed form.
+//! Finding minima numerically: Newton refinement of listed minima (with the exact Hessian), and a
+//! multi-start search for landscapes whose minima are not known in closed form (terrain, formulas).
 
 use super::{Landscape, Vec2d, norm};
 
+/// How [`Landscape::search_minima`] searches.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Search {
+    /// Starts per side of the grid of starts.
+    starts: usize,
+    /// Also accept points where descent stalls with no lower neighbour (kinks of `abs`, `min`, `max`;
+    /// flat minima such as `x^4`), not only those with a vanishing gradient and a positive-definite
+    /// Hessian.
+    lenient: bool,
+}
+
+impl Search {
+    /// Terrain: smooth, many minima.
+    pub(super) const TERRAIN: Self = Self {
+        starts: 12,
+        lenient: false,
+    };
+    /// Formulas: anything typed, evaluated quickly enough to search while typing.
+    pub(super) const FORMULA: Self = Self {
+        starts: 8,
+        lenient: true,
+    };
+}
+
 impl Landscape {
-    /// Newton's method on the gradient, with the Hessian from central differences of the analytic
-    /// gradient (h = 1e-5); stops when the gradient stops shrinking.
+    /// Newton's method on the gradient with the exact Hessian; stops when the gradient stops shrinking
+    /// or the Hessian is not positive definite.
     pub(super) fn newton_refine(&self, mut p: Vec2d) -> Vec2d {
         let mut g = self.gradient(p);
         for _ in 0..50 {
-            let Some(h) = self.hessian(p) else { break };
+            let h = self.hessian(p);
             let det = h[0][0] * h[1][1] - h[0][1] * h[1][0];
-            if !(det > 0.0 && h[0][0] > 0.0) {
+            if !(det > 0.0 && h[0][0] > 0.0 && det.is_finite()) {
                 break;
             }
             let next = [
@@ -28,41 +52,47 @@ impl Landscape {
         p
     }
 
-    /// Symmetrised central-difference Hessian of the analytic gradient; `None` if not finite.
-    fn hessian(&self, p: Vec2d) -> Option<[[f64; 2]; 2]> {
-        let h = 1e-5 * p[0].abs().max(p[1].abs()).max(1.0);
-        let gx = [
-            self.gradient([p[0] + h, p[1]]),
-            self.gradient([p[0] - h, p[1]]),
-        ];
-        let gy = [
-            self.gradient([p[0], p[1] + h]),
-            self.gradient([p[0], p[1] - h]),
-        ];
-        let hxx = (gx[0][0] - gx[1][0]) / (2.0 * h);
-        let hyy = (gy[0][1] - gy[1][1]) / (2.0 * h);
-        let hxy = 0.5 * ((gx[0][1] - gx[1][1]) + (gy[0][0] - gy[1][0])) / (2.0 * h);
-        let hess = [[hxx, hxy], [hxy, hyy]];
-        hess.iter().flatten().all(|v| v.is_finite()).then_some(hess)
+    /// Whether the exact Hessian at `p` is finite and positive definite.
+    fn is_strict_minimum(&self, p: Vec2d) -> bool {
+        let h = self.hessian(p);
+        h.iter().flatten().all(|v| v.is_finite())
+            && h[0][0] > 0.0
+            && h[0][0] * h[1][1] - h[0][1] * h[1][0] > 0.0
     }
 
-    /// Multi-start search for local minima inside the domain (terrain): backtracking gradient descent
-    /// from a 12 x 12 grid, Newton refinement, deduplicated, deepest first.
-    pub(super) fn search_minima(&self) -> Vec<Vec2d> {
-        const STARTS: usize = 12;
+    /// No point on a small ring around `p` (8 directions, radius `r`) is lower and at least one is higher
+    /// (a flat patch, where every point would qualify, lists none).
+    fn no_lower_neighbour(&self, p: Vec2d, value: f64, r: f64) -> bool {
+        let mut higher = false;
+        value.is_finite()
+            && (0..8).all(|k| {
+                let (s, c) = (f64::from(k) * std::f64::consts::FRAC_PI_4).sin_cos();
+                let v = self.value([p[0] + r * c, p[1] + r * s]);
+                higher |= v > value;
+                v.is_nan() || v >= value
+            })
+            && higher
+    }
+
+    /// Multi-start search for local minima inside the domain: backtracking gradient descent from a
+    /// `starts x starts` grid, Newton refinement, deduplicated, deepest first.
+    pub(super) fn search_minima(&self, search: Search) -> Vec<Vec2d> {
+        let starts = search.starts;
         let d = self.domain;
+        let scale = d.width().max(d.height());
         let mut found: Vec<(f64, Vec2d)> = Vec::new();
-        for j in 0..STARTS {
-            for i in 0..STARTS {
+        for j in 0..starts {
+            for i in 0..starts {
                 let mut p = [
-                    d.x[0] + (i as f64 + 0.5) / STARTS as f64 * d.width(),
-                    d.y[0] + (j as f64 + 0.5) / STARTS as f64 * d.height(),
+                    d.x[0] + (i as f64 + 0.5) / starts as f64 * d.width(),
+                    d.y[0] + (j as f64 + 0.5) / starts as f64 * d.height(),
                 ];
                 let (mut value, mut g) = self.value_and_gradient(p);
                 let mut alpha: f64 = 1.0;
+                let mut stalled = false;
                 for _ in 0..400 {
                     let gg = g[0] * g[0] + g[1] * g[1];
-                    if gg < 1e-12 {
+                    if gg < 1e-12 || !gg.is_finite() {
                         break;
                     }
                     alpha *= 2.0;
@@ -79,20 +109,26 @@ impl Landscape {
                         }
                     }
                     if alpha < 1e-12 {
+                        stalled = true;
+                        break;
+                    }
+                    // Left the domain for good (unbounded below, or a minimum outside).
+                    if search.lenient && !d.contains(p) {
                         break;
                     }
                 }
                 let p = self.newton_refine(p);
                 let (value, g) = self.value_and_gradient(p);
-                let is_min = self
-                    .hessian(p)
-                    .is_some_and(|h| h[0][0] > 0.0 && h[0][0] * h[1][1] - h[0][1] * h[1][0] > 0.0);
-                if norm(g) < 1e-9
-                    && is_min
+                let smooth_minimum = norm(g) < 1e-9 && self.is_strict_minimum(p);
+                let other_minimum = search.lenient
+                    && (stalled || norm(g) < 1e-6)
+                    && self.no_lower_neighbour(p, value, 1e-6 * scale);
+                let dedupe = if search.lenient { 1e-4 * scale } else { 1e-4 };
+                if (smooth_minimum || other_minimum)
                     && d.contains(p)
                     && !found
                         .iter()
-                        .any(|(_, m)| (m[0] - p[0]).hypot(m[1] - p[1]) < 1e-4)
+                        .any(|(_, m)| (m[0] - p[0]).hypot(m[1] - p[1]) < dedupe)
                 {
                     found.push((value, p));
                 }

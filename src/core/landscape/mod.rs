@@ -2,16 +2,18 @@
 //!
 //! A [`LandscapeSpec`] is the serialisable description (a name plus a few parameters, what a scene file
 //! stores); a [`Landscape`] is the built thing (precomputed rotation, noise table, dataset) that answers
-//! value and gradient queries. Every gradient is analytic; `tests/core_landscape.rs` checks each one
-//! against central differences over its display domain.
+//! value, gradient and Hessian queries. Every gradient and Hessian is analytic (exact); `tests/core_landscape.rs`
+//! checks each one against central differences over its display domain.
 //!
 //! - this file: the spec, the landscape type, its domain, minima and start;
 //! - `analytic`: the textbook test functions (bowl, saddles, Rosenbrock, Beale, ...);
 //! - `terrain`: procedural simplex-noise terrain;
 //! - `regression`: the line-fit loss over a synthetic dataset, with real mini-batches;
+//! - `formula`: a formula typed by the user (see [`crate::core::formula`]), exact gradient and Hessian;
 //! - `minima`: minima found numerically (Newton refinement, multi-start search).
 
 mod analytic;
+mod formula;
 mod minima;
 mod regression;
 mod terrain;
@@ -23,9 +25,11 @@ use serde::{Deserialize, Serialize};
 use super::error::CoreError;
 use super::gradient::GradientNoise;
 use analytic::Analytic;
+use formula::FormulaSurface;
 use regression::{REGRESSION_TRUTH, Regression};
 use terrain::Terrain;
 
+pub use formula::{DEFAULT_FORMULA_DOMAIN, MAX_FORMULA_DOMAIN};
 pub use regression::{MAX_REGRESSION_SAMPLES, RegressionParams};
 pub use terrain::TerrainParams;
 
@@ -116,10 +120,30 @@ pub enum LandscapeSpec {
     Terrain(TerrainParams),
     /// `regression`: mean-squared error of a line fitted to a synthetic dataset; param `(x, y) = (w, b)`.
     Regression(RegressionParams),
+    /// `formula`: `L = expr`, a formula in x and y typed by the user (the language is described in
+    /// [`crate::core::formula`]), over the domain `x.0 <= x <= x.1`, `y.0 <= y <= y.1`. In a scene file:
+    /// `Formula(expr: "x^2 + 3*y^2", x: (-3, 3), y: (-3, 3))`. Not in [`Self::NAMES`]: it has no default.
+    Formula {
+        /// The formula as typed.
+        expr: String,
+        /// `(min, max)` of param x.
+        x: (f64, f64),
+        /// `(min, max)` of param y.
+        y: (f64, f64),
+    },
 }
 
 impl LandscapeSpec {
-    /// The kebab-case names, in the order `list` prints them.
+    /// A formula over `domain` (see [`LandscapeSpec::Formula`]); checked by [`Landscape::new`].
+    pub fn formula(expr: impl Into<String>, domain: Domain) -> Self {
+        Self::Formula {
+            expr: expr.into(),
+            x: (domain.x[0], domain.x[1]),
+            y: (domain.y[0], domain.y[1]),
+        }
+    }
+
+    /// The built-in landscapes' kebab-case names, in the order `list` prints them (not `formula`).
     pub const NAMES: &[&str] = &[
         "bowl",
         "saddle",
@@ -189,6 +213,7 @@ impl LandscapeSpec {
             Self::Plateau => "plateau",
             Self::Terrain(_) => "terrain",
             Self::Regression(_) => "regression",
+            Self::Formula { .. } => "formula",
         }
     }
 
@@ -208,6 +233,7 @@ impl LandscapeSpec {
             Self::Plateau => "Plateau",
             Self::Terrain(_) => "Terrain",
             Self::Regression(_) => "Linear regression",
+            Self::Formula { .. } => "Your formula",
         }
     }
 }
@@ -229,11 +255,16 @@ enum Surface {
     // Boxed: the 256-byte permutation table would make every variant that big.
     Terrain(Box<Terrain>),
     Regression(Regression),
+    Formula(FormulaSurface),
 }
 
 impl Landscape {
     /// Builds `spec`, validating its parameters. Terrain finds its minima numerically here (a
-    /// multi-start search); regression draws its dataset.
+    /// multi-start search); regression draws its dataset. A formula is parsed and compiled (a mistake is
+    /// [`CoreError::Formula`], with the column), its domain checked (finite, min < max, within +-1e6),
+    /// and it must be finite with a finite gradient on at least half of a 32 x 32 sample of the domain
+    /// ([`CoreError::InvalidLandscape`] otherwise); its minima are searched from 8 x 8 starts. Takes
+    /// well under a millisecond for a typical formula, so it can run on every keystroke.
     pub fn new(spec: LandscapeSpec) -> Result<Self, CoreError> {
         let invalid = |reason: String| CoreError::InvalidLandscape {
             landscape: spec.name(),
@@ -343,6 +374,10 @@ impl Landscape {
                     [0.0, 4.5],
                 )
             }
+            LandscapeSpec::Formula { ref expr, x, y } => {
+                let (formula, domain, start) = formula::build(expr, x, y)?;
+                (Surface::Formula(formula), domain, start)
+            }
             LandscapeSpec::Regression(params) => {
                 let [w, b] = REGRESSION_TRUTH;
                 (
@@ -392,6 +427,43 @@ impl Landscape {
             Surface::Analytic(analytic) => analytic.value_and_gradient(p),
             Surface::Terrain(terrain) => terrain.value_and_gradient(p),
             Surface::Regression(regression) => regression.value_and_gradient(p),
+            Surface::Formula(formula) => formula.value_and_gradient(p),
+        }
+    }
+
+    /// The exact Hessian `[[L_xx, L_xy], [L_xy, L_yy]]` at `p`, from each landscape's closed form (the
+    /// terrain's from the simplex kernels' second derivatives, a formula's by second-order forward-mode
+    /// differentiation). At points where it does not exist it is infinite or NaN (a formula's `sqrt` at
+    /// 0); at Ackley's cone tip the cone's term is left out, as in its gradient.
+    pub fn hessian(&self, p: Vec2d) -> [[f64; 2]; 2] {
+        match &self.surface {
+            Surface::Analytic(analytic) => analytic.hessian(p),
+            Surface::Terrain(terrain) => terrain.hessian(p),
+            Surface::Regression(regression) => regression.hessian(),
+            Surface::Formula(formula) => formula.hessian(p),
+        }
+    }
+
+    /// [`Self::value_and_gradient`] at `(xs[i], y)` for each `i` into `out` (cleared first): one row of a
+    /// surface grid. Formulas evaluate the row in blocks (about twice as fast); the results are the
+    /// same as point by point.
+    pub fn value_and_gradient_row(&self, xs: &[f64], y: f64, out: &mut Vec<(f64, Vec2d)>) {
+        out.clear();
+        match &self.surface {
+            Surface::Formula(formula) => {
+                out.resize(xs.len(), (0.0, [0.0, 0.0]));
+                let ys = vec![y; xs.len()];
+                formula.formula.value_grad_batch(xs, &ys, out);
+            }
+            _ => out.extend(xs.iter().map(|&x| self.value_and_gradient([x, y]))),
+        }
+    }
+
+    /// The formula, when this landscape is one.
+    pub fn formula(&self) -> Option<&crate::core::formula::Formula> {
+        match &self.surface {
+            Surface::Formula(formula) => Some(&formula.formula),
+            _ => None,
         }
     }
 
@@ -431,7 +503,9 @@ impl Landscape {
     /// minimum (their local minima near every integer point are left out); `saddle` and
     /// `monkey-saddle` have none. `terrain`'s are found numerically (multi-start descent plus Newton
     /// refinement from a 12 x 12 grid of starts; every local minimum inside the domain that one of them
-    /// reaches, deepest first — not guaranteed complete). `regression`'s is the least-squares fit.
+    /// reaches, deepest first — not guaranteed complete). `regression`'s is the least-squares fit. A `formula`'s are found as terrain's
+    /// (from an 8 x 8 grid of starts, with the exact Hessian) and also include minima at kinks (`abs`,
+    /// `min`, `max`) and flat minima (`x^4`) that descent stalls at and no neighbour undercuts.
     pub fn minima(&self) -> &[Vec2d] {
         &self.minima
     }
@@ -505,6 +579,10 @@ impl Landscape {
                 "Procedural hills and pits (simplex-noise fBm over a gentle bowl): a stand-in for a \
                  rugged, non-convex loss with many local minima."
             }
+            LandscapeSpec::Formula { .. } => {
+                "Your own formula f(x, y): exact gradients, minima found numerically (multi-start \
+                 descent and Newton's method), gaps where it is undefined."
+            }
             LandscapeSpec::Regression(_) => {
                 "The mean-squared error of a line y = w x + b over a synthetic dataset, as a function of \
                  (w, b): real data, and with mini-batches real stochastic gradients."
@@ -513,7 +591,11 @@ impl Landscape {
     }
 
     /// Whether heights are best shown as `ln(1 + L - min)` (loss spans orders of magnitude).
+    /// A formula's recommendation comes from a sample: the top of its range far above the typical value.
     pub fn log_height_recommended(&self) -> bool {
+        if let Surface::Formula(formula) = &self.surface {
+            return formula.log_height;
+        }
         matches!(
             self.spec,
             LandscapeSpec::Rosenbrock { .. }
@@ -558,7 +640,8 @@ impl Landscape {
             .into_iter()
             .map(|m| self.newton_refine(m))
             .collect(),
-            Surface::Terrain(_) => self.search_minima(),
+            Surface::Terrain(_) => self.search_minima(minima::Search::TERRAIN),
+            Surface::Formula(_) => self.search_minima(minima::Search::FORMULA),
             Surface::Regression(regression) => vec![[regression.w_star, regression.b_star]],
         }
     }

@@ -110,6 +110,12 @@ impl Regression {
         )
     }
 
+    /// The constant Hessian of the quadratic loss: `[[2 (var_x + mean_x^2), 2 mean_x], [2 mean_x, 2]]`.
+    pub(super) fn hessian(&self) -> [[f64; 2]; 2] {
+        let m = self.mean_x;
+        [[2.0 * (self.var_x + m * m), 2.0 * m], [2.0 * m, 2.0]]
+    }
+
     /// `grad L_b = (2/B) sum_{i in b} r_i (x_i, 1)`, `r_i = w x_i + b - y_i`, over a batch of `batch`
     /// distinct samples chosen uniformly by selection sampling (Knuth's Algorithm S: sample i is taken
     /// with probability needed / remaining): no allocation, O(samples) draws.

@@ -98,6 +98,95 @@ impl Terrain {
     }
 }
 
+impl Terrain {
+    /// `H = 0.08 I + A f^2 sum_o 2^o (hess n)(f 2^o p + offset_o)` (the chain rule puts `(f 2^o)^2` on
+    /// each octave's `0.5^o`).
+    pub(super) fn hessian(&self, p: Vec2d) -> [[f64; 2]; 2] {
+        let TerrainParams {
+            octaves,
+            frequency,
+            amplitude,
+            ..
+        } = self.params;
+        let mut h = [0.0; 3];
+        let mut freq = frequency;
+        let mut scale = amplitude * frequency * frequency;
+        for o in 0..octaves {
+            let shift = f64::from(o) * 17.31;
+            let hn = simplex_2d_hessian(&self.perm, freq * p[0] + shift, freq * p[1] - shift);
+            for (hi, ni) in h.iter_mut().zip(hn) {
+                *hi += scale * ni;
+            }
+            freq *= 2.0;
+            scale *= 2.0;
+        }
+        let bowl = 2.0 * TERRAIN_BOWL;
+        [[bowl + h[0], h[1]], [h[1], bowl + h[2]]]
+    }
+}
+
+/// The corners of the simplex around `(x, y)`: each corner's lattice offset and the offset `d` of the
+/// point from it.
+fn simplex_corners(x: f64, y: f64) -> ((isize, isize), [(Vec2d, Vec2d); 3]) {
+    const SQRT3: f64 = 1.732_050_807_568_877_2;
+    const F2: f64 = 0.5 * (SQRT3 - 1.0);
+    const G2: f64 = (3.0 - SQRT3) / 6.0;
+    let s = (x + y) * F2;
+    let (i, j) = ((x + s).floor(), (y + s).floor());
+    let t = (i + j) * G2;
+    let (x0, y0) = (x - (i - t), y - (j - t));
+    let (i1, j1) = if x0 > y0 { (1.0, 0.0) } else { (0.0, 1.0) };
+    (
+        (i as isize, j as isize),
+        [
+            ([0.0, 0.0], [x0, y0]),
+            ([i1, j1], [x0 - i1 + G2, y0 - j1 + G2]),
+            ([1.0, 1.0], [x0 - 1.0 + 2.0 * G2, y0 - 1.0 + 2.0 * G2]),
+        ],
+    )
+}
+
+/// The 8 unit gradient directions of `noise`'s 2-D table.
+const GRADS: [Vec2d; 8] = {
+    const D: f64 = std::f64::consts::FRAC_1_SQRT_2;
+    [
+        [1.0, 0.0],
+        [-1.0, 0.0],
+        [0.0, 1.0],
+        [0.0, -1.0],
+        [D, D],
+        [-D, D],
+        [D, -D],
+        [-D, -D],
+    ]
+};
+
+/// `(n_xx, n_xy, n_yy)` of [`simplex_2d`]'s noise. Per corner, with `t = 0.5 - |d|^2`, `s = g . d`:
+/// `d_i (-8 t^3 s d_i' + t^4 g_i')` gives
+/// `48 t^2 s d_i d_j - 8 t^3 (g_i d_j + g_j d_i) - 8 t^3 s delta_ij`, times 70.
+fn simplex_2d_hessian(perm: &PermutationTable, x: f64, y: f64) -> [f64; 3] {
+    let ((ci, cj), corners) = simplex_corners(x, y);
+    let mut h = [0.0; 3];
+    for (offset, d) in corners {
+        let tk = 0.5 - d[0] * d[0] - d[1] * d[1];
+        if tk <= 0.0 {
+            continue;
+        }
+        let hash = perm.hash(&[
+            ci.wrapping_add(offset[0] as isize),
+            cj.wrapping_add(offset[1] as isize),
+        ]);
+        let g = GRADS[hash % 8];
+        let s = g[0] * d[0] + g[1] * d[1];
+        let t2 = tk * tk;
+        let t3 = t2 * tk;
+        h[0] += 48.0 * t2 * s * d[0] * d[0] - 16.0 * t3 * g[0] * d[0] - 8.0 * t3 * s;
+        h[1] += 48.0 * t2 * s * d[0] * d[1] - 8.0 * t3 * (g[0] * d[1] + g[1] * d[0]);
+        h[2] += 48.0 * t2 * s * d[1] * d[1] - 16.0 * t3 * g[1] * d[1] - 8.0 * t3 * s;
+    }
+    [70.0 * h[0], 70.0 * h[1], 70.0 * h[2]]
+}
+
 /// 2-D simplex noise with its exact gradient (Stefan Gustavson's `sdnoise2`), hashed by `noise`'s
 /// permutation table. Written here because `noise` 0.9's `core::simplex::simplex_2d` returns a
 /// derivative that does not match its value (checked against central differences: off in sign and size).
