@@ -23,7 +23,7 @@ fn mesh_build(c: &mut Criterion) {
                 b.iter(|| {
                     let (grid, frame) = sample_surface(&landscape, &style);
                     let v = mesh::surface_vertices(&grid, &frame, style.log_contours);
-                    let idx = mesh::grid_indices(n);
+                    let idx = mesh::grid_indices(n, &grid.undefined);
                     black_box((v.positions.len(), idx.len()))
                 })
             });

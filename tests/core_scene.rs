@@ -1,7 +1,7 @@
 //! Scene files and the built-in lessons: round trip, every lesson runs, broken files get clear messages.
 
 use losscape::core::{
-    Landscape, RunStatus, Runner,
+    Landscape, LandscapeSpec, RunStatus, Runner,
     lessons::{self, PRESETS},
     scene::{SCENE_VERSION, Scene, SceneError},
 };
@@ -213,4 +213,41 @@ fn a_question_about_a_missing_optimizer_is_refused() {
         q.ask = Ask::FirstToMinimum { steps: 0 };
     }
     assert!(invalid(&scene.to_ron().unwrap()).contains("steps"));
+}
+
+#[test]
+fn a_scene_on_a_typed_formula_keeps_its_optimizers_at_usable_starts() {
+    let saddle = losscape::core::lessons::preset("saddle").unwrap();
+    let spec = LandscapeSpec::formula(
+        "x^2 + y^2 + ln(x + 2)",
+        losscape::core::landscape::DEFAULT_FORMULA_DOMAIN,
+    );
+    let scene = saddle.clone().on_landscape(spec.clone()).unwrap();
+    assert_eq!(scene.landscape, spec);
+    assert_eq!(scene.optimizers.len(), saddle.optimizers.len());
+    assert!(
+        scene.question.is_none(),
+        "the lesson's question was about its own landscape"
+    );
+    assert!(scene.title.starts_with("f(x, y) = x^2"));
+    let landscape = Landscape::new(spec).unwrap();
+    for optimizer in &scene.optimizers {
+        assert!(
+            landscape.usable_start(optimizer.start),
+            "{:?}",
+            optimizer.start
+        );
+    }
+    scene.validate().unwrap();
+    // a formula with a mistake is refused with its column
+    let bad = saddle.on_landscape(LandscapeSpec::formula(
+        "x^2 + sinn(y)",
+        losscape::core::landscape::DEFAULT_FORMULA_DOMAIN,
+    ));
+    let message = bad.unwrap_err().with_caret("");
+    assert!(
+        message.contains("unknown function 'sinn' at column 7"),
+        "{message}"
+    );
+    assert!(message.ends_with("      ^^^^"), "{message}");
 }

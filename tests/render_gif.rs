@@ -185,3 +185,53 @@ fn render_needs_no_gpu_and_draws_axes_and_title() {
     assert!(band_differs(0..24, 60..260) > 50, "no title");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn render_a_typed_formula_or_say_where_it_is_wrong() {
+    let dir = common::temp_dir("formula");
+    let png = dir.join("formula.png");
+    let run = losscape(&[
+        "render",
+        "--formula",
+        "x^2 + y^2 + ln(x + 2)",
+        "--out",
+        png.to_str().unwrap(),
+        "--frames",
+        "3",
+        "--size",
+        "200x150",
+        "--view",
+        "top",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(png.exists());
+    let bad = dir.join("bad.gif");
+    let run = losscape(&[
+        "render",
+        "--formula",
+        "x^2 + sinn(y)",
+        "--out",
+        bad.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error: invalid formula: unknown function 'sinn' at column 7"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("\n  x^2 + sinn(y)\n        ^^^^"),
+        "{stderr}"
+    );
+    assert!(!bad.exists());
+    // the app refuses it before opening a window
+    let run = losscape(&["--formula", "(1 - x"]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("at column 1"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

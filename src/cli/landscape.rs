@@ -9,7 +9,7 @@ use clap::Args;
 use crate::core::{CoreError, DEFAULT_FORMULA_DOMAIN, Domain, Landscape, LandscapeSpec};
 
 /// Which landscape: a built-in one or a typed formula (exactly one of the two).
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Default, PartialEq, Args)]
 #[command(group(
     clap::ArgGroup::new("landscape_choice")
         .multiple(false)
@@ -82,14 +82,7 @@ impl LandscapeArgs {
 /// A core error as the command line prints it: one line, plus the formula and a caret line under the
 /// column when a formula could not be read.
 pub fn describe(err: &CoreError) -> String {
-    match err {
-        CoreError::Formula { expr, error } if !expr.trim().is_empty() => {
-            let caret = error.caret(expr);
-            let indented: Vec<String> = caret.lines().map(|l| format!("  {l}")).collect();
-            format!("{err}\n{}", indented.join("\n"))
-        }
-        _ => err.to_string(),
-    }
+    err.with_caret("  ")
 }
 
 /// A landscape name, or a RON [`LandscapeSpec`] (anything containing `(`).

@@ -66,6 +66,10 @@ pub struct Cli {
     /// Playback speed in optimizer steps per second, 1 ..= 1000 [default: the scene's].
     #[arg(long, value_name = "STEPS_PER_S")]
     pub speed: Option<f64>,
+    /// The app on another landscape: the scene's optimizers on --surface NAME or on your own
+    /// --formula EXPR [--domain XMIN,XMAX,YMIN,YMAX].
+    #[command(flatten)]
+    pub landscape: LandscapeArgs,
 }
 
 /// The headless commands.
@@ -106,10 +110,11 @@ pub fn run(cli: Cli) -> ExitCode {
         || cli.screenshot.is_some()
         || cli.play
         || cli.speed.is_some()
+        || cli.landscape != LandscapeArgs::default()
     {
         return usage_error(
-            "--scene, --preset, --screenshot, --play and --speed open the app; they cannot be \
-             combined with a command",
+            "--scene, --preset, --surface, --formula, --domain, --screenshot, --play and --speed open \
+             the app; they cannot be combined with a command",
         );
     }
     match command {
@@ -131,7 +136,17 @@ pub fn run(cli: Cli) -> ExitCode {
 
 #[cfg(feature = "app")]
 fn launch_app(cli: Cli) -> ExitCode {
+    // a landscape flag with a mistake is refused before a window opens, as `trace` refuses it
+    let landscape = match cli.landscape.spec_if_given() {
+        Ok(Some(spec)) => match crate::core::Landscape::new(spec.clone()) {
+            Ok(_) => Some(spec),
+            Err(e) => return usage_error(landscape::describe(&e)),
+        },
+        Ok(None) => None,
+        Err(e) => return usage_error(e),
+    };
     crate::app::run_app(crate::state::AppLaunch {
+        landscape,
         scene: cli.scene,
         preset: cli.preset,
         screenshot: cli.screenshot,

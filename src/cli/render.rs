@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::landscape::{LandscapeArgs, describe};
 use super::{EXIT_FAILURE, usage_error};
 use crate::core::{
     lessons,
@@ -41,6 +42,10 @@ pub struct RenderArgs {
     /// The built-in lesson to render (see `losscape list`).
     #[arg(long, value_name = "NAME")]
     pub preset: Option<String>,
+    /// The scene's optimizers on another landscape: --surface NAME, or your own --formula EXPR
+    /// [--domain XMIN,XMAX,YMIN,YMAX] (without --scene or --preset: the saddle lesson's optimizers).
+    #[command(flatten)]
+    pub landscape: LandscapeArgs,
     /// Output: FILE.gif for the clip, FILE.png for a still of the last frame.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -100,12 +105,24 @@ pub fn parse_size(text: &str) -> Result<(u32, u32), String> {
 
 /// Checks every argument and the output path and returns what the renderer takes; the error is one line.
 pub fn job(args: &RenderArgs) -> Result<RenderJob, String> {
-    let scene = match (&args.scene, &args.preset) {
+    let landscape = args.landscape.spec_if_given()?;
+    let mut scene = match (&args.scene, &args.preset) {
         (Some(path), None) => Scene::read_file(path)?,
         (None, Some(name)) => lessons::preset(name).map_err(|e| e.to_string())?,
         (Some(_), Some(_)) => return Err("give --scene or --preset, not both".into()),
-        (None, None) => return Err("render needs --scene FILE or --preset NAME".into()),
+        (None, None) if landscape.is_some() => {
+            lessons::preset(lessons::DEFAULT_LESSON).map_err(|e| e.to_string())?
+        }
+        (None, None) => {
+            return Err(
+                "render needs --scene FILE, --preset NAME, or a landscape (--surface/--formula)"
+                    .into(),
+            );
+        }
     };
+    if let Some(spec) = landscape {
+        scene = scene.on_landscape(spec).map_err(|e| describe(&e))?;
+    }
     let extension = args
         .out
         .extension()

@@ -81,3 +81,18 @@ pub enum CoreError {
     #[error("invalid grid resolution {0}: must be between 2 and 1024 vertices per side")]
     InvalidResolution(usize),
 }
+
+impl CoreError {
+    /// The message, and for a formula error the formula with a caret under the problem on the next two
+    /// lines (each indented by `indent`): what the command line prints and the panel shows.
+    pub fn with_caret(&self, indent: &str) -> String {
+        match self {
+            CoreError::Formula { expr, error } if !expr.trim().is_empty() => {
+                let caret = error.caret(expr);
+                let lines: Vec<String> = caret.lines().map(|l| format!("{indent}{l}")).collect();
+                format!("{self}\n{}", lines.join("\n"))
+            }
+            _ => self.to_string(),
+        }
+    }
+}

@@ -229,6 +229,37 @@ fn default_speed() -> f64 {
 pub const MAX_OPTIMIZERS: usize = 32;
 
 impl Scene {
+    /// This scene's optimizers on another landscape (`--surface`/`--formula` with `--preset`/`--scene`):
+    /// starts outside the new domain (or where it is undefined) move to its suggested start, the heights follow the landscape's
+    /// recommendation, and the lesson's question (asked about its own landscape) goes. The error is the
+    /// landscape's own, e.g. a formula's mistake with its column.
+    pub fn on_landscape(mut self, spec: LandscapeSpec) -> Result<Self, super::error::CoreError> {
+        let landscape = super::landscape::Landscape::new(spec.clone())?;
+        for optimizer in &mut self.optimizers {
+            if !landscape.usable_start(optimizer.start) {
+                optimizer.start = landscape.default_start();
+            }
+        }
+        let log = landscape.log_height_recommended();
+        self.surface.log_height = log;
+        self.surface.log_contours = log;
+        if let LandscapeSpec::Formula { expr, .. } = &spec {
+            let lesson = if self.title.is_empty() {
+                "the lesson".to_owned()
+            } else {
+                format!("\"{}\"", self.title)
+            };
+            self.description = format!(
+                "Your own landscape, with the optimizers of {lesson}. Drag their starts, change η and \
+                 the βs, or edit the formula in the landscape section."
+            );
+            self.title = format!("f(x, y) = {expr}");
+        }
+        self.landscape = spec;
+        self.question = None;
+        Ok(self)
+    }
+
     /// Checks every value a file could get wrong; the message names the field.
     pub fn validate(&self) -> Result<(), String> {
         if self.version > SCENE_VERSION {

@@ -55,7 +55,7 @@ pub fn draw_surface(
         px.copy_from_slice(&[bg[0], bg[1], bg[2], 255]);
     }
     let vertices = mesh::surface_vertices(grid, frame, style.log_contours);
-    let indices = mesh::grid_indices(grid.resolution);
+    let indices = mesh::grid_indices(grid.resolution, &grid.undefined);
     let uniform = surface_uniform(style);
     for view in views {
         draw_view(image, &vertices, &indices, view, &uniform, style);

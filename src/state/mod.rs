@@ -55,16 +55,24 @@ pub struct AppLaunch {
     pub play: bool,
     /// `--speed STEPS_PER_S`: the playback speed instead of the scene's.
     pub speed: Option<f64>,
+    /// `--surface NAME` or `--formula EXPR [--domain ...]`: the scene's optimizers on this landscape.
+    pub landscape: Option<LandscapeSpec>,
 }
 
 impl AppLaunch {
-    /// The scene to open: `--scene FILE`, `--preset NAME`, or the saddle lesson; at `--speed` if given.
+    /// The scene to open: `--scene FILE`, `--preset NAME`, or the saddle lesson; on the landscape of
+    /// `--surface`/`--formula` and at `--speed` if given.
     pub fn scene(&self) -> Result<Scene, String> {
         let mut scene = match (&self.scene, &self.preset) {
             (Some(path), _) => Scene::read_file(path),
             (None, Some(name)) => lessons::preset(name).map_err(|e| e.to_string()),
             (None, None) => lessons::preset(DEFAULT_LESSON).map_err(|e| e.to_string()),
         }?;
+        if let Some(spec) = &self.landscape {
+            scene = scene
+                .on_landscape(spec.clone())
+                .map_err(|e| e.with_caret("  "))?;
+        }
         if let Some(speed) = self.speed {
             scene.steps_per_second = speed;
             scene
@@ -87,6 +95,20 @@ pub struct PanelState {
     pub add_kind: OptimizerKind,
     /// Loss plot on a log scale.
     pub log_plot: bool,
+    /// The formula being typed in the landscape section.
+    pub formula: FormulaDraft,
+}
+
+/// A formula landscape being typed: the text and domain as they stand, the landscape they were last
+/// taken from (a scene with another formula replaces the draft) and what is wrong with them, if anything.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FormulaDraft {
+    pub expr: String,
+    /// x min, x max, y min, y max.
+    pub domain: [f64; 4],
+    pub synced_with: Option<LandscapeSpec>,
+    /// The message (with a caret line under the problem) while the draft cannot be used.
+    pub error: Option<String>,
 }
 
 impl Default for PanelState {
@@ -96,6 +118,7 @@ impl Default for PanelState {
             message: None,
             add_kind: OptimizerKind::Adam,
             log_plot: true,
+            formula: FormulaDraft::default(),
         }
     }
 }

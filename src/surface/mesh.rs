@@ -59,9 +59,12 @@ pub fn surface_vertices(
     }
 }
 
-/// Two triangles per grid cell, counter-clockwise seen from above.
-pub fn grid_indices(n: usize) -> Vec<u32> {
+/// Two triangles per grid cell, counter-clockwise seen from above; none that touches an `undefined`
+/// vertex (a typed formula's gap, e.g. `ln` of a negative number), so the surface shows a hole there.
+/// `undefined` is empty or one flag per vertex.
+pub fn grid_indices(n: usize, undefined: &[bool]) -> Vec<u32> {
     let mut indices = Vec::with_capacity((n - 1) * (n - 1) * 6);
+    let gap = |v: u32| undefined.get(v as usize).copied().unwrap_or(false);
     for j in 0..n - 1 {
         for i in 0..n - 1 {
             let a = (j * n + i) as u32;
@@ -69,7 +72,11 @@ pub fn grid_indices(n: usize) -> Vec<u32> {
             let c = a + n as u32;
             let d = c + 1;
             // param y grows toward world -Z, so (a, c, b) winds counter-clockwise seen from +Y
-            indices.extend_from_slice(&[a, b, c, b, d, c]);
+            for tri in [[a, b, c], [b, d, c]] {
+                if !tri.iter().any(|&v| gap(v)) {
+                    indices.extend_from_slice(&tri);
+                }
+            }
         }
     }
     indices
@@ -88,7 +95,10 @@ pub fn write_surface_mesh(
     let _ = mesh.try_insert_attribute(Mesh::ATTRIBUTE_POSITION, v.positions);
     let _ = mesh.try_insert_attribute(Mesh::ATTRIBUTE_NORMAL, v.normals);
     let _ = mesh.try_insert_attribute(Mesh::ATTRIBUTE_UV_0, v.uvs);
-    if !same_size || mesh.indices().is_none() {
-        let _ = mesh.try_insert_indices(Indices::U32(grid_indices(n)));
+    // the full index buffer stays while the size does; a grid with gaps gets its own every time
+    let full = (n - 1) * (n - 1) * 6;
+    let indexed = mesh.indices().map(|i| i.len());
+    if !same_size || grid.undefined_count > 0 || indexed != Some(full) {
+        let _ = mesh.try_insert_indices(Indices::U32(grid_indices(n, &grid.undefined)));
     }
 }

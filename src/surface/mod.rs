@@ -202,6 +202,33 @@ mod tests {
     }
 
     #[test]
+    fn a_formula_undefined_somewhere_leaves_a_gap_in_the_mesh() {
+        // ln(x + 2) is undefined for x <= -2: a sixth of [-3, 3]^2
+        let landscape = Landscape::new(LandscapeSpec::formula(
+            "x^2 + y^2 + ln(x + 2)",
+            crate::core::landscape::DEFAULT_FORMULA_DOMAIN,
+        ))
+        .unwrap();
+        let style = SurfaceStyle {
+            resolution: 61,
+            ..SurfaceStyle::default()
+        };
+        let (grid, frame) = sample_surface(&landscape, &style);
+        assert!(grid.undefined_count > 0);
+        let v = mesh::surface_vertices(&grid, &frame, false);
+        assert!(v.positions.iter().flatten().all(|c| c.is_finite()));
+        assert!(v.normals.iter().flatten().all(|c| c.is_finite()));
+        let idx = mesh::grid_indices(61, &grid.undefined);
+        let full = 60 * 60 * 6;
+        assert!(
+            idx.len() < full * 7 / 8 && idx.len() > full * 3 / 4,
+            "{}",
+            idx.len()
+        );
+        assert!(idx.iter().all(|&i| !grid.undefined[i as usize]));
+    }
+
+    #[test]
     fn mesh_has_one_vertex_per_grid_point_finite_normals_and_bounded_heights() {
         for landscape in all_landscapes() {
             for log in [false, true] {
@@ -214,7 +241,7 @@ mod tests {
                 let (grid, frame) = sample_surface(&landscape, &style);
                 let v = mesh::surface_vertices(&grid, &frame, log);
                 assert_eq!(v.positions.len(), 64 * 64);
-                assert_eq!(mesh::grid_indices(64).len(), 63 * 63 * 6);
+                assert_eq!(mesh::grid_indices(64, &[]).len(), 63 * 63 * 6);
                 let name = landscape.name();
                 for (p, n) in v.positions.iter().zip(&v.normals) {
                     assert!(p.iter().all(|c| c.is_finite()), "{name}");
@@ -254,7 +281,7 @@ mod tests {
             v.normals[right_middle]
         );
         // and the triangle winding agrees with the normals (counter-clockwise seen from above)
-        let idx = mesh::grid_indices(33);
+        let idx = mesh::grid_indices(33, &[]);
         let (a, b, c) = (idx[0] as usize, idx[1] as usize, idx[2] as usize);
         let pa = Vec3::from(v.positions[a]);
         let face = (Vec3::from(v.positions[b]) - pa).cross(Vec3::from(v.positions[c]) - pa);

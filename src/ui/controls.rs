@@ -8,13 +8,17 @@ use bevy_egui::{EguiContexts, egui};
 
 use super::{PANEL_WIDTH, plot, set_insets};
 use crate::core::{
-    Convention, Landscape, LandscapeSpec, OptimizerKind, RunStatus, Vec2d, lessons,
+    Convention, Landscape, LandscapeSpec, OptimizerKind, RunStatus, Vec2d,
+    landscape::DEFAULT_FORMULA_DOMAIN,
+    lessons,
     scene::{Colormap, OptimizerSpec, Scene, SurfaceStyle, ViewLayout, palette},
 };
 use crate::lessons::{LoadScene, snapshot_scene};
 use crate::optimizers::{Optimizer, Playback, RestartRuns, SPEED_RANGE, optimizer};
 use crate::paint::egui_color;
-use crate::state::{ActiveLandscape, CurrentScene, PanelState, SurfaceSettings, UiPrefs};
+use crate::state::{
+    ActiveLandscape, CurrentScene, FormulaDraft, PanelState, SurfaceSettings, UiPrefs,
+};
 use crate::views::{Layout, ViewportInsets};
 
 /// What the panel asked for this frame.
@@ -42,7 +46,7 @@ pub struct PanelParams<'w, 's> {
     surface: ResMut<'w, SurfaceSettings>,
     layout: ResMut<'w, Layout>,
     insets: ResMut<'w, ViewportInsets>,
-    current: Res<'w, CurrentScene>,
+    current: ResMut<'w, CurrentScene>,
     ghost: Option<ResMut<'w, crate::interaction::GhostSettings>>,
     optimizers: Query<'w, 's, (Entity, &'static mut Optimizer)>,
     load: MessageWriter<'w, LoadScene>,
@@ -92,7 +96,7 @@ pub fn side_panel(mut p: PanelParams) -> Result {
                 egui::CollapsingHeader::new("Landscape and surface")
                     .default_open(false)
                     .show(ui, |ui| {
-                        landscape_controls(ui, landscape.spec(), &mut actions);
+                        landscape_controls(ui, landscape.spec(), &mut p.panel.formula, &mut actions);
                         ui.add_space(4.0);
                         surface_controls(ui, &mut p.surface.0, &mut p.layout.0);
                     });
@@ -216,14 +220,22 @@ fn apply_actions(p: &mut PanelParams, actions: PanelActions, landscape: &Arc<Lan
         match Landscape::new(spec) {
             Ok(l) => {
                 let l = Arc::new(l);
-                if kind_changed {
-                    // suit the surface to the new landscape and move every start to its suggested start
+                let formula = matches!(l.spec(), LandscapeSpec::Formula { .. });
+                if kind_changed || formula {
+                    // suit the surface to the new landscape (each formula has its own scale)
                     let log = l.log_height_recommended();
                     p.surface.log_height = log;
                     p.surface.log_contours = log;
-                    for (_, mut opt) in &mut p.optimizers {
+                }
+                for (_, mut opt) in &mut p.optimizers {
+                    // a new kind of landscape, or a start the new one leaves out: its suggested start
+                    if kind_changed || !l.usable_start(opt.spec.start) {
                         opt.spec.start = l.default_start();
                     }
+                }
+                if let LandscapeSpec::Formula { expr, .. } = l.spec() {
+                    // a typed formula is the scene's title until a lesson is loaded again
+                    p.current.title = format!("f(x, y) = {expr}");
                 }
                 p.commands.insert_resource(ActiveLandscape(l));
                 p.panel.message = None;
@@ -326,7 +338,12 @@ pub fn playback_controls(
 }
 
 /// Landscape choice and its parameters. Sets `actions.landscape` when anything changed.
-pub fn landscape_controls(ui: &mut egui::Ui, current: &LandscapeSpec, actions: &mut PanelActions) {
+pub fn landscape_controls(
+    ui: &mut egui::Ui,
+    current: &LandscapeSpec,
+    draft: &mut FormulaDraft,
+    actions: &mut PanelActions,
+) {
     let mut spec = current.clone();
     egui::ComboBox::from_id_salt("landscape")
         .selected_text(spec.name())
@@ -338,7 +355,22 @@ pub fn landscape_controls(ui: &mut egui::Ui, current: &LandscapeSpec, actions: &
                     spec = s;
                 }
             }
+            let is_formula = matches!(spec, LandscapeSpec::Formula { .. });
+            if ui
+                .selectable_label(is_formula, "formula: type your own f(x, y)")
+                .clicked()
+                && !is_formula
+            {
+                spec = draft_spec(draft).unwrap_or_else(|| {
+                    LandscapeSpec::formula(FORMULA_EXAMPLES[0].1, DEFAULT_FORMULA_DOMAIN)
+                });
+            }
         });
+    if matches!(current, LandscapeSpec::Formula { .. }) {
+        if let Some(applied) = formula_editor(ui, current, draft) {
+            spec = applied;
+        }
+    }
     match &mut spec {
         LandscapeSpec::Bowl {
             kappa,
@@ -385,6 +417,114 @@ pub fn landscape_controls(ui: &mut egui::Ui, current: &LandscapeSpec, actions: &
     if &spec != current {
         actions.landscape = Some(spec);
     }
+}
+
+/// A few formulas to start from: (name, formula).
+const FORMULA_EXAMPLES: [(&str, &str); 6] = [
+    ("rippled bowl", "0.5*x^2 + 2*y^2 + 0.3*sin(3*x)*cos(2*y)"),
+    ("Himmelblau", "(x^2 + y - 11)^2 + (x + y^2 - 7)^2"),
+    ("saddle", "x^2 - y^2"),
+    ("Rosenbrock", "(1 - x)^2 + 100*(y - x^2)^2"),
+    ("valley with a cliff", "0.1*x^2 + abs(y)"),
+    ("undefined for x < -2", "x^2 + y^2 + ln(x + 2)"),
+];
+
+/// The draft as a formula spec, when it has text.
+fn draft_spec(draft: &FormulaDraft) -> Option<LandscapeSpec> {
+    let [x0, x1, y0, y1] = draft.domain;
+    (!draft.expr.trim().is_empty()).then(|| LandscapeSpec::Formula {
+        expr: draft.expr.clone(),
+        x: (x0, x1),
+        y: (y0, y1),
+    })
+}
+
+/// The formula field, its domain and examples, with the problem under the field while there is one;
+/// returns the spec to apply (Enter in the field, or Apply) once it is valid. The landscape on screen
+/// stays until then.
+fn formula_editor(
+    ui: &mut egui::Ui,
+    current: &LandscapeSpec,
+    draft: &mut FormulaDraft,
+) -> Option<LandscapeSpec> {
+    if draft.synced_with.as_ref() != Some(current) {
+        // a scene (or the menu) put another formula on screen: the draft follows it
+        if let LandscapeSpec::Formula { expr, x, y } = current {
+            draft.expr = expr.clone();
+            draft.domain = [x.0, x.1, y.0, y.1];
+            draft.error = None;
+        }
+        draft.synced_with = Some(current.clone());
+    }
+    let before = (draft.expr.clone(), draft.domain);
+    ui.label("f(x, y) =");
+    let field = ui.add(
+        egui::TextEdit::singleline(&mut draft.expr)
+            .font(egui::TextStyle::Monospace)
+            .desired_width(f32::INFINITY)
+            .hint_text("e.g. x^2 + 3*y^2"),
+    );
+    let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    ui.horizontal(|ui| {
+        ui.label("x");
+        ui.add(egui::DragValue::new(&mut draft.domain[0]).speed(0.1));
+        ui.add(egui::DragValue::new(&mut draft.domain[1]).speed(0.1));
+        ui.label("y");
+        ui.add(egui::DragValue::new(&mut draft.domain[2]).speed(0.1));
+        ui.add(egui::DragValue::new(&mut draft.domain[3]).speed(0.1));
+    });
+    let mut apply = entered;
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_id_salt("formula-examples")
+            .selected_text("examples")
+            .show_ui(ui, |ui| {
+                for (name, expr) in FORMULA_EXAMPLES {
+                    if ui
+                        .selectable_label(false, name)
+                        .on_hover_text(expr)
+                        .clicked()
+                    {
+                        draft.expr = expr.to_owned();
+                        apply = true;
+                    }
+                }
+            });
+        let pending = draft_spec(draft).as_ref() != Some(current);
+        if ui
+            .add_enabled(pending, egui::Button::new("Apply"))
+            .on_hover_text("or press Enter in the field")
+            .clicked()
+        {
+            apply = true;
+        }
+    });
+    if (draft.expr.clone(), draft.domain) != before || draft.error.is_none() && apply {
+        // checked as it is typed (building the landscape takes well under a millisecond)
+        draft.error = match draft_spec(draft) {
+            None => Some("type a formula in x and y".into()),
+            Some(spec) => Landscape::new(spec).err().map(|e| e.with_caret("")),
+        };
+    }
+    if let Some(error) = &draft.error {
+        ui.label(
+            egui::RichText::new(error)
+                .monospace()
+                .color(egui::Color32::from_rgb(255, 120, 100)),
+        );
+    }
+    ui.label(
+        egui::RichText::new(
+            "x, y, numbers (1e-3); + - * / ^ (or **); sin cos tan asin acos atan sinh cosh tanh \
+             exp log ln sqrt abs min max pow(a, b); pi, e",
+        )
+        .small()
+        .weak(),
+    );
+    let spec = draft_spec(draft)?;
+    (apply && draft.error.is_none() && &spec != current).then(|| {
+        draft.synced_with = Some(spec.clone());
+        spec
+    })
 }
 
 /// Grid resolution, heights, colormap, contours and layout.

@@ -518,6 +518,12 @@ impl Landscape {
             .min_by(|a, b| a.1.total_cmp(&b.1))
     }
 
+    /// Whether a run may start at `p`: inside the domain, where the loss is defined (a typed formula
+    /// can be undefined in places).
+    pub fn usable_start(&self, p: Vec2d) -> bool {
+        self.domain().contains(p) && self.value(p).is_finite()
+    }
+
     /// A start point that shows the landscape's lesson (documented per landscape in the source).
     pub fn default_start(&self) -> Vec2d {
         self.start
