@@ -34,6 +34,7 @@ impl Plugin for AppPlugin {
             crate::lessons::plugin,
             crate::interaction::plugin,
             crate::teaching::plugin,
+            crate::maps::plugin,
             crate::recording::plugin,
             crate::autoshot::plugin,
             crate::ui::plugin,

@@ -39,6 +39,8 @@ pub mod autoshot;
 #[cfg(feature = "app")]
 pub mod interaction;
 #[cfg(feature = "app")]
+pub mod maps;
+#[cfg(feature = "app")]
 pub mod recording;
 #[cfg(feature = "app")]
 pub mod teaching;

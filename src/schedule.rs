@@ -40,6 +40,9 @@ pub enum AppSystems {
     Pointer,
     /// Ghost paths retraced for the dragged start points (`interaction`).
     Ghosts,
+    /// Maps computed in the background: jobs started when their settings change, results taken
+    /// (`maps`).
+    Maps,
     /// Drag handles, held rings and ghost ribbons on screen (`interaction`).
     Present,
     /// Recording: start/stop, frame capture, results; the auto-screenshot (`recording`, `autoshot`).
@@ -191,6 +194,7 @@ pub fn plugin(app: &mut App) {
             SyncVisuals,
             Pointer,
             Ghosts,
+            Maps,
             Present,
             Record,
             Persist,

@@ -55,6 +55,11 @@ pub struct PanelParams<'w, 's> {
     // recording (src/recording): the "Record GIF" section
     recorder: ResMut<'w, crate::recording::Recorder>,
     record: MessageWriter<'w, crate::recording::RecordRequest>,
+    // maps (src/maps): the "Maps" section
+    maps: (
+        ResMut<'w, crate::maps::SweepWindow>,
+        ResMut<'w, crate::maps::BasinsLayer>,
+    ),
 }
 
 /// Draws the side panel and applies what it asked for.
@@ -126,6 +131,11 @@ pub fn side_panel(mut p: PanelParams) -> Result {
                     .show(ui, |ui| {
                         crate::teaching::teaching_section(ui, &mut p.teaching)
                     });
+                ui.separator();
+                egui::CollapsingHeader::new("Maps").default_open(false).show(ui, |ui| {
+                    let names: Vec<_> = p.optimizers.iter().map(|(e, o)| (e, o.spec.name.clone())).collect();
+                    crate::maps::maps_section(ui, &mut p.maps.0, &mut p.maps.1, &names)
+                });
                 ui.separator();
                 egui::CollapsingHeader::new("Loss per step")
                     .default_open(true)
