@@ -36,6 +36,7 @@ impl Plugin for AppPlugin {
             crate::teaching::plugin,
             crate::recording::plugin,
             crate::autoshot::plugin,
+            crate::classroom::plugin,
             crate::ui::plugin,
         ));
         let load = crate::lessons::LoadScene::new(self.scene.clone(), None);

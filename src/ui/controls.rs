@@ -55,6 +55,8 @@ pub struct PanelParams<'w, 's> {
     // recording (src/recording): the "Record GIF" section
     recorder: ResMut<'w, crate::recording::Recorder>,
     record: MessageWriter<'w, crate::recording::RecordRequest>,
+    // the classroom (src/classroom): "Predict, then reveal" and "Scoreboard"
+    classroom: crate::classroom::ClassroomPanel<'w, 's>,
 }
 
 /// Draws the side panel and applies what it asked for.
@@ -135,6 +137,7 @@ pub fn side_panel(mut p: PanelParams) -> Result {
                         plot::loss_plot(ui, &runs, p.panel.log_plot);
                     });
                 ui.separator();
+                crate::classroom::panel_sections(ui, &mut p.classroom);
                 egui::CollapsingHeader::new("Scene file")
                     .default_open(false)
                     .show(ui, |ui| scene_file_row(ui, &mut p.panel, &mut actions));
