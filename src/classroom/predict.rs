@@ -40,7 +40,7 @@ pub enum PredictRequest {
     Pick(usize),
     /// The current guesser puts the selected optimizer here (param space; a click on the top view).
     Place(Vec2d),
-    /// The next guesser (Tab).
+    /// The next guesser (W; not Tab, which moves egui's focus).
     NextGuesser,
     /// Guesser `i` guesses next.
     SelectGuesser(usize),
@@ -352,7 +352,7 @@ pub fn finish_reveal(
     round.phase = Phase::Revealed(reveal);
 }
 
-/// Q toggles predict mode; while it is on: 1–9 pick, Tab the next guesser, Enter reveals (again: a new
+/// Q toggles predict mode; while it is on: 1–9 pick, W the next guesser, Enter reveals (again: a new
 /// round).
 pub fn predict_keys(
     keys: Res<ButtonInput<KeyCode>>,
@@ -381,7 +381,7 @@ pub fn predict_keys(
             requests.write(PredictRequest::Pick(n));
         }
     }
-    if keys.just_pressed(KeyCode::Tab) {
+    if keys.just_pressed(KeyCode::KeyW) {
         requests.write(PredictRequest::NextGuesser);
     }
     if keys.any_just_pressed([KeyCode::Enter, KeyCode::NumpadEnter]) {
@@ -469,7 +469,7 @@ pub fn round_ui(
 
     // who guesses
     ui.horizontal_wrapped(|ui| {
-        ui.label("guesser (Tab):");
+        ui.label("guesser (W):");
         for (i, name) in round.guessers.iter().enumerate() {
             let text = egui::RichText::new(name).color(guesser_color(i));
             if ui.selectable_label(i == round.guesser, text).clicked() {
