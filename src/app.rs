@@ -37,6 +37,7 @@ impl Plugin for AppPlugin {
             crate::maps::plugin,
             crate::recording::plugin,
             crate::autoshot::plugin,
+            crate::classroom::plugin,
             crate::ui::plugin,
         ));
         let load = crate::lessons::LoadScene::new(self.scene.clone(), None);

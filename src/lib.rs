@@ -37,6 +37,8 @@ pub mod lessons;
 #[cfg(feature = "app")]
 pub mod autoshot;
 #[cfg(feature = "app")]
+pub mod classroom;
+#[cfg(feature = "app")]
 pub mod interaction;
 #[cfg(feature = "app")]
 pub mod maps;

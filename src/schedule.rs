@@ -53,8 +53,12 @@ pub enum AppSystems {
     // ---- FixedUpdate ----
     /// Runs held while the timeline is scrubbed back (`teaching`).
     HoldTimeline,
+    /// A reveal plays the runs to the question's step (`classroom`).
+    PlayReveal,
     /// Optimizer steps (`optimizers`).
     Step,
+    /// The scoreboard follows the steps just taken (`classroom`).
+    Score,
 
     // ---- EguiPrimaryContextPass ----
     /// Theme and scale (`ui`).
@@ -201,7 +205,7 @@ pub fn plugin(app: &mut App) {
         )
             .chain(),
     )
-    .configure_sets(FixedUpdate, (HoldTimeline, Step).chain())
+    .configure_sets(FixedUpdate, (HoldTimeline, PlayReveal, Step, Score).chain())
     .configure_sets(
         EguiPrimaryContextPass,
         (

@@ -111,8 +111,11 @@ pub fn trace_ghosts(
     settings: Res<GhostSettings>,
     optimizers: Query<(Entity, &Optimizer)>,
     mut ghosts: ResMut<Ghosts>,
+    predict: Option<Res<crate::state::PredictMode>>,
 ) {
-    let Some(active) = drag.active else {
+    // predict mode hides the future: no ghost path while the class guesses
+    let hidden = predict.is_some_and(|p| p.on);
+    let Some(active) = drag.active.filter(|_| !hidden) else {
         if ghosts.0.values().any(|g| g.shown) {
             for ghost in ghosts.0.values_mut() {
                 ghost.shown = false;

@@ -97,6 +97,7 @@ fn apply_scene(
             .iter()
             .find(|p| lessons::preset(p.name).ok().as_ref() == Some(scene))
             .map(|p| p.name.to_string()),
+        question: scene.question.clone(),
     };
 }
 
@@ -109,7 +110,7 @@ pub fn snapshot_scene(
     playback: &Playback,
     optimizers: impl Iterator<Item = crate::core::scene::OptimizerSpec>,
 ) -> Scene {
-    Scene {
+    let mut scene = Scene {
         version: SCENE_VERSION,
         title: current.title.clone(),
         description: current.description.clone(),
@@ -118,7 +119,15 @@ pub fn snapshot_scene(
         optimizers: optimizers.collect(),
         layout: layout.0,
         steps_per_second: playback.steps_per_second,
-        // The lesson's prediction question is not on screen yet (issue 18's app side keeps it).
-        question: None,
+        question: current.question.clone(),
+    };
+    // a question about an optimizer that was removed or renamed since would make the file invalid
+    if scene
+        .question
+        .as_ref()
+        .is_some_and(|q| q.validate(&scene).is_err())
+    {
+        scene.question = None;
     }
+    scene
 }

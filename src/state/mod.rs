@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::{
     Landscape, LandscapeSpec, OptimizerKind,
     lessons::{self, DEFAULT_LESSON},
+    predict::Question,
     scene::{Scene, SurfaceStyle},
 };
 
@@ -40,6 +41,20 @@ pub struct CurrentScene {
     pub path: Option<PathBuf>,
     /// The lesson preset it came from, if any.
     pub preset: Option<String>,
+    /// The scene's prediction question, if any (predict mode asks it; saving keeps it).
+    pub question: Option<Question>,
+}
+
+/// Predict mode (`classroom` owns it): the future is hidden while the class guesses. `interaction` hides
+/// ghost paths while it is on, and `views` leaves the digit keys to it.
+#[derive(Resource, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PredictMode {
+    pub on: bool,
+}
+
+/// Run condition: predict mode is on.
+pub fn predicting(mode: Option<Res<PredictMode>>) -> bool {
+    mode.is_some_and(|m| m.on)
 }
 
 /// What the app is asked to open, from the command line.

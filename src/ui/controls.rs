@@ -60,6 +60,8 @@ pub struct PanelParams<'w, 's> {
         ResMut<'w, crate::maps::SweepWindow>,
         ResMut<'w, crate::maps::BasinsLayer>,
     ),
+    // the classroom (src/classroom): "Predict, then reveal" and "Scoreboard"
+    classroom: crate::classroom::ClassroomPanel<'w, 's>,
 }
 
 /// Draws the side panel and applies what it asked for.
@@ -145,6 +147,7 @@ pub fn side_panel(mut p: PanelParams) -> Result {
                         plot::loss_plot(ui, &runs, p.panel.log_plot);
                     });
                 ui.separator();
+                crate::classroom::panel_sections(ui, &mut p.classroom);
                 egui::CollapsingHeader::new("Scene file")
                     .default_open(false)
                     .show(ui, |ui| scene_file_row(ui, &mut p.panel, &mut actions));
@@ -376,10 +379,10 @@ pub fn landscape_controls(
                 });
             }
         });
-    if matches!(current, LandscapeSpec::Formula { .. }) {
-        if let Some(applied) = formula_editor(ui, current, draft) {
-            spec = applied;
-        }
+    if matches!(current, LandscapeSpec::Formula { .. })
+        && let Some(applied) = formula_editor(ui, current, draft)
+    {
+        spec = applied;
     }
     match &mut spec {
         LandscapeSpec::Bowl {

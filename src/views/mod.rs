@@ -62,7 +62,8 @@ pub(super) fn plugin(app: &mut App) {
                     set_layout(ViewLayout::ThreeD).run_if(input_just_pressed(KeyCode::Digit2)),
                     set_layout(ViewLayout::Top).run_if(input_just_pressed(KeyCode::Digit3)),
                 )
-                    .run_if(keys_free)
+                    // in predict mode the digits pick answers (`classroom`)
+                    .run_if(keys_free.and_then(not(crate::state::predicting)))
                     .in_set(AppSystems::Input),
                 (
                     layout_viewports,

@@ -1,0 +1,239 @@
+//! The scoreboard, live: every optimizer gets a [`RunScore`] that follows its run step by step (the core's
+//! [`ScoreTracker`], the figures `losscape compare` prints), and the panel shows them as a sortable table
+//! that exports to CSV.
+//!
+//! A [`RunScore`] steps its own copy of the run (a replay from the start, with the live hyperparameter
+//! changes at the steps they were made) up to the optimizer's step, so that every step is counted even
+//! when the history keeps only every n-th row. A new generation of the run (restart, new start, kind,
+//! landscape, a timeline branch) replays it from the start to where the run now stands.
+
+use std::path::PathBuf;
+
+use bevy::prelude::*;
+use bevy_egui::egui;
+
+use crate::core::{
+    CoreError, Runner,
+    scoreboard::{ScoreColumn, ScoreRow, ScoreSettings, ScoreTracker, Scoreboard, SortOrder},
+};
+use crate::optimizers::Optimizer;
+use crate::state::CurrentScene;
+
+/// One optimizer's figures so far.
+#[derive(Component, Clone, Debug)]
+pub struct RunScore {
+    /// The [`Optimizer::generation`] it follows.
+    generation: u64,
+    /// A copy of the run, stepped with the tracker.
+    shadow: Runner,
+    tracker: ScoreTracker,
+    /// The row the table shows.
+    pub row: ScoreRow,
+}
+
+impl RunScore {
+    /// A tracker replayed from `optimizer`'s start to where it stands now.
+    pub fn of(optimizer: &Optimizer, settings: ScoreSettings) -> Result<Self, CoreError> {
+        let shadow = optimizer.replay(0)?;
+        let tracker = ScoreTracker::for_runner(&shadow, settings);
+        let row = ScoreRow {
+            name: optimizer.spec.name.clone(),
+            kind: optimizer.spec.kind,
+            score: *tracker.score(),
+        };
+        let mut score = Self {
+            generation: optimizer.generation,
+            shadow,
+            tracker,
+            row,
+        };
+        score.catch_up(optimizer)?;
+        Ok(score)
+    }
+
+    /// Whether it follows this run with these settings (else it is built again).
+    fn follows(&self, optimizer: &Optimizer, settings: &ScoreSettings) -> bool {
+        self.generation == optimizer.generation
+            && self.shadow.steps() <= optimizer.steps()
+            && self.tracker.settings() == settings
+    }
+
+    /// Steps the copy (and the tracker) up to the optimizer's step; O(steps taken since the last call).
+    fn catch_up(&mut self, optimizer: &Optimizer) -> Result<(), CoreError> {
+        while self.shadow.steps() < optimizer.steps() {
+            optimizer.apply_logged_hyper(&mut self.shadow)?;
+            if self.tracker.step(&mut self.shadow).is_none() {
+                break;
+            }
+        }
+        self.tracker.set_status(self.shadow.status());
+        self.row.score = *self.tracker.score();
+        if self.row.name != optimizer.spec.name {
+            self.row.name.clone_from(&optimizer.spec.name);
+        }
+        self.row.kind = optimizer.spec.kind;
+        Ok(())
+    }
+}
+
+/// The scoreboard's settings and the panel's state for it.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct Scores {
+    /// What 'at the minimum' and 'near a saddle' mean (the command line's defaults).
+    pub settings: ScoreSettings,
+    /// The column the table is sorted by, and which way; `None`: the panel's order.
+    pub sort: Option<(ScoreColumn, SortOrder)>,
+    /// Where "Export CSV" writes; empty: `losscape-<scene>-scores.csv` in the current directory.
+    pub path: String,
+    /// The last export's result: (ok, text).
+    pub message: Option<(bool, String)>,
+}
+
+/// After the optimizers stepped: every run's score follows it (built for a new optimizer or a new
+/// generation of its run, else stepped on).
+pub fn track_scores(
+    mut commands: Commands,
+    scores: Res<Scores>,
+    mut optimizers: Query<(Entity, &Optimizer, Option<&mut RunScore>)>,
+) {
+    for (entity, optimizer, score) in &mut optimizers {
+        let result = match score {
+            Some(mut score) if score.follows(optimizer, &scores.settings) => {
+                if score.shadow.steps() < optimizer.steps() || score.row.name != optimizer.spec.name
+                {
+                    score.catch_up(optimizer)
+                } else {
+                    Ok(())
+                }
+            }
+            _ => RunScore::of(optimizer, scores.settings).map(|score| {
+                commands.entity(entity).insert(score);
+            }),
+        };
+        if let Err(e) = result {
+            warn!("{}: no score: {e}", optimizer.spec.name);
+        }
+    }
+}
+
+/// The table as shown: the rows in the panel's order, sorted if a column was clicked.
+pub fn board<'a>(rows: impl Iterator<Item = &'a RunScore>, scores: &Scores) -> Scoreboard {
+    let mut board = Scoreboard {
+        rows: rows.map(|s| s.row.clone()).collect(),
+    };
+    if let Some((column, order)) = scores.sort {
+        board.sort(column, order);
+    }
+    board
+}
+
+/// The file "Export CSV" writes when no path was typed.
+pub fn default_csv_path(current: &CurrentScene) -> PathBuf {
+    let name = current
+        .preset
+        .clone()
+        .unwrap_or_else(|| current.title.clone());
+    let slug: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let slug: Vec<&str> = slug.split('-').filter(|s| !s.is_empty()).collect();
+    let slug = if slug.is_empty() {
+        "scene".to_string()
+    } else {
+        slug.join("-")
+    };
+    PathBuf::from(format!("losscape-{slug}-scores.csv"))
+}
+
+/// Writes the table to `path`; the message says where, or why not.
+pub fn export_csv(board: &Scoreboard, path: &std::path::Path) -> (bool, String) {
+    match std::fs::write(path, board.to_csv()) {
+        Ok(()) => (true, format!("saved {}", path.display())),
+        Err(e) => (
+            false,
+            format!("could not write {}: {e}; pick another path", path.display()),
+        ),
+    }
+}
+
+/// The panel's "Scoreboard" section: the table (click a header to sort, again to reverse; hover it for
+/// its definition) and the CSV export.
+pub fn scoreboard_section(
+    ui: &mut egui::Ui,
+    scores: &mut Scores,
+    board: &Scoreboard,
+    current: &CurrentScene,
+) {
+    egui::ScrollArea::horizontal()
+        .id_salt("scoreboard-scroll")
+        .show(ui, |ui| {
+            egui::Grid::new("scoreboard")
+                .striped(true)
+                .spacing([10.0, 4.0])
+                .show(ui, |ui| {
+                    for column in ScoreColumn::ALL {
+                        let arrow = match scores.sort {
+                            Some((c, SortOrder::Ascending)) if c == column => " ↑",
+                            Some((c, SortOrder::Descending)) if c == column => " ↓",
+                            _ => "",
+                        };
+                        let header =
+                            egui::RichText::new(format!("{}{arrow}", column.label())).strong();
+                        let clicked = ui
+                            .add(egui::Button::new(header).frame(false))
+                            .on_hover_text(column.help())
+                            .clicked();
+                        if clicked {
+                            scores.sort = Some(match scores.sort {
+                                Some((c, SortOrder::Ascending)) if c == column => {
+                                    (column, SortOrder::Descending)
+                                }
+                                _ => (column, SortOrder::Ascending),
+                            });
+                        }
+                    }
+                    ui.end_row();
+                    for row in &board.rows {
+                        for column in ScoreColumn::ALL {
+                            ui.label(row.cell(column));
+                        }
+                        ui.end_row();
+                    }
+                });
+        });
+    ui.horizontal(|ui| {
+        let default = default_csv_path(current);
+        ui.add(
+            egui::TextEdit::singleline(&mut scores.path)
+                .hint_text(default.display().to_string())
+                .desired_width(180.0),
+        );
+        if ui.button("Export CSV").clicked() {
+            let typed = scores.path.trim();
+            let path = if typed.is_empty() {
+                default
+            } else {
+                PathBuf::from(typed)
+            };
+            scores.message = Some(export_csv(board, &path));
+        }
+    });
+    if let Some((ok, text)) = &scores.message {
+        let color = if *ok {
+            ui.visuals().text_color()
+        } else {
+            ui.visuals().error_fg_color
+        };
+        ui.colored_label(color, text);
+    }
+    if scores.sort.is_some() && ui.small_button("panel order").clicked() {
+        scores.sort = None;
+    }
+}

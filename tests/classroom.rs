@@ -1,0 +1,266 @@
+//! The classroom, headless: predict mode hides the future (no ghost path, the runs back at their starts,
+//! no answer) until Reveal, which plays the runs to the question's step and scores every guess against
+//! the truth; the live scoreboard equals `score_scene` (what `losscape compare` prints) after N steps, a
+//! restart and a timeline branch.
+
+#![cfg(feature = "app")]
+
+mod common;
+
+use std::sync::Arc;
+
+use bevy::prelude::*;
+use losscape::classroom::{self, PredictRequest, Round, RunScore};
+use losscape::core::{
+    Landscape, Verdict, compute_truth, lessons,
+    scene::Scene,
+    scoreboard::{ScoreSettings, score_scene},
+};
+use losscape::geometry::ViewKind;
+use losscape::interaction::{ActiveDrag, DragState, Ghosts, drag_plugin};
+use losscape::optimizers::{Optimizer, Playback, RestartRuns, optimizer, simulation_plugin};
+use losscape::state::{ActiveLandscape, CurrentScene, PredictMode};
+
+/// The simulation, dragging and the classroom with `scene` on screen; its optimizers in scene order.
+fn app_with(scene: &Scene) -> (App, Vec<Entity>) {
+    let mut app = common::headless_app();
+    let land = Arc::new(Landscape::new(scene.landscape.clone()).expect("a valid landscape"));
+    app.add_plugins((simulation_plugin, drag_plugin, classroom::headless_plugin))
+        .insert_resource(ActiveLandscape(land.clone()))
+        .insert_resource(CurrentScene {
+            title: scene.title.clone(),
+            question: scene.question.clone(),
+            ..default()
+        });
+    app.update(); // first update: time starts
+    let entities = scene
+        .optimizers
+        .iter()
+        .map(|s| {
+            let bundle = optimizer(s.clone(), land.clone()).expect("a valid spec");
+            app.world_mut().spawn(bundle).id()
+        })
+        .collect();
+    app.update();
+    (app, entities)
+}
+
+fn request(app: &mut App, r: PredictRequest) {
+    app.world_mut().write_message(r);
+    app.update();
+}
+
+fn drag(app: &mut App, entity: Entity, start: [f64; 2]) {
+    app.world_mut().resource_mut::<DragState>().active = Some(ActiveDrag {
+        optimizer: entity,
+        view: ViewKind::Top,
+        start,
+        all: false,
+    });
+    app.update();
+}
+
+fn ghost_shown(app: &App) -> bool {
+    app.world().resource::<Ghosts>().0.values().any(|g| g.shown)
+}
+
+fn steps(app: &App, entities: &[Entity]) -> Vec<u64> {
+    entities
+        .iter()
+        .map(|e| app.world().get::<Optimizer>(*e).expect("optimizer").steps())
+        .collect()
+}
+
+#[test]
+fn predict_mode_hides_the_future_until_reveal_scores_the_guesses() {
+    let scene = lessons::preset("rosenbrock").expect("a built-in lesson");
+    let question = scene.question.clone().expect("every lesson has a question");
+    assert!(
+        !question.is_choice(),
+        "the rosenbrock lesson asks for points"
+    );
+    let k = question.steps();
+    let (mut app, entities) = app_with(&scene);
+
+    // outside predict mode a drag shows the ghost; the runs play
+    drag(&mut app, entities[0], [-1.0, 1.5]);
+    assert!(ghost_shown(&app), "a dragged start shows its ghost");
+    app.world_mut().resource_mut::<DragState>().active = None;
+    app.world_mut().resource_mut::<Playback>().queued_steps = 20;
+    app.update();
+    assert!(steps(&app, &entities).iter().all(|&s| s > 0));
+
+    // predict mode: the runs back at their starts, no ghost, no answer
+    request(&mut app, PredictRequest::Toggle);
+    assert!(app.world().resource::<PredictMode>().on);
+    assert!(steps(&app, &entities).iter().all(|&s| s == 0));
+    drag(&mut app, entities[0], [-1.0, 1.5]);
+    assert!(!ghost_shown(&app), "predict mode shows no ghost path");
+    app.world_mut().resource_mut::<DragState>().active = None;
+    app.update();
+
+    // two guessers place points; the first click goes to the first optimizer, the next to the second
+    request(&mut app, PredictRequest::Place([1.0, 1.0]));
+    request(&mut app, PredictRequest::AddGuesser("AB".into()));
+    request(&mut app, PredictRequest::Pick(0));
+    request(&mut app, PredictRequest::Place([0.0, 0.5]));
+    request(&mut app, PredictRequest::Place([-0.5, 0.5]));
+    {
+        let round = app.world().resource::<Round>();
+        assert_eq!(round.guesses.guesses.len(), 3, "{:?}", round.message);
+        assert_eq!(round.guesses.guessers(), ["Room", "AB"]);
+        assert!(round.reveal().is_none(), "no answer before Reveal");
+    }
+    for _ in 0..10 {
+        app.update();
+    }
+    assert!(
+        steps(&app, &entities).iter().all(|&s| s == 0),
+        "nothing moves while the class guesses"
+    );
+    assert!(app.world().resource::<Round>().reveal().is_none());
+
+    // Reveal: the runs play to K, then every guess is scored against the truth
+    request(&mut app, PredictRequest::Reveal);
+    assert!(app.world().resource::<Round>().reveal().is_none());
+    for _ in 0..1000 {
+        if app.world().resource::<Round>().reveal().is_some() {
+            break;
+        }
+        app.update();
+    }
+    let expected = compute_truth(&scene, &question, &ScoreSettings::default()).expect("a truth");
+    let round = app.world().resource::<Round>();
+    let reveal = round.reveal().expect("revealed");
+    assert_eq!(reveal.truth, expected);
+    assert_eq!(reveal.scored.len(), 3);
+    for scored in &reveal.scored {
+        let losscape::core::Answer::Point { optimizer, at } = scored.guess.answer else {
+            panic!("point guesses")
+        };
+        let Verdict::Distance { truth, distance } = scored.verdict else {
+            panic!("a point guess gets a distance")
+        };
+        assert_eq!(truth, expected.board.rows[optimizer].score.final_pos);
+        assert_eq!(distance, (at[0] - truth[0]).hypot(at[1] - truth[1]));
+    }
+    // the runs on screen stand where the truth says
+    for (i, e) in entities.iter().enumerate() {
+        let o = app.world().get::<Optimizer>(*e).expect("optimizer");
+        assert!(o.steps() == k || !o.is_running(), "{}", o.spec.name);
+        assert_eq!(o.position(), expected.board.rows[i].score.final_pos);
+    }
+
+    // Enter again: a new round, the answer hidden again; Q leaves and ghosts come back
+    request(&mut app, PredictRequest::Reveal);
+    let round = app.world().resource::<Round>();
+    assert!(round.reveal().is_none() && round.guesses.guesses.is_empty());
+    request(&mut app, PredictRequest::Toggle);
+    assert!(!app.world().resource::<PredictMode>().on);
+    drag(&mut app, entities[0], [-1.0, 1.5]);
+    assert!(ghost_shown(&app));
+}
+
+#[test]
+fn a_choice_question_is_scored_right_or_wrong() {
+    let scene = lessons::preset("ravine").expect("a built-in lesson");
+    let question = scene.question.clone().expect("a question");
+    assert!(question.is_choice());
+    let (mut app, _) = app_with(&scene);
+    request(&mut app, PredictRequest::Toggle);
+    request(&mut app, PredictRequest::Pick(0));
+    request(&mut app, PredictRequest::AddGuesser("CD".into()));
+    request(&mut app, PredictRequest::Pick(1));
+    request(&mut app, PredictRequest::Reveal);
+    for _ in 0..1000 {
+        if app.world().resource::<Round>().reveal().is_some() {
+            break;
+        }
+        app.update();
+    }
+    let truth = compute_truth(&scene, &question, &ScoreSettings::default()).expect("a truth");
+    let reveal = app
+        .world()
+        .resource::<Round>()
+        .reveal()
+        .expect("revealed")
+        .clone();
+    assert_eq!(reveal.scored.len(), 2);
+    for scored in &reveal.scored {
+        let losscape::core::Answer::Choice(n) = scored.guess.answer else {
+            panic!("choices")
+        };
+        let right = truth.correct.contains(&n);
+        assert_eq!(
+            scored.verdict,
+            if right {
+                Verdict::Right
+            } else {
+                Verdict::Wrong
+            }
+        );
+    }
+    assert_eq!(reveal.tallies().len(), 2);
+}
+
+/// The scoreboard's rows, in scene order.
+fn rows(app: &App, entities: &[Entity]) -> Vec<losscape::core::scoreboard::ScoreRow> {
+    entities
+        .iter()
+        .map(|e| {
+            app.world()
+                .get::<RunScore>(*e)
+                .expect("a score")
+                .row
+                .clone()
+        })
+        .collect()
+}
+
+#[test]
+fn the_live_scoreboard_equals_score_scene() {
+    for name in ["beale", "saddle"] {
+        let scene = lessons::preset(name).expect("a built-in lesson");
+        let (mut app, entities) = app_with(&scene);
+        let settings = ScoreSettings::default();
+        // 150 steps, 10 a tick
+        for _ in 0..15 {
+            app.world_mut().resource_mut::<Playback>().queued_steps = 10;
+            app.update();
+        }
+        app.update();
+        let expected = score_scene(&scene, 150, &settings, None).expect("a board");
+        assert_eq!(
+            rows(&app, &entities),
+            expected.rows,
+            "{name} after 150 steps"
+        );
+
+        // a timeline branch at step 60 replays the score there
+        for e in &entities {
+            app.world_mut()
+                .get_mut::<Optimizer>(*e)
+                .expect("optimizer")
+                .branch_at(60)
+                .expect("a branch");
+        }
+        app.update();
+        let expected = score_scene(&scene, 60, &settings, None).expect("a board");
+        assert_eq!(
+            rows(&app, &entities),
+            expected.rows,
+            "{name} after a branch"
+        );
+
+        // a restart starts the score over
+        app.world_mut().write_message(RestartRuns);
+        app.update();
+        app.update();
+        let expected = score_scene(&scene, 0, &settings, None).expect("a board");
+        assert_eq!(
+            rows(&app, &entities),
+            expected.rows,
+            "{name} after a restart"
+        );
+    }
+}
