@@ -75,24 +75,24 @@ pub(super) fn plugin(app: &mut App) {
 #[derive(SystemParam)]
 pub struct ClassroomPanel<'w, 's> {
     mode: Res<'w, PredictMode>,
-    current: Res<'w, CurrentScene>,
     scores: ResMut<'w, Scores>,
     rows: Query<'w, 's, &'static RunScore>,
     requests: MessageWriter<'w, PredictRequest>,
 }
 
-/// The panel's "Predict, then reveal" and "Scoreboard" sections.
-pub fn panel_sections(ui: &mut egui::Ui, p: &mut ClassroomPanel) {
+/// The panel's "Predict, then reveal" and "Scoreboard" sections for the scene on screen (`current`, which
+/// the panel itself holds).
+pub fn panel_sections(ui: &mut egui::Ui, p: &mut ClassroomPanel, current: &CurrentScene) {
     egui::CollapsingHeader::new("Predict, then reveal")
         .default_open(true)
         .show(ui, |ui| {
-            predict::panel_section(ui, p.mode.on, p.current.question.as_ref(), &mut p.requests)
+            predict::panel_section(ui, p.mode.on, current.question.as_ref(), &mut p.requests)
         });
     egui::CollapsingHeader::new("Scoreboard")
         .default_open(true)
         .show(ui, |ui| {
             let board = scoreboard::board(p.rows.iter(), &p.scores);
-            scoreboard::scoreboard_section(ui, &mut p.scores, &board, &p.current);
+            scoreboard::scoreboard_section(ui, &mut p.scores, &board, current);
         });
     ui.separator();
 }

@@ -147,7 +147,7 @@ pub fn side_panel(mut p: PanelParams) -> Result {
                         plot::loss_plot(ui, &runs, p.panel.log_plot);
                     });
                 ui.separator();
-                crate::classroom::panel_sections(ui, &mut p.classroom);
+                crate::classroom::panel_sections(ui, &mut p.classroom, &p.current);
                 egui::CollapsingHeader::new("Scene file")
                     .default_open(false)
                     .show(ui, |ui| scene_file_row(ui, &mut p.panel, &mut actions));
