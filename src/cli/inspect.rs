@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use super::landscape::LandscapeArgs;
 use super::trace::num;
 use super::usage_error;
-use crate::core::curvature::Curvature;
+use crate::core::curvature::{Curvature, sig};
 use crate::core::{DIVERGENCE_BOUND, Landscape, Vec2d};
 
 /// Output format of `inspect`.
@@ -104,8 +104,19 @@ pub fn inspect(landscape: &Landscape, p: Vec2d) -> Result<Inspection, String> {
     })
 }
 
+/// A JSON number that reads back as the same f64 (always with a `.` or an exponent, so a reader sees
+/// a float), `null` if not finite.
+fn json_num(value: f64) -> String {
+    if value.is_finite() {
+        format!("{value:?}")
+    } else {
+        "null".to_owned()
+    }
+}
+
 /// The JSON object, on one line.
 pub fn to_json(i: &Inspection) -> String {
+    let num = json_num;
     let c = &i.curvature;
     let v = |v: Vec2d| format!("[{}, {}]", num(v[0]), num(v[1]));
     format!(
@@ -143,7 +154,7 @@ pub fn to_text(i: &Inspection) -> String {
         num(h[1][1]),
         c.text(),
         i.lr_limit_gd()
-            .map_or("∞ (nothing curves up here)".to_owned(), num)
+            .map_or("∞ (nothing curves up here)".to_owned(), sig)
     )
 }
 

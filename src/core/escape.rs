@@ -165,7 +165,7 @@ impl EscapeDefinition {
                 num(r)
             ),
             (Margin::Fraction(f), None) => format!("{}% of the drop", num(f * 100.0)),
-            (Margin::Absolute(a), _) => format!("{}", num(a)),
+            (Margin::Absolute(a), _) => num(a),
         };
         format!(
             "escaped: the first step whose loss is below {} = the saddle's loss {} at ({}, {}) ({}) \
