@@ -189,3 +189,27 @@ fn adaptive_limits_use_the_next_steps_step_sizes() {
     assert!((l.eta_max.unwrap() - 2.0 / expect).abs() < 1e-12);
     assert!(l.explanation().contains("per-coordinate step sizes"));
 }
+
+proptest::proptest! {
+    /// `H v = λ v` for both eigenpairs, unit and orthogonal vectors, ascending values, on random
+    /// symmetric matrices over many scales (nearly equal eigenvalues included).
+    #[test]
+    fn eigenpairs_of_random_symmetric_matrices(
+        a in -1e3f64..1e3, b in -1e3f64..1e3, c in -1e3f64..1e3, e in -12i32..4, close in proptest::bool::ANY
+    ) {
+        let s = 10f64.powi(e);
+        let (a, b, c) = if close { (a, b * 1e-9, a + c * 1e-9) } else { (a, b, c) };
+        let h = [[a * s, b * s], [b * s, c * s]];
+        let (l, v) = losscape::core::eigen(h);
+        proptest::prop_assert!(l[0] <= l[1]);
+        let scale = h[0][0].abs().max(h[1][1].abs()).max(h[0][1].abs());
+        for i in 0..2 {
+            proptest::prop_assert!((v[i][0].hypot(v[i][1]) - 1.0).abs() < 1e-14);
+            let hv = [h[0][0] * v[i][0] + h[0][1] * v[i][1], h[1][0] * v[i][0] + h[1][1] * v[i][1]];
+            for k in 0..2 {
+                proptest::prop_assert!((hv[k] - l[i] * v[i][k]).abs() <= 1e-13 * scale, "{:?} {:?} {:?}", h, l, v);
+            }
+        }
+        proptest::prop_assert!((v[0][0] * v[1][0] + v[0][1] * v[1][1]).abs() < 1e-14);
+    }
+}

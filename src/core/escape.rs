@@ -399,6 +399,19 @@ impl EscapeSpec {
         let cells = self.cells();
         MapJob::spawn(cells, move |cells| self.compute(&landscape, cells))
     }
+
+    /// [`Self::spawn`] on `pool` instead of rayon's global pool (e.g. one thread fewer than the cores,
+    /// so that the app's frames keep a core).
+    pub fn spawn_on(
+        self,
+        landscape: Arc<Landscape>,
+        pool: Arc<rayon::ThreadPool>,
+    ) -> MapJob<EscapeStats, EscapeRun> {
+        let cells = self.cells();
+        MapJob::spawn(cells, move |cells| {
+            pool.install(|| self.compute(&landscape, cells))
+        })
+    }
 }
 
 /// One run with one seed.
