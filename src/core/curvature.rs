@@ -155,11 +155,10 @@ impl Curvature {
     /// The panel's line, sharpest direction first: `saddle: curves up along (0.71, 0.71) λ=4.2, down
     /// along (-0.71, 0.71) λ=-1.3; κ = 3.2`.
     pub fn text(&self) -> String {
+        // zero as in `CurvatureKind::classify`
+        let scale = self.lambda[0].abs().max(self.lambda[1].abs());
         let word = |l: f64| {
-            if CurvatureKind::classify([l, l]) == CurvatureKind::Flat
-                && l.abs()
-                    <= (REL_TOL * self.lambda[0].abs().max(self.lambda[1].abs())).max(ABS_TOL)
-            {
+            if l.abs() <= (REL_TOL * scale).max(ABS_TOL) {
                 "flat"
             } else if l > 0.0 {
                 "up"
@@ -600,6 +599,16 @@ mod tests {
         );
         let flat = Curvature::from_hessian([0.0, 0.0], [[0.0; 2]; 2]).unwrap();
         assert_eq!(flat.kind, CurvatureKind::Flat);
+        assert_eq!(
+            flat.text(),
+            "flat: flat along (0.00, 1.00) λ=0, and flat along (1.00, 0.00) λ=0; κ = 1"
+        );
+        let trough = Curvature::from_hessian([0.0, 0.0], [[2.0, 0.0], [0.0, 0.0]]).unwrap();
+        assert_eq!(trough.kind, CurvatureKind::Minimum);
+        assert_eq!(
+            trough.text(),
+            "minimum: curves up along (1.00, 0.00) λ=2, flat along (0.00, 1.00) λ=0; κ = ∞"
+        );
         assert_eq!(flat.condition, 1.0);
         assert!(Curvature::from_hessian([0.0, 0.0], [[f64::NAN, 0.0], [0.0, 1.0]]).is_none());
         assert_eq!(sig(0.013125), "0.0131");
