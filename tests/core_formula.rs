@@ -511,6 +511,8 @@ proptest! {
         prop_assume!(v.is_finite() && v.abs() < 1e6);
         prop_assert!((v - v1).abs() <= 1e-12 * (1.0 + v.abs()));
         let (fg, fh) = fd(&f, x, y, 1e-3);
+        // the stencil may reach past where the formula is defined (sqrt(1 - x^4) near |x| = 1)
+        prop_assume!(fg.iter().chain(fh.iter()).all(|d| d.is_finite()));
         let scale = 1.0 + g[0].abs() + g[1].abs() + h[0][0].abs() + h[0][1].abs() + h[1][1].abs();
         let tol = 1e-5 * scale + 1e-9 * v.abs();
         for i in 0..2 {

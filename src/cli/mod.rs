@@ -1,5 +1,5 @@
 //! The command line: `losscape [--scene FILE | --preset NAME]` opens the app; `losscape trace`,
-//! `losscape compare`, `sweep`, `basins` and `list` are headless and need only the core; `losscape render`
+//! `losscape compare`, `sweep`, `basins`, `inspect`, `escape` and `list` are headless and need only the core; `losscape render`
 //! draws GIFs on the CPU (it needs
 //! the `app` feature, which brings Bevy).
 //!
@@ -13,6 +13,8 @@ use std::process::ExitCode;
 
 pub mod basins;
 pub mod compare;
+pub mod escape;
+pub mod inspect;
 pub mod landscape;
 pub mod list;
 mod maps;
@@ -23,6 +25,8 @@ pub mod trace;
 
 pub use basins::BasinsArgs;
 pub use compare::{CompareArgs, TableFormat};
+pub use escape::EscapeArgs;
+pub use inspect::{InspectArgs, InspectFormat};
 pub use landscape::LandscapeArgs;
 #[cfg(feature = "app")]
 pub use render::RenderArgs;
@@ -44,7 +48,8 @@ pub const EXIT_FAILURE: u8 = 1;
                   Without a command, opens the app (optionally on a scene file or a lesson preset).\n\
                   `trace` runs one optimizer headless and prints its trajectory; `compare` scores a \
                   scene's optimizers; `sweep` maps one over \
-                  two hyperparameters and `basins` over start points; `list` shows the \
+                  two hyperparameters and `basins` over start points; `inspect` prints the curvature at a \
+                  point; `escape` counts saddle-escape steps over many seeds; `list` shows the \
                   landscapes, optimizers and lessons; `render` draws a scene to a GIF without a window."
 )]
 pub struct Cli {
@@ -85,6 +90,10 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Run the optimizer from a grid of starts and map where each one ends up (CSV or PNG).
     Basins(BasinsArgs),
+    /// Print the loss, gradient, Hessian and curvature at a point (text or JSON).
+    Inspect(InspectArgs),
+    /// Count the steps each optimizer of a scene takes to escape its saddle, over many seeds (CSV).
+    Escape(EscapeArgs),
     /// List the landscapes (domain, minima, description) and the optimizers (default hyperparameters).
     List,
     /// Render a scene offscreen to a GIF (or a PNG still), without a window.
@@ -122,6 +131,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Compare(args) => compare::run(&args),
         Command::Sweep(args) => sweep::run(&args),
         Command::Basins(args) => basins::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Escape(args) => escape::run(&args),
         Command::List => {
             let lessons: Vec<_> = crate::core::lessons::PRESETS
                 .iter()

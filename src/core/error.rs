@@ -77,6 +77,9 @@ pub enum CoreError {
     /// A basin map that cannot run (grid size, domain, radius, steps).
     #[error("invalid basin map: {0}")]
     InvalidBasins(String),
+    /// Saddle-escape statistics that cannot run (seeds, steps, margin, no saddle found).
+    #[error("invalid escape statistics: {0}")]
+    InvalidEscape(String),
     /// A surface-grid resolution outside `2..=1024`.
     #[error("invalid grid resolution {0}: must be between 2 and 1024 vertices per side")]
     InvalidResolution(usize),

@@ -10,6 +10,10 @@
 //! - [`gradient`]: [`GradientNoise`] — Gaussian gradient noise and mini-batches.
 //! - [`optimizer`]: [`OptimizerKind`], [`Hyperparams`], [`step`] with the lecture's formulas.
 //! - [`simulation`]: [`RunConfig`], [`Runner`], [`trace`], stop rules.
+//! - [`curvature`]: [`Curvature`] at a point (principal directions, kind, condition number),
+//!   [`EtaLimit`] (the learning-rate limit along the sharpest direction), [`diagnose`] (why a run
+//!   diverged, and the last stable step).
+//! - [`escape`]: saddle-escape statistics over many seeds on all cores ([`EscapeSpec`]).
 //! - [`grid`]: [`SurfaceGrid`] for meshes.
 //! - [`colormap`]: the surface's colormaps as the shader computes them, for pictures made on the CPU.
 //! - [`maps`]: many runs at once on all cores: hyperparameter sweeps ([`SweepSpec`]) and basins of
@@ -22,7 +26,9 @@
 //! - [`error`]: [`CoreError`], every way a landscape, optimizer or run can be misconfigured.
 
 pub mod colormap;
+pub mod curvature;
 pub mod error;
+pub mod escape;
 pub mod formula;
 pub mod gradient;
 pub mod grid;
@@ -36,6 +42,10 @@ pub mod scene;
 pub mod scoreboard;
 pub mod simulation;
 
+pub use curvature::{
+    Curvature, CurvatureKind, Diagnosis, DivergenceCause, EtaLimit, StabilityRule, diagnose, eigen,
+    eta_limit,
+};
 pub use error::CoreError;
 pub use gradient::GradientNoise;
 pub use grid::{GRID_CLAMP, HeightMode, MAX_RESOLUTION, SurfaceGrid};

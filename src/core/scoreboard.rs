@@ -116,28 +116,16 @@ impl Target {
 }
 
 /// Whether `pos` (where the exact gradient is `grad`) is near a saddle: `|grad| < saddle_grad` and the
-/// Hessian, from central differences of the analytic gradient, is indefinite (`det H < 0`). The Hessian
-/// is only computed when the gradient is small (four gradient evaluations).
-// When `Landscape` gets a Hessian of its own (issue 15), use it here.
+/// exact Hessian ([`Landscape::hessian`]) is indefinite (`det H < 0`). The Hessian is only computed when
+/// the gradient is small.
 pub fn near_saddle(landscape: &Landscape, pos: Vec2d, grad: Vec2d, saddle_grad: f64) -> bool {
     // (a NaN gradient is not small)
     let small = norm(grad) < saddle_grad;
     if !small {
         return false;
     }
-    let h = 1e-5 * pos[0].abs().max(pos[1].abs()).max(1.0);
-    let gx = [
-        landscape.gradient([pos[0] + h, pos[1]]),
-        landscape.gradient([pos[0] - h, pos[1]]),
-    ];
-    let gy = [
-        landscape.gradient([pos[0], pos[1] + h]),
-        landscape.gradient([pos[0], pos[1] - h]),
-    ];
-    let hxx = (gx[0][0] - gx[1][0]) / (2.0 * h);
-    let hyy = (gy[0][1] - gy[1][1]) / (2.0 * h);
-    let hxy = 0.5 * ((gx[0][1] - gx[1][1]) + (gy[0][0] - gy[1][0])) / (2.0 * h);
-    let det = hxx * hyy - hxy * hxy;
+    let h = landscape.hessian(pos);
+    let det = h[0][0] * h[1][1] - h[0][1] * h[1][0];
     det.is_finite() && det < 0.0
 }
 

@@ -1,0 +1,649 @@
+//! Curvature you can see: the Hessian's principal directions at a point, the learning-rate limit an
+//! optimizer meets along the sharpest of them, and why a run diverged.
+//!
+//! - [`eigen`]: eigenvalues (ascending) and unit eigenvectors of a symmetric 2 x 2 matrix, in closed form.
+//! - [`Curvature`]: at a point of a landscape: `λ1 <= λ2`, their directions, the [`CurvatureKind`] in words
+//!   and the condition number; [`Curvature::text`] is the panel's line.
+//! - [`EtaLimit`]: for an optimizer at its current state, where on the η slider a step starts to
+//!   overshoot and grow along the sharpest direction ([`eta_limit`]).
+//! - [`Diagnosis`]: why a diverged run diverged and the last stable step to rewind to ([`diagnose`]).
+//!
+//! All in `param` space.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::landscape::{Domain, Landscape, Vec2d};
+use super::optimizer::{self, Convention, Hyperparams, OptimizerKind, OptimizerState};
+use super::simulation::{DivergenceReason, RunConfig, RunStatus, StepRecord};
+
+/// An eigenvalue counts as zero when `|λ| <= REL_TOL * max(|λ1|, |λ2|)` ...
+pub const REL_TOL: f64 = 1e-6;
+/// ... or `|λ| <= ABS_TOL` (loss units per param unit squared). Both zero: [`CurvatureKind::Flat`].
+pub const ABS_TOL: f64 = 1e-9;
+
+/// Eigenvalues `[λ1, λ2]` (ascending) and unit eigenvectors `[v1, v2]` (same order) of the symmetric
+/// matrix `[[a, b], [b, c]]` (`h[0][1]` and `h[1][0]` are averaged). Closed form:
+/// `λ = (a + c)/2 ∓ hypot((a - c)/2, b)`; the eigenvector of `λ2` is `(d + r, b)` for `d = (a - c)/2 >= 0`
+/// and `(b, r - d)` otherwise (never a difference of nearly equal numbers), `v1` is perpendicular.
+/// Equal eigenvalues give the axes `(1, 0)`, `(0, 1)`. Each vector's sign is chosen so that its x is
+/// positive (or, when x is 0, its y). Non-finite input gives non-finite output.
+pub fn eigen(h: [[f64; 2]; 2]) -> ([f64; 2], [Vec2d; 2]) {
+    let (a, c) = (h[0][0], h[1][1]);
+    let b = 0.5 * (h[0][1] + h[1][0]);
+    let m = 0.5 * (a + c);
+    let d = 0.5 * (a - c);
+    let r = d.hypot(b);
+    let values = [m - r, m + r];
+    if r == 0.0 {
+        return (values, [[1.0, 0.0], [0.0, 1.0]]);
+    }
+    let raw = if d >= 0.0 { [d + r, b] } else { [b, r - d] };
+    let n = raw[0].hypot(raw[1]);
+    let v2 = canonical([raw[0] / n, raw[1] / n]);
+    let v1 = canonical([-v2[1], v2[0]]);
+    (values, [v1, v2])
+}
+
+/// The sign of a direction that reads best: x > 0, or y > 0 on the y axis.
+fn canonical(v: Vec2d) -> Vec2d {
+    if v[0] < 0.0 || (v[0] == 0.0 && v[1] < 0.0) {
+        [-v[0], -v[1]]
+    } else {
+        v
+    }
+}
+
+/// What the surface does around a point, from the Hessian's eigenvalues.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CurvatureKind {
+    /// Curves up (or stays flat) in every direction, up in at least one: `λ1 >= 0`, `λ2 > 0`.
+    Minimum,
+    /// Curves down (or stays flat) in every direction, down in at least one.
+    Maximum,
+    /// Curves up in one direction and down in the other: `λ1 < 0 < λ2`.
+    Saddle,
+    /// Both eigenvalues zero within the tolerance ([`REL_TOL`], [`ABS_TOL`]).
+    Flat,
+}
+
+impl CurvatureKind {
+    /// `minimum`, `maximum`, `saddle` or `flat` (the word of `losscape inspect`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Minimum => "minimum",
+            Self::Maximum => "maximum",
+            Self::Saddle => "saddle",
+            Self::Flat => "flat",
+        }
+    }
+
+    /// Classifies ascending eigenvalues: each is zero when within [`REL_TOL`] of the larger magnitude
+    /// or within [`ABS_TOL`]; then by signs. "Minimum" is in the curvature's sense (the surface is
+    /// shaped like one here); whether the gradient vanishes is another question.
+    pub fn classify(values: [f64; 2]) -> Self {
+        let scale = values[0].abs().max(values[1].abs());
+        let zero = |l: f64| l.abs() <= (REL_TOL * scale).max(ABS_TOL);
+        let sign = |l: f64| if zero(l) { 0 } else { l.signum() as i8 };
+        match (sign(values[0]), sign(values[1])) {
+            (0, 0) => Self::Flat,
+            (-1, 1) => Self::Saddle,
+            (a, b) if a >= 0 && b >= 0 => Self::Minimum,
+            _ => Self::Maximum,
+        }
+    }
+}
+
+impl fmt::Display for CurvatureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The curvature of a landscape at one point.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Curvature {
+    /// Where (param space).
+    pub at: Vec2d,
+    /// The exact Hessian `[[L_xx, L_xy], [L_xy, L_yy]]` there.
+    pub hessian: [[f64; 2]; 2],
+    /// Eigenvalues, ascending: `lambda[0] <= lambda[1]` (loss units per param unit squared).
+    pub lambda: [f64; 2],
+    /// Unit eigenvectors, `v[i]` belongs to `lambda[i]`.
+    pub v: [Vec2d; 2],
+    /// Minimum, maximum, saddle or flat.
+    pub kind: CurvatureKind,
+    /// Condition number `max |λ| / min |λ|` (infinite when one eigenvalue is 0; 1 when both are).
+    pub condition: f64,
+}
+
+impl Curvature {
+    /// From a Hessian; `None` when it is not finite (a formula undefined there).
+    pub fn from_hessian(at: Vec2d, hessian: [[f64; 2]; 2]) -> Option<Self> {
+        if !hessian.iter().flatten().all(|x| x.is_finite()) {
+            return None;
+        }
+        let (lambda, v) = eigen(hessian);
+        let kind = CurvatureKind::classify(lambda);
+        let (lo, hi) = {
+            let (a, b) = (lambda[0].abs(), lambda[1].abs());
+            (a.min(b), a.max(b))
+        };
+        let condition = if kind == CurvatureKind::Flat {
+            1.0
+        } else if lo == 0.0 {
+            f64::INFINITY
+        } else {
+            hi / lo
+        };
+        Some(Self {
+            at,
+            hessian,
+            lambda,
+            v,
+            kind,
+            condition,
+        })
+    }
+
+    /// At `p` on `landscape` (the exact Hessian); `None` where it is not finite.
+    pub fn at(landscape: &Landscape, p: Vec2d) -> Option<Self> {
+        Self::from_hessian(p, landscape.hessian(p))
+    }
+
+    /// The panel's line, sharpest direction first: `saddle: curves up along (0.71, 0.71) λ=4.2, down
+    /// along (-0.71, 0.71) λ=-1.3; κ = 3.2`.
+    pub fn text(&self) -> String {
+        // zero as in `CurvatureKind::classify`
+        let scale = self.lambda[0].abs().max(self.lambda[1].abs());
+        let word = |l: f64| {
+            if l.abs() <= (REL_TOL * scale).max(ABS_TOL) {
+                "flat"
+            } else if l > 0.0 {
+                "up"
+            } else {
+                "down"
+            }
+        };
+        let (w2, w1) = (word(self.lambda[1]), word(self.lambda[0]));
+        let part = |w: &str, v: Vec2d, l: f64| {
+            let verb = if w == "flat" { "flat" } else { "curves " };
+            let w = if w == "flat" { "" } else { w };
+            format!("{verb}{w} along {} λ={}", vec_text(v), sig(l))
+        };
+        let second = part(w1, self.v[0], self.lambda[0]);
+        // "curves up ..., down ..." rather than repeating the verb
+        let second = if w1 == w2 {
+            format!("and {}", second.trim_start_matches("curves "))
+        } else {
+            second.trim_start_matches("curves ").to_owned()
+        };
+        format!(
+            "{}: {}, {}; κ = {}",
+            self.kind,
+            part(w2, self.v[1], self.lambda[1]),
+            second,
+            sig(self.condition)
+        )
+    }
+}
+
+/// `(0.71, -0.71)`.
+pub fn vec_text(v: Vec2d) -> String {
+    format!("({:.2}, {:.2})", v[0] + 0.0, v[1] + 0.0)
+}
+
+/// A number with about three significant digits for the panel (`4.2`, `0.0131`, `1.5e6`, `∞`).
+pub fn sig(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".to_owned();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "∞" } else { "-∞" }.to_owned();
+    }
+    if x == 0.0 {
+        return "0".to_owned();
+    }
+    let e = x.abs().log10().floor() as i32;
+    if !(-3..5).contains(&e) {
+        return format!("{x:.2e}");
+    }
+    let decimals = (2 - e).max(0) as usize;
+    let text = format!("{x:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+/// The stability rule an optimizer follows on a quadratic with curvature `λ` along a direction: the
+/// step is stable while `η · scale · λ < bound`. From the characteristic polynomial of each update on
+/// `L = λ x² / 2` (a root leaves the unit circle at `-1` first: the step overshoots and grows):
+///
+/// | optimizer | scale | bound |
+/// |---|---|---|
+/// | SGD, AdaGrad, RMSProp | 1 | 2 |
+/// | heavy-ball momentum (PyTorch) | 1 | 2(1+β_m) |
+/// | the lecture's averaged momentum, Adam | 1−β_m | 2(1+β_m) |
+/// | Nesterov (PyTorch, `g + β_m V`) | 1 | 2(1+β_m)/(1+2β_m) |
+/// | Nesterov (lecture, look-ahead, averaged) | 1−β_m | 2(1+β_m)/(1+2β_m) |
+///
+/// Nesterov's bound is stricter than heavy ball's: its look-ahead gradient adds a second overshoot.
+/// For AdaGrad, RMSProp and Adam `λ` is the preconditioned curvature (see [`EtaLimit::lambda`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct StabilityRule {
+    /// The factor multiplying `η λ`.
+    pub scale: f64,
+    /// The bound `η · scale · λ` must stay below.
+    pub bound: f64,
+    /// The left side in words (`η·λ`, `η(1−β_m)·λ`).
+    pub lhs: &'static str,
+    /// The bound as a formula (`2`, `2(1+β_m)`).
+    pub bound_text: &'static str,
+}
+
+impl StabilityRule {
+    /// The rule of `kind` under `hp`'s convention and `beta_m`.
+    pub fn of(kind: OptimizerKind, hp: &Hyperparams) -> Self {
+        let b = hp.beta_m;
+        let averaged = hp.convention == Convention::Lecture;
+        let rule = |scale, bound, lhs, bound_text| Self {
+            scale,
+            bound,
+            lhs,
+            bound_text,
+        };
+        match kind {
+            OptimizerKind::Sgd => rule(1.0, 2.0, "η·λ", "2"),
+            OptimizerKind::AdaGrad | OptimizerKind::RmsProp => rule(1.0, 2.0, "η·λ_eff", "2"),
+            OptimizerKind::Momentum if averaged => {
+                rule(1.0 - b, 2.0 * (1.0 + b), "η(1−β_m)·λ", "2(1+β_m)")
+            }
+            OptimizerKind::Momentum => rule(1.0, 2.0 * (1.0 + b), "η·λ", "2(1+β_m)"),
+            OptimizerKind::Nesterov if averaged => rule(
+                1.0 - b,
+                2.0 * (1.0 + b) / (1.0 + 2.0 * b),
+                "η(1−β_m)·λ",
+                "2(1+β_m)/(1+2β_m)",
+            ),
+            OptimizerKind::Nesterov => rule(
+                1.0,
+                2.0 * (1.0 + b) / (1.0 + 2.0 * b),
+                "η·λ",
+                "2(1+β_m)/(1+2β_m)",
+            ),
+            OptimizerKind::Adam => rule(1.0 - b, 2.0 * (1.0 + b), "η(1−β_m)·λ_eff", "2(1+β_m)"),
+        }
+    }
+}
+
+/// Where the step of an optimizer becomes unstable along the sharpest direction, at its current state.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct EtaLimit {
+    /// The optimizer.
+    pub kind: OptimizerKind,
+    /// Its rule ([`StabilityRule::of`]).
+    pub rule: StabilityRule,
+    /// The largest eigenvalue of the curvature the step sees: the Hessian's `λ_max` for SGD, Momentum
+    /// and Nesterov; for AdaGrad, RMSProp and Adam `λ_eff`, the largest eigenvalue of
+    /// `P^{1/2} H P^{1/2}` with `P = diag(effective step size / η)` of the next step
+    /// (`1/(sqrt(s) + eps)`, Adam's `1/sqrt(s_hat + eps)` or `1/(sqrt(s_hat) + eps)`, the accumulator
+    /// updated with the exact gradient here, as the next step will do). Adam's `1/(1 − β_m^t)` is left
+    /// out: it fades within `~1/(1 − β_m)` steps, and the rule is about the long run.
+    pub lambda: f64,
+    /// The sharpest direction (unit, param space): the eigenvector of `lambda` (mapped back by
+    /// `P^{1/2}` for the adaptive methods).
+    pub direction: Vec2d,
+    /// The learning rate now.
+    pub eta: f64,
+    /// `bound / (scale · lambda)`: the mark on the slider; `None` when `lambda <= 0` (the surface
+    /// curves down or is flat every way: no step overshoots).
+    pub eta_max: Option<f64>,
+    /// The stability number `η · scale · lambda / bound` (`η λ / 2` for SGD): above 1 each step
+    /// overshoots along `direction` and the run grows; `<= 0` where nothing curves up.
+    pub stability: f64,
+}
+
+impl EtaLimit {
+    /// `η·λ = 2.6 > 2 along (0.71, 0.71)` (or `<=`), with the rule's own left side and bound.
+    pub fn inequality(&self) -> String {
+        let lhs = self.eta * self.rule.scale * self.lambda;
+        let op = if self.stability > 1.0 { ">" } else { "≤" };
+        let bound = if self.rule.bound_text == "2" {
+            "2".to_owned()
+        } else {
+            format!("{} = {}", self.rule.bound_text, sig(self.rule.bound))
+        };
+        format!(
+            "{} = {} {op} {bound} along {}",
+            self.rule.lhs,
+            sig(lhs),
+            vec_text(self.direction)
+        )
+    }
+
+    /// One sentence for the panel: what crossing the mark does.
+    pub fn explanation(&self) -> String {
+        let Some(eta_max) = self.eta_max else {
+            return "The surface curves down or is flat in every direction here, so no learning rate \
+                    overshoots: the limit comes from curvature that curves up."
+                .to_owned();
+        };
+        let adaptive = if self.kind.is_adaptive() {
+            " (the curvature as seen through its per-coordinate step sizes, which change as it runs)"
+        } else {
+            ""
+        };
+        format!(
+            "Above η = {} each step along {}{adaptive} jumps past the bottom by more than it started \
+             from, so the oscillation grows instead of dying out ({}).",
+            sig(eta_max),
+            vec_text(self.direction),
+            self.inequality()
+        )
+    }
+}
+
+/// The η limit of `kind` with hyperparameters `hp` at `p` on `landscape`, with the optimizer's memory
+/// `state` (for the adaptive methods' step sizes; the default state is the one before the first step).
+/// `None` where the Hessian or the next step's step sizes are not finite.
+pub fn eta_limit(
+    landscape: &Landscape,
+    kind: OptimizerKind,
+    hp: &Hyperparams,
+    state: &OptimizerState,
+    p: Vec2d,
+) -> Option<EtaLimit> {
+    let h = landscape.hessian(p);
+    let precondition = if kind.is_adaptive() {
+        // the step sizes the next step would use, with the exact gradient
+        let mut probe = *state;
+        let mut grad = |q: Vec2d| landscape.gradient(q);
+        let detail = optimizer::step(kind, hp, &mut probe, p, &mut grad);
+        Some([
+            detail.effective_lr[0] / hp.lr,
+            detail.effective_lr[1] / hp.lr,
+        ])
+    } else {
+        None
+    };
+    eta_limit_for(kind, hp, h, precondition)
+}
+
+/// [`eta_limit`] from a Hessian and, for the adaptive methods, the per-coordinate step factors `P`
+/// (effective step size / η); `None` when they are not finite.
+pub fn eta_limit_for(
+    kind: OptimizerKind,
+    hp: &Hyperparams,
+    h: [[f64; 2]; 2],
+    precondition: Option<Vec2d>,
+) -> Option<EtaLimit> {
+    let q = precondition.map(|p| [p[0].max(0.0).sqrt(), p[1].max(0.0).sqrt()]);
+    let m = match q {
+        Some(q) => [
+            [q[0] * h[0][0] * q[0], q[0] * h[0][1] * q[1]],
+            [q[1] * h[1][0] * q[0], q[1] * h[1][1] * q[1]],
+        ],
+        None => h,
+    };
+    if !m.iter().flatten().all(|x| x.is_finite()) {
+        return None;
+    }
+    let (lambda, v) = eigen(m);
+    let lambda = lambda[1];
+    let direction = match q {
+        Some(q) => {
+            let w = [q[0] * v[1][0], q[1] * v[1][1]];
+            let n = w[0].hypot(w[1]);
+            if n > 0.0 {
+                canonical([w[0] / n, w[1] / n])
+            } else {
+                v[1]
+            }
+        }
+        None => v[1],
+    };
+    let rule = StabilityRule::of(kind, hp);
+    let eta_max = (lambda > 0.0).then(|| rule.bound / (rule.scale * lambda));
+    Some(EtaLimit {
+        kind,
+        rule,
+        lambda,
+        direction,
+        eta: hp.lr,
+        eta_max,
+        stability: hp.lr * rule.scale * lambda / rule.bound,
+    })
+}
+
+/// Why a run diverged.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum DivergenceCause {
+    /// The step was unstable along the sharpest direction: the stability number exceeded 1.
+    Overshoot(EtaLimit),
+    /// The gradient (or a quantity of the optimizer) became infinite or NaN.
+    GradientOverflow,
+    /// The run left the bound `|x|, |y| <= 1e6` without overshooting: the loss keeps falling that way.
+    LeftBound,
+    /// The step landed where the loss is undefined (a formula's `ln` of a negative number) or infinite.
+    Undefined,
+}
+
+/// Why a run diverged, and where to rewind to.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Diagnosis {
+    /// What went wrong.
+    pub cause: DivergenceCause,
+    /// The refused step's number.
+    pub diverged_at: u64,
+    /// The last stable step (see [`diagnose`]).
+    pub last_stable_step: u64,
+    /// One line for the readout: `η·λ = 2.6 > 2 along (0.71, 0.71): each step overshoots and grows`.
+    pub text: String,
+}
+
+/// Why the run of `config` on `landscape` diverged, from its rows (`rows`: oldest first, ending with
+/// the last good row; a thinned history's kept rows will do) and its `status`. `state` is the
+/// optimizer's memory at the last row (the runner keeps it there when it refuses a step); it sets the
+/// adaptive methods' step sizes, used for every row. `None` when the run did not diverge or `rows` is
+/// empty.
+///
+/// The cause: the stability number ([`eta_limit`]) at the row of the lowest loss (where the run was
+/// still well behaved) and at the last row; if either exceeds 1, [`DivergenceCause::Overshoot`] (the
+/// larger of the two is reported); otherwise the runner's own reason: the gradient overflowed, the run
+/// left the bound, or the loss is undefined where the step landed.
+///
+/// The last stable step: for an overshoot, the (latest) step of the lowest loss — after it the
+/// oscillation only grew; for a run that left the bound, the last row inside the landscape's domain
+/// (the start when none was); otherwise the last row.
+pub fn diagnose(
+    landscape: &Landscape,
+    config: &RunConfig,
+    rows: &[StepRecord],
+    status: RunStatus,
+    state: &OptimizerState,
+) -> Option<Diagnosis> {
+    let RunStatus::Diverged { step, reason } = status else {
+        return None;
+    };
+    let last = rows.last()?;
+    let lowest = rows
+        .iter()
+        .filter(|r| r.loss.is_finite())
+        .fold(None::<&StepRecord>, |best, r| match best {
+            Some(b) if b.loss < r.loss => Some(b),
+            _ => Some(r),
+        })
+        .unwrap_or(last);
+    let limit_at = |r: &StepRecord| eta_limit(landscape, config.kind, &config.hyper, state, r.pos);
+    let overshoot = [limit_at(lowest), limit_at(last)]
+        .into_iter()
+        .flatten()
+        .filter(|l| l.stability > 1.0)
+        .max_by(|a, b| a.stability.total_cmp(&b.stability));
+    let (cause, last_stable, text) = match (overshoot, reason) {
+        (Some(limit), _) => (
+            DivergenceCause::Overshoot(limit),
+            lowest.step,
+            format!("{}: each step overshoots and grows", limit.inequality()),
+        ),
+        (None, DivergenceReason::NonFiniteUpdate) => (
+            DivergenceCause::GradientOverflow,
+            last.step,
+            format!(
+                "the gradient overflowed after ({}, {}): the numbers became infinite",
+                sig(last.pos[0]),
+                sig(last.pos[1])
+            ),
+        ),
+        (None, DivergenceReason::OutOfBounds) => (
+            DivergenceCause::LeftBound,
+            last_inside(landscape.domain(), rows),
+            "it left the bound |x|, |y| ≤ 1e6: the loss keeps falling that way".to_owned(),
+        ),
+        (None, DivergenceReason::NonFiniteLoss) => (
+            DivergenceCause::Undefined,
+            last.step,
+            format!(
+                "the step from ({}, {}) landed where the loss is undefined or infinite",
+                sig(last.pos[0]),
+                sig(last.pos[1])
+            ),
+        ),
+    };
+    Some(Diagnosis {
+        cause,
+        diverged_at: step,
+        last_stable_step: last_stable,
+        text,
+    })
+}
+
+/// The last row inside `domain`, or the first row's step.
+fn last_inside(domain: Domain, rows: &[StepRecord]) -> u64 {
+    rows.iter()
+        .rev()
+        .find(|r| domain.contains(r.pos))
+        .or(rows.first())
+        .map_or(0, |r| r.step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eigen_of_diagonal_and_rotated_matrices() {
+        let (l, v) = eigen([[3.0, 0.0], [0.0, 1.0]]);
+        assert_eq!(l, [1.0, 3.0]);
+        assert_eq!(v, [[0.0, 1.0], [1.0, 0.0]]);
+        let (l, v) = eigen([[1.0, 2.0], [2.0, 1.0]]);
+        assert!((l[0] + 1.0).abs() < 1e-15 && (l[1] - 3.0).abs() < 1e-15);
+        let s = 0.5f64.sqrt();
+        assert!((v[1][0] - s).abs() < 1e-15 && (v[1][1] - s).abs() < 1e-15);
+        assert!((v[0][0] - s).abs() < 1e-15 && (v[0][1] + s).abs() < 1e-15);
+        // equal eigenvalues: the axes
+        assert_eq!(eigen([[2.0, 0.0], [0.0, 2.0]]).1, [[1.0, 0.0], [0.0, 1.0]]);
+    }
+
+    #[test]
+    fn eigen_is_accurate_near_equal_eigenvalues() {
+        for &(a, b, c) in &[
+            (1.0, 1e-12, 1.0),
+            (1.0 + 1e-13, 3e-14, 1.0),
+            (1e8, 1.0, 1e8 + 1e-3),
+            (-2.0, 1e-300, -2.0),
+        ] {
+            let (l, v) = eigen([[a, b], [b, c]]);
+            for i in 0..2 {
+                assert!((v[i][0].hypot(v[i][1]) - 1.0).abs() < 1e-14);
+                // H v = λ v
+                let hv = [a * v[i][0] + b * v[i][1], b * v[i][0] + c * v[i][1]];
+                let scale = a.abs().max(c.abs());
+                for k in 0..2 {
+                    assert!(
+                        (hv[k] - l[i] * v[i][k]).abs() <= 1e-14 * scale,
+                        "{a} {b} {c}"
+                    );
+                }
+            }
+            assert!(v[0][0] * v[1][0] + v[0][1] * v[1][1] < 1e-14);
+        }
+    }
+
+    #[test]
+    fn classification_and_text() {
+        assert_eq!(CurvatureKind::classify([1.0, 2.0]), CurvatureKind::Minimum);
+        assert_eq!(
+            CurvatureKind::classify([-2.0, -1.0]),
+            CurvatureKind::Maximum
+        );
+        assert_eq!(CurvatureKind::classify([-1.0, 2.0]), CurvatureKind::Saddle);
+        assert_eq!(CurvatureKind::classify([0.0, 1e-12]), CurvatureKind::Flat);
+        assert_eq!(
+            CurvatureKind::classify([-1e-9, 2.0]),
+            CurvatureKind::Minimum
+        );
+        let c = Curvature::from_hessian([0.0, 0.0], [[1.45, 2.75], [2.75, 1.45]]).unwrap();
+        assert_eq!(c.kind, CurvatureKind::Saddle);
+        assert_eq!(
+            c.text(),
+            "saddle: curves up along (0.71, 0.71) λ=4.2, down along (0.71, -0.71) λ=-1.3; κ = 3.23"
+        );
+        let bowl = Curvature::from_hessian([0.0, 0.0], [[1.0, 0.0], [0.0, 10.0]]).unwrap();
+        assert_eq!(
+            bowl.text(),
+            "minimum: curves up along (0.00, 1.00) λ=10, and up along (1.00, 0.00) λ=1; κ = 10"
+        );
+        let flat = Curvature::from_hessian([0.0, 0.0], [[0.0; 2]; 2]).unwrap();
+        assert_eq!(flat.kind, CurvatureKind::Flat);
+        assert_eq!(
+            flat.text(),
+            "flat: flat along (0.00, 1.00) λ=0, and flat along (1.00, 0.00) λ=0; κ = 1"
+        );
+        let trough = Curvature::from_hessian([0.0, 0.0], [[2.0, 0.0], [0.0, 0.0]]).unwrap();
+        assert_eq!(trough.kind, CurvatureKind::Minimum);
+        assert_eq!(
+            trough.text(),
+            "minimum: curves up along (1.00, 0.00) λ=2, flat along (0.00, 1.00) λ=0; κ = ∞"
+        );
+        assert_eq!(flat.condition, 1.0);
+        assert!(Curvature::from_hessian([0.0, 0.0], [[f64::NAN, 0.0], [0.0, 1.0]]).is_none());
+        assert_eq!(sig(0.013125), "0.0131");
+        assert_eq!(sig(1.5e6), "1.50e6");
+    }
+
+    #[test]
+    fn hand_checked_limits() {
+        let h = [[10.0, 0.0], [0.0, 1.0]];
+        let mut hp = Hyperparams::defaults_for(OptimizerKind::Sgd);
+        hp.lr = 0.1;
+        let sgd = eta_limit_for(OptimizerKind::Sgd, &hp, h, None).unwrap();
+        assert_eq!(sgd.eta_max, Some(0.2));
+        assert!((sgd.stability - 0.5).abs() < 1e-15);
+        assert_eq!(sgd.direction, [1.0, 0.0]);
+        assert_eq!(sgd.inequality(), "η·λ = 1 ≤ 2 along (1.00, 0.00)");
+        hp.beta_m = 0.9;
+        // lecture momentum: 2(1.9) / (0.1 * 10) = 3.8
+        let m = eta_limit_for(OptimizerKind::Momentum, &hp, h, None).unwrap();
+        assert!((m.eta_max.unwrap() - 3.8).abs() < 1e-12);
+        hp.convention = Convention::PyTorch;
+        // heavy ball: 2(1.9) / 10 = 0.38
+        let m = eta_limit_for(OptimizerKind::Momentum, &hp, h, None).unwrap();
+        assert!((m.eta_max.unwrap() - 0.38).abs() < 1e-12);
+        // PyTorch Nesterov: 2(1.9)/(2.8) / 10
+        let n = eta_limit_for(OptimizerKind::Nesterov, &hp, h, None).unwrap();
+        assert!((n.eta_max.unwrap() - 3.8 / 28.0).abs() < 1e-12);
+        // RMSProp with P = diag(1/4, 1): P^1/2 H P^1/2 = diag(2.5, 1)
+        let r = eta_limit_for(OptimizerKind::RmsProp, &hp, h, Some([0.25, 1.0])).unwrap();
+        assert!((r.lambda - 2.5).abs() < 1e-12);
+        assert!((r.eta_max.unwrap() - 0.8).abs() < 1e-12);
+        // nothing curves up: no limit
+        let down =
+            eta_limit_for(OptimizerKind::Sgd, &hp, [[-1.0, 0.0], [0.0, -2.0]], None).unwrap();
+        assert_eq!(down.eta_max, None);
+        assert!(down.stability < 0.0);
+    }
+}

@@ -1,0 +1,138 @@
+//! `losscape escape` and `losscape inspect` end to end: the real binary, its CSV, JSON and errors.
+
+mod common;
+
+use common::{losscape, stderr, stdout, temp_dir};
+
+#[test]
+fn escape_writes_one_row_per_optimizer_and_seed() {
+    let dir = temp_dir("cli_escape");
+    let out = dir.join("escape.csv");
+    let o = losscape(&[
+        "escape",
+        "--preset",
+        "saddle",
+        "--seeds",
+        "5",
+        "--max-steps",
+        "600",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("optimizer,kind,seed,escape_step,final_loss")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 5 * 5);
+    assert_eq!(rows[0][..3], ["SGD", "sgd", "0"]);
+    assert_eq!(rows[6][..3], ["SGD + noise", "sgd", "1"]);
+    for r in &rows {
+        assert_eq!(r.len(), 5);
+        assert!(r[3].is_empty() || r[3].parse::<u64>().is_ok());
+        assert!(r[4].parse::<f64>().is_ok());
+    }
+    let summary = stdout(&o);
+    assert!(
+        summary.contains("escaped: the first step whose loss is below 0.9"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("no noise: every seed is the same run"),
+        "{summary}"
+    );
+    assert!(summary.contains("median"), "{summary}");
+    // the same again: deterministic
+    let again = losscape(&[
+        "escape",
+        "--preset",
+        "saddle",
+        "--seeds",
+        "5",
+        "--max-steps",
+        "600",
+    ]);
+    assert_eq!(stdout(&again), csv);
+}
+
+#[test]
+fn escape_bad_arguments_are_one_line_errors() {
+    for args in [
+        &["escape", "--preset", "nope"][..],
+        &["escape", "--preset", "saddle", "--seeds", "0"],
+        &["escape", "--preset", "saddle", "--max-steps", "-3"],
+        &["escape", "--preset", "saddle", "--margin", "150%"],
+        &["escape", "--preset", "saddle", "--margin", "x"],
+        &["escape", "--preset", "saddle", "--saddle", "1"],
+        &["escape"],
+    ] {
+        let o = losscape(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{err}");
+    }
+}
+
+#[test]
+fn inspect_prints_json_a_program_can_read() {
+    let o = losscape(&[
+        "inspect",
+        "--surface",
+        "saddle",
+        "--at",
+        "0.5,0.25",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["x"], 0.5);
+    assert_eq!(v["loss"], 0.25 - 0.0625);
+    assert_eq!(v["grad"], serde_json::json!([1.0, -0.5]));
+    assert_eq!(v["hessian"], serde_json::json!([[2.0, 0.0], [0.0, -2.0]]));
+    assert_eq!(v["eigenvalues"], serde_json::json!([-2.0, 2.0]));
+    assert_eq!(
+        v["eigenvectors"],
+        serde_json::json!([[0.0, 1.0], [1.0, 0.0]])
+    );
+    assert_eq!(v["kind"], "saddle");
+    assert_eq!(v["lr_limit_gd"], 1.0);
+    let o = losscape(&[
+        "inspect",
+        "--formula",
+        "-(x^2) - y^2",
+        "--at=0,0",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["kind"], "maximum");
+    assert!(v["lr_limit_gd"].is_null());
+    let text = losscape(&["inspect", "--surface", "bowl", "--at", "1,1"]);
+    assert!(
+        stdout(&text).contains("minimum: curves up"),
+        "{}",
+        stdout(&text)
+    );
+}
+
+#[test]
+fn inspect_bad_input_exits_2_with_one_line() {
+    for args in [
+        &["inspect", "--surface", "nope", "--at", "0,0"][..],
+        &["inspect", "--surface", "saddle", "--at", "0"],
+        &["inspect", "--surface", "saddle", "--at", "nan,0"],
+        &["inspect", "--formula", "sin(x", "--at", "0,0"],
+        &["inspect", "--formula", "sqrt(x)", "--at", "-1,0"],
+        &["inspect", "--surface", "saddle"],
+    ] {
+        let o = losscape(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+}

@@ -1,0 +1,215 @@
+//! Curvature, the η limit and divergence diagnosis against real runs: on a quadratic bowl each
+//! optimizer just below its limit converges and just above it diverges.
+
+use losscape::core::curvature::{DivergenceCause, diagnose, eta_limit};
+use losscape::core::{
+    Convention, Curvature, CurvatureKind, Landscape, LandscapeSpec, OptimizerKind, OptimizerState,
+    RunConfig, RunStatus, trace,
+};
+
+fn bowl() -> Landscape {
+    Landscape::new(LandscapeSpec::Bowl {
+        kappa: 10.0,
+        rotation_deg: 45.0,
+    })
+    .unwrap()
+}
+
+fn config(kind: OptimizerKind, convention: Convention, lr: f64) -> RunConfig {
+    let mut c = RunConfig::new(kind, [-2.5, 1.5]);
+    c.hyper.convention = convention;
+    c.hyper.lr = lr;
+    c
+}
+
+#[test]
+fn bowl_curvature_is_its_kappa_along_the_rotated_axes() {
+    let c = Curvature::at(&bowl(), [0.3, -0.2]).unwrap();
+    assert_eq!(c.kind, CurvatureKind::Minimum);
+    assert!((c.lambda[0] - 1.0).abs() < 1e-12 && (c.lambda[1] - 10.0).abs() < 1e-12);
+    assert!((c.condition - 10.0).abs() < 1e-10);
+    // the steep axis is across the ellipse's long axis (45°): (-0.71, 0.71), shown as (0.71, -0.71)
+    assert!((c.v[1][0] - 0.5f64.sqrt()).abs() < 1e-12 && (c.v[1][1] + 0.5f64.sqrt()).abs() < 1e-12);
+    let saddle = Landscape::new(LandscapeSpec::Saddle).unwrap();
+    let c = Curvature::at(&saddle, [0.0, 0.0]).unwrap();
+    assert_eq!(c.kind, CurvatureKind::Saddle);
+    assert_eq!(
+        c.text(),
+        "saddle: curves up along (1.00, 0.00) λ=2, down along (0.00, 1.00) λ=-2; κ = 1"
+    );
+}
+
+#[test]
+fn just_below_the_limit_converges_and_just_above_diverges() {
+    let landscape = bowl();
+    for kind in [
+        OptimizerKind::Sgd,
+        OptimizerKind::Momentum,
+        OptimizerKind::Nesterov,
+    ] {
+        for convention in [Convention::Lecture, Convention::PyTorch] {
+            let probe = config(kind, convention, 0.01);
+            let limit = eta_limit(
+                &landscape,
+                kind,
+                &probe.hyper,
+                &OptimizerState::default(),
+                probe.start,
+            )
+            .unwrap();
+            let eta_max = limit.eta_max.unwrap();
+            let start_loss = landscape.value(probe.start);
+            let below = trace(
+                &landscape,
+                &config(kind, convention, 0.97 * eta_max),
+                20_000,
+            )
+            .unwrap();
+            let end = below.records.last().unwrap();
+            assert!(
+                !matches!(below.status, RunStatus::Diverged { .. }) && end.loss < 1e-6 * start_loss,
+                "{kind:?} {convention:?} at 0.97 η_max = {eta_max}: {:?}, loss {}",
+                below.status,
+                end.loss
+            );
+            let above_cfg = config(kind, convention, 1.03 * eta_max);
+            let above = trace(&landscape, &above_cfg, 20_000).unwrap();
+            assert!(
+                matches!(above.status, RunStatus::Diverged { .. }),
+                "{kind:?} {convention:?} at 1.03 η_max = {eta_max}: {:?}",
+                above.status
+            );
+            // and the diagnosis names the overshoot
+            let d = diagnose(
+                &landscape,
+                &above_cfg,
+                &above.records,
+                above.status,
+                &OptimizerState::default(),
+            )
+            .unwrap();
+            let DivergenceCause::Overshoot(l) = d.cause else {
+                panic!("{kind:?}: {d:?}")
+            };
+            assert!((l.stability - 1.03).abs() < 1e-9, "{}", l.stability);
+            assert!(
+                d.text
+                    .ends_with("along (0.71, -0.71): each step overshoots and grows"),
+                "{}",
+                d.text
+            );
+            let lowest = above
+                .records
+                .iter()
+                .map(|r| r.loss)
+                .fold(f64::INFINITY, f64::min);
+            let rewind = above.records[d.last_stable_step as usize];
+            assert_eq!(rewind.loss, lowest);
+        }
+    }
+}
+
+#[test]
+fn sgd_diagnosis_reads_as_the_issue_writes_it() {
+    let landscape = bowl();
+    let cfg = config(OptimizerKind::Sgd, Convention::Lecture, 0.26);
+    let run = trace(&landscape, &cfg, 10_000).unwrap();
+    let d = diagnose(
+        &landscape,
+        &cfg,
+        &run.records,
+        run.status,
+        &OptimizerState::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        d.text,
+        "η·λ = 2.6 > 2 along (0.71, -0.71): each step overshoots and grows"
+    );
+    // a converging run has nothing to diagnose
+    let ok = config(OptimizerKind::Sgd, Convention::Lecture, 0.1);
+    let run = trace(&landscape, &ok, 100).unwrap();
+    assert!(
+        diagnose(
+            &landscape,
+            &ok,
+            &run.records,
+            run.status,
+            &OptimizerState::default()
+        )
+        .is_none()
+    );
+}
+
+#[test]
+fn a_saddle_run_off_to_infinity_left_the_bound_not_overshooting() {
+    let landscape = Landscape::new(LandscapeSpec::Saddle).unwrap();
+    let cfg = config(OptimizerKind::Sgd, Convention::Lecture, 0.1);
+    let run = trace(&landscape, &cfg, 100_000).unwrap();
+    assert!(matches!(run.status, RunStatus::Diverged { .. }));
+    let d = diagnose(
+        &landscape,
+        &cfg,
+        &run.records,
+        run.status,
+        &OptimizerState::default(),
+    )
+    .unwrap();
+    assert_eq!(d.cause, DivergenceCause::LeftBound);
+    let rewind = run.records[d.last_stable_step as usize].pos;
+    assert!(landscape.domain().contains(rewind));
+    assert!(
+        !landscape
+            .domain()
+            .contains(run.records[d.last_stable_step as usize + 1].pos)
+    );
+}
+
+#[test]
+fn adaptive_limits_use_the_next_steps_step_sizes() {
+    // RMSProp at its first step: s = (1 - beta_r) g^2, P = 1 / (sqrt(s) + eps) per coordinate
+    let landscape = Landscape::new(LandscapeSpec::Bowl {
+        kappa: 10.0,
+        rotation_deg: 0.0,
+    })
+    .unwrap();
+    let kind = OptimizerKind::RmsProp;
+    let hp = losscape::core::Hyperparams::defaults_for(kind);
+    let p = [1.0, 1.0];
+    let g = landscape.gradient(p); // (1, 10)
+    let l = eta_limit(&landscape, kind, &hp, &OptimizerState::default(), p).unwrap();
+    let pre = |gi: f64| 1.0 / (((1.0 - hp.beta_r) * gi * gi).sqrt() + hp.eps);
+    // P^1/2 H P^1/2 = diag(1 * P_x, 10 * P_y)
+    let expect = (1.0 * pre(g[0])).max(10.0 * pre(g[1]));
+    assert!(
+        (l.lambda - expect).abs() < 1e-9 * expect,
+        "{} vs {expect}",
+        l.lambda
+    );
+    assert!((l.eta_max.unwrap() - 2.0 / expect).abs() < 1e-12);
+    assert!(l.explanation().contains("per-coordinate step sizes"));
+}
+
+proptest::proptest! {
+    /// `H v = λ v` for both eigenpairs, unit and orthogonal vectors, ascending values, on random
+    /// symmetric matrices over many scales (nearly equal eigenvalues included).
+    #[test]
+    fn eigenpairs_of_random_symmetric_matrices(
+        a in -1e3f64..1e3, b in -1e3f64..1e3, c in -1e3f64..1e3, e in -12i32..4, close in proptest::bool::ANY
+    ) {
+        let s = 10f64.powi(e);
+        let (a, b, c) = if close { (a, b * 1e-9, a + c * 1e-9) } else { (a, b, c) };
+        let h = [[a * s, b * s], [b * s, c * s]];
+        let (l, v) = losscape::core::eigen(h);
+        proptest::prop_assert!(l[0] <= l[1]);
+        let scale = h[0][0].abs().max(h[1][1].abs()).max(h[0][1].abs());
+        for i in 0..2 {
+            proptest::prop_assert!((v[i][0].hypot(v[i][1]) - 1.0).abs() < 1e-14);
+            let hv = [h[0][0] * v[i][0] + h[0][1] * v[i][1], h[1][0] * v[i][0] + h[1][1] * v[i][1]];
+            for k in 0..2 {
+                proptest::prop_assert!((hv[k] - l[i] * v[i][k]).abs() <= 1e-13 * scale, "{:?} {:?} {:?}", h, l, v);
+            }
+        }
+        proptest::prop_assert!((v[0][0] * v[1][0] + v[0][1] * v[1][1]).abs() < 1e-14);
+    }
+}
