@@ -8,7 +8,8 @@ use bevy_egui::{EguiContexts, egui};
 
 use super::{PANEL_WIDTH, plot, set_insets};
 use crate::core::{
-    Convention, Landscape, LandscapeSpec, OptimizerKind, RunStatus, Vec2d,
+    Convention, Curvature, EtaLimit, Landscape, LandscapeSpec, OptimizerKind, RunStatus, Vec2d,
+    diagnose, eta_limit,
     landscape::DEFAULT_FORMULA_DOMAIN,
     lessons,
     scene::{Colormap, OptimizerSpec, Scene, SurfaceStyle, ViewLayout, palette},
@@ -119,6 +120,13 @@ pub fn side_panel(mut p: PanelParams) -> Result {
                     }
                     if card.duplicate {
                         actions.duplicate.push(entity);
+                    }
+                    if let Some(k) = card.rewind {
+                        // the class lowers η before playing on
+                        p.playback.playing = false;
+                        if let Err(e) = opt.branch_at(k) {
+                            p.panel.message = Some((false, format!("not rewound: {e}")));
+                        }
                     }
                     if spec != opt.spec
                         && let Err(e) = opt.apply_spec(spec)
@@ -574,6 +582,8 @@ pub fn surface_controls(ui: &mut egui::Ui, style: &mut SurfaceStyle, layout: &mu
 pub struct CardActions {
     pub remove: bool,
     pub duplicate: bool,
+    /// Rewind this run to the step (its last stable one) and go on from there.
+    pub rewind: Option<u64>,
 }
 
 /// One optimizer: kind, name, colour, visibility, hyperparameters, noise, seed, and its live readout.
@@ -586,6 +596,18 @@ pub fn optimizer_card(
     is_regression: bool,
 ) -> CardActions {
     let mut out = CardActions::default();
+    // where the step becomes unstable along the sharpest direction, at the run's newest point
+    let limit = run.view_step.is_none().then(|| {
+        let newest = run.runner.record();
+        eta_limit(
+            landscape,
+            run.spec.kind,
+            &run.runner.config().hyper,
+            run.runner.state(),
+            newest.pos,
+        )
+    });
+    let limit = limit.flatten();
     let header = egui::RichText::new(spec.name.clone())
         .color(egui_color(spec.color))
         .strong();
@@ -609,7 +631,7 @@ pub fn optimizer_card(
                 ui.radio_value(&mut spec.hyper.convention, Convention::Lecture, "lecture");
                 ui.radio_value(&mut spec.hyper.convention, Convention::PyTorch, "pytorch");
             });
-            hyper_controls(ui, spec);
+            hyper_controls(ui, spec, limit.as_ref());
             if is_regression {
                 let mut batch = spec.noise.batch.unwrap_or(0);
                 ui.add(
@@ -641,19 +663,28 @@ pub fn optimizer_card(
                 }
             });
         });
-    readout(ui, run, landscape);
+    out.rewind = readout(ui, run, landscape, limit.as_ref());
     out
 }
 
-/// eta (log slider with a typed value), beta_m, beta_r, eps, where the kind uses them.
-pub fn hyper_controls(ui: &mut egui::Ui, spec: &mut OptimizerSpec) {
+/// The η slider's range.
+const ETA_RANGE: std::ops::RangeInclusive<f64> = 1e-5..=10.0;
+
+/// eta (log slider with a typed value), beta_m, beta_r, eps, where the kind uses them; `limit` marks
+/// on the η slider where a step becomes unstable along the sharpest direction.
+pub fn hyper_controls(ui: &mut egui::Ui, spec: &mut OptimizerSpec, limit: Option<&EtaLimit>) {
     let h = &mut spec.hyper;
     ui.horizontal(|ui| {
-        ui.add(
-            egui::Slider::new(&mut h.lr, 1e-5..=10.0)
+        let slider = ui.add(
+            egui::Slider::new(&mut h.lr, ETA_RANGE)
                 .logarithmic(true)
                 .text("η"),
         );
+        if let Some(limit) = limit
+            && let Some(eta_max) = limit.eta_max
+        {
+            mark_eta_limit(ui, &slider, eta_max, limit);
+        }
     });
     if spec.kind.uses_beta_m() {
         ui.add(egui::Slider::new(&mut h.beta_m, 0.0..=0.9999).text("β_m"));
@@ -678,8 +709,48 @@ pub fn hyper_controls(ui: &mut egui::Ui, spec: &mut OptimizerSpec) {
     h.eps = h.eps.clamp(0.0, 1.0);
 }
 
-/// Step, position, loss, gradient norm, distance to the nearest known minimum, effective learning rate.
-pub fn readout(ui: &mut egui::Ui, run: &Optimizer, landscape: &Landscape) {
+/// A red tick on the η slider's rail at `eta_max` (the slider is logarithmic over [`ETA_RANGE`]), with
+/// the rule on hover.
+fn mark_eta_limit(ui: &egui::Ui, slider: &egui::Response, eta_max: f64, limit: &EtaLimit) {
+    let (lo, hi) = (ETA_RANGE.start().ln(), ETA_RANGE.end().ln());
+    if !(eta_max.is_finite() && eta_max > 0.0) {
+        return;
+    }
+    let t = ((eta_max.ln() - lo) / (hi - lo)).clamp(0.0, 1.0) as f32;
+    // the rail spans the slider's width less the handle's radius at each end
+    let rail = egui::Rect::from_min_size(
+        slider.rect.min,
+        egui::vec2(ui.spacing().slider_width, slider.rect.height()),
+    );
+    let radius = rail.height() / 2.5;
+    let x = rail.left() + radius + t * (rail.width() - 2.0 * radius);
+    let color = egui::Color32::from_rgb(255, 80, 60);
+    let painter = ui.painter();
+    painter.line_segment(
+        [egui::pos2(x, rail.top()), egui::pos2(x, rail.bottom())],
+        egui::Stroke::new(2.0, color),
+    );
+    let tip = egui::Rect::from_center_size(
+        egui::pos2(x, rail.center().y),
+        egui::vec2(8.0, rail.height()),
+    );
+    ui.interact(tip, slider.id.with("eta-limit"), egui::Sense::hover())
+        .on_hover_text(format!(
+            "η limit here: {:.3e}. {}",
+            eta_max,
+            limit.explanation()
+        ));
+}
+
+/// Step, position, loss, gradient norm, distance to the nearest known minimum, effective learning rate;
+/// the curvature at the point and the η limit; why a diverged run diverged, with a button to rewind it
+/// to its last stable step (the step returned when clicked).
+pub fn readout(
+    ui: &mut egui::Ui,
+    run: &Optimizer,
+    landscape: &Landscape,
+    limit: Option<&EtaLimit>,
+) -> Option<u64> {
     // the step on show: the newest, or the one the timeline is scrubbed to
     let last = run.displayed_record();
     let p = last.pos;
@@ -713,6 +784,32 @@ pub fn readout(ui: &mut egui::Ui, run: &Optimizer, landscape: &Landscape) {
     if !extra.is_empty() {
         ui.monospace(extra);
     }
+    let weak = |text: String| egui::RichText::new(text).small();
+    if let Some(curvature) = Curvature::at(landscape, p) {
+        ui.label(weak(curvature.text()));
+    }
+    if let Some(limit) = limit {
+        ui.label(weak(limit.inequality()))
+            .on_hover_text(limit.explanation());
+    }
+    let diagnosis = diagnose(
+        landscape,
+        run.runner.config(),
+        run.history.kept(),
+        run.runner.status(),
+        run.runner.state(),
+    )?;
+    ui.label(
+        egui::RichText::new(format!("diverged: {}", diagnosis.text))
+            .color(egui::Color32::from_rgb(255, 120, 100)),
+    );
+    ui.button(format!(
+        "Rewind to step {} (the last stable one)",
+        diagnosis.last_stable_step
+    ))
+    .on_hover_text("forget the steps after it; lower η, then play on")
+    .clicked()
+    .then_some(diagnosis.last_stable_step)
 }
 
 /// Kind picker and the Add button.
