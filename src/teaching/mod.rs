@@ -46,6 +46,8 @@ pub struct TeachingAids {
     pub field: bool,
     /// The step-by-step window.
     pub step_window: bool,
+    /// The Hessian's principal directions at the selected ball and under the cursor.
+    pub curvature: bool,
     /// The optimizer the window writes out (the first one when unset or gone).
     pub selected: Option<Entity>,
 }
@@ -89,6 +91,7 @@ pub(super) fn plugin(app: &mut App) {
                 toggle_arrows.run_if(input_just_pressed(KeyCode::KeyA)),
                 toggle_field.run_if(input_just_pressed(KeyCode::KeyF)),
                 toggle_step_window.run_if(input_just_pressed(KeyCode::KeyS)),
+                toggle_curvature.run_if(input_just_pressed(KeyCode::KeyC)),
             )
                 .run_if(keys_free)
                 .in_set(AppSystems::Input),
@@ -114,6 +117,11 @@ fn toggle_arrows(mut aids: ResMut<TeachingAids>) {
 /// F: the gradient field.
 fn toggle_field(mut aids: ResMut<TeachingAids>) {
     aids.field = !aids.field;
+}
+
+/// C: the curvature axes.
+fn toggle_curvature(mut aids: ResMut<TeachingAids>) {
+    aids.curvature = !aids.curvature;
 }
 
 /// S: the step-by-step window.
@@ -144,8 +152,16 @@ pub fn teaching_section(ui: &mut egui::Ui, aids: &mut TeachingAids) {
             .on_hover_text("squared-gradient accumulator per coordinate (AdaGrad, RMSProp, Adam)");
     });
     ui.checkbox(&mut a.field, "gradient field (top view)");
+    ui.checkbox(&mut a.curvature, "curvature axes (ball and cursor)")
+        .on_hover_text(
+            "the Hessian's two principal directions, each as long as its eigenvalue is large: \
+             green where the surface curves up, red where it curves down; with the kind of point and \
+             the condition number κ",
+        );
     ui.checkbox(&mut a.step_window, "step-by-step window");
-    ui.small("keys: A arrows · F field · S window · Left one step back · N or Right forward");
+    ui.small(
+        "keys: A arrows · F field · C curvature · S window · Left one step back · N or Right forward",
+    );
     if a != *aids {
         *aids = a;
     }

@@ -3,6 +3,7 @@
 //! axis ticks in the top view). egui code is plain functions of state; the systems only fetch and call.
 
 pub mod controls;
+pub mod curvature;
 pub mod overlay;
 pub mod plot;
 pub mod prefs;
@@ -26,6 +27,7 @@ pub(super) fn plugin(app: &mut App) {
                 apply_prefs.in_set(AppSystems::UiStyle),
                 controls::side_panel.in_set(AppSystems::UiPanel),
                 overlay::draw_overlays.in_set(AppSystems::UiOverlays),
+                curvature::draw_curvature.in_set(AppSystems::UiOverlays),
             ),
         )
         .add_systems(
