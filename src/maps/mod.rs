@@ -6,12 +6,15 @@
 //! - [`basins`]: the basins layer over the top view: every start of a grid over the domain run with one
 //!   optimizer's settings, coloured by the minimum it reaches; recomputed in the background whenever
 //!   the settings or the landscape change, the old map shown until the new one is ready.
+//! - [`escape`]: saddle-escape statistics (issue 15): every optimizer of the scene run with many seeds,
+//!   the median escape step, how many escaped and a histogram each; computed on "Compute".
 //!
 //! Every map is a core [`MapJob`](crate::core::maps::MapJob) on its own thread (rayon on all cores):
 //! the frame loop only polls it (`Update`, [`AppSystems::Maps`]) and uploads a texture when a new map
 //! arrives. The side panel's "Maps" section is [`maps_section`].
 
 pub mod basins;
+pub mod escape;
 pub mod sweep;
 
 use std::time::Duration;
@@ -23,6 +26,7 @@ use crate::optimizers::Optimizer;
 use crate::schedule::AppSystems;
 
 pub use basins::BasinsLayer;
+pub use escape::EscapePanel;
 pub use sweep::SweepWindow;
 
 /// How often a frame is drawn while a map is computed (its progress bar moves).
@@ -33,11 +37,13 @@ pub const PROGRESS_REDRAW: Duration = Duration::from_millis(150);
 pub fn headless_plugin(app: &mut App) {
     app.init_resource::<SweepWindow>()
         .init_resource::<BasinsLayer>()
+        .init_resource::<EscapePanel>()
         .add_systems(
             Update,
             (
                 sweep::poll_sweep.run_if(sweep::sweep_running),
                 basins::drive_basins.run_if(basins::basins_active),
+                escape::drive_escape.run_if(escape::escape_active),
             )
                 .in_set(AppSystems::Maps),
         );
@@ -97,11 +103,12 @@ fn optimizer_combo(
 }
 
 /// The side panel's "Maps" section: open the sweep window; the basins layer on/off, its optimizer and
-/// grid, its progress. `optimizers` are the scene's, `(entity, name)`.
+/// grid, its progress; the "Saddle escape" subsection. `optimizers` are the scene's, `(entity, name)`.
 pub fn maps_section(
     ui: &mut egui::Ui,
     sweep: &mut SweepWindow,
     basins: &mut BasinsLayer,
+    escape: &mut EscapePanel,
     optimizers: &[(Entity, String)],
 ) {
     ui.horizontal(|ui| {
@@ -120,9 +127,16 @@ pub fn maps_section(
     });
     ui.checkbox(&mut basins.on, "Basins of attraction (top view)")
         .on_hover_text("colour every start by the minimum it reaches");
-    if !basins.on {
-        return;
+    if basins.on {
+        basins_controls(ui, basins, optimizers);
     }
+    egui::CollapsingHeader::new("Saddle escape")
+        .default_open(false)
+        .show(ui, |ui| escape::escape_section(ui, escape));
+}
+
+/// The basins layer's optimizer, grid, steps, opacity and progress.
+fn basins_controls(ui: &mut egui::Ui, basins: &mut BasinsLayer, optimizers: &[(Entity, String)]) {
     ui.horizontal(|ui| {
         ui.label("optimizer");
         optimizer_combo(ui, "basins-optimizer", &mut basins.target, optimizers);

@@ -60,6 +60,7 @@ pub struct PanelParams<'w, 's> {
     maps: (
         ResMut<'w, crate::maps::SweepWindow>,
         ResMut<'w, crate::maps::BasinsLayer>,
+        ResMut<'w, crate::maps::EscapePanel>,
     ),
     // the classroom (src/classroom): "Predict, then reveal" and "Scoreboard"
     classroom: crate::classroom::ClassroomPanel<'w, 's>,
@@ -144,7 +145,7 @@ pub fn side_panel(mut p: PanelParams) -> Result {
                 ui.separator();
                 egui::CollapsingHeader::new("Maps").default_open(false).show(ui, |ui| {
                     let names: Vec<_> = p.optimizers.iter().map(|(e, o)| (e, o.spec.name.clone())).collect();
-                    crate::maps::maps_section(ui, &mut p.maps.0, &mut p.maps.1, &names)
+                    crate::maps::maps_section(ui, &mut p.maps.0, &mut p.maps.1, &mut p.maps.2, &names)
                 });
                 ui.separator();
                 egui::CollapsingHeader::new("Loss per step")
