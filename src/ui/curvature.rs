@@ -38,7 +38,7 @@ pub fn half_axes(c: &Curvature) -> [f32; 2] {
 /// The short label: `saddle · κ 3.2`.
 pub fn label(c: &Curvature) -> String {
     let kappa = if c.condition.is_finite() {
-        format!("κ {:.3}", c.condition)
+        format!("κ {:.2}", c.condition)
     } else {
         "κ ∞".to_owned()
     };
