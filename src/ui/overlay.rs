@@ -4,7 +4,7 @@
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 
-use crate::core::RunStatus;
+use crate::core::{DivergenceCause, RunStatus};
 use crate::geometry::{BALL_RADIUS, SurfaceFrame, ViewKind, ViewProjection, top_overlay_y};
 use crate::optimizers::Optimizer;
 use crate::paint::{
@@ -68,6 +68,12 @@ pub fn draw_overlays(
                 RunStatus::Running => egui_color(opt.spec.color),
                 RunStatus::Diverged { step, .. } => {
                     text = format!("{text}: diverged at step {step}");
+                    // why, in the top view (the 3D view keeps its labels short)
+                    if *view == ViewKind::Top
+                        && let Some(why) = divergence_cause(opt, &landscape.0)
+                    {
+                        text = format!("{text}: {why}");
+                    }
                     egui::Color32::from_gray(200)
                 }
                 RunStatus::Converged { .. } => {
@@ -90,4 +96,21 @@ pub fn draw_overlays(
         }
     }
     Ok(())
+}
+
+/// Why a run diverged, in a few words for its label: `η·λ = 3 > 2 along (1.00, 0.00)`.
+fn divergence_cause(opt: &Optimizer, landscape: &crate::core::Landscape) -> Option<String> {
+    let diagnosis = crate::core::diagnose(
+        landscape,
+        opt.runner.config(),
+        opt.history.kept(),
+        opt.runner.status(),
+        opt.runner.state(),
+    )?;
+    Some(match diagnosis.cause {
+        DivergenceCause::Overshoot(limit) => limit.inequality(),
+        DivergenceCause::GradientOverflow => "the gradient overflowed".to_owned(),
+        DivergenceCause::LeftBound => "it left the bound |x|, |y| ≤ 1e6".to_owned(),
+        DivergenceCause::Undefined => "the loss is undefined there".to_owned(),
+    })
 }
