@@ -633,6 +633,10 @@ pub fn optimizer_card(
                 ui.radio_value(&mut spec.hyper.convention, Convention::PyTorch, "pytorch");
             });
             hyper_controls(ui, spec, limit.as_ref());
+            if let Some(limit) = &limit {
+                // what the red tick on the η slider means, in one sentence
+                ui.label(egui::RichText::new(limit.explanation()).small().weak());
+            }
             if is_regression {
                 let mut batch = spec.noise.batch.unwrap_or(0);
                 ui.add(
