@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use losscape::core::formula::Formula;
-use losscape::core::maps::BasinSpec;
+use losscape::core::maps::{BasinSpec, MapSpec};
 use losscape::core::{
     DEFAULT_FORMULA_DOMAIN, Domain, GradientNoise, HeightMode, Landscape, LandscapeSpec,
     OptimizerKind, RunConfig, Runner, StepRecord, SurfaceGrid, trace_into,

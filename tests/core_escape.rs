@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use losscape::core::escape::{EscapeSpec, Margin, histogram};
-use losscape::core::{Landscape, MapError, lessons, trace};
+use losscape::core::{Landscape, MapError, MapSpec, lessons, trace};
 
 fn saddle_lesson(seeds: u64) -> (Arc<Landscape>, EscapeSpec) {
     let scene = lessons::preset("saddle").unwrap();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use losscape::core::maps::color::{DIVERGED, basin_cell_rgba};
 use losscape::core::maps::{
-    AxisScale, BasinSpec, MapError, SweepAxis, SweepMetric, SweepParam, SweepSpec,
+    AxisScale, BasinSpec, MapError, MapSpec, SweepAxis, SweepMetric, SweepParam, SweepSpec,
 };
 use losscape::core::scene::Colormap;
 use losscape::core::{

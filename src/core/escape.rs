@@ -15,14 +15,12 @@
 //!
 //! Cells: optimizer `o`, seed `s` at index `o * seeds + s`; results do not depend on the threads.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
 use super::curvature::{Curvature, CurvatureKind};
 use super::error::CoreError;
 use super::landscape::{Landscape, Vec2d};
-use super::maps::{MapCells, MapError, MapJob};
+use super::maps::{MapCells, MapError, MapSpec};
 use super::optimizer::OptimizerKind;
 use super::predict::Ask;
 use super::scene::Scene;
@@ -387,31 +385,6 @@ impl EscapeSpec {
             optimizers,
         })
     }
-
-    /// [`Self::compute`] with fresh cells.
-    pub fn run(&self, landscape: &Landscape) -> Result<EscapeStats, MapError> {
-        self.compute(landscape, &self.cells())
-    }
-
-    /// [`Self::compute`] on a background thread: poll the job's `progress()`, `cancel()` it, or
-    /// `try_take()` the statistics.
-    pub fn spawn(self, landscape: Arc<Landscape>) -> MapJob<EscapeStats, EscapeRun> {
-        let cells = self.cells();
-        MapJob::spawn(cells, move |cells| self.compute(&landscape, cells))
-    }
-
-    /// [`Self::spawn`] on `pool` instead of rayon's global pool (e.g. one thread fewer than the cores,
-    /// so that the app's frames keep a core).
-    pub fn spawn_on(
-        self,
-        landscape: Arc<Landscape>,
-        pool: Arc<rayon::ThreadPool>,
-    ) -> MapJob<EscapeStats, EscapeRun> {
-        let cells = self.cells();
-        MapJob::spawn(cells, move |cells| {
-            pool.install(|| self.compute(&landscape, cells))
-        })
-    }
 }
 
 /// One run with one seed.
@@ -544,6 +517,23 @@ pub struct EscapeStats {
     pub max_steps: u64,
     /// One per optimizer, in the scene's order.
     pub optimizers: Vec<OptimizerEscapes>,
+}
+
+impl MapSpec for EscapeSpec {
+    type Output = EscapeStats;
+    type Cell = EscapeRun;
+
+    fn cells(&self) -> MapCells<EscapeRun> {
+        EscapeSpec::cells(self)
+    }
+
+    fn compute(
+        &self,
+        landscape: &Landscape,
+        cells: &MapCells<EscapeRun>,
+    ) -> Result<EscapeStats, MapError> {
+        EscapeSpec::compute(self, landscape, cells)
+    }
 }
 
 #[cfg(test)]

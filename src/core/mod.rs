@@ -54,7 +54,7 @@ pub use landscape::{
     DEFAULT_FORMULA_DOMAIN, Domain, Landscape, LandscapeSpec, MAX_REGRESSION_SAMPLES,
     RegressionParams, TerrainParams, Vec2d,
 };
-pub use maps::{BasinMap, BasinSpec, MapError, MapJob, SweepMap, SweepSpec};
+pub use maps::{BasinMap, BasinSpec, MapError, MapJob, MapSpec, SweepMap, SweepSpec};
 pub use optimizer::{
     BiasTable, Convention, Hyperparams, OptimizerKind, OptimizerState, StepDetail,
     bias_corrections, step, step_with,

@@ -10,6 +10,7 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 
 use super::{PROGRESS_REDRAW, target_optimizer};
+use crate::core::MapSpec;
 use crate::core::maps::{
     BasinCell, BasinMap, BasinSpec, DEFAULT_BASIN_GRID, DEFAULT_MAP_STEPS, MapError, MapJob,
     color::{DIVERGED, UNFINISHED, minimum_rgb},

@@ -9,6 +9,7 @@ use bevy::prelude::*;
 use bevy_egui::egui;
 
 use super::PROGRESS_REDRAW;
+use crate::core::MapSpec;
 use crate::core::escape::{
     DEFAULT_ESCAPE_SEEDS, DEFAULT_ESCAPE_STEPS, EscapeRun, EscapeSpec, EscapeStats,
     OptimizerEscapes, histogram,

@@ -10,6 +10,7 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 
 use super::{PROGRESS_REDRAW, optimizer_combo, target_optimizer};
+use crate::core::MapSpec;
 use crate::core::maps::{
     AxisScale, DEFAULT_MAP_STEPS, MAX_MAP_STEPS, MAX_SWEEP_COUNT, MapError, MapJob, SweepAxis,
     SweepCell, SweepMap, SweepMetric, SweepParam, SweepSpec,

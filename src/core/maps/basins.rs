@@ -14,9 +14,7 @@
 //! Cell order: row-major, `index = j * nx + i`; cell `(i, j)` starts at the centre of its rectangle,
 //! `x0 = x_min + (i + 1/2) w / nx`, `y0 = y_min + (j + 1/2) h / ny`. Pictures put `y_max` at the top.
 
-use std::sync::Arc;
-
-use super::{MapCells, MapError, MapJob, RunEnd, bias_table, check_steps, in_bounds, run_cell};
+use super::{MapCells, MapError, MapSpec, RunEnd, bias_table, check_steps, in_bounds, run_cell};
 use crate::core::error::CoreError;
 use crate::core::landscape::{Domain, Landscape, Vec2d};
 use crate::core::optimizer::BiasTable;
@@ -160,30 +158,6 @@ impl BasinSpec {
             spec: self.clone(),
             cells,
             minima,
-        })
-    }
-
-    /// [`Self::compute`] with fresh cells.
-    pub fn run(&self, landscape: &Landscape) -> Result<BasinMap, MapError> {
-        self.compute(landscape, &self.cells())
-    }
-
-    /// [`Self::compute`] on a background thread: poll the job's progress, cancel it or take the map.
-    pub fn spawn(self, landscape: Arc<Landscape>) -> MapJob<BasinMap, BasinCell> {
-        let cells = self.cells();
-        MapJob::spawn(cells, move |cells| self.compute(&landscape, cells))
-    }
-
-    /// [`Self::spawn`] on `pool` instead of rayon's global pool (e.g. one thread fewer than the cores,
-    /// so that the app's frames keep a core).
-    pub fn spawn_on(
-        self,
-        landscape: Arc<Landscape>,
-        pool: Arc<rayon::ThreadPool>,
-    ) -> MapJob<BasinMap, BasinCell> {
-        let cells = self.cells();
-        MapJob::spawn(cells, move |cells| {
-            pool.install(|| self.compute(&landscape, cells))
         })
     }
 
@@ -334,5 +308,22 @@ impl BasinMap {
     /// Steps taken by all cells together.
     pub fn total_steps(&self) -> u64 {
         self.cells.iter().map(|c| c.end.steps).sum()
+    }
+}
+
+impl MapSpec for BasinSpec {
+    type Output = BasinMap;
+    type Cell = BasinCell;
+
+    fn cells(&self) -> MapCells<BasinCell> {
+        BasinSpec::cells(self)
+    }
+
+    fn compute(
+        &self,
+        landscape: &Landscape,
+        cells: &MapCells<BasinCell>,
+    ) -> Result<BasinMap, MapError> {
+        BasinSpec::compute(self, landscape, cells)
     }
 }

@@ -197,6 +197,50 @@ pub struct MapJob<M, T> {
     thread: Option<JoinHandle<Result<M, MapError>>>,
 }
 
+/// A grid of runs computed on all cores: what sweeps, basin maps and escape statistics share. Each
+/// spec says how to make its empty cells and how to fill them ([`MapSpec::compute`], blocking, on the
+/// current rayon pool); running it here or in the background comes with the trait.
+pub trait MapSpec: Send + Sync + Sized + 'static {
+    /// What a finished computation gives.
+    type Output: Send + 'static;
+    /// One cell's result.
+    type Cell: Send + Sync + 'static;
+
+    /// Empty cells for this spec, to pass to [`Self::compute`].
+    fn cells(&self) -> MapCells<Self::Cell>;
+
+    /// Fills `cells` on the current rayon pool; blocks until done or cancelled.
+    fn compute(
+        &self,
+        landscape: &Landscape,
+        cells: &MapCells<Self::Cell>,
+    ) -> Result<Self::Output, MapError>;
+
+    /// [`Self::compute`] with fresh cells.
+    fn run(&self, landscape: &Landscape) -> Result<Self::Output, MapError> {
+        self.compute(landscape, &self.cells())
+    }
+
+    /// [`Self::compute`] on a background thread: poll the job's progress, cancel it or take the result.
+    fn spawn(self, landscape: Arc<Landscape>) -> MapJob<Self::Output, Self::Cell> {
+        let cells = self.cells();
+        MapJob::spawn(cells, move |cells| self.compute(&landscape, cells))
+    }
+
+    /// [`Self::spawn`] on `pool` instead of rayon's global pool (e.g. one thread fewer than the cores,
+    /// so that the app's frames keep a core).
+    fn spawn_on(
+        self,
+        landscape: Arc<Landscape>,
+        pool: Arc<rayon::ThreadPool>,
+    ) -> MapJob<Self::Output, Self::Cell> {
+        let cells = self.cells();
+        MapJob::spawn(cells, move |cells| {
+            pool.install(|| self.compute(&landscape, cells))
+        })
+    }
+}
+
 impl<M: Send + 'static, T: Send + Sync + 'static> MapJob<M, T> {
     /// Runs `compute` over `cells` on a new thread named `losscape-map`.
     pub(crate) fn spawn(

@@ -6,9 +6,9 @@
 //! ([`SweepMap::to_rgba`]) put the second axis's `max` at the top.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use super::{MapCells, MapError, MapJob, RunEnd, bias_table, check_steps, run_cell};
+use super::{MapCells, MapError, MapSpec, RunEnd, bias_table, check_steps, run_cell};
 use crate::core::error::CoreError;
 use crate::core::landscape::Landscape;
 use crate::core::optimizer::{BiasTable, Hyperparams};
@@ -406,30 +406,6 @@ impl SweepSpec {
         })
     }
 
-    /// [`Self::compute`] with fresh cells.
-    pub fn run(&self, landscape: &Landscape) -> Result<SweepMap, MapError> {
-        self.compute(landscape, &self.cells())
-    }
-
-    /// [`Self::compute`] on a background thread: poll the job's progress, cancel it or take the map.
-    pub fn spawn(self, landscape: Arc<Landscape>) -> MapJob<SweepMap, SweepCell> {
-        let cells = self.cells();
-        MapJob::spawn(cells, move |cells| self.compute(&landscape, cells))
-    }
-
-    /// [`Self::spawn`] on `pool` instead of rayon's global pool (e.g. one thread fewer than the cores,
-    /// so that the app's frames keep a core).
-    pub fn spawn_on(
-        self,
-        landscape: Arc<Landscape>,
-        pool: Arc<rayon::ThreadPool>,
-    ) -> MapJob<SweepMap, SweepCell> {
-        let cells = self.cells();
-        MapJob::spawn(cells, move |cells| {
-            pool.install(|| self.compute(&landscape, cells))
-        })
-    }
-
     /// One cell (the spec is assumed valid).
     fn run_cell(
         &self,
@@ -564,5 +540,22 @@ impl SweepMap {
     /// Steps taken by all cells together.
     pub fn total_steps(&self) -> u64 {
         self.cells.iter().map(|c| c.end.steps).sum()
+    }
+}
+
+impl MapSpec for SweepSpec {
+    type Output = SweepMap;
+    type Cell = SweepCell;
+
+    fn cells(&self) -> MapCells<SweepCell> {
+        SweepSpec::cells(self)
+    }
+
+    fn compute(
+        &self,
+        landscape: &Landscape,
+        cells: &MapCells<SweepCell>,
+    ) -> Result<SweepMap, MapError> {
+        SweepSpec::compute(self, landscape, cells)
     }
 }
