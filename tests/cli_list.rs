@@ -56,14 +56,33 @@ fn lists_every_optimizer_with_its_defaults() {
         assert!(line.contains(kind.label()), "{line}");
     }
     assert!(
-        out.contains("adam       Adam      eta 0.01  beta_m 0.9  beta_r 0.999  eps 1e-8"),
+        out.contains(
+            "adam                Adam               eta 0.01  beta_m 0.9  beta_r 0.999  eps 1e-8"
+        ),
         "{out}"
     );
     assert!(
-        out.contains("adagrad    AdaGrad   eta 0.1  eps 1e-8"),
+        out.contains("adagrad             AdaGrad            eta 0.1  eps 1e-8"),
         "{out}"
     );
     assert!(out.contains("lecture (default), pytorch"));
+    // the formulas, in both conventions where they differ
+    assert!(out.contains("θ <- θ - η |H|⁻¹ g"), "{out}");
+    assert!(
+        out.contains("lecture: Adam's V_hat, s_hat;  θ <- θ - η (V_hat / √(s_hat + ε) + λ θ)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("pytorch: Adam's V_hat, s_hat;  θ <- θ - η (V_hat / (√s_hat + ε) + λ θ)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("lion                Lion               eta 0.01  beta_m 0.9  beta_r 0.99  weight decay 0"),
+        "{out}"
+    );
+    for form in losscape::core::Schedule::FORMS {
+        assert!(out.contains(form), "schedule {form} listed");
+    }
     assert!(out.contains("Lessons (--preset NAME)"), "{out}");
     for preset in losscape::core::lessons::PRESETS {
         assert!(out.contains(preset.name), "lesson {} listed", preset.name);

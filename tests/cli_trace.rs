@@ -359,9 +359,9 @@ fn unknown_names_list_the_valid_ones() {
         ],
     );
     refused(
-        &["trace", "--surface", "bowl", "--optimizer", "adamw"],
+        &["trace", "--surface", "bowl", "--optimizer", "adamax"],
         &[
-            "unknown optimizer 'adamw'",
+            "unknown optimizer 'adamax'",
             "sgd, momentum, nesterov, adagrad, rmsprop, adam",
         ],
     );

@@ -17,7 +17,7 @@ fn hp(lr: f64, beta_m: f64, beta_r: f64, eps: f64, convention: Convention) -> Hy
         beta_r,
         eps,
         convention,
-        bias_correction: true,
+        ..Hyperparams::defaults_for(OptimizerKind::Sgd)
     }
 }
 
@@ -38,7 +38,9 @@ fn run(
             calls += 1;
             grad(p)
         };
-        let d = step(kind, hp, &mut state, theta, &mut counted);
+        let d = step(kind, hp, &mut state, theta, &mut counted, &mut |_| {
+            [[0.0; 2]; 2]
+        });
         theta = d.new_theta;
         out.push(d);
     }
@@ -364,7 +366,9 @@ fn zero_denominator_gives_zero_step_not_nan() {
             let h = hp(0.1, 0.9, 0.999, 0.0, convention);
             let mut state = OptimizerState::default();
             let mut g = zero_y;
-            let d = step(kind, &h, &mut state, [0.0, 0.0], &mut g);
+            let d = step(kind, &h, &mut state, [0.0, 0.0], &mut g, &mut |_| {
+                [[0.0; 2]; 2]
+            });
             assert!(d.is_finite(), "{kind:?} {convention:?}: {d:?}");
             assert_eq!(d.step[1], 0.0);
             assert!(d.step[0] < 0.0);
@@ -505,9 +509,11 @@ fn names_round_trip() {
     }
     assert_eq!(OptimizerKind::RmsProp.label(), "RMSProp");
     assert_eq!(OptimizerKind::AdaGrad.to_string(), "AdaGrad");
-    let err = OptimizerKind::from_name("adamw").unwrap_err().to_string();
+    let err = OptimizerKind::from_name("adamax").unwrap_err().to_string();
     assert!(
-        err.contains("adamw") && err.contains("sgd, momentum, nesterov, adagrad, rmsprop, adam")
+        err.contains("adamax")
+            && err.contains("sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw, nadam")
+            && err.contains("saddle-free-newton")
     );
     assert_eq!(
         Convention::from_name("pytorch").unwrap(),

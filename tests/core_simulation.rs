@@ -251,9 +251,14 @@ fn set_hyper_applies_from_the_next_step_without_reset() {
     assert_eq!(d.theta, pos);
     // The step is Adam's with the new eta and the old moments.
     let mut s = state;
-    let expected = losscape::core::step(OptimizerKind::Adam, &faster, &mut s, pos, &mut |p| {
-        l.gradient(p)
-    });
+    let expected = losscape::core::step(
+        OptimizerKind::Adam,
+        &faster,
+        &mut s,
+        pos,
+        &mut |p| l.gradient(p),
+        &mut |p| l.hessian(p),
+    );
     assert_eq!(d, expected);
 
     let mut bad = faster;
@@ -422,6 +427,7 @@ proptest! {
             lr, beta_m, beta_r, eps,
             convention: if pytorch { losscape::core::Convention::PyTorch } else { losscape::core::Convention::Lecture },
             bias_correction: seed % 2 == 0,
+            ..Hyperparams::defaults_for(kind)
         };
         config.noise.sigma = sigma;
         config.seed = seed;

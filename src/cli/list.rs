@@ -5,7 +5,19 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use super::EXIT_FAILURE;
-use crate::core::{Convention, Hyperparams, Landscape, LandscapeSpec, OptimizerKind, Vec2d};
+use crate::core::{
+    Convention, Hyperparams, Landscape, LandscapeSpec, OptimizerKind, Schedule, Vec2d,
+};
+
+/// `f(c)` of each of [`Schedule::FORMS`], in its order.
+const SCHEDULE_RULES: [&str; 6] = [
+    "f = 1 (the default)",
+    "f = G^floor(c/K): times G every K steps",
+    "f = G^c",
+    "f = (1-A)(1 + cos(pi min(c, T)/T))/2 + A: from 1 down to A at step T (A default 0)",
+    "f = c/W up to c = W, then the cosine from 1 down to A at c = T (T counts the warm-up)",
+    "f = 1/sqrt(1 + c/W)",
+];
 
 /// How many minima a landscape line shows before summarising the rest.
 const MINIMA_SHOWN: usize = 4;
@@ -114,7 +126,7 @@ pub fn write_list(out: &mut impl Write, lessons: &[(&str, &str)]) -> io::Result<
     )?;
     for kind in OptimizerKind::ALL {
         let h = Hyperparams::defaults_for(kind);
-        let mut line = format!("  {:<10} {:<9} eta {}", kind.name(), kind.label(), h.lr);
+        let mut line = format!("  {:<19} {:<18} eta {}", kind.name(), kind.label(), h.lr);
         if kind.uses_beta_m() {
             line += &format!("  beta_m {}", h.beta_m);
         }
@@ -124,10 +136,35 @@ pub fn write_list(out: &mut impl Write, lessons: &[(&str, &str)]) -> io::Result<
         if kind.uses_eps() {
             line += &format!("  eps {:e}", h.eps);
         }
+        if kind.uses_weight_decay() {
+            line += &format!("  weight decay {}", h.weight_decay);
+        }
+        if kind.uses_nu() {
+            line += &format!("  nu {}", h.nu);
+        }
+        if kind.uses_nu2() {
+            line += &format!("  nu2 {}", h.nu2);
+        }
         if kind.uses_bias_correction() {
             line += "  bias correction on";
         }
         writeln!(out, "{line}")?;
+        let lecture = kind.update_rule(Convention::Lecture);
+        let pytorch = kind.update_rule(Convention::PyTorch);
+        if lecture == pytorch {
+            writeln!(out, "  {:<19} {lecture}", "")?;
+        } else {
+            writeln!(out, "  {:<19} lecture: {lecture}", "")?;
+            writeln!(out, "  {:<19} pytorch: {pytorch}", "")?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Learning-rate schedules (trace --schedule SPEC; eta_t = eta f(c), c = t - 1 the steps taken)"
+    )?;
+    for (form, rule) in Schedule::FORMS.iter().zip(SCHEDULE_RULES) {
+        writeln!(out, "  {form:<22} {rule}")?;
     }
     writeln!(out)?;
     writeln!(

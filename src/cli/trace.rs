@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use super::landscape::{LandscapeArgs, describe};
 use super::{EXIT_FAILURE, usage_error};
 use crate::core::{
-    Convention, GradientNoise, Hyperparams, Landscape, LandscapeSpec, MAX_TRACE_STEPS,
+    Convention, CoreError, GradientNoise, Hyperparams, Landscape, LandscapeSpec, MAX_TRACE_STEPS,
     OptimizerKind, RunConfig, RunStatus, StepRecord, Vec2d, trace_each,
 };
 
@@ -68,7 +68,8 @@ pub struct RunArgs {
     /// The landscape: --surface NAME, or --formula EXPR [--domain XMIN,XMAX,YMIN,YMAX].
     #[command(flatten)]
     pub landscape: LandscapeArgs,
-    /// Optimizer: sgd, momentum, nesterov, adagrad, rmsprop, adam.
+    /// Optimizer: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw, nadam, amsgrad, lion,
+    /// adadelta, qhm, qhadam, newton, saddle-free-newton (formulas: `losscape list`).
     #[arg(long, value_name = "NAME")]
     pub optimizer: String,
     /// Learning rate eta, > 0 [default: the optimizer's, see `losscape list`].
@@ -83,8 +84,21 @@ pub struct RunArgs {
     /// Denominator guard eps, >= 0 [default: 1e-8].
     #[arg(long, value_name = "F", allow_hyphen_values = true)]
     pub eps: Option<f64>,
+    /// Decoupled weight decay lambda of adamw and lion, >= 0 [default: 0.01 adamw, 0 lion].
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub weight_decay: Option<f64>,
+    /// Quasi-hyperbolic mix nu (nu1) of qhm and qhadam, in [0, 1] [default: 0.7].
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub nu: Option<f64>,
+    /// QHAdam's second mix nu2, in [0, 1] [default: 1].
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub nu2: Option<f64>,
+    /// Learning-rate schedule, eta_t = eta f(t-1): constant, step:K:G, exp:G, cosine:T[:A],
+    /// warmup-cosine:W:T[:A], inv-sqrt:W.
+    #[arg(long, value_name = "SCHEDULE", default_value = "constant")]
+    pub schedule: String,
     /// Formulas: lecture (EMA momentum, look-ahead Nesterov, Adam's eps inside the root) or pytorch
-    /// (torch.optim's).
+    /// (torch.optim's: heavy-ball momentum, eps outside the root).
     #[arg(long, value_name = "NAME", default_value = "lecture")]
     pub convention: String,
     /// Adam without bias correction (V_hat = V, s_hat = s).
@@ -180,6 +194,18 @@ pub fn parse_run(args: &RunArgs) -> Result<(Landscape, RunConfig, Vec<String>), 
         kind.uses_beta_r(),
     );
     set(args.eps, &mut hyper.eps, "--eps", kind.uses_eps());
+    set(
+        args.weight_decay,
+        &mut hyper.weight_decay,
+        "--weight-decay",
+        kind.uses_weight_decay(),
+    );
+    set(args.nu, &mut hyper.nu, "--nu", kind.uses_nu());
+    set(args.nu2, &mut hyper.nu2, "--nu2", kind.uses_nu2());
+    hyper.schedule = args
+        .schedule
+        .parse()
+        .map_err(|e: CoreError| e.to_string())?;
     if args.no_bias_correction && !kind.uses_bias_correction() {
         warnings.push(format!(
             "--no-bias-correction has no effect on {}",

@@ -15,45 +15,16 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::landscape::{Domain, Landscape, Vec2d};
+use super::linalg::canonical;
+pub use super::linalg::eigen;
 use super::optimizer::{self, Convention, Hyperparams, OptimizerKind, OptimizerState};
+use super::schedule::Schedule;
 use super::simulation::{DivergenceReason, RunConfig, RunStatus, StepRecord};
 
 /// An eigenvalue counts as zero when `|λ| <= REL_TOL * max(|λ1|, |λ2|)` ...
 pub const REL_TOL: f64 = 1e-6;
 /// ... or `|λ| <= ABS_TOL` (loss units per param unit squared). Both zero: [`CurvatureKind::Flat`].
 pub const ABS_TOL: f64 = 1e-9;
-
-/// Eigenvalues `[λ1, λ2]` (ascending) and unit eigenvectors `[v1, v2]` (same order) of the symmetric
-/// matrix `[[a, b], [b, c]]` (`h[0][1]` and `h[1][0]` are averaged). Closed form:
-/// `λ = (a + c)/2 ∓ hypot((a - c)/2, b)`; the eigenvector of `λ2` is `(d + r, b)` for `d = (a - c)/2 >= 0`
-/// and `(b, r - d)` otherwise (never a difference of nearly equal numbers), `v1` is perpendicular.
-/// Equal eigenvalues give the axes `(1, 0)`, `(0, 1)`. Each vector's sign is chosen so that its x is
-/// positive (or, when x is 0, its y). Non-finite input gives non-finite output.
-pub fn eigen(h: [[f64; 2]; 2]) -> ([f64; 2], [Vec2d; 2]) {
-    let (a, c) = (h[0][0], h[1][1]);
-    let b = 0.5 * (h[0][1] + h[1][0]);
-    let m = 0.5 * (a + c);
-    let d = 0.5 * (a - c);
-    let r = d.hypot(b);
-    let values = [m - r, m + r];
-    if r == 0.0 {
-        return (values, [[1.0, 0.0], [0.0, 1.0]]);
-    }
-    let raw = if d >= 0.0 { [d + r, b] } else { [b, r - d] };
-    let n = raw[0].hypot(raw[1]);
-    let v2 = canonical([raw[0] / n, raw[1] / n]);
-    let v1 = canonical([-v2[1], v2[0]]);
-    (values, [v1, v2])
-}
-
-/// The sign of a direction that reads best: x > 0, or y > 0 on the y axis.
-fn canonical(v: Vec2d) -> Vec2d {
-    if v[0] < 0.0 || (v[0] == 0.0 && v[1] < 0.0) {
-        [-v[0], -v[1]]
-    } else {
-        v
-    }
-}
 
 /// What the surface does around a point, from the Hessian's eigenvalues.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -245,19 +216,28 @@ pub struct StabilityRule {
 }
 
 impl StabilityRule {
-    /// The rule of `kind` under `hp`'s convention and `beta_m`.
-    pub fn of(kind: OptimizerKind, hp: &Hyperparams) -> Self {
+    /// The rule of `kind` under `hp`'s convention, `beta_m` and `ν`; `None` for Lion, whose sign step
+    /// has the same length at every curvature (it never overshoots by more than `η`, and never settles
+    /// closer than that).
+    pub fn of(kind: OptimizerKind, hp: &Hyperparams) -> Option<Self> {
         let b = hp.beta_m;
         let averaged = hp.convention == Convention::Lecture;
-        let rule = |scale, bound, lhs, bound_text| Self {
-            scale,
-            bound,
-            lhs,
-            bound_text,
+        let rule = |scale, bound, lhs, bound_text| {
+            Some(Self {
+                scale,
+                bound,
+                lhs,
+                bound_text,
+            })
         };
+        // quasi-hyperbolic: θ' = θ − η((1−ν) g + ν V) with averaged V overshoots along λ when
+        // η λ (1 + β − 2νβ) > 2(1 + β) (ν = 0 is SGD's rule, ν = 1 the averaged momentum's)
+        let qh = 1.0 + b - 2.0 * hp.nu * b;
         match kind {
             OptimizerKind::Sgd => rule(1.0, 2.0, "η·λ", "2"),
-            OptimizerKind::AdaGrad | OptimizerKind::RmsProp => rule(1.0, 2.0, "η·λ_eff", "2"),
+            OptimizerKind::AdaGrad | OptimizerKind::RmsProp | OptimizerKind::AdaDelta => {
+                rule(1.0, 2.0, "η·λ_eff", "2")
+            }
             OptimizerKind::Momentum if averaged => {
                 rule(1.0 - b, 2.0 * (1.0 + b), "η(1−β_m)·λ", "2(1+β_m)")
             }
@@ -274,7 +254,23 @@ impl StabilityRule {
                 "η·λ",
                 "2(1+β_m)/(1+2β_m)",
             ),
-            OptimizerKind::Adam => rule(1.0 - b, 2.0 * (1.0 + b), "η(1−β_m)·λ_eff", "2(1+β_m)"),
+            OptimizerKind::Adam | OptimizerKind::AdamW | OptimizerKind::AmsGrad => {
+                rule(1.0 - b, 2.0 * (1.0 + b), "η(1−β_m)·λ_eff", "2(1+β_m)")
+            }
+            // NAdam's step β_m V + (1 − β_m) g is the averaged Nesterov's
+            OptimizerKind::NAdam => rule(
+                1.0 - b,
+                2.0 * (1.0 + b) / (1.0 + 2.0 * b),
+                "η(1−β_m)·λ_eff",
+                "2(1+β_m)/(1+2β_m)",
+            ),
+            OptimizerKind::Qhm => rule(qh, 2.0 * (1.0 + b), "η(1+β_m−2νβ_m)·λ", "2(1+β_m)"),
+            OptimizerKind::QhAdam => rule(qh, 2.0 * (1.0 + b), "η(1+β_m−2νβ_m)·λ_eff", "2(1+β_m)"),
+            // H⁻¹ H = I: every direction Newton sees has curvature 1 (|H|⁻¹ H: ±1)
+            OptimizerKind::Newton | OptimizerKind::SaddleFreeNewton => {
+                rule(1.0, 2.0, "η·λ(H⁻¹H)", "2")
+            }
+            OptimizerKind::Lion => None,
         }
     }
 }
@@ -358,10 +354,17 @@ pub fn eta_limit(
 ) -> Option<EtaLimit> {
     let h = landscape.hessian(p);
     let precondition = if kind.is_adaptive() {
-        // the step sizes the next step would use, with the exact gradient
+        // the step sizes the next step would use, with the exact gradient (per unit of η, so without
+        // the schedule)
         let mut probe = *state;
+        let constant = Hyperparams {
+            schedule: Schedule::Constant,
+            ..*hp
+        };
         let mut grad = |q: Vec2d| landscape.gradient(q);
-        let detail = optimizer::step(kind, hp, &mut probe, p, &mut grad);
+        let detail = optimizer::step(kind, &constant, &mut probe, p, &mut grad, &mut |q| {
+            landscape.hessian(q)
+        });
         Some([
             detail.effective_lr[0] / hp.lr,
             detail.effective_lr[1] / hp.lr,
@@ -369,7 +372,12 @@ pub fn eta_limit(
     } else {
         None
     };
-    eta_limit_for(kind, hp, h, precondition)
+    let mut limit = eta_limit_for(kind, hp, h, precondition)?;
+    // the next step's η_t
+    let eta = hp.lr_at(state.t + 1);
+    limit.eta = eta;
+    limit.stability = eta * limit.rule.scale * limit.lambda / limit.rule.bound;
+    Some(limit)
 }
 
 /// [`eta_limit`] from a Hessian and, for the adaptive methods, the per-coordinate step factors `P`
@@ -380,6 +388,10 @@ pub fn eta_limit_for(
     h: [[f64; 2]; 2],
     precondition: Option<Vec2d>,
 ) -> Option<EtaLimit> {
+    let rule = StabilityRule::of(kind, hp)?;
+    if kind.uses_hessian() {
+        return newton_limit(kind, hp, h, rule);
+    }
     let q = precondition.map(|p| [p[0].max(0.0).sqrt(), p[1].max(0.0).sqrt()]);
     let m = match q {
         Some(q) => [
@@ -405,7 +417,6 @@ pub fn eta_limit_for(
         }
         None => v[1],
     };
-    let rule = StabilityRule::of(kind, hp);
     let eta_max = (lambda > 0.0).then(|| rule.bound / (rule.scale * lambda));
     Some(EtaLimit {
         kind,
@@ -418,9 +429,50 @@ pub fn eta_limit_for(
     })
 }
 
+/// Newton's limit: `H⁻¹ H = I`, so every direction has curvature 1 and the limit is η = 2 wherever `H`
+/// is regular; saddle-free Newton's `|H|⁻¹ H` has `±1`, the limit 2 along a direction curving up.
+fn newton_limit(
+    kind: OptimizerKind,
+    hp: &Hyperparams,
+    h: [[f64; 2]; 2],
+    rule: StabilityRule,
+) -> Option<EtaLimit> {
+    if !h.iter().flatten().all(|x| x.is_finite()) {
+        return None;
+    }
+    let (values, vectors) = eigen(h);
+    let big = values[0].abs().max(values[1].abs());
+    if !(big > 0.0 && values[0].abs().min(values[1].abs()) > optimizer::SINGULAR_TOL * big) {
+        return None;
+    }
+    let (lambda, direction) = match kind {
+        OptimizerKind::SaddleFreeNewton if values[1] < 0.0 => (-1.0, vectors[1]),
+        // the sharpest direction in H's own terms, where the step is most visible
+        _ => (
+            1.0,
+            if values[0].abs() > values[1].abs() {
+                vectors[0]
+            } else {
+                vectors[1]
+            },
+        ),
+    };
+    Some(EtaLimit {
+        kind,
+        rule,
+        lambda,
+        direction,
+        eta: hp.lr,
+        eta_max: (lambda > 0.0).then(|| rule.bound / (rule.scale * lambda)),
+        stability: hp.lr * rule.scale * lambda / rule.bound,
+    })
+}
+
 /// Why a run diverged.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum DivergenceCause {
+    /// Newton's methods met a singular Hessian (an eigenvalue of 0): `H⁻¹ g` is undefined.
+    SingularHessian,
     /// The step was unstable along the sharpest direction: the stability number exceeded 1.
     Overshoot(EtaLimit),
     /// The gradient (or a quantity of the optimizer) became infinite or NaN.
@@ -488,6 +540,15 @@ pub fn diagnose(
             DivergenceCause::Overshoot(limit),
             lowest.step,
             format!("{}: each step overshoots and grows", limit.inequality()),
+        ),
+        (None, DivergenceReason::SingularHessian) => (
+            DivergenceCause::SingularHessian,
+            last.step,
+            format!(
+                "the Hessian at ({}, {}) is singular (an eigenvalue is 0): H⁻¹g is undefined there",
+                sig(last.pos[0]),
+                sig(last.pos[1])
+            ),
         ),
         (None, DivergenceReason::NonFiniteUpdate) => (
             DivergenceCause::GradientOverflow,

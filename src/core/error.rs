@@ -55,6 +55,9 @@ pub enum CoreError {
         /// The accepted range in words.
         expected: &'static str,
     },
+    /// A learning-rate schedule that cannot be read or is out of range (`W > T`, a negative decay ...).
+    #[error("invalid learning-rate schedule {0}")]
+    InvalidSchedule(String),
     /// Gradient-noise settings out of range.
     #[error("invalid gradient noise: {0}")]
     InvalidNoise(String),

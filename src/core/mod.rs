@@ -9,6 +9,8 @@
 //!   Hessian.
 //! - [`gradient`]: [`GradientNoise`] — Gaussian gradient noise and mini-batches.
 //! - [`optimizer`]: [`OptimizerKind`], [`Hyperparams`], [`step`] with the lecture's formulas.
+//! - [`schedule`]: [`Schedule`], learning-rate schedules `η_t = η f(t − 1)` for every optimizer.
+//! - [`linalg`]: 2 x 2 symmetric eigen decomposition (curvature, Newton's steps).
 //! - [`simulation`]: [`RunConfig`], [`Runner`], [`trace`], stop rules.
 //! - [`curvature`]: [`Curvature`] at a point (principal directions, kind, condition number),
 //!   [`EtaLimit`] (the learning-rate limit along the sharpest direction), [`diagnose`] (why a run
@@ -35,10 +37,12 @@ pub mod grid;
 pub mod history;
 pub mod landscape;
 pub mod lessons;
+pub mod linalg;
 pub mod maps;
 pub mod optimizer;
 pub mod predict;
 pub mod scene;
+pub mod schedule;
 pub mod scoreboard;
 pub mod simulation;
 
@@ -60,6 +64,7 @@ pub use optimizer::{
     bias_corrections, step, step_with,
 };
 pub use predict::{Answer, Ask, Guess, Guesses, Question, Reveal, Truth, Verdict, compute_truth};
+pub use schedule::Schedule;
 pub use scoreboard::{
     ScoreColumn, ScoreRow, ScoreSettings, ScoreTracker, Scoreboard, SortOrder, score_scene,
 };

@@ -12,6 +12,8 @@ use std::fmt;
 
 use super::error::CoreError;
 use super::landscape::Vec2d;
+use super::linalg::{Mat2, eigen, mul, spectral};
+use super::schedule::Schedule;
 
 /// Which update rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -28,21 +30,64 @@ pub enum OptimizerKind {
     RmsProp,
     /// Adam: momentum plus RMSProp, with bias correction.
     Adam,
+    /// AdamW: Adam plus decoupled weight decay `λ θ`.
+    AdamW,
+    /// NAdam: Adam with Nesterov's look-ahead folded into the first moment (Dozat 2016).
+    NAdam,
+    /// AMSGrad: Adam whose denominator never shrinks (the running maximum of `s_hat`).
+    AmsGrad,
+    /// Lion: the sign of an interpolated momentum (Chen et al. 2023).
+    Lion,
+    /// AdaDelta: step sizes from the ratio of two moving averages, no learning rate needed (Zeiler 2012).
+    AdaDelta,
+    /// Quasi-hyperbolic momentum: a mix `ν` of momentum and the plain gradient (Ma & Yarats 2019).
+    Qhm,
+    /// Quasi-hyperbolic Adam: QHM's mixes on both of Adam's moments (Ma & Yarats 2019).
+    QhAdam,
+    /// Newton's method: `H⁻¹ g`.
+    Newton,
+    /// Saddle-free Newton: `|H|⁻¹ g`, eigenvalues by absolute value (Dauphin et al. 2014).
+    SaddleFreeNewton,
 }
 
 impl OptimizerKind {
     /// Every kind, in `list` order.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 15] = [
         Self::Sgd,
         Self::Momentum,
         Self::Nesterov,
         Self::AdaGrad,
         Self::RmsProp,
         Self::Adam,
+        Self::AdamW,
+        Self::NAdam,
+        Self::AmsGrad,
+        Self::Lion,
+        Self::AdaDelta,
+        Self::Qhm,
+        Self::QhAdam,
+        Self::Newton,
+        Self::SaddleFreeNewton,
     ];
 
     /// The command-line names, in [`Self::ALL`] order.
-    pub const NAMES: &[&str] = &["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"];
+    pub const NAMES: &[&str] = &[
+        "sgd",
+        "momentum",
+        "nesterov",
+        "adagrad",
+        "rmsprop",
+        "adam",
+        "adamw",
+        "nadam",
+        "amsgrad",
+        "lion",
+        "adadelta",
+        "qhm",
+        "qhadam",
+        "newton",
+        "saddle-free-newton",
+    ];
 
     /// The kind called `name` (one of [`Self::NAMES`]).
     pub fn from_name(name: &str) -> Result<Self, CoreError> {
@@ -57,14 +102,8 @@ impl OptimizerKind {
 
     /// The command-line name (`rmsprop`).
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Sgd => "sgd",
-            Self::Momentum => "momentum",
-            Self::Nesterov => "nesterov",
-            Self::AdaGrad => "adagrad",
-            Self::RmsProp => "rmsprop",
-            Self::Adam => "adam",
-        }
+        let index = Self::ALL.iter().position(|k| *k == self).unwrap_or(0);
+        Self::NAMES[index]
     }
 
     /// The name as the lecture writes it (`RMSProp`).
@@ -76,17 +115,48 @@ impl OptimizerKind {
             Self::AdaGrad => "AdaGrad",
             Self::RmsProp => "RMSProp",
             Self::Adam => "Adam",
+            Self::AdamW => "AdamW",
+            Self::NAdam => "NAdam",
+            Self::AmsGrad => "AMSGrad",
+            Self::Lion => "Lion",
+            Self::AdaDelta => "AdaDelta",
+            Self::Qhm => "QHM",
+            Self::QhAdam => "QHAdam",
+            Self::Newton => "Newton",
+            Self::SaddleFreeNewton => "Saddle-free Newton",
         }
     }
 
-    /// Whether `beta_m` (momentum decay) enters the update.
+    /// Whether `beta_m` (momentum decay; Lion's interpolation `β1`) enters the update.
     pub fn uses_beta_m(self) -> bool {
-        matches!(self, Self::Momentum | Self::Nesterov | Self::Adam)
+        matches!(
+            self,
+            Self::Momentum
+                | Self::Nesterov
+                | Self::Adam
+                | Self::AdamW
+                | Self::NAdam
+                | Self::AmsGrad
+                | Self::Lion
+                | Self::Qhm
+                | Self::QhAdam
+        )
     }
 
-    /// Whether `beta_r` (squared-gradient decay) enters the update.
+    /// Whether `beta_r` (squared-gradient decay; Lion's momentum decay `β2`; AdaDelta's `ρ`) enters the
+    /// update.
     pub fn uses_beta_r(self) -> bool {
-        matches!(self, Self::RmsProp | Self::Adam)
+        matches!(
+            self,
+            Self::RmsProp
+                | Self::Adam
+                | Self::AdamW
+                | Self::NAdam
+                | Self::AmsGrad
+                | Self::Lion
+                | Self::AdaDelta
+                | Self::QhAdam
+        )
     }
 
     /// Whether `eps` enters the update.
@@ -94,19 +164,126 @@ impl OptimizerKind {
         self.is_adaptive()
     }
 
-    /// Whether the step size adapts per coordinate (AdaGrad, RMSProp, Adam).
+    /// Whether the step size adapts per coordinate from the squared gradients (AdaGrad, RMSProp, the
+    /// Adam family, AdaDelta, QHAdam).
     pub fn is_adaptive(self) -> bool {
-        matches!(self, Self::AdaGrad | Self::RmsProp | Self::Adam)
+        matches!(
+            self,
+            Self::AdaGrad
+                | Self::RmsProp
+                | Self::Adam
+                | Self::AdamW
+                | Self::NAdam
+                | Self::AmsGrad
+                | Self::AdaDelta
+                | Self::QhAdam
+        )
     }
 
-    /// Whether the lecture and PyTorch conventions differ for this kind (Momentum, Nesterov, Adam).
+    /// Whether the lecture and PyTorch conventions differ for this kind (Momentum, Nesterov, and where
+    /// `ε` goes in the Adam family and QHAdam).
     pub fn uses_convention(self) -> bool {
-        matches!(self, Self::Momentum | Self::Nesterov | Self::Adam)
+        matches!(
+            self,
+            Self::Momentum
+                | Self::Nesterov
+                | Self::Adam
+                | Self::AdamW
+                | Self::NAdam
+                | Self::AmsGrad
+                | Self::QhAdam
+        )
     }
 
-    /// Whether `bias_correction` enters the update (Adam).
+    /// Whether `bias_correction` enters the update (Adam, AdamW, AMSGrad, QHAdam; NAdam's formula has
+    /// its corrections built in).
     pub fn uses_bias_correction(self) -> bool {
-        self == Self::Adam
+        matches!(
+            self,
+            Self::Adam | Self::AdamW | Self::AmsGrad | Self::QhAdam
+        )
+    }
+
+    /// Whether the weight decay `λ` enters the update (AdamW, Lion).
+    pub fn uses_weight_decay(self) -> bool {
+        matches!(self, Self::AdamW | Self::Lion)
+    }
+
+    /// Whether `ν` (the quasi-hyperbolic mix of the first moment) enters the update (QHM, QHAdam).
+    pub fn uses_nu(self) -> bool {
+        matches!(self, Self::Qhm | Self::QhAdam)
+    }
+
+    /// Whether `ν2` (QHAdam's mix of the second moment) enters the update.
+    pub fn uses_nu2(self) -> bool {
+        self == Self::QhAdam
+    }
+
+    /// The update rule in one line, in `convention` (the same as in the lecture's for the kinds where
+    /// [`Self::uses_convention`] is false): what `list`, the panel and the step-by-step window print.
+    /// The code below ([`step_with`]) has the same formulas in its comments.
+    pub fn update_rule(self, convention: Convention) -> &'static str {
+        let lecture = convention == Convention::Lecture;
+        match self {
+            Self::Sgd => "θ <- θ - η g",
+            Self::Momentum if lecture => "V <- β_m V + (1-β_m) g;  θ <- θ - η V",
+            Self::Momentum => "V <- β_m V + g;  θ <- θ - η V",
+            Self::Nesterov if lecture => {
+                "g = ∇L(θ - η β_m V);  V <- β_m V + (1-β_m) g;  θ <- θ - η V"
+            }
+            Self::Nesterov => "V <- β_m V + g;  θ <- θ - η (g + β_m V)",
+            Self::AdaGrad => "s <- s + g²;  θ <- θ - η g / (√s + ε)",
+            Self::RmsProp => "s <- β_r s + (1-β_r) g²;  θ <- θ - η g / (√s + ε)",
+            Self::Adam if lecture => {
+                "V <- β_m V + (1-β_m) g;  s <- β_r s + (1-β_r) g²;  V_hat = V/(1-β_m^t);  \
+                 s_hat = s/(1-β_r^t);  θ <- θ - η V_hat / √(s_hat + ε)"
+            }
+            Self::Adam => {
+                "V <- β_m V + (1-β_m) g;  s <- β_r s + (1-β_r) g²;  V_hat = V/(1-β_m^t);  \
+                 s_hat = s/(1-β_r^t);  θ <- θ - η V_hat / (√s_hat + ε)"
+            }
+            Self::AdamW if lecture => {
+                "Adam's V_hat, s_hat;  θ <- θ - η (V_hat / √(s_hat + ε) + λ θ)"
+            }
+            Self::AdamW => "Adam's V_hat, s_hat;  θ <- θ - η (V_hat / (√s_hat + ε) + λ θ)",
+            Self::NAdam if lecture => {
+                "Adam's V, s, s_hat;  V_hat = β_m V/(1-β_m^(t+1)) + (1-β_m) g/(1-β_m^t);  \
+                 θ <- θ - η V_hat / √(s_hat + ε)"
+            }
+            Self::NAdam => {
+                "Adam's V, s, s_hat;  V_hat = β_m V/(1-β_m^(t+1)) + (1-β_m) g/(1-β_m^t);  \
+                 θ <- θ - η V_hat / (√s_hat + ε)"
+            }
+            Self::AmsGrad if lecture => {
+                "Adam's V_hat, s_hat;  s_max <- max(s_max, s_hat);  θ <- θ - η V_hat / √(s_max + ε)"
+            }
+            Self::AmsGrad => {
+                "Adam's V_hat, s_hat;  s_max <- max(s_max, s_hat);  θ <- θ - η V_hat / (√s_max + ε)"
+            }
+            Self::Lion => {
+                "c = β_m V + (1-β_m) g;  θ <- θ - η (sign(c) + λ θ);  V <- β_r V + (1-β_r) g"
+            }
+            Self::AdaDelta => {
+                "s <- ρ s + (1-ρ) g²;  Δ = √(u + ε)/√(s + ε) g;  u <- ρ u + (1-ρ) Δ²;  θ <- θ - η Δ  \
+                 (ρ = β_r)"
+            }
+            Self::Qhm => "V <- β_m V + (1-β_m) g;  θ <- θ - η ((1-ν) g + ν V)",
+            Self::QhAdam if lecture => {
+                "Adam's V_hat, s_hat;  θ <- θ - η ((1-ν) g + ν V_hat) / √((1-ν2) g² + ν2 s_hat + ε)"
+            }
+            Self::QhAdam => {
+                "Adam's V_hat, s_hat;  θ <- θ - η ((1-ν) g + ν V_hat) / (√((1-ν2) g² + ν2 s_hat) + ε)"
+            }
+            Self::Newton => "θ <- θ - η H⁻¹ g",
+            Self::SaddleFreeNewton => {
+                "θ <- θ - η |H|⁻¹ g  (|H|: H with its eigenvalues' absolute values)"
+            }
+        }
+    }
+
+    /// Whether the step needs the Hessian (Newton, saddle-free Newton).
+    pub fn uses_hessian(self) -> bool {
+        matches!(self, Self::Newton | Self::SaddleFreeNewton)
     }
 }
 
@@ -153,35 +330,73 @@ impl Convention {
 }
 
 /// Hyperparameters. Every kind carries all of them (so switching kind in the app keeps the sliders);
-/// those a kind does not use are ignored (see [`OptimizerKind::uses_beta_m`] and friends).
+/// those a kind does not use are ignored (see [`OptimizerKind::uses_beta_m`] and friends). Fields added
+/// after the first scene format have defaults, so older scene files still load.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Hyperparams {
     /// Learning rate `eta`, `> 0` (param units per gradient unit for SGD; param units per step for Adam).
+    /// With a schedule, the step `t` uses `η_t = eta · schedule.factor(t − 1)`.
     pub lr: f64,
-    /// Momentum decay `beta_m`, in `[0, 1)`.
+    /// Momentum decay `beta_m`, in `[0, 1)` (Lion's `β1`).
     pub beta_m: f64,
-    /// Squared-gradient decay `beta_r`, in `[0, 1)`.
+    /// Squared-gradient decay `beta_r`, in `[0, 1)` (Lion's `β2`, AdaDelta's `ρ`).
     pub beta_r: f64,
     /// Denominator guard `eps`, `>= 0`.
     pub eps: f64,
     /// Lecture or PyTorch formulas.
     #[serde(default)]
     pub convention: Convention,
-    /// Adam only: divide by `1 - beta^t` (`true`, the default) or use the raw averages.
+    /// Adam, AdamW, AMSGrad, QHAdam: divide by `1 - beta^t` (`true`, the default) or use the raw
+    /// averages.
     #[serde(default = "default_true")]
     pub bias_correction: bool,
+    /// Decoupled weight decay `λ >= 0` (AdamW, Lion); 0.01 when a scene file leaves it out.
+    #[serde(default = "default_weight_decay")]
+    pub weight_decay: f64,
+    /// QHM's and QHAdam's `ν` (`ν1`) in `[0, 1]`: the share of the momentum in the step.
+    #[serde(default = "default_nu")]
+    pub nu: f64,
+    /// QHAdam's `ν2` in `[0, 1]`: the share of the averaged squared gradient in the denominator.
+    #[serde(default = "default_nu2")]
+    pub nu2: f64,
+    /// The learning-rate schedule (constant by default).
+    #[serde(default)]
+    pub schedule: Schedule,
 }
 
 fn default_true() -> bool {
     true
 }
 
+/// AdamW's usual `λ`.
+pub const DEFAULT_WEIGHT_DECAY: f64 = 0.01;
+/// QHM's and QHAdam's recommended `ν` (Ma & Yarats 2019).
+pub const DEFAULT_NU: f64 = 0.7;
+/// QHAdam's recommended `ν2`.
+pub const DEFAULT_NU2: f64 = 1.0;
+
+fn default_weight_decay() -> f64 {
+    DEFAULT_WEIGHT_DECAY
+}
+
+fn default_nu() -> f64 {
+    DEFAULT_NU
+}
+
+fn default_nu2() -> f64 {
+    DEFAULT_NU2
+}
+
 impl Hyperparams {
     /// The usual values: SGD eta 0.01; Momentum and Nesterov eta 0.01, beta_m 0.9; AdaGrad eta 0.1,
-    /// eps 1e-8; RMSProp eta 0.01, beta_r 0.99, eps 1e-8; Adam eta 0.01, beta_m 0.9, beta_r 0.999,
-    /// eps 1e-8. Unused fields get the same usual values (beta_m 0.9, beta_r 0.999, eps 1e-8).
-    /// Lecture convention, bias correction on.
+    /// eps 1e-8; RMSProp eta 0.01, beta_r 0.99, eps 1e-8; Adam, NAdam, AMSGrad eta 0.01, beta_m 0.9,
+    /// beta_r 0.999, eps 1e-8; AdamW the same with λ 0.01; Lion eta 0.01, β1 0.9, β2 0.99, λ 0;
+    /// AdaDelta eta 1, ρ 0.9, eps 1e-6; QHM eta 0.01, beta_m 0.999, ν 0.7; QHAdam eta 0.01,
+    /// beta_m 0.995, beta_r 0.999, ν 0.7, ν2 1 (the QH values are the paper's recommendations);
+    /// Newton and saddle-free Newton eta 1 (the full step). Unused fields get the same usual values
+    /// (beta_m 0.9, beta_r 0.999, eps 1e-8, λ 0.01, ν 0.7, ν2 1). Lecture convention, bias correction
+    /// on, constant schedule.
     pub fn defaults_for(kind: OptimizerKind) -> Self {
         let base = Self {
             lr: 0.01,
@@ -190,21 +405,58 @@ impl Hyperparams {
             eps: 1e-8,
             convention: Convention::Lecture,
             bias_correction: true,
+            weight_decay: DEFAULT_WEIGHT_DECAY,
+            nu: DEFAULT_NU,
+            nu2: DEFAULT_NU2,
+            schedule: Schedule::Constant,
         };
         match kind {
             OptimizerKind::Sgd
             | OptimizerKind::Momentum
             | OptimizerKind::Nesterov
-            | OptimizerKind::Adam => base,
+            | OptimizerKind::Adam
+            | OptimizerKind::AdamW
+            | OptimizerKind::NAdam
+            | OptimizerKind::AmsGrad => base,
             OptimizerKind::AdaGrad => Self { lr: 0.1, ..base },
             OptimizerKind::RmsProp => Self {
                 beta_r: 0.99,
                 ..base
             },
+            OptimizerKind::Lion => Self {
+                beta_r: 0.99,
+                weight_decay: 0.0,
+                ..base
+            },
+            OptimizerKind::AdaDelta => Self {
+                lr: 1.0,
+                beta_r: 0.9,
+                eps: 1e-6,
+                ..base
+            },
+            OptimizerKind::Qhm => Self {
+                beta_m: 0.999,
+                ..base
+            },
+            OptimizerKind::QhAdam => Self {
+                beta_m: 0.995,
+                ..base
+            },
+            OptimizerKind::Newton | OptimizerKind::SaddleFreeNewton => Self { lr: 1.0, ..base },
         }
     }
 
-    /// Checks every field: `eta` finite and `> 0`, both betas in `[0, 1)`, `eps` finite and `>= 0`.
+    /// η_t, the learning rate of step `t` (1 at the first step): `eta · schedule.factor(t − 1)`.
+    #[inline]
+    pub fn lr_at(&self, t: u64) -> f64 {
+        match self.schedule {
+            Schedule::Constant => self.lr,
+            schedule => self.lr * schedule.factor(t.saturating_sub(1)),
+        }
+    }
+
+    /// Checks every field: `eta` finite and `> 0`, both betas in `[0, 1)`, `eps` finite and `>= 0`,
+    /// `λ` finite and `>= 0`, `ν` and `ν2` in `[0, 1]`, and the schedule.
     pub fn validate(&self) -> Result<(), CoreError> {
         let bad = |name, value, expected| {
             Err(CoreError::InvalidHyperparam {
@@ -225,7 +477,20 @@ impl Hyperparams {
         if !(self.eps.is_finite() && self.eps >= 0.0) {
             return bad("eps", self.eps, "must be finite and >= 0");
         }
-        Ok(())
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return bad(
+                "weight decay (lambda)",
+                self.weight_decay,
+                "must be finite and >= 0",
+            );
+        }
+        if !(0.0..=1.0).contains(&self.nu) {
+            return bad("nu", self.nu, "must be in [0, 1]");
+        }
+        if !(0.0..=1.0).contains(&self.nu2) {
+            return bad("nu2", self.nu2, "must be in [0, 1]");
+        }
+        self.schedule.validate()
     }
 }
 
@@ -234,10 +499,16 @@ impl Hyperparams {
 pub struct OptimizerState {
     /// Steps taken so far (the next step is `t + 1`).
     pub t: u64,
-    /// Momentum `V` (Momentum, Nesterov, Adam's first moment); 0 for the others.
+    /// Momentum `V` (Momentum, Nesterov, the Adam family's first moment, Lion's and QHM's momentum); 0
+    /// for the others.
     pub v: Vec2d,
-    /// Squared-gradient accumulator `s` (AdaGrad's sum, RMSProp's and Adam's average); 0 for the others.
+    /// Squared-gradient accumulator `s` (AdaGrad's sum, RMSProp's, the Adam family's and AdaDelta's
+    /// average); 0 for the others.
     pub s: Vec2d,
+    /// A third memory: AMSGrad's running maximum `s_max` of `s_hat`, AdaDelta's average of squared
+    /// updates `u`; 0 for the others.
+    #[serde(default)]
+    pub u: Vec2d,
 }
 
 /// Everything about one step, for the teaching panel. All vectors in param units.
@@ -245,6 +516,8 @@ pub struct OptimizerState {
 pub struct StepDetail {
     /// The step number, 1 at the first step.
     pub t: u64,
+    /// The learning rate of this step, `η_t` (the schedule applied to `η`).
+    pub eta: f64,
     /// Position before the step.
     pub theta: Vec2d,
     /// The gradient used: at `theta`, or at `lookahead` for the lecture's Nesterov.
@@ -255,21 +528,37 @@ pub struct StepDetail {
     pub v: Vec2d,
     /// Squared-gradient accumulator after the step (0 when unused).
     pub s: Vec2d,
-    /// Adam's bias-corrected `V_hat = V / (1 - beta_m^t)`; equals `v` for the others and without
-    /// bias correction.
+    /// The third memory after the step (AMSGrad's `s_max`, AdaDelta's `u`; 0 when unused).
+    pub u: Vec2d,
+    /// The Adam family's bias-corrected `V_hat = V / (1 - beta_m^t)` (NAdam's look-ahead `V_hat`);
+    /// equals `v` for the others and without bias correction.
     pub v_hat: Vec2d,
-    /// Adam's bias-corrected `s_hat = s / (1 - beta_r^t)`; equals `s` for the others and without
-    /// bias correction.
+    /// The bias-corrected `s_hat = s / (1 - beta_r^t)`; equals `s` for the others and without bias
+    /// correction.
     pub s_hat: Vec2d,
-    /// Per-coordinate step size multiplying the (averaged) gradient: `eta` for SGD/Momentum/Nesterov,
-    /// `eta / (sqrt(s) + eps)` for AdaGrad/RMSProp, `eta / sqrt(s_hat + eps)` for lecture Adam,
-    /// `eta / (sqrt(s_hat) + eps)` for PyTorch Adam.
+    /// What the step moves against, before the step size: `g` (SGD, AdaGrad, RMSProp), `V`
+    /// (Momentum, lecture Nesterov), `g + β_m V` (PyTorch Nesterov), `V_hat` (the Adam family),
+    /// `sign(c)` (Lion), `AdaDelta`'s `Δ`, the mix `(1−ν) g + ν V` (QHM, QHAdam's numerator),
+    /// `H⁻¹ g` or `|H|⁻¹ g` (Newton's).
+    pub direction: Vec2d,
+    /// Per-coordinate step size multiplying `direction`: `eta` for SGD/Momentum/Nesterov/Lion/QHM/
+    /// Newton, `eta / (sqrt(s) + eps)` for AdaGrad/RMSProp, `eta / sqrt(s_hat + eps)` for lecture
+    /// Adam, `eta / (sqrt(s_hat) + eps)` for PyTorch Adam, and so on.
     pub effective_lr: Vec2d,
+    /// Newton's: the Hessian at `theta` (`None` for the others).
+    pub hessian: Option<Mat2>,
+    /// Newton's `H⁻¹` or saddle-free Newton's `|H|⁻¹` (`None` for the others, and when `H` is
+    /// singular: then the step is refused).
+    pub precondition: Option<Mat2>,
     /// The displacement `new_theta - theta`.
     pub step: Vec2d,
     /// Position after the step.
     pub new_theta: Vec2d,
 }
+
+/// An eigenvalue of the Hessian counts as zero for Newton's steps when `|λ| <= SINGULAR_TOL · max |λ|`
+/// (or both are 0): `H⁻¹` would send the step a million times further along it than along the other.
+pub const SINGULAR_TOL: f64 = 1e-12;
 
 /// `a / b` per coordinate, except that a zero denominator (possible only with `eps = 0`, where the
 /// formula is 0/0 on a coordinate that has seen no gradient) gives 0: no information, no step.
@@ -279,15 +568,17 @@ fn ratio(a: f64, b: f64) -> f64 {
 
 /// One optimizer step from `theta`. `grad` evaluates the (possibly noisy) gradient at a point; it is
 /// called exactly once per step (at `theta`, or at the look-ahead point for the lecture's Nesterov).
-/// Advances `state`; `hp` is assumed valid ([`Hyperparams::validate`]).
+/// `hessian` evaluates the Hessian; it is called once per step by Newton's methods only. Advances
+/// `state`; `hp` is assumed valid ([`Hyperparams::validate`]).
 pub fn step(
     kind: OptimizerKind,
     hp: &Hyperparams,
     state: &mut OptimizerState,
     theta: Vec2d,
     grad: &mut dyn FnMut(Vec2d) -> Vec2d,
+    hessian: &mut dyn FnMut(Vec2d) -> Mat2,
 ) -> StepDetail {
-    step_with(kind, hp, state, theta, grad, None)
+    step_with(kind, hp, state, theta, grad, hessian, None)
 }
 
 /// Adam's bias corrections at step `t`: `(1 - beta_m^t, 1 - beta_r^t)`, or `(1, 1)` without bias
@@ -341,55 +632,79 @@ impl BiasTable {
     }
 }
 
-/// [`step`], with Adam's bias corrections looked up in `table` when it fits `hp` and reaches this step
-/// (otherwise computed): the same numbers either way.
+/// The Adam family's denominator from a (corrected) second moment: `sqrt(s_hat + eps)` in the lecture's
+/// convention, `sqrt(s_hat) + eps` in PyTorch's.
+fn adam_denominator(convention: Convention, s_hat: f64, eps: f64) -> f64 {
+    match convention {
+        Convention::Lecture => (s_hat + eps).sqrt(),
+        Convention::PyTorch => s_hat.sqrt() + eps,
+    }
+}
+
+/// `sign(x)`: 1, -1, or 0 at 0 (as `torch.sign`; `f64::signum` gives 1 at 0); NaN stays NaN.
+fn sign(x: f64) -> f64 {
+    if x == 0.0 { 0.0 } else { x.signum() }
+}
+
+/// [`step`], with the bias corrections `1 − β^t` looked up in `table` when it fits `hp` and reaches this
+/// step (otherwise computed): the same numbers either way.
 pub fn step_with(
     kind: OptimizerKind,
     hp: &Hyperparams,
     state: &mut OptimizerState,
     theta: Vec2d,
     grad: &mut dyn FnMut(Vec2d) -> Vec2d,
+    hessian: &mut dyn FnMut(Vec2d) -> Mat2,
     table: Option<&BiasTable>,
 ) -> StepDetail {
     let t = state.t + 1;
     state.t = t;
-    let eta = hp.lr;
-    let (bm, br) = (hp.beta_m, hp.beta_r);
+    // η_t: the schedule at c = t - 1
+    let eta = hp.lr_at(t);
+    let (bm, br, eps) = (hp.beta_m, hp.beta_r, hp.eps);
+    let corrections = || {
+        table
+            .and_then(|table| table.get(hp, t))
+            .unwrap_or_else(|| bias_corrections(hp, t))
+    };
     let mut lookahead = None;
-    let g: Vec2d;
-    let mut v_hat = state.v;
-    let mut s_hat = state.s;
+    let mut v_hat = None;
+    let mut s_hat = None;
+    let mut hess = None;
+    let mut precondition = None;
     let mut effective_lr = [eta, eta];
+    let mut direction = [0.0; 2];
     let mut delta = [0.0; 2];
+    let g: Vec2d;
 
     match (kind, hp.convention) {
-        // SGD: theta <- theta - eta g
+        // SGD: θ <- θ - η g
         (OptimizerKind::Sgd, _) => {
             g = grad(theta);
             for i in 0..2 {
+                direction[i] = g[i];
                 delta[i] = -eta * g[i];
             }
         }
-        // Momentum (lecture, EMA): V <- beta_m V + (1 - beta_m) g; theta <- theta - eta V
+        // Momentum (lecture, EMA): V <- β_m V + (1 - β_m) g; θ <- θ - η V
         (OptimizerKind::Momentum, Convention::Lecture) => {
             g = grad(theta);
             for i in 0..2 {
                 state.v[i] = bm * state.v[i] + (1.0 - bm) * g[i];
+                direction[i] = state.v[i];
                 delta[i] = -eta * state.v[i];
             }
-            v_hat = state.v;
         }
-        // Momentum (PyTorch, heavy ball): V <- beta_m V + g; theta <- theta - eta V
+        // Momentum (PyTorch, heavy ball): V <- β_m V + g; θ <- θ - η V
         (OptimizerKind::Momentum, Convention::PyTorch) => {
             g = grad(theta);
             for i in 0..2 {
                 state.v[i] = bm * state.v[i] + g[i];
+                direction[i] = state.v[i];
                 delta[i] = -eta * state.v[i];
             }
-            v_hat = state.v;
         }
-        // Nesterov (lecture): g = grad L(theta - eta beta_m V); V <- beta_m V + (1 - beta_m) g;
-        // theta <- theta - eta V
+        // Nesterov (lecture): g = ∇L(θ - η β_m V); V <- β_m V + (1 - β_m) g; θ <- θ - η V
         (OptimizerKind::Nesterov, Convention::Lecture) => {
             let ahead = [
                 theta[0] - eta * bm * state.v[0],
@@ -399,76 +714,194 @@ pub fn step_with(
             g = grad(ahead);
             for i in 0..2 {
                 state.v[i] = bm * state.v[i] + (1.0 - bm) * g[i];
+                direction[i] = state.v[i];
                 delta[i] = -eta * state.v[i];
             }
-            v_hat = state.v;
         }
-        // Nesterov (PyTorch): g = grad L(theta); V <- beta_m V + g; theta <- theta - eta (g + beta_m V)
+        // Nesterov (PyTorch): g = ∇L(θ); V <- β_m V + g; θ <- θ - η (g + β_m V)
         (OptimizerKind::Nesterov, Convention::PyTorch) => {
             g = grad(theta);
             for i in 0..2 {
                 state.v[i] = bm * state.v[i] + g[i];
+                direction[i] = g[i] + bm * state.v[i];
                 delta[i] = -eta * (g[i] + bm * state.v[i]);
             }
-            v_hat = state.v;
         }
-        // AdaGrad (both): s <- s + g^2; theta <- theta - eta g / (sqrt(s) + eps)
+        // AdaGrad (both): s <- s + g²; θ <- θ - η g / (√s + ε)
         (OptimizerKind::AdaGrad, _) => {
             g = grad(theta);
             for i in 0..2 {
                 state.s[i] += g[i] * g[i];
-                let denom = state.s[i].sqrt() + hp.eps;
+                let denom = state.s[i].sqrt() + eps;
+                direction[i] = g[i];
                 effective_lr[i] = ratio(eta, denom);
                 delta[i] = -ratio(eta * g[i], denom);
             }
-            s_hat = state.s;
         }
-        // RMSProp (both): s <- beta_r s + (1 - beta_r) g^2; theta <- theta - eta g / (sqrt(s) + eps)
+        // RMSProp (both): s <- β_r s + (1 - β_r) g²; θ <- θ - η g / (√s + ε)
         (OptimizerKind::RmsProp, _) => {
             g = grad(theta);
             for i in 0..2 {
                 state.s[i] = br * state.s[i] + (1.0 - br) * g[i] * g[i];
-                let denom = state.s[i].sqrt() + hp.eps;
+                let denom = state.s[i].sqrt() + eps;
+                direction[i] = g[i];
                 effective_lr[i] = ratio(eta, denom);
                 delta[i] = -ratio(eta * g[i], denom);
             }
-            s_hat = state.s;
         }
-        // Adam: V <- beta_m V + (1 - beta_m) g; s <- beta_r s + (1 - beta_r) g^2;
-        // V_hat = V / (1 - beta_m^t), s_hat = s / (1 - beta_r^t) (or V_hat = V, s_hat = s without
-        // bias correction);
-        // lecture: theta <- theta - eta V_hat / sqrt(s_hat + eps)
-        // PyTorch: theta <- theta - eta V_hat / (sqrt(s_hat) + eps)
-        (OptimizerKind::Adam, convention) => {
+        // Adam: V <- β_m V + (1 - β_m) g; s <- β_r s + (1 - β_r) g²;
+        // V_hat = V / (1 - β_m^t), s_hat = s / (1 - β_r^t) (V_hat = V, s_hat = s without bias correction);
+        //   lecture: θ <- θ - η V_hat / √(s_hat + ε);  PyTorch: θ <- θ - η V_hat / (√s_hat + ε)
+        // AdamW: the same plus decoupled weight decay: θ <- θ - η (V_hat / √(s_hat + ε) + λ θ)
+        // AMSGrad: s_max <- max(s_max, s_hat) (on the corrected s_hat); θ <- θ - η V_hat / √(s_max + ε)
+        (OptimizerKind::Adam | OptimizerKind::AdamW | OptimizerKind::AmsGrad, convention) => {
             g = grad(theta);
-            let (c1, c2) = table
-                .and_then(|table| table.get(hp, t))
-                .unwrap_or_else(|| bias_corrections(hp, t));
+            let (c1, c2) = corrections();
+            let (mut vh, mut sh) = ([0.0; 2], [0.0; 2]);
             for i in 0..2 {
                 state.v[i] = bm * state.v[i] + (1.0 - bm) * g[i];
                 state.s[i] = br * state.s[i] + (1.0 - br) * g[i] * g[i];
-                v_hat[i] = state.v[i] / c1;
-                s_hat[i] = state.s[i] / c2;
-                let denom = match convention {
-                    Convention::Lecture => (s_hat[i] + hp.eps).sqrt(),
-                    Convention::PyTorch => s_hat[i].sqrt() + hp.eps,
+                vh[i] = state.v[i] / c1;
+                sh[i] = state.s[i] / c2;
+                let second = if kind == OptimizerKind::AmsGrad {
+                    state.u[i] = state.u[i].max(sh[i]);
+                    state.u[i]
+                } else {
+                    sh[i]
                 };
+                let denom = adam_denominator(convention, second, eps);
+                direction[i] = vh[i];
                 effective_lr[i] = ratio(eta, denom);
-                delta[i] = -ratio(eta * v_hat[i], denom);
+                delta[i] = -ratio(eta * vh[i], denom);
+                if kind == OptimizerKind::AdamW {
+                    delta[i] -= eta * hp.weight_decay * theta[i];
+                }
+            }
+            v_hat = Some(vh);
+            s_hat = Some(sh);
+        }
+        // NAdam (Dozat's form, no momentum schedule): V and s as Adam;
+        // V_hat = β_m V / (1 - β_m^(t+1)) + (1 - β_m) g / (1 - β_m^t); s_hat = s / (1 - β_r^t);
+        //   lecture: θ <- θ - η V_hat / √(s_hat + ε);  PyTorch: θ <- θ - η V_hat / (√s_hat + ε)
+        (OptimizerKind::NAdam, convention) => {
+            g = grad(theta);
+            let c1 = 1.0 - bm.powf(t as f64);
+            let c1_next = 1.0 - bm.powf((t + 1) as f64);
+            let c2 = 1.0 - br.powf(t as f64);
+            let (mut vh, mut sh) = ([0.0; 2], [0.0; 2]);
+            for i in 0..2 {
+                state.v[i] = bm * state.v[i] + (1.0 - bm) * g[i];
+                state.s[i] = br * state.s[i] + (1.0 - br) * g[i] * g[i];
+                vh[i] = bm * state.v[i] / c1_next + (1.0 - bm) * g[i] / c1;
+                sh[i] = state.s[i] / c2;
+                let denom = adam_denominator(convention, sh[i], eps);
+                direction[i] = vh[i];
+                effective_lr[i] = ratio(eta, denom);
+                delta[i] = -ratio(eta * vh[i], denom);
+            }
+            v_hat = Some(vh);
+            s_hat = Some(sh);
+        }
+        // Lion (both): c = β_m V + (1 - β_m) g; θ <- θ - η (sign(c) + λ θ); then V <- β_r V + (1 - β_r) g
+        (OptimizerKind::Lion, _) => {
+            g = grad(theta);
+            let mut c = [0.0; 2];
+            for i in 0..2 {
+                c[i] = bm * state.v[i] + (1.0 - bm) * g[i];
+                direction[i] = sign(c[i]);
+                delta[i] = -eta * (direction[i] + hp.weight_decay * theta[i]);
+                state.v[i] = br * state.v[i] + (1.0 - br) * g[i];
+            }
+            v_hat = Some(c);
+        }
+        // AdaDelta (both; ρ = β_r): s <- ρ s + (1 - ρ) g²; Δ = √(u + ε) / √(s + ε) · g;
+        // u <- ρ u + (1 - ρ) Δ²; θ <- θ - η Δ
+        (OptimizerKind::AdaDelta, _) => {
+            g = grad(theta);
+            for i in 0..2 {
+                state.s[i] = br * state.s[i] + (1.0 - br) * g[i] * g[i];
+                let scale = ratio((state.u[i] + eps).sqrt(), (state.s[i] + eps).sqrt());
+                let change = scale * g[i];
+                state.u[i] = br * state.u[i] + (1.0 - br) * change * change;
+                direction[i] = g[i];
+                effective_lr[i] = eta * scale;
+                delta[i] = -eta * change;
+            }
+        }
+        // QHM (both): V <- β_m V + (1 - β_m) g; θ <- θ - η ((1 - ν) g + ν V)
+        (OptimizerKind::Qhm, _) => {
+            g = grad(theta);
+            let nu = hp.nu;
+            for i in 0..2 {
+                state.v[i] = bm * state.v[i] + (1.0 - bm) * g[i];
+                direction[i] = (1.0 - nu) * g[i] + nu * state.v[i];
+                delta[i] = -eta * direction[i];
+            }
+        }
+        // QHAdam: V, s, V_hat, s_hat as Adam;
+        //   lecture: θ <- θ - η ((1 - ν1) g + ν1 V_hat) / √((1 - ν2) g² + ν2 s_hat + ε)
+        //   PyTorch: θ <- θ - η ((1 - ν1) g + ν1 V_hat) / (√((1 - ν2) g² + ν2 s_hat) + ε)
+        (OptimizerKind::QhAdam, convention) => {
+            g = grad(theta);
+            let (c1, c2) = corrections();
+            let (nu1, nu2) = (hp.nu, hp.nu2);
+            let (mut vh, mut sh) = ([0.0; 2], [0.0; 2]);
+            for i in 0..2 {
+                state.v[i] = bm * state.v[i] + (1.0 - bm) * g[i];
+                state.s[i] = br * state.s[i] + (1.0 - br) * g[i] * g[i];
+                vh[i] = state.v[i] / c1;
+                sh[i] = state.s[i] / c2;
+                let mix = (1.0 - nu1) * g[i] + nu1 * vh[i];
+                let second = (1.0 - nu2) * g[i] * g[i] + nu2 * sh[i];
+                let denom = adam_denominator(convention, second, eps);
+                direction[i] = mix;
+                effective_lr[i] = ratio(eta, denom);
+                delta[i] = -ratio(eta * mix, denom);
+            }
+            v_hat = Some(vh);
+            s_hat = Some(sh);
+        }
+        // Newton (both): θ <- θ - η H⁻¹ g
+        // Saddle-free Newton (both): θ <- θ - η |H|⁻¹ g, |H| with the eigenvalues' absolute values
+        (OptimizerKind::Newton | OptimizerKind::SaddleFreeNewton, _) => {
+            g = grad(theta);
+            let h = hessian(theta);
+            hess = Some(h);
+            let (values, vectors) = eigen(h);
+            let big = values[0].abs().max(values[1].abs());
+            let small = values[0].abs().min(values[1].abs());
+            // a singular (or non-finite) H has no inverse: the step is NaN and the runner refuses it
+            direction = [f64::NAN; 2];
+            if big.is_finite() && big > 0.0 && small > SINGULAR_TOL * big {
+                let p = if kind == OptimizerKind::Newton {
+                    spectral(values, vectors, |l| 1.0 / l)
+                } else {
+                    spectral(values, vectors, |l| 1.0 / l.abs())
+                };
+                precondition = Some(p);
+                direction = mul(p, g);
+            }
+            for i in 0..2 {
+                delta[i] = -eta * direction[i];
             }
         }
     }
 
     StepDetail {
         t,
+        eta,
         theta,
         grad: g,
         lookahead,
         v: state.v,
         s: state.s,
-        v_hat,
-        s_hat,
+        u: state.u,
+        v_hat: v_hat.unwrap_or(state.v),
+        s_hat: s_hat.unwrap_or(state.s),
+        direction,
         effective_lr,
+        hessian: hess,
+        precondition,
         step: delta,
         new_theta: [theta[0] + delta[0], theta[1] + delta[1]],
     }
@@ -477,21 +910,38 @@ pub fn step_with(
 impl StepDetail {
     /// Whether every number in it is finite (the runner refuses a step that is not).
     pub fn is_finite(&self) -> bool {
-        [
-            self.theta,
-            self.grad,
-            self.lookahead.unwrap_or_default(),
-            self.v,
-            self.s,
-            self.v_hat,
-            self.s_hat,
-            self.effective_lr,
-            self.step,
-            self.new_theta,
-        ]
-        .iter()
-        .flatten()
-        // `&` rather than `all`: no early exit, so one branch instead of twenty (every step checks it).
-        .all(|x| x.is_finite())
+        let [h0, h1] = self.hessian.unwrap_or_default();
+        let [p0, p1] = self.precondition.unwrap_or_default();
+        self.eta.is_finite()
+            && [
+                self.theta,
+                self.grad,
+                self.lookahead.unwrap_or_default(),
+                self.v,
+                self.s,
+                self.u,
+                self.v_hat,
+                self.s_hat,
+                self.direction,
+                self.effective_lr,
+                h0,
+                h1,
+                p0,
+                p1,
+                self.step,
+                self.new_theta,
+            ]
+            .iter()
+            .flatten()
+            .all(|x| x.is_finite())
+    }
+
+    /// Whether Newton's step was refused because the Hessian is singular (finite, but with an
+    /// eigenvalue that counts as zero: see [`SINGULAR_TOL`]).
+    pub fn singular_hessian(&self) -> bool {
+        self.precondition.is_none()
+            && self
+                .hessian
+                .is_some_and(|h| h.iter().flatten().all(|x| x.is_finite()))
     }
 }

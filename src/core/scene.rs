@@ -13,8 +13,11 @@ use super::simulation::RunConfig;
 
 /// The scene-file format this build writes and the newest it reads. History: 1, the first; 2 adds
 /// `Formula(expr: "...", x: (XMIN, XMAX), y: (YMIN, YMAX))` landscapes and the optional prediction
-/// `question`. Every older version still reads (2 only adds).
-pub const SCENE_VERSION: u32 = 2;
+/// `question`; 3 adds the optimizers AdamW, NAdam, AMSGrad, Lion, AdaDelta, QHM, QHAdam, Newton and
+/// SaddleFreeNewton and the hyperparameters `weight_decay`, `nu`, `nu2` and `schedule` (e.g.
+/// `schedule: Cosine(steps: 1000, alpha: 0.0)`). Every older version still reads (each only adds; a
+/// missing field takes its default).
+pub const SCENE_VERSION: u32 = 3;
 
 /// Perceptual colormaps the surface shader knows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -119,6 +119,8 @@ pub enum DivergenceReason {
     OutOfBounds,
     /// The loss or gradient at the new position was inf or NaN.
     NonFiniteLoss,
+    /// Newton's methods: the Hessian has an eigenvalue of (numerically) zero, so `H⁻¹ g` is undefined.
+    SingularHessian,
 }
 
 impl fmt::Display for DivergenceReason {
@@ -127,6 +129,9 @@ impl fmt::Display for DivergenceReason {
             Self::NonFiniteUpdate => "the update became infinite or NaN",
             Self::OutOfBounds => "the position left the box |x|, |y| <= 1e6",
             Self::NonFiniteLoss => "the loss became infinite or NaN",
+            Self::SingularHessian => {
+                "the Hessian is singular here (an eigenvalue is 0), so Newton's step H⁻¹g is undefined"
+            }
         })
     }
 }
@@ -260,6 +265,7 @@ impl<L: Deref<Target = Landscape>> Runner<L> {
             &mut self.state,
             self.pos,
             &mut gradient,
+            &mut |p| landscape.hessian(p),
             table,
         );
         let refuse = |runner: &mut Self, reason| {
@@ -268,7 +274,12 @@ impl<L: Deref<Target = Landscape>> Runner<L> {
             None
         };
         if !detail.is_finite() {
-            return refuse(self, DivergenceReason::NonFiniteUpdate);
+            let reason = if detail.singular_hessian() {
+                DivergenceReason::SingularHessian
+            } else {
+                DivergenceReason::NonFiniteUpdate
+            };
+            return refuse(self, reason);
         }
         let pos = detail.new_theta;
         if pos[0].abs() > DIVERGENCE_BOUND || pos[1].abs() > DIVERGENCE_BOUND {
