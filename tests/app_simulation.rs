@@ -69,7 +69,20 @@ fn fixed_steps_match_the_core_trace_exactly() {
     let mut noisy = spec(OptimizerKind::Sgd, [-1.0, 1.5], 9);
     noisy.noise.sigma = 0.3;
     noisy.seed = 42;
-    let specs: Vec<_> = specs.into_iter().chain([noisy]).collect();
+    // every kind of learning-rate schedule, on a few kinds
+    let scheduled = [
+        (OptimizerKind::Adam, "cosine:30:0.1"),
+        (OptimizerKind::Newton, "warmup-cosine:5:40"),
+        (OptimizerKind::Sgd, "step:10:0.5"),
+        (OptimizerKind::QhAdam, "exp:0.97"),
+        (OptimizerKind::Lion, "inv-sqrt:8"),
+    ]
+    .map(|(kind, schedule)| {
+        let mut s = spec(kind, [-1.2, 1.0], 10);
+        s.hyper.schedule = schedule.parse().expect("a valid schedule");
+        s
+    });
+    let specs: Vec<_> = specs.into_iter().chain([noisy]).chain(scheduled).collect();
     let entities = spawn_all(&mut app, &land, &specs);
 
     // 7 single steps, then play at 120 steps/s (2 per tick at 60 Hz) for 20 ticks

@@ -11,8 +11,8 @@ use clap::Args;
 use super::landscape::{LandscapeArgs, describe};
 use super::{EXIT_FAILURE, usage_error};
 use crate::core::{
-    lessons,
-    scene::{Scene, ViewLayout},
+    Convention, Landscape, OptimizerKind, Schedule, lessons,
+    scene::{OptimizerSpec, Scene, ViewLayout},
 };
 use crate::recording::{
     PaletteMode,
@@ -76,6 +76,113 @@ pub struct RenderArgs {
     /// GIF palette: one for the whole clip (steady shading, small files) or one per frame.
     #[arg(long, value_enum, default_value_t = PaletteMode::Global)]
     pub palette: PaletteMode,
+    /// The optimizers and their settings, as `trace` takes them (each applies to every optimizer).
+    #[command(flatten)]
+    pub optimizers: OptimizerOverrides,
+}
+
+/// `trace`'s optimizer flags for `render`: each one given replaces that setting in every optimizer of
+/// the scene.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OptimizerOverrides {
+    /// Render these optimizers instead of the scene's (comma separated, e.g.
+    /// newton,saddle-free-newton), each with its default settings, from the scene's first start.
+    #[arg(long, value_name = "NAMES")]
+    pub optimizer: Option<String>,
+    /// Learning rate eta of every optimizer, > 0.
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub lr: Option<f64>,
+    /// Momentum decay beta_m of every optimizer, in [0, 1).
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub beta_m: Option<f64>,
+    /// Squared-gradient decay beta_r of every optimizer, in [0, 1).
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub beta_r: Option<f64>,
+    /// Denominator guard eps of every optimizer, >= 0.
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub eps: Option<f64>,
+    /// Decoupled weight decay lambda (adamw, lion), >= 0.
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub weight_decay: Option<f64>,
+    /// Quasi-hyperbolic mix nu (qhm, qhadam), in [0, 1].
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub nu: Option<f64>,
+    /// QHAdam's nu2, in [0, 1].
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub nu2: Option<f64>,
+    /// Learning-rate schedule of every optimizer: constant, step:K:G, exp:G, cosine:T[:A],
+    /// warmup-cosine:W:T[:A], inv-sqrt:W.
+    #[arg(long, value_name = "SCHEDULE")]
+    pub schedule: Option<String>,
+    /// Formulas of every optimizer: lecture or pytorch.
+    #[arg(long, value_name = "NAME")]
+    pub convention: Option<String>,
+}
+
+impl OptimizerOverrides {
+    /// `scene` with the given settings in every optimizer (and, with `--optimizer`, other optimizers);
+    /// the error is one line.
+    pub fn apply(&self, mut scene: Scene) -> Result<Scene, String> {
+        if let Some(names) = &self.optimizer {
+            let start = match scene.optimizers.first() {
+                Some(o) => o.start,
+                None => Landscape::new(scene.landscape.clone())
+                    .map_err(|e| describe(&e))?
+                    .default_start(),
+            };
+            let kinds = names
+                .split(',')
+                .map(|name| OptimizerKind::from_name(name.trim()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())?;
+            scene.optimizers = kinds
+                .into_iter()
+                .enumerate()
+                .map(|(i, kind)| {
+                    let mut spec = OptimizerSpec::with_defaults(kind, i, start);
+                    spec.name = kind.label().to_owned();
+                    spec
+                })
+                .collect();
+            // a question about the scene's own optimizers no longer applies
+            scene.question = None;
+        }
+        let schedule = self
+            .schedule
+            .as_deref()
+            .map(str::parse::<Schedule>)
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        let convention = self
+            .convention
+            .as_deref()
+            .map(Convention::from_name)
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        for o in &mut scene.optimizers {
+            let h = &mut o.hyper;
+            let set = |field: &mut f64, value: Option<f64>| {
+                if let Some(v) = value {
+                    *field = v;
+                }
+            };
+            set(&mut h.lr, self.lr);
+            set(&mut h.beta_m, self.beta_m);
+            set(&mut h.beta_r, self.beta_r);
+            set(&mut h.eps, self.eps);
+            set(&mut h.weight_decay, self.weight_decay);
+            set(&mut h.nu, self.nu);
+            set(&mut h.nu2, self.nu2);
+            if let Some(schedule) = schedule {
+                h.schedule = schedule;
+            }
+            if let Some(convention) = convention {
+                h.convention = convention;
+            }
+            h.validate().map_err(|e| e.to_string())?;
+        }
+        Ok(scene)
+    }
 }
 
 /// `3d`, `top` or `split`.
@@ -123,6 +230,7 @@ pub fn job(args: &RenderArgs) -> Result<RenderJob, String> {
     if let Some(spec) = landscape {
         scene = scene.on_landscape(spec).map_err(|e| describe(&e))?;
     }
+    let scene = args.optimizers.apply(scene)?;
     let extension = args
         .out
         .extension()

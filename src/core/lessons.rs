@@ -52,6 +52,10 @@ pub const PRESETS: &[Preset] = &[
         "bias-correction",
         "Adam with and without bias correction in the first steps"
     ),
+    preset!(
+        "newton-saddle",
+        "Newton's method walks onto a saddle; saddle-free Newton and GD leave it"
+    ),
 ];
 
 /// Names of the built-in lessons.

@@ -8,7 +8,7 @@ use bevy_egui::egui::{self, Color32, FontId, Pos2, pos2, vec2};
 
 use super::frame::RgbaImage;
 use super::raster::ShapePainter;
-use crate::core::{OptimizerKind, scene::OptimizerSpec};
+use crate::core::scene::OptimizerSpec;
 pub use crate::paint::marks::rgb8;
 
 /// One optimizer's line in the legend.
@@ -25,14 +25,23 @@ impl LegendEntry {
     /// The entry of an optimizer spec (eta always; the betas its formula uses).
     pub fn of(spec: &OptimizerSpec) -> Self {
         let h = &spec.hyper;
-        let detail = match spec.kind {
-            OptimizerKind::Sgd | OptimizerKind::AdaGrad => format!("η {}", h.lr),
-            OptimizerKind::Momentum | OptimizerKind::Nesterov => {
-                format!("η {}  β_m {}", h.lr, h.beta_m)
-            }
-            OptimizerKind::RmsProp => format!("η {}  β_r {}", h.lr, h.beta_r),
-            OptimizerKind::Adam => format!("η {}  β_m {}  β_r {}", h.lr, h.beta_m, h.beta_r),
-        };
+        let kind = spec.kind;
+        let mut detail = format!("η {}", h.lr);
+        if kind.uses_beta_m() {
+            detail += &format!("  β_m {}", h.beta_m);
+        }
+        if kind.uses_beta_r() {
+            detail += &format!("  β_r {}", h.beta_r);
+        }
+        if kind.uses_weight_decay() && h.weight_decay > 0.0 {
+            detail += &format!("  λ {}", h.weight_decay);
+        }
+        if kind.uses_nu() {
+            detail += &format!("  ν {}", h.nu);
+        }
+        if h.schedule != crate::core::Schedule::Constant {
+            detail += &format!("  {}", h.schedule.name());
+        }
         Self {
             name: spec.name.clone(),
             color: rgb8(spec.color),

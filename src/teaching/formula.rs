@@ -7,8 +7,10 @@
 //! first moment, `s` squared-gradient accumulator, `V_hat`, `s_hat` bias-corrected, `η_eff` the
 //! per-coordinate step size, `⊙` the per-coordinate product. Vectors print as `(x, y)`.
 
+use crate::core::linalg::Mat2;
 use crate::core::{
-    Convention, Hyperparams, OptimizerKind, OptimizerState, StepDetail, Vec2d, optimizer,
+    Convention, Hyperparams, OptimizerKind, OptimizerState, Schedule, StepDetail, Vec2d, eigen,
+    optimizer,
 };
 
 /// One line of the update: the formula, then its numbers.
@@ -86,12 +88,51 @@ fn bias_factor(beta: f64, t: u64) -> f64 {
     1.0 - beta.powf(t as f64)
 }
 
+/// `[[a, b], [c, d]]` with [`num`].
+pub fn mat2(m: Mat2) -> String {
+    format!(
+        "[[{}, {}], [{}, {}]]",
+        num(m[0][0]),
+        num(m[0][1]),
+        num(m[1][0]),
+        num(m[1][1])
+    )
+}
+
+/// An EMA line `X <- β X + (1-β) Y`.
+fn ema(
+    symbol: &'static str,
+    formula: &str,
+    beta: f64,
+    old: Vec2d,
+    new_in: Vec2d,
+    out: Vec2d,
+) -> FormulaLine {
+    FormulaLine::new(
+        symbol,
+        formula,
+        vec![
+            format!(
+                "= {}·{} + {}·{}",
+                num(beta),
+                vec2(old),
+                num(1.0 - beta),
+                vec2(new_in)
+            ),
+            format!("= {}", vec2(out)),
+        ],
+    )
+}
+
 /// The lines of one step, in the order the update computes them, for the step's own convention.
 pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
     let d = inp.detail;
     let h = inp.hyper;
     let b = inp.before;
-    let (eta, bm, br, eps) = (h.lr, h.beta_m, h.beta_r, h.eps);
+    let kind = inp.kind;
+    // η_t, the learning rate this step used (the schedule applied to η)
+    let eta = d.eta;
+    let (bm, br, eps) = (h.beta_m, h.beta_r, h.eps);
     let lecture = h.convention == Convention::Lecture;
     let loss = if inp.noisy { "L_b" } else { "L" };
     let mut lines = vec![
@@ -102,8 +143,19 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
             vec![format!("= {}", vec2(d.theta))],
         ),
     ];
+    if h.schedule != Schedule::Constant {
+        let c = d.t.saturating_sub(1);
+        lines.push(FormulaLine::new(
+            "η_t",
+            format!("{}   (c = t-1)", h.schedule.formula()),
+            vec![
+                format!("= {}·{}   (c = {c})", num(h.lr), num(h.schedule.factor(c))),
+                format!("= {}", num(eta)),
+            ],
+        ));
+    }
     // the gradient (at the look-ahead point for the lecture's Nesterov)
-    match (inp.kind, d.lookahead) {
+    match (kind, d.lookahead) {
         (OptimizerKind::Nesterov, Some(ahead)) => {
             lines.push(FormulaLine::new(
                 "θ_ahead",
@@ -131,34 +183,25 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
             vec![format!("= {}", vec2(d.grad))],
         )),
     }
-    // momentum / first moment
-    if inp.kind.uses_beta_m() {
-        let ema = inp.kind == OptimizerKind::Adam || lecture;
-        let (formula, row) = if ema {
-            (
-                "V <- β_m V + (1-β_m) g",
-                format!(
-                    "= {}·{} + {}·{}",
-                    num(bm),
-                    vec2(b.v),
-                    num(1.0 - bm),
-                    vec2(d.grad)
-                ),
-            )
-        } else {
-            (
+    // momentum / first moment (Lion's comes after its step)
+    if kind.uses_beta_m() && kind != OptimizerKind::Lion {
+        let heavy_ball =
+            !lecture && matches!(kind, OptimizerKind::Momentum | OptimizerKind::Nesterov);
+        if heavy_ball {
+            lines.push(FormulaLine::new(
+                "V",
                 "V <- β_m V + g",
-                format!("= {}·{} + {}", num(bm), vec2(b.v), vec2(d.grad)),
-            )
-        };
-        lines.push(FormulaLine::new(
-            "V",
-            formula,
-            vec![row, format!("= {}", vec2(d.v))],
-        ));
+                vec![
+                    format!("= {}·{} + {}", num(bm), vec2(b.v), vec2(d.grad)),
+                    format!("= {}", vec2(d.v)),
+                ],
+            ));
+        } else {
+            lines.push(ema("V", "V <- β_m V + (1-β_m) g", bm, b.v, d.grad, d.v));
+        }
     }
     // squared-gradient accumulator
-    match inp.kind {
+    match kind {
         OptimizerKind::AdaGrad => lines.push(FormulaLine::new(
             "s",
             "s <- s + g²",
@@ -167,24 +210,71 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
                 format!("= {}", vec2(d.s)),
             ],
         )),
-        OptimizerKind::RmsProp | OptimizerKind::Adam => lines.push(FormulaLine::new(
+        OptimizerKind::AdaDelta => lines.push(ema(
             "s",
-            "s <- β_r s + (1-β_r) g²",
-            vec![
-                format!(
-                    "= {}·{} + {}·{}",
-                    num(br),
-                    vec2(b.s),
-                    num(1.0 - br),
-                    vec2(sq(d.grad))
-                ),
-                format!("= {}", vec2(d.s)),
-            ],
+            "s <- ρ s + (1-ρ) g²   (ρ = β_r)",
+            br,
+            b.s,
+            sq(d.grad),
+            d.s,
         )),
+        k if k.uses_beta_r() && k != OptimizerKind::Lion => {
+            lines.push(ema(
+                "s",
+                "s <- β_r s + (1-β_r) g²",
+                br,
+                b.s,
+                sq(d.grad),
+                d.s,
+            ));
+        }
         _ => {}
     }
-    // Adam's bias correction
-    if inp.kind == OptimizerKind::Adam {
+    // bias correction
+    if kind == OptimizerKind::NAdam {
+        let (c1, c1_next, c2) = (
+            bias_factor(bm, d.t),
+            bias_factor(bm, d.t + 1),
+            bias_factor(br, d.t),
+        );
+        lines.push(FormulaLine::new(
+            "1-β_m^t",
+            "1 - β_m^t,  1 - β_m^(t+1)",
+            vec![format!("= {},  {}", num(c1), num(c1_next))],
+        ));
+        lines.push(FormulaLine::new(
+            "V_hat",
+            "V_hat = β_m V / (1 - β_m^(t+1)) + (1-β_m) g / (1 - β_m^t)",
+            vec![
+                format!(
+                    "= {}·{} / {} + {}·{} / {}",
+                    num(bm),
+                    vec2(d.v),
+                    num(c1_next),
+                    num(1.0 - bm),
+                    vec2(d.grad),
+                    num(c1)
+                ),
+                format!("= {}", vec2(d.v_hat)),
+            ],
+        ));
+        lines.push(FormulaLine::new(
+            "1-β_r^t",
+            "1 - β_r^t",
+            vec![
+                format!("= 1 - {}^{}", num(br), d.t),
+                format!("= {}", num(c2)),
+            ],
+        ));
+        lines.push(FormulaLine::new(
+            "s_hat",
+            "s_hat = s / (1 - β_r^t)",
+            vec![
+                format!("= {} / {}", vec2(d.s), num(c2)),
+                format!("= {}", vec2(d.s_hat)),
+            ],
+        ));
+    } else if kind.uses_bias_correction() {
         if h.bias_correction {
             let (c1, c2) = (bias_factor(bm, d.t), bias_factor(br, d.t));
             lines.push(FormulaLine::new(
@@ -232,46 +322,176 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
             ));
         }
     }
-    // effective learning rate of the adaptive methods
-    let eff = d.effective_lr;
-    match inp.kind {
-        OptimizerKind::AdaGrad | OptimizerKind::RmsProp => lines.push(FormulaLine::new(
-            "η_eff",
-            "η_eff = η / (√s + ε)",
+    if kind == OptimizerKind::AmsGrad {
+        lines.push(FormulaLine::new(
+            "s_max",
+            "s_max <- max(s_max, s_hat)",
+            vec![
+                format!("= max({}, {})", vec2(b.u), vec2(d.s_hat)),
+                format!("= {}", vec2(d.u)),
+            ],
+        ));
+    }
+    // the kinds' own quantities
+    match kind {
+        OptimizerKind::Lion => {
+            lines.push(ema("c", "c = β_m V + (1-β_m) g", bm, b.v, d.grad, d.v_hat));
+            lines.push(FormulaLine::new(
+                "sign(c)",
+                "sign(c)",
+                vec![format!("= {}", vec2(d.direction))],
+            ));
+        }
+        OptimizerKind::Qhm => lines.push(FormulaLine::new(
+            "mix",
+            "mix = (1-ν) g + ν V",
             vec![
                 format!(
-                    "= {} / ({} + {})",
-                    num(eta),
-                    vec2([d.s[0].sqrt(), d.s[1].sqrt()]),
-                    num(eps)
+                    "= {}·{} + {}·{}",
+                    num(1.0 - h.nu),
+                    vec2(d.grad),
+                    num(h.nu),
+                    vec2(d.v)
                 ),
-                format!("= {}", vec2(eff)),
+                format!("= {}", vec2(d.direction)),
             ],
         )),
-        OptimizerKind::Adam => {
-            let root = [d.s_hat[0].sqrt(), d.s_hat[1].sqrt()];
-            let (formula, row) = if lecture {
-                (
-                    "η_eff = η / √(s_hat + ε)",
-                    format!("= {} / √({} + {})", num(eta), vec2(d.s_hat), num(eps)),
-                )
-            } else {
-                (
-                    "η_eff = η / (√s_hat + ε)",
-                    format!("= {} / ({} + {})", num(eta), vec2(root), num(eps)),
-                )
-            };
+        OptimizerKind::QhAdam => lines.push(FormulaLine::new(
+            "mix",
+            "mix = (1-ν) g + ν V_hat",
+            vec![
+                format!(
+                    "= {}·{} + {}·{}",
+                    num(1.0 - h.nu),
+                    vec2(d.grad),
+                    num(h.nu),
+                    vec2(d.v_hat)
+                ),
+                format!("= {}", vec2(d.direction)),
+            ],
+        )),
+        OptimizerKind::Newton | OptimizerKind::SaddleFreeNewton => {
+            let hessian = d.hessian.unwrap_or_default();
             lines.push(FormulaLine::new(
-                "η_eff",
+                "H",
+                format!("H = ∇²L(θ)"),
+                vec![format!("= {}", mat2(hessian))],
+            ));
+            let (values, _) = eigen(hessian);
+            let (symbol, formula) = if kind == OptimizerKind::Newton {
+                ("H⁻¹", "H⁻¹ (eigenvalues λ → 1/λ)")
+            } else {
+                ("|H|⁻¹", "|H|⁻¹ (eigenvalues λ → 1/|λ|)")
+            };
+            let inverse = d.precondition.map_or_else(|| "singular".to_owned(), mat2);
+            lines.push(FormulaLine::new(
+                symbol,
                 formula,
-                vec![row, format!("= {}", vec2(eff))],
+                vec![
+                    format!("λ = ({}, {})", num(values[0]), num(values[1])),
+                    format!("= {inverse}"),
+                ],
+            ));
+            lines.push(FormulaLine::new(
+                "d",
+                format!("d = {symbol} g"),
+                vec![format!("= {}", vec2(d.direction))],
             ));
         }
         _ => {}
     }
+    // effective learning rate of the adaptive methods
+    let eff = d.effective_lr;
+    let adam_eff = |second: &str, value: Vec2d| {
+        if lecture {
+            (
+                format!("η_eff = η / √({second} + ε)"),
+                format!("= {} / √({} + {})", num(eta), vec2(value), num(eps)),
+            )
+        } else {
+            (
+                format!("η_eff = η / (√{second} + ε)"),
+                format!(
+                    "= {} / ({} + {})",
+                    num(eta),
+                    vec2([value[0].sqrt(), value[1].sqrt()]),
+                    num(eps)
+                ),
+            )
+        }
+    };
+    let eff_line = match kind {
+        OptimizerKind::AdaGrad | OptimizerKind::RmsProp => Some((
+            "η_eff = η / (√s + ε)".to_owned(),
+            format!(
+                "= {} / ({} + {})",
+                num(eta),
+                vec2([d.s[0].sqrt(), d.s[1].sqrt()]),
+                num(eps)
+            ),
+        )),
+        OptimizerKind::Adam | OptimizerKind::AdamW | OptimizerKind::NAdam => {
+            Some(adam_eff("s_hat", d.s_hat))
+        }
+        OptimizerKind::AmsGrad => Some(adam_eff("s_max", d.u)),
+        OptimizerKind::QhAdam => {
+            let second = [
+                (1.0 - h.nu2) * d.grad[0] * d.grad[0] + h.nu2 * d.s_hat[0],
+                (1.0 - h.nu2) * d.grad[1] * d.grad[1] + h.nu2 * d.s_hat[1],
+            ];
+            let (formula, row) = adam_eff("q", second);
+            Some((format!("{formula},  q = (1-ν2) g² + ν2 s_hat"), row))
+        }
+        OptimizerKind::AdaDelta => Some((
+            "η_eff = η √(u + ε) / √(s + ε)   (u before the step)".to_owned(),
+            format!(
+                "= {}·√({} + {}) / √({} + {})",
+                num(eta),
+                vec2(b.u),
+                num(eps),
+                vec2(d.s),
+                num(eps)
+            ),
+        )),
+        _ => None,
+    };
+    if let Some((formula, row)) = eff_line {
+        lines.push(FormulaLine::new(
+            "η_eff",
+            formula,
+            vec![row, format!("= {}", vec2(eff))],
+        ));
+    }
+    if kind == OptimizerKind::AdaDelta {
+        // Δ = (η_eff / η) ⊙ g, and the average of squared updates it feeds
+        let change = if eta > 0.0 {
+            [-d.step[0] / eta, -d.step[1] / eta]
+        } else {
+            [0.0; 2]
+        };
+        lines.push(FormulaLine::new(
+            "Δ",
+            "Δ = √(u + ε) / √(s + ε) ⊙ g",
+            vec![format!("= {}", vec2(change))],
+        ));
+        lines.push(ema("u", "u <- ρ u + (1-ρ) Δ²", br, b.u, sq(change), d.u));
+    }
     // the new position
     let theta = vec2(d.theta);
-    let (formula, row) = match (inp.kind, lecture) {
+    let decay = |formula: &'static str| {
+        (
+            formula,
+            format!(
+                "= {theta} - {}·({}⊙{} + {}·{})",
+                num(eta),
+                vec2([eff[0] / eta, eff[1] / eta]),
+                vec2(d.direction),
+                num(h.weight_decay),
+                theta
+            ),
+        )
+    };
+    let (formula, row) = match (kind, lecture) {
         (OptimizerKind::Sgd, _) => (
             "θ <- θ - η g",
             format!("= {theta} - {}·{}", num(eta), vec2(d.grad)),
@@ -290,13 +510,35 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
                 vec2(d.v)
             ),
         ),
-        (OptimizerKind::AdaGrad | OptimizerKind::RmsProp, _) => (
+        (OptimizerKind::AdaGrad | OptimizerKind::RmsProp | OptimizerKind::AdaDelta, _) => (
             "θ <- θ - η_eff ⊙ g",
             format!("= {theta} - {}⊙{}", vec2(eff), vec2(d.grad)),
         ),
-        (OptimizerKind::Adam, _) => (
+        (OptimizerKind::Adam | OptimizerKind::NAdam | OptimizerKind::AmsGrad, _) => (
             "θ <- θ - η_eff ⊙ V_hat",
             format!("= {theta} - {}⊙{}", vec2(eff), vec2(d.v_hat)),
+        ),
+        (OptimizerKind::AdamW, _) => decay("θ <- θ - η (η_eff/η ⊙ V_hat + λ θ)"),
+        (OptimizerKind::Lion, _) => (
+            "θ <- θ - η (sign(c) + λ θ)",
+            format!(
+                "= {theta} - {}·({} + {}·{theta})",
+                num(eta),
+                vec2(d.direction),
+                num(h.weight_decay)
+            ),
+        ),
+        (OptimizerKind::Qhm, _) => (
+            "θ <- θ - η mix",
+            format!("= {theta} - {}·{}", num(eta), vec2(d.direction)),
+        ),
+        (OptimizerKind::QhAdam, _) => (
+            "θ <- θ - η_eff ⊙ mix",
+            format!("= {theta} - {}⊙{}", vec2(eff), vec2(d.direction)),
+        ),
+        (OptimizerKind::Newton | OptimizerKind::SaddleFreeNewton, _) => (
+            "θ <- θ - η d",
+            format!("= {theta} - {}·{}", num(eta), vec2(d.direction)),
         ),
     };
     lines.push(FormulaLine::new(
@@ -308,24 +550,21 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
             format!("= {}", vec2(d.new_theta)),
         ],
     ));
+    if kind == OptimizerKind::Lion {
+        lines.push(ema("V", "V <- β_r V + (1-β_r) g", br, b.v, d.grad, d.v));
+    }
     lines
 }
 
-/// The update rule of `kind` in `convention`, as a one-line summary for the panel's heading.
-pub fn rule_summary(kind: OptimizerKind, convention: Convention) -> &'static str {
-    match (kind, convention) {
-        (OptimizerKind::Sgd, _) => "SGD: θ <- θ - η g",
-        (OptimizerKind::Momentum, Convention::Lecture) => "Momentum (EMA): V <- β_m V + (1-β_m) g",
-        (OptimizerKind::Momentum, Convention::PyTorch) => "Momentum (heavy ball): V <- β_m V + g",
-        (OptimizerKind::Nesterov, Convention::Lecture) => "Nesterov: gradient at θ - η β_m V",
-        (OptimizerKind::Nesterov, Convention::PyTorch) => {
-            "Nesterov (PyTorch): θ <- θ - η (g + β_m V)"
-        }
-        (OptimizerKind::AdaGrad, _) => "AdaGrad: s <- s + g²",
-        (OptimizerKind::RmsProp, _) => "RMSProp: s <- β_r s + (1-β_r) g²",
-        (OptimizerKind::Adam, Convention::Lecture) => "Adam (lecture): ε inside the root",
-        (OptimizerKind::Adam, Convention::PyTorch) => "Adam (PyTorch): ε outside the root",
-    }
+/// The update rule of `kind` in `convention`, as a heading for the step-by-step window:
+/// the kind's name and its one-line rule from the core.
+pub fn rule_summary(kind: OptimizerKind, convention: Convention) -> String {
+    let which = if kind.uses_convention() {
+        format!(" ({})", convention.name())
+    } else {
+        String::new()
+    };
+    format!("{}{which}: {}", kind.label(), kind.update_rule(convention))
 }
 
 /// Re-derives a step from the state before it, with the gradient it used: the core's own [`optimizer::step`]
@@ -333,12 +572,14 @@ pub fn rule_summary(kind: OptimizerKind, convention: Convention) -> &'static str
 pub fn recompute(inp: &StepInputs) -> StepDetail {
     let mut state = *inp.before;
     let g = inp.detail.grad;
+    let h = inp.detail.hessian.unwrap_or_default();
     optimizer::step(
         inp.kind,
         inp.hyper,
         &mut state,
         inp.detail.theta,
         &mut |_| g,
+        &mut |_| h,
     )
 }
 
@@ -462,6 +703,45 @@ mod tests {
             }
         }
         check(OptimizerKind::Adam, Convention::Lecture, false);
+    }
+
+    #[test]
+    fn a_schedule_prints_eta_t_and_the_step_uses_it() {
+        let landscape =
+            Arc::new(Landscape::new(LandscapeSpec::from_name("rosenbrock").unwrap()).unwrap());
+        for kind in [
+            OptimizerKind::Adam,
+            OptimizerKind::Newton,
+            OptimizerKind::Lion,
+        ] {
+            let mut config = RunConfig::new(kind, [-1.2, 1.0]);
+            config.hyper.lr = 0.002;
+            config.hyper.schedule = "cosine:4:0.1".parse().unwrap();
+            let mut runner = Runner::new(landscape.clone(), config).unwrap();
+            runner.step().unwrap();
+            let before = *runner.state();
+            runner.step().unwrap();
+            let detail = *runner.last_detail().unwrap();
+            let inp = StepInputs {
+                kind,
+                hyper: &config.hyper,
+                before: &before,
+                detail: &detail,
+                noisy: false,
+            };
+            let lines = formula_lines(&inp);
+            // c = 1 of 4: (1 - 0.1)(1 + cos(π/4))/2 + 0.1
+            let want = 0.002 * (0.9 * (1.0 + (std::f64::consts::PI / 4.0).cos()) / 2.0 + 0.1);
+            assert!(
+                (detail.eta - want).abs() < 1e-15,
+                "{kind:?}: {}",
+                detail.eta
+            );
+            let eta_t = parse_numbers(line(&lines, "η_t").result());
+            assert!(close(eta_t[0], want), "{kind:?}: {eta_t:?}");
+            assert_vec(line(&lines, "θ_new"), runner.position());
+            assert_eq!(recompute(&inp), detail, "{kind:?}");
+        }
     }
 
     #[test]

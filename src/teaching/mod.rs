@@ -264,6 +264,13 @@ pub fn step_by_step(
     let h = &last.hyper;
     ui.strong(rule_summary(view.kind, h.convention));
     let mut params = format!("η = {}", formula::num(h.lr));
+    if h.schedule != crate::core::Schedule::Constant {
+        params.push_str(&format!(
+            "   η_t = {} ({})",
+            formula::num(last.detail.eta),
+            h.schedule
+        ));
+    }
     if view.kind.uses_beta_m() {
         params.push_str(&format!("   β_m = {}", formula::num(h.beta_m)));
     }
@@ -272,6 +279,15 @@ pub fn step_by_step(
     }
     if view.kind.uses_eps() {
         params.push_str(&format!("   ε = {}", formula::num(h.eps)));
+    }
+    if view.kind.uses_weight_decay() {
+        params.push_str(&format!("   λ = {}", formula::num(h.weight_decay)));
+    }
+    if view.kind.uses_nu() {
+        params.push_str(&format!("   ν = {}", formula::num(h.nu)));
+    }
+    if view.kind.uses_nu2() {
+        params.push_str(&format!("   ν2 = {}", formula::num(h.nu2)));
     }
     ui.label(egui::RichText::new(params).monospace().size(14.0));
     if view.kind.uses_convention() && h.convention != run.convention {

@@ -8,8 +8,8 @@ use bevy_egui::{EguiContexts, egui};
 
 use super::{PANEL_WIDTH, plot, set_insets};
 use crate::core::{
-    Convention, Curvature, EtaLimit, Landscape, LandscapeSpec, OptimizerKind, RunStatus, Vec2d,
-    diagnose, eta_limit,
+    Convention, Curvature, EtaLimit, Hyperparams, Landscape, LandscapeSpec, OptimizerKind,
+    RunStatus, Schedule, Vec2d, diagnose, eta_limit,
     landscape::DEFAULT_FORMULA_DOMAIN,
     lessons,
     scene::{Colormap, OptimizerSpec, Scene, SurfaceStyle, ViewLayout, palette},
@@ -154,6 +154,7 @@ pub fn side_panel(mut p: PanelParams) -> Result {
                         ui.checkbox(&mut p.panel.log_plot, "log scale");
                         let runs: Vec<_> = p.optimizers.iter().map(|(_, o)| o).collect();
                         plot::loss_plot(ui, &runs, p.panel.log_plot);
+                        plot::eta_plot(ui, &runs);
                     });
                 ui.separator();
                 crate::classroom::panel_sections(ui, &mut p.classroom, &p.current);
@@ -622,6 +623,7 @@ pub fn optimizer_card(
                 ui.checkbox(&mut spec.visible, "visible");
             });
             ui.horizontal(|ui| {
+                let before = spec.kind;
                 egui::ComboBox::from_id_salt(("kind", id))
                     .selected_text(spec.kind.label())
                     .show_ui(ui, |ui| {
@@ -629,10 +631,13 @@ pub fn optimizer_card(
                             ui.selectable_value(&mut spec.kind, kind, kind.label());
                         }
                     });
+                if spec.kind != before {
+                    take_kind_defaults(&mut spec.hyper, before, spec.kind);
+                }
                 ui.radio_value(&mut spec.hyper.convention, Convention::Lecture, "lecture");
                 ui.radio_value(&mut spec.hyper.convention, Convention::PyTorch, "pytorch");
             });
-            hyper_controls(ui, spec, limit.as_ref());
+            hyper_controls(ui, id, spec, limit.as_ref(), run.runner.steps());
             if let Some(limit) = &limit {
                 // what the red tick on the η slider means, in one sentence
                 ui.label(egui::RichText::new(limit.explanation()).small().weak());
@@ -675,10 +680,38 @@ pub fn optimizer_card(
 /// The η slider's range.
 const ETA_RANGE: std::ops::RangeInclusive<f64> = 1e-5..=10.0;
 
-/// eta (log slider with a typed value), beta_m, beta_r, eps, where the kind uses them; `limit` marks
-/// on the η slider where a step becomes unstable along the sharpest direction.
-pub fn hyper_controls(ui: &mut egui::Ui, spec: &mut OptimizerSpec, limit: Option<&EtaLimit>) {
+/// After the kind picker changed `from` → `to`: the settings the teacher had not touched (still
+/// `from`'s defaults) become `to`'s defaults (Newton's η is 1, Adam's 0.01); edited ones stay. The
+/// convention and the schedule are kept either way.
+fn take_kind_defaults(hyper: &mut Hyperparams, from: OptimizerKind, to: OptimizerKind) {
+    let untouched = Hyperparams {
+        convention: hyper.convention,
+        schedule: hyper.schedule,
+        ..Hyperparams::defaults_for(from)
+    };
+    if *hyper == untouched {
+        *hyper = Hyperparams {
+            convention: hyper.convention,
+            schedule: hyper.schedule,
+            ..Hyperparams::defaults_for(to)
+        };
+    }
+}
+
+/// eta (log slider with a typed value), beta_m, beta_r, eps, λ, ν, ν2 where the kind uses them, and
+/// the learning-rate schedule; `limit` marks on the η slider where a step becomes unstable along the
+/// sharpest direction (for η_t: with a schedule the mark is where η_t of the next step, after `steps`
+/// steps, reaches it).
+pub fn hyper_controls(
+    ui: &mut egui::Ui,
+    id: Entity,
+    spec: &mut OptimizerSpec,
+    limit: Option<&EtaLimit>,
+    steps: u64,
+) {
+    let kind = spec.kind;
     let h = &mut spec.hyper;
+    let factor = h.schedule.factor(steps);
     ui.horizontal(|ui| {
         let slider = ui.add(
             egui::Slider::new(&mut h.lr, ETA_RANGE)
@@ -687,31 +720,169 @@ pub fn hyper_controls(ui: &mut egui::Ui, spec: &mut OptimizerSpec, limit: Option
         );
         if let Some(limit) = limit
             && let Some(eta_max) = limit.eta_max
+            && factor > 0.0
         {
-            mark_eta_limit(ui, &slider, eta_max, limit);
+            mark_eta_limit(ui, &slider, eta_max / factor, limit);
         }
     });
-    if spec.kind.uses_beta_m() {
-        ui.add(egui::Slider::new(&mut h.beta_m, 0.0..=0.9999).text("β_m"));
+    if kind.uses_beta_m() {
+        let label = if kind == OptimizerKind::Lion {
+            "β_m (β1)"
+        } else {
+            "β_m"
+        };
+        ui.add(egui::Slider::new(&mut h.beta_m, 0.0..=0.9999).text(label));
     }
-    if spec.kind.uses_beta_r() {
-        ui.add(egui::Slider::new(&mut h.beta_r, 0.0..=0.9999).text("β_r"));
+    if kind.uses_beta_r() {
+        let label = match kind {
+            OptimizerKind::Lion => "β_r (β2)",
+            OptimizerKind::AdaDelta => "β_r (ρ)",
+            _ => "β_r",
+        };
+        ui.add(egui::Slider::new(&mut h.beta_r, 0.0..=0.9999).text(label));
     }
-    if spec.kind.uses_eps() {
+    if kind.uses_eps() {
         ui.add(
             egui::Slider::new(&mut h.eps, 1e-12..=1.0)
                 .logarithmic(true)
                 .text("ε"),
         );
     }
-    if spec.kind == OptimizerKind::Adam {
+    if kind.uses_weight_decay() {
+        ui.add(
+            egui::Slider::new(&mut h.weight_decay, 0.0..=1.0)
+                .text("λ weight decay")
+                .clamping(egui::SliderClamping::Always),
+        )
+        .on_hover_text(
+            "decoupled weight decay: each step also moves θ by −η λ θ, toward the origin",
+        );
+    }
+    if kind.uses_nu() {
+        let label = if kind == OptimizerKind::QhAdam {
+            "ν1"
+        } else {
+            "ν"
+        };
+        ui.add(egui::Slider::new(&mut h.nu, 0.0..=1.0).text(label))
+            .on_hover_text("the momentum's share of the step: 0 is plain SGD, 1 plain momentum");
+    }
+    if kind.uses_nu2() {
+        ui.add(egui::Slider::new(&mut h.nu2, 0.0..=1.0).text("ν2"))
+            .on_hover_text(
+                "the averaged squared gradient's share of the denominator (1 is Adam's)",
+            );
+    }
+    if kind.uses_bias_correction() {
         ui.checkbox(&mut h.bias_correction, "bias correction");
+    }
+    schedule_controls(ui, id, &mut h.schedule);
+    if h.schedule != Schedule::Constant {
+        ui.label(
+            egui::RichText::new(format!(
+                "{}   now η_t = {:.3e}",
+                h.schedule.formula(),
+                h.lr * factor
+            ))
+            .small()
+            .weak(),
+        );
     }
     // sliders can reach the ends of their ranges; keep the values valid for the core
     h.lr = h.lr.clamp(1e-12, 1e3);
     h.beta_m = h.beta_m.clamp(0.0, 0.9999);
     h.beta_r = h.beta_r.clamp(0.0, 0.9999);
     h.eps = h.eps.clamp(0.0, 1.0);
+    h.weight_decay = h.weight_decay.clamp(0.0, 1.0);
+    h.nu = h.nu.clamp(0.0, 1.0);
+    h.nu2 = h.nu2.clamp(0.0, 1.0);
+}
+
+/// The schedule picker and its parameters. The fields' ranges keep every value valid (`W < T`, `G` in
+/// (0, 1], ...), so an edit never produces a schedule the core refuses.
+fn schedule_controls(ui: &mut egui::Ui, id: Entity, schedule: &mut Schedule) {
+    ui.horizontal(|ui| {
+        ui.label("schedule");
+        egui::ComboBox::from_id_salt(("schedule", id))
+            .selected_text(schedule.name())
+            .show_ui(ui, |ui| {
+                for example in Schedule::examples() {
+                    if ui
+                        .selectable_label(schedule.name() == example.name(), example.name())
+                        .clicked()
+                        && schedule.name() != example.name()
+                    {
+                        *schedule = example;
+                    }
+                }
+            });
+    });
+    fn steps<'a>(
+        value: &'a mut u64,
+        range: std::ops::RangeInclusive<u64>,
+        prefix: &str,
+    ) -> egui::DragValue<'a> {
+        egui::DragValue::new(value)
+            .range(range)
+            .speed(1.0)
+            .prefix(prefix.to_owned())
+    }
+    fn fraction<'a>(
+        value: &'a mut f64,
+        range: std::ops::RangeInclusive<f64>,
+        prefix: &str,
+    ) -> egui::DragValue<'a> {
+        egui::DragValue::new(value)
+            .range(range)
+            .speed(0.001)
+            .max_decimals(4)
+            .prefix(prefix.to_owned())
+    }
+    ui.horizontal(|ui| match schedule {
+        Schedule::Constant => {}
+        Schedule::Step { every, gamma } => {
+            ui.add(steps(every, 1..=1_000_000, "every K = "))
+                .on_hover_text("steps between drops");
+            ui.add(fraction(gamma, 0.001..=1.0, "× G = "));
+        }
+        Schedule::Exp { gamma } => {
+            ui.add(
+                egui::DragValue::new(gamma)
+                    .range(0.5..=1.0)
+                    .speed(0.0001)
+                    .max_decimals(5)
+                    .prefix("G = "),
+            )
+            .on_hover_text("η_t = η G^c");
+        }
+        Schedule::Cosine { steps: t, alpha } => {
+            ui.add(steps(t, 1..=1_000_000, "T = "));
+            ui.add(fraction(alpha, 0.0..=1.0, "A = "))
+                .on_hover_text("η_t ends at A η");
+        }
+        Schedule::WarmupCosine {
+            warmup,
+            steps: t,
+            alpha,
+        } => {
+            let w_max = t.saturating_sub(1).max(1);
+            ui.add(steps(warmup, 1..=w_max, "W = "))
+                .on_hover_text("warm-up steps: η_t rises from 0 to η");
+            let t_min = *warmup + 1;
+            ui.add(steps(t, t_min..=1_000_000, "T = "))
+                .on_hover_text("the step where the cosine ends (the warm-up included)");
+            ui.add(fraction(alpha, 0.0..=1.0, "A = "));
+        }
+        Schedule::InvSqrt { warmup } => {
+            ui.add(
+                egui::DragValue::new(warmup)
+                    .range(0.1..=1e6)
+                    .speed(1.0)
+                    .prefix("W = "),
+            )
+            .on_hover_text("η_t = η / √(1 + c/W)");
+        }
+    });
 }
 
 /// A red tick on the η slider's rail at `eta_max` (the slider is logarithmic over [`ETA_RANGE`]), with
@@ -785,6 +956,18 @@ pub fn readout(
             extra.push('\n');
         }
         extra.push_str(&format!("η_eff = ({:.3e}, {:.3e})", e[0], e[1]));
+    }
+    let hyper = run.runner.config().hyper;
+    if hyper.schedule != Schedule::Constant && run.view_step.is_none() {
+        if !extra.is_empty() {
+            extra.push('\n');
+        }
+        let next = run.runner.steps() + 1;
+        extra.push_str(&format!(
+            "η_t = {:.3e} at step {next} ({})",
+            hyper.lr_at(next),
+            hyper.schedule
+        ));
     }
     if !extra.is_empty() {
         ui.monospace(extra);
