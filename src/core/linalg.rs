@@ -70,9 +70,10 @@ mod tests {
         let (values, vectors) = eigen(h);
         let inv = spectral(values, vectors, |l| 1.0 / l);
         // h · h⁻¹ = I
+        let columns = [[inv[0][0], inv[1][0]], [inv[0][1], inv[1][1]]];
         for (i, row) in h.iter().enumerate() {
-            for j in 0..2 {
-                let e = row[0] * inv[0][j] + row[1] * inv[1][j];
+            for (j, column) in columns.iter().enumerate() {
+                let e = row[0] * column[0] + row[1] * column[1];
                 let want = if i == j { 1.0 } else { 0.0 };
                 assert!((e - want).abs() < 1e-14, "{i}{j}: {e}");
             }
