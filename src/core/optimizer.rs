@@ -536,14 +536,16 @@ pub struct StepDetail {
     /// The bias-corrected `s_hat = s / (1 - beta_r^t)`; equals `s` for the others and without bias
     /// correction.
     pub s_hat: Vec2d,
-    /// What the step moves against, before the step size: `g` (SGD, AdaGrad, RMSProp), `V`
+    /// What the step moves against, before the step size: `g` (SGD, AdaGrad, RMSProp, AdaDelta), `V`
     /// (Momentum, lecture Nesterov), `g + β_m V` (PyTorch Nesterov), `V_hat` (the Adam family),
-    /// `sign(c)` (Lion), `AdaDelta`'s `Δ`, the mix `(1−ν) g + ν V` (QHM, QHAdam's numerator),
-    /// `H⁻¹ g` or `|H|⁻¹ g` (Newton's).
+    /// `sign(c)` (Lion), the mix `(1−ν) g + ν V` (QHM, QHAdam's numerator), `H⁻¹ g` or `|H|⁻¹ g`
+    /// (Newton's). Lion's `c` is in `v_hat`.
     pub direction: Vec2d,
     /// Per-coordinate step size multiplying `direction`: `eta` for SGD/Momentum/Nesterov/Lion/QHM/
     /// Newton, `eta / (sqrt(s) + eps)` for AdaGrad/RMSProp, `eta / sqrt(s_hat + eps)` for lecture
-    /// Adam, `eta / (sqrt(s_hat) + eps)` for PyTorch Adam, and so on.
+    /// Adam, `eta / (sqrt(s_hat) + eps)` for PyTorch Adam, `eta sqrt(u + eps) / sqrt(s + eps)` (the `u`
+    /// before the step) for AdaDelta, and so on. `step = -effective_lr ⊙ direction`, plus the weight
+    /// decay of AdamW and Lion.
     pub effective_lr: Vec2d,
     /// Newton's: the Hessian at `theta` (`None` for the others).
     pub hessian: Option<Mat2>,
