@@ -67,7 +67,7 @@ fn lists_every_optimizer_with_its_defaults() {
     );
     assert!(out.contains("lecture (default), pytorch"));
     // the formulas, in both conventions where they differ
-    assert!(out.contains("θ <- θ - η |H|⁻¹ g"), "{out}");
+    assert!(out.contains("θ <- θ - η |H|^-1 g"), "{out}");
     assert!(
         out.contains("lecture: Adam's V_hat, s_hat;  θ <- θ - η (V_hat / √(s_hat + ε) + λ θ)"),
         "{out}"

@@ -266,9 +266,9 @@ impl StabilityRule {
             ),
             OptimizerKind::Qhm => rule(qh, 2.0 * (1.0 + b), "η(1+β_m−2νβ_m)·λ", "2(1+β_m)"),
             OptimizerKind::QhAdam => rule(qh, 2.0 * (1.0 + b), "η(1+β_m−2νβ_m)·λ_eff", "2(1+β_m)"),
-            // H⁻¹ H = I: every direction Newton sees has curvature 1 (|H|⁻¹ H: ±1)
+            // H^-1 H = I: every direction Newton sees has curvature 1 (|H|^-1 H: ±1)
             OptimizerKind::Newton | OptimizerKind::SaddleFreeNewton => {
-                rule(1.0, 2.0, "η·λ(H⁻¹H)", "2")
+                rule(1.0, 2.0, "η·λ(H^-1 H)", "2")
             }
             OptimizerKind::Lion => None,
         }
@@ -429,8 +429,8 @@ pub fn eta_limit_for(
     })
 }
 
-/// Newton's limit: `H⁻¹ H = I`, so every direction has curvature 1 and the limit is η = 2 wherever `H`
-/// is regular; saddle-free Newton's `|H|⁻¹ H` has `±1`, the limit 2 along a direction curving up.
+/// Newton's limit: `H^-1 H = I`, so every direction has curvature 1 and the limit is η = 2 wherever `H`
+/// is regular; saddle-free Newton's `|H|^-1 H` has `±1`, the limit 2 along a direction curving up.
 fn newton_limit(
     kind: OptimizerKind,
     hp: &Hyperparams,
@@ -471,7 +471,7 @@ fn newton_limit(
 /// Why a run diverged.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum DivergenceCause {
-    /// Newton's methods met a singular Hessian (an eigenvalue of 0): `H⁻¹ g` is undefined.
+    /// Newton's methods met a singular Hessian (an eigenvalue of 0): `H^-1 g` is undefined.
     SingularHessian,
     /// The step was unstable along the sharpest direction: the stability number exceeded 1.
     Overshoot(EtaLimit),
@@ -545,7 +545,7 @@ pub fn diagnose(
             DivergenceCause::SingularHessian,
             last.step,
             format!(
-                "the Hessian at ({}, {}) is singular (an eigenvalue is 0): H⁻¹g is undefined there",
+                "the Hessian at ({}, {}) is singular (an eigenvalue is 0): H^-1 g is undefined there",
                 sig(last.pos[0]),
                 sig(last.pos[1])
             ),

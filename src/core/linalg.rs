@@ -38,7 +38,7 @@ pub(crate) fn canonical(v: Vec2d) -> Vec2d {
 }
 
 /// `f(H) = V diag(f(λ1), f(λ2)) Vᵀ` for the symmetric `h`: the matrix with `h`'s eigenvectors and the
-/// eigenvalues mapped by `f` (`1/λ` gives `H⁻¹`, `1/|λ|` the saddle-free `|H|⁻¹`).
+/// eigenvalues mapped by `f` (`1/λ` gives `H^-1`, `1/|λ|` the saddle-free `|H|^-1`).
 pub fn spectral(values: [f64; 2], vectors: [Vec2d; 2], f: impl Fn(f64) -> f64) -> Mat2 {
     let mut out = [[0.0; 2]; 2];
     for (lambda, v) in values.into_iter().zip(vectors) {
@@ -69,7 +69,7 @@ mod tests {
         let h = [[4.0, 1.0], [1.0, -2.0]];
         let (values, vectors) = eigen(h);
         let inv = spectral(values, vectors, |l| 1.0 / l);
-        // h · h⁻¹ = I
+        // h · h^-1 = I
         let columns = [[inv[0][0], inv[1][0]], [inv[0][1], inv[1][1]]];
         for (i, row) in h.iter().enumerate() {
             for (j, column) in columns.iter().enumerate() {
@@ -78,7 +78,7 @@ mod tests {
                 assert!((e - want).abs() < 1e-14, "{i}{j}: {e}");
             }
         }
-        // |H|⁻¹ of a diagonal matrix takes absolute values
+        // |H|^-1 of a diagonal matrix takes absolute values
         let (values, vectors) = eigen([[2.0, 0.0], [0.0, -4.0]]);
         let abs = spectral(values, vectors, |l| 1.0 / l.abs());
         assert_eq!(mul(abs, [1.0, 1.0]), [0.5, 0.25]);

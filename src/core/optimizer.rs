@@ -44,9 +44,9 @@ pub enum OptimizerKind {
     Qhm,
     /// Quasi-hyperbolic Adam: QHM's mixes on both of Adam's moments (Ma & Yarats 2019).
     QhAdam,
-    /// Newton's method: `H⁻¹ g`.
+    /// Newton's method: `H^-1 g`.
     Newton,
-    /// Saddle-free Newton: `|H|⁻¹ g`, eigenvalues by absolute value (Dauphin et al. 2014).
+    /// Saddle-free Newton: `|H|^-1 g`, eigenvalues by absolute value (Dauphin et al. 2014).
     SaddleFreeNewton,
 }
 
@@ -274,9 +274,9 @@ impl OptimizerKind {
             Self::QhAdam => {
                 "Adam's V_hat, s_hat;  θ <- θ - η ((1-ν) g + ν V_hat) / (√((1-ν2) g² + ν2 s_hat) + ε)"
             }
-            Self::Newton => "θ <- θ - η H⁻¹ g",
+            Self::Newton => "θ <- θ - η H^-1 g",
             Self::SaddleFreeNewton => {
-                "θ <- θ - η |H|⁻¹ g  (|H|: H with its eigenvalues' absolute values)"
+                "θ <- θ - η |H|^-1 g  (|H|: H with its eigenvalues' absolute values)"
             }
         }
     }
@@ -538,7 +538,7 @@ pub struct StepDetail {
     pub s_hat: Vec2d,
     /// What the step moves against, before the step size: `g` (SGD, AdaGrad, RMSProp, AdaDelta), `V`
     /// (Momentum, lecture Nesterov), `g + β_m V` (PyTorch Nesterov), `V_hat` (the Adam family),
-    /// `sign(c)` (Lion), the mix `(1−ν) g + ν V` (QHM, QHAdam's numerator), `H⁻¹ g` or `|H|⁻¹ g`
+    /// `sign(c)` (Lion), the mix `(1−ν) g + ν V` (QHM, QHAdam's numerator), `H^-1 g` or `|H|^-1 g`
     /// (Newton's). Lion's `c` is in `v_hat`.
     pub direction: Vec2d,
     /// Per-coordinate step size multiplying `direction`: `eta` for SGD/Momentum/Nesterov/Lion/QHM/
@@ -549,7 +549,7 @@ pub struct StepDetail {
     pub effective_lr: Vec2d,
     /// Newton's: the Hessian at `theta` (`None` for the others).
     pub hessian: Option<Mat2>,
-    /// Newton's `H⁻¹` or saddle-free Newton's `|H|⁻¹` (`None` for the others, and when `H` is
+    /// Newton's `H^-1` or saddle-free Newton's `|H|^-1` (`None` for the others, and when `H` is
     /// singular: then the step is refused).
     pub precondition: Option<Mat2>,
     /// The displacement `new_theta - theta`.
@@ -559,7 +559,7 @@ pub struct StepDetail {
 }
 
 /// An eigenvalue of the Hessian counts as zero for Newton's steps when `|λ| <= SINGULAR_TOL · max |λ|`
-/// (or both are 0): `H⁻¹` would send the step a million times further along it than along the other.
+/// (or both are 0): `H^-1` would send the step a million times further along it than along the other.
 pub const SINGULAR_TOL: f64 = 1e-12;
 
 /// `a / b` per coordinate, except that a zero denominator (possible only with `eps = 0`, where the
@@ -863,8 +863,8 @@ pub fn step_with(
             v_hat = Some(vh);
             s_hat = Some(sh);
         }
-        // Newton (both): θ <- θ - η H⁻¹ g
-        // Saddle-free Newton (both): θ <- θ - η |H|⁻¹ g, |H| with the eigenvalues' absolute values
+        // Newton (both): θ <- θ - η H^-1 g
+        // Saddle-free Newton (both): θ <- θ - η |H|^-1 g, |H| with the eigenvalues' absolute values
         (OptimizerKind::Newton | OptimizerKind::SaddleFreeNewton, _) => {
             g = grad(theta);
             let h = hessian(theta);

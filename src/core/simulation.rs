@@ -119,7 +119,7 @@ pub enum DivergenceReason {
     OutOfBounds,
     /// The loss or gradient at the new position was inf or NaN.
     NonFiniteLoss,
-    /// Newton's methods: the Hessian has an eigenvalue of (numerically) zero, so `H⁻¹ g` is undefined.
+    /// Newton's methods: the Hessian has an eigenvalue of (numerically) zero, so `H^-1 g` is undefined.
     SingularHessian,
 }
 
@@ -130,7 +130,7 @@ impl fmt::Display for DivergenceReason {
             Self::OutOfBounds => "the position left the box |x|, |y| <= 1e6",
             Self::NonFiniteLoss => "the loss became infinite or NaN",
             Self::SingularHessian => {
-                "the Hessian is singular here (an eigenvalue is 0), so Newton's step H⁻¹g is undefined"
+                "the Hessian is singular here (an eigenvalue is 0), so Newton's step H^-1 g is undefined"
             }
         })
     }

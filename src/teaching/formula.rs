@@ -374,14 +374,14 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
             let hessian = d.hessian.unwrap_or_default();
             lines.push(FormulaLine::new(
                 "H",
-                format!("H = ∇²L(θ)"),
+                "H = ∇²L(θ)",
                 vec![format!("= {}", mat2(hessian))],
             ));
             let (values, _) = eigen(hessian);
             let (symbol, formula) = if kind == OptimizerKind::Newton {
-                ("H⁻¹", "H⁻¹ (eigenvalues λ → 1/λ)")
+                ("H^-1", "H^-1 (eigenvalues λ → 1/λ)")
             } else {
-                ("|H|⁻¹", "|H|⁻¹ (eigenvalues λ → 1/|λ|)")
+                ("|H|^-1", "|H|^-1 (eigenvalues λ → 1/|λ|)")
             };
             let inverse = d.precondition.map_or_else(|| "singular".to_owned(), mat2);
             lines.push(FormulaLine::new(

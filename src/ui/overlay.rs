@@ -112,6 +112,6 @@ fn divergence_cause(opt: &Optimizer, landscape: &crate::core::Landscape) -> Opti
         DivergenceCause::GradientOverflow => "the gradient overflowed".to_owned(),
         DivergenceCause::LeftBound => "it left the bound |x|, |y| ≤ 1e6".to_owned(),
         DivergenceCause::Undefined => "the loss is undefined there".to_owned(),
-        DivergenceCause::SingularHessian => "the Hessian is singular: H⁻¹ is undefined".to_owned(),
+        DivergenceCause::SingularHessian => "the Hessian is singular: H^-1 is undefined".to_owned(),
     })
 }
