@@ -414,3 +414,49 @@ fn adam_cells_share_bias_tables_without_changing_a_bit() {
         }
     }
 }
+
+#[test]
+fn sweeps_over_weight_decay_and_the_qh_mixes_are_trace_bit_for_bit() {
+    let l = landscape("beale");
+    let start = l.default_start();
+    let cases = [
+        (OptimizerKind::AdamW, SweepParam::WeightDecay, 0.0, 0.5),
+        (OptimizerKind::Qhm, SweepParam::Nu, 0.0, 1.0),
+        (OptimizerKind::QhAdam, SweepParam::Nu2, 0.0, 1.0),
+        (OptimizerKind::Lion, SweepParam::WeightDecay, 0.0, 0.2),
+    ];
+    for (kind, param, min, max) in cases {
+        assert!(param.used_by(kind), "{param} used by {kind:?}");
+        assert_eq!(SweepParam::from_name(&param.name().replace('_', "-")), Some(param));
+        let mut config = RunConfig::new(kind, start);
+        config.hyper.schedule = "cosine:150:0.1".parse().unwrap();
+        let spec = SweepSpec {
+            config,
+            x: axis(SweepParam::Lr, 1e-3, 0.1, AxisScale::Log, 4),
+            y: axis(param, min, max, AxisScale::Linear, 3),
+            steps: 150,
+            metric: SweepMetric::FinalLoss,
+        };
+        let map = spec.run(&l).expect("runs");
+        for j in 0..3 {
+            for i in 0..4 {
+                let c = spec.config_at(i, j);
+                assert_eq!(param.get(&c.hyper), spec.y.value(j));
+                let (bits, steps, status) = trace_end(&l, &c, spec.steps);
+                let e = &map.cell(i, j).unwrap().end;
+                assert_eq!(
+                    [e.pos[0].to_bits(), e.pos[1].to_bits(), e.loss.to_bits()],
+                    bits,
+                    "{kind:?} cell ({i}, {j})"
+                );
+                assert_eq!((e.steps, e.status), (steps, status));
+            }
+        }
+    }
+    // ν outside [0, 1] and a negative λ are refused before anything runs
+    let mut bad = SweepSpec::new(RunConfig::new(OptimizerKind::Qhm, start));
+    bad.y = axis(SweepParam::Nu, 0.0, 1.5, AxisScale::Linear, 3);
+    assert!(bad.validate(&l).unwrap_err().to_string().contains("nu"));
+    bad.y = axis(SweepParam::WeightDecay, -0.1, 0.5, AxisScale::Linear, 3);
+    assert!(bad.validate(&l).unwrap_err().to_string().contains("weight decay"));
+}

@@ -38,7 +38,8 @@ pub struct SweepArgs {
     /// The landscape, the optimizer and its settings, as for `trace`.
     #[command(flatten)]
     pub run: RunArgs,
-    /// A varied hyperparameter, given twice: NAME (lr, beta-m, beta-r, eps) = MIN:MAX:lin|log:COUNT,
+    /// A varied hyperparameter, given twice: NAME (lr, beta-m, beta-r, eps, weight-decay, nu, nu2) =
+    /// MIN:MAX:lin|log:COUNT,
     /// COUNT 1..=256, e.g. --vary lr=1e-4:1:log:64 --vary beta-m=0:0.99:lin:64.
     #[arg(long, value_name = VARY_FORM, allow_hyphen_values = true)]
     pub vary: Vec<String>,
@@ -143,6 +144,9 @@ pub fn parse_sweep(
             SweepParam::BetaM => args.run.beta_m.map(|_| "--beta-m"),
             SweepParam::BetaR => args.run.beta_r.map(|_| "--beta-r"),
             SweepParam::Eps => args.run.eps.map(|_| "--eps"),
+            SweepParam::WeightDecay => args.run.weight_decay.map(|_| "--weight-decay"),
+            SweepParam::Nu => args.run.nu.map(|_| "--nu"),
+            SweepParam::Nu2 => args.run.nu2.map(|_| "--nu2"),
         };
         if let Some(flag) = flag {
             warnings.push(format!("{flag} is replaced by --vary {}", axis.param));

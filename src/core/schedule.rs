@@ -164,7 +164,12 @@ impl Schedule {
     /// Checks the parameters: `K, T >= 1`, `0 < G <= 1`, `0 <= A <= 1`, `1 <= W < T`, inv-sqrt's
     /// `W > 0`, all finite.
     pub fn validate(&self) -> Result<(), CoreError> {
-        let bad = |what: String| Err(CoreError::InvalidSchedule(format!("{self}: {what}")));
+        self.validate_as(&self.to_string())
+    }
+
+    /// [`Self::validate`], naming the schedule `text` in the message (as the user typed it).
+    fn validate_as(&self, text: &str) -> Result<(), CoreError> {
+        let bad = |what: String| Err(CoreError::InvalidSchedule(format!("{text}: {what}")));
         let gamma_ok = |g: f64| g.is_finite() && g > 0.0 && g <= 1.0;
         let alpha_ok = |a: f64| (0.0..=1.0).contains(&a);
         match *self {
@@ -311,7 +316,7 @@ impl FromStr for Schedule {
             }
             _ => return refuse("unknown schedule".into()),
         };
-        schedule.validate()?;
+        schedule.validate_as(text.trim())?;
         Ok(schedule)
     }
 }

@@ -382,13 +382,13 @@ pub(crate) fn run_cell(
 }
 
 /// A bias-correction table for runs of `kind` with `hyper` over `steps` steps, where one is worth
-/// having (Adam with bias correction).
+/// having (Adam, AdamW, AMSGrad and QHAdam with bias correction).
 pub(crate) fn bias_table(
     kind: OptimizerKind,
     hyper: &Hyperparams,
     steps: u64,
 ) -> Option<BiasTable> {
-    (kind == OptimizerKind::Adam && hyper.bias_correction).then(|| BiasTable::new(hyper, steps))
+    (kind.uses_bias_correction() && hyper.bias_correction).then(|| BiasTable::new(hyper, steps))
 }
 
 /// Checks a map's step count: `1..=MAX_MAP_STEPS`.

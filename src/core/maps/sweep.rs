@@ -30,19 +30,37 @@ pub enum SweepParam {
     BetaR,
     /// Denominator guard ε (usually on a log scale).
     Eps,
+    /// Decoupled weight decay λ (AdamW, Lion).
+    WeightDecay,
+    /// The quasi-hyperbolic mix ν (QHM, QHAdam).
+    Nu,
+    /// QHAdam's second mix ν2.
+    Nu2,
 }
 
 impl SweepParam {
     /// Every parameter.
-    pub const ALL: [Self; 4] = [Self::Lr, Self::BetaM, Self::BetaR, Self::Eps];
+    pub const ALL: [Self; 7] = [
+        Self::Lr,
+        Self::BetaM,
+        Self::BetaR,
+        Self::Eps,
+        Self::WeightDecay,
+        Self::Nu,
+        Self::Nu2,
+    ];
 
-    /// The name in CSV headers and `--vary`: `lr`, `beta_m`, `beta_r`, `eps`.
+    /// The name in CSV headers and `--vary`: `lr`, `beta_m`, `beta_r`, `eps`, `weight_decay`, `nu`,
+    /// `nu2`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Lr => "lr",
             Self::BetaM => "beta_m",
             Self::BetaR => "beta_r",
             Self::Eps => "eps",
+            Self::WeightDecay => "weight_decay",
+            Self::Nu => "nu",
+            Self::Nu2 => "nu2",
         }
     }
 
@@ -53,16 +71,23 @@ impl SweepParam {
             Self::BetaM => "β_m",
             Self::BetaR => "β_r",
             Self::Eps => "ε",
+            Self::WeightDecay => "λ",
+            Self::Nu => "ν",
+            Self::Nu2 => "ν2",
         }
     }
 
-    /// The parameter called `name`: `lr` (or `eta`), `beta_m`, `beta_r`, `eps` (`-` for `_` accepted).
+    /// The parameter called `name`: `lr` (or `eta`), `beta_m`, `beta_r`, `eps`, `weight_decay`, `nu`,
+    /// `nu2` (`-` for `_` accepted).
     pub fn from_name(name: &str) -> Option<Self> {
         match name.trim().replace('-', "_").as_str() {
             "lr" | "eta" => Some(Self::Lr),
             "beta_m" => Some(Self::BetaM),
             "beta_r" => Some(Self::BetaR),
             "eps" => Some(Self::Eps),
+            "weight_decay" => Some(Self::WeightDecay),
+            "nu" => Some(Self::Nu),
+            "nu2" => Some(Self::Nu2),
             _ => None,
         }
     }
@@ -74,6 +99,9 @@ impl SweepParam {
             Self::BetaM => hyper.beta_m,
             Self::BetaR => hyper.beta_r,
             Self::Eps => hyper.eps,
+            Self::WeightDecay => hyper.weight_decay,
+            Self::Nu => hyper.nu,
+            Self::Nu2 => hyper.nu2,
         }
     }
 
@@ -84,6 +112,9 @@ impl SweepParam {
             Self::BetaM => hyper.beta_m = value,
             Self::BetaR => hyper.beta_r = value,
             Self::Eps => hyper.eps = value,
+            Self::WeightDecay => hyper.weight_decay = value,
+            Self::Nu => hyper.nu = value,
+            Self::Nu2 => hyper.nu2 = value,
         }
     }
 
@@ -94,6 +125,9 @@ impl SweepParam {
             Self::BetaM => kind.uses_beta_m(),
             Self::BetaR => kind.uses_beta_r(),
             Self::Eps => kind.uses_eps(),
+            Self::WeightDecay => kind.uses_weight_decay(),
+            Self::Nu => kind.uses_nu(),
+            Self::Nu2 => kind.uses_nu2(),
         }
     }
 }
@@ -146,6 +180,8 @@ impl SweepAxis {
             SweepParam::Lr => (1e-4, 1.0, AxisScale::Log),
             SweepParam::BetaM | SweepParam::BetaR => (0.0, 0.999, AxisScale::Linear),
             SweepParam::Eps => (1e-10, 1.0, AxisScale::Log),
+            SweepParam::WeightDecay => (0.0, 0.5, AxisScale::Linear),
+            SweepParam::Nu | SweepParam::Nu2 => (0.0, 1.0, AxisScale::Linear),
         };
         Self {
             param,
@@ -303,13 +339,16 @@ pub struct SweepSpec {
 
 impl SweepSpec {
     /// η (log, 1e-4..1) against the other parameter that `config.kind` uses most (β_m, else β_r, else
-    /// ε), 64 x 64, 1000 steps, final loss.
+    /// λ, else ε; Newton's methods use none: ε, which changes nothing), 64 x 64, 1000 steps, final
+    /// loss.
     pub fn new(config: RunConfig) -> Self {
         let kind = config.kind;
         let y = if kind.uses_beta_m() {
             SweepParam::BetaM
         } else if kind.uses_beta_r() {
             SweepParam::BetaR
+        } else if kind.uses_weight_decay() {
+            SweepParam::WeightDecay
         } else {
             SweepParam::Eps
         };
