@@ -427,7 +427,10 @@ fn sweeps_over_weight_decay_and_the_qh_mixes_are_trace_bit_for_bit() {
     ];
     for (kind, param, min, max) in cases {
         assert!(param.used_by(kind), "{param} used by {kind:?}");
-        assert_eq!(SweepParam::from_name(&param.name().replace('_', "-")), Some(param));
+        assert_eq!(
+            SweepParam::from_name(&param.name().replace('_', "-")),
+            Some(param)
+        );
         let mut config = RunConfig::new(kind, start);
         config.hyper.schedule = "cosine:150:0.1".parse().unwrap();
         let spec = SweepSpec {
@@ -458,5 +461,10 @@ fn sweeps_over_weight_decay_and_the_qh_mixes_are_trace_bit_for_bit() {
     bad.y = axis(SweepParam::Nu, 0.0, 1.5, AxisScale::Linear, 3);
     assert!(bad.validate(&l).unwrap_err().to_string().contains("nu"));
     bad.y = axis(SweepParam::WeightDecay, -0.1, 0.5, AxisScale::Linear, 3);
-    assert!(bad.validate(&l).unwrap_err().to_string().contains("weight decay"));
+    assert!(
+        bad.validate(&l)
+            .unwrap_err()
+            .to_string()
+            .contains("weight decay")
+    );
 }
