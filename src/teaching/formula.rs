@@ -124,6 +124,28 @@ fn ema(
     )
 }
 
+/// The second moment's bias correction (Adam's family, NAdam): `1 - β_r^t` (= `c2`) and `s_hat`.
+fn second_moment_correction(br: f64, c2: f64, d: &StepDetail) -> [FormulaLine; 2] {
+    [
+        FormulaLine::new(
+            "1-β_r^t",
+            "1 - β_r^t",
+            vec![
+                format!("= 1 - {}^{}", num(br), d.t),
+                format!("= {}", num(c2)),
+            ],
+        ),
+        FormulaLine::new(
+            "s_hat",
+            "s_hat = s / (1 - β_r^t)",
+            vec![
+                format!("= {} / {}", vec2(d.s), num(c2)),
+                format!("= {}", vec2(d.s_hat)),
+            ],
+        ),
+    ]
+}
+
 /// The lines of one step, in the order the update computes them, for the step's own convention.
 pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
     let d = inp.detail;
@@ -258,22 +280,7 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
                 format!("= {}", vec2(d.v_hat)),
             ],
         ));
-        lines.push(FormulaLine::new(
-            "1-β_r^t",
-            "1 - β_r^t",
-            vec![
-                format!("= 1 - {}^{}", num(br), d.t),
-                format!("= {}", num(c2)),
-            ],
-        ));
-        lines.push(FormulaLine::new(
-            "s_hat",
-            "s_hat = s / (1 - β_r^t)",
-            vec![
-                format!("= {} / {}", vec2(d.s), num(c2)),
-                format!("= {}", vec2(d.s_hat)),
-            ],
-        ));
+        lines.extend(second_moment_correction(br, c2, d));
     } else if kind.uses_bias_correction() {
         if h.bias_correction {
             let (c1, c2) = (bias_factor(bm, d.t), bias_factor(br, d.t));
@@ -293,22 +300,7 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
                     format!("= {}", vec2(d.v_hat)),
                 ],
             ));
-            lines.push(FormulaLine::new(
-                "1-β_r^t",
-                "1 - β_r^t",
-                vec![
-                    format!("= 1 - {}^{}", num(br), d.t),
-                    format!("= {}", num(c2)),
-                ],
-            ));
-            lines.push(FormulaLine::new(
-                "s_hat",
-                "s_hat = s / (1 - β_r^t)",
-                vec![
-                    format!("= {} / {}", vec2(d.s), num(c2)),
-                    format!("= {}", vec2(d.s_hat)),
-                ],
-            ));
+            lines.extend(second_moment_correction(br, c2, d));
         } else {
             lines.push(FormulaLine::new(
                 "V_hat",
