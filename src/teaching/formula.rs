@@ -476,7 +476,12 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
             format!(
                 "= {theta} - {}·({}⊙{} + {}·{})",
                 num(eta),
-                vec2([eff[0] / eta, eff[1] / eta]),
+                // η_eff/η (0 while η_t is 0, in a warm-up's first step)
+                vec2(if eta == 0.0 {
+                    [0.0; 2]
+                } else {
+                    [eff[0] / eta, eff[1] / eta]
+                }),
                 vec2(d.direction),
                 num(h.weight_decay),
                 theta
