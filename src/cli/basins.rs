@@ -88,19 +88,11 @@ pub fn run(args: &BasinsArgs) -> ExitCode {
         Ok(ok) => ok,
         Err(message) => return usage_error(message),
     };
-    for warning in warnings {
-        eprintln!("warning: {warning}");
-    }
-    let cells = spec.cells();
-    let job_spec = spec.clone();
-    let (map, elapsed) = compute_with_progress("basins", cells, pool, move |cells| {
-        job_spec.compute(&landscape, cells)
-    });
-    let map = match map {
-        Ok(map) => map,
-        // `parse_basins` validated everything; reported rather than unwrapped.
-        Err(err) => return usage_error(err),
-    };
+    let (map, elapsed) =
+        match compute_with_progress("basins", spec.clone(), landscape, pool, warnings) {
+            Ok(done) => done,
+            Err(code) => return code,
+        };
     eprintln!(
         "basins: {} x {} starts, {}; {} diverged, {} unfinished",
         spec.grid[0],

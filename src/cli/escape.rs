@@ -112,13 +112,9 @@ pub fn run(args: &EscapeArgs) -> ExitCode {
         Ok(ok) => ok,
         Err(message) => return usage_error(message),
     };
-    let cells = spec.cells();
-    let (stats, _) = compute_with_progress("escape", cells, pool, move |cells| {
-        spec.compute(&landscape, cells)
-    });
-    let stats = match stats {
-        Ok(stats) => stats,
-        Err(err) => return usage_error(err),
+    let stats = match compute_with_progress("escape", spec, landscape, pool, Vec::new()) {
+        Ok((stats, _)) => stats,
+        Err(code) => return code,
     };
     let summary = summary(&stats);
     let written = match file {

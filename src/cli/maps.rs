@@ -7,7 +7,10 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::core::maps::{MapCells, MapError, MapJob};
+use std::process::ExitCode;
+
+use crate::core::Landscape;
+use crate::core::maps::{MapJob, MapSpec};
 
 /// Where a map goes.
 pub(super) enum Sink {
@@ -52,23 +55,25 @@ pub(super) fn pool(threads: Option<usize>) -> Result<Option<rayon::ThreadPool>, 
         .map_err(|e| format!("cannot start {n} threads: {e}"))
 }
 
-/// Runs `compute` on a background thread (inside `pool` if given) and shows its progress on stderr
-/// while waiting: a percentage line rewritten five times a second when stderr is a terminal (a line a
-/// second after the first second otherwise). Returns the map and the wall time.
-pub(super) fn compute_with_progress<M, T>(
+/// Prints `warnings`, then computes `spec`'s map on `landscape` on a background thread (inside `pool` if
+/// given), showing its progress on stderr while waiting: a percentage line rewritten five times a second
+/// when stderr is a terminal (a line a second after the first second otherwise). Returns the map and
+/// the wall time; an error (the arguments were checked before, so it is reported rather than
+/// unwrapped) is one `error:` line and the usage exit code, to return from the command.
+pub(super) fn compute_with_progress<S: MapSpec>(
     label: &str,
-    cells: MapCells<T>,
+    spec: S,
+    landscape: Landscape,
     pool: Option<rayon::ThreadPool>,
-    compute: impl FnOnce(&MapCells<T>) -> Result<M, MapError> + Send + 'static,
-) -> (Result<M, MapError>, Duration)
-where
-    M: Send + 'static,
-    T: Send + Sync + 'static,
-{
+    warnings: Vec<String>,
+) -> Result<(S::Output, Duration), ExitCode> {
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
     let started = Instant::now();
-    let mut job = MapJob::spawn(cells, move |cells| match &pool {
-        Some(pool) => pool.install(|| compute(cells)),
-        None => compute(cells),
+    let mut job = MapJob::spawn(spec.cells(), move |cells| match &pool {
+        Some(pool) => pool.install(|| spec.compute(&landscape, cells)),
+        None => spec.compute(&landscape, cells),
     });
     let live = io::stderr().is_terminal();
     let line = |(done, total): (u64, u64)| {
@@ -99,7 +104,7 @@ where
     if live && shown.is_some() {
         eprintln!("{}", line(job.progress()));
     }
-    (result, elapsed)
+    result.map(|map| (map, elapsed)).map_err(super::usage_error)
 }
 
 /// Writes an RGBA8 picture of `width` x `height` as a PNG, each pixel blown up to a square so that

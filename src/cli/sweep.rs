@@ -175,19 +175,11 @@ pub fn run(args: &SweepArgs) -> ExitCode {
         Ok(ok) => ok,
         Err(message) => return usage_error(message),
     };
-    for warning in warnings {
-        eprintln!("warning: {warning}");
-    }
-    let cells = spec.cells();
-    let job_spec = spec.clone();
-    let (map, elapsed) = compute_with_progress("sweep", cells, pool, move |cells| {
-        job_spec.compute(&landscape, cells)
-    });
-    let map = match map {
-        Ok(map) => map,
-        // `parse_sweep` validated everything; reported rather than unwrapped.
-        Err(err) => return usage_error(err),
-    };
+    let (map, elapsed) =
+        match compute_with_progress("sweep", spec.clone(), landscape, pool, warnings) {
+            Ok(done) => done,
+            Err(code) => return code,
+        };
     eprintln!(
         "sweep: {} x {} cells, {}; {} diverged",
         spec.x.count,
