@@ -5,13 +5,13 @@
 //! Everything is checked (and the output file opened) before anything is computed.
 
 use clap::Args;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::maps::{Sink, compute_with_progress, pool, rate, target_name, write_png};
+use super::maps::{Sink, compute_with_progress, pool, rate, write_png};
 use super::trace::{RunArgs, num, parse_run};
-use super::{EXIT_FAILURE, usage_error};
+use super::usage_error;
 use crate::core::maps::{
     BasinMap, BasinSpec, DEFAULT_BASIN_GRID, DEFAULT_MAP_STEPS, MAX_BASIN_GRID,
 };
@@ -111,38 +111,19 @@ pub fn run(args: &BasinsArgs) -> ExitCode {
             m.cells
         );
     }
-    let written = match sink {
-        Sink::Stdout => {
-            match write_csv(&mut BufWriter::new(io::stdout().lock()), &map) {
-                // `losscape ... | head` closes the pipe early: not an error.
-                Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-                other => other.map_err(|e| e.to_string()),
-            }
-        }
-        Sink::Csv(file) => {
-            let mut out = BufWriter::new(file);
-            write_csv(&mut out, &map)
-                .and_then(|()| out.flush())
-                .map_err(|e| e.to_string())
-        }
-        Sink::Png(file) => write_png(
-            file,
-            &map.to_rgba(255),
-            spec.grid[0],
-            spec.grid[1],
-            &png_text(&map),
-        ),
-    };
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!(
-                "error: writing {} failed: {err}",
-                target_name(args.out.as_deref())
-            );
-            ExitCode::from(EXIT_FAILURE)
-        }
-    }
+    sink.write(
+        args.out.as_deref(),
+        |mut out| write_csv(&mut out, &map),
+        |file| {
+            write_png(
+                file,
+                &map.to_rgba(255),
+                spec.grid[0],
+                spec.grid[1],
+                &png_text(&map),
+            )
+        },
+    )
 }
 
 /// What the PNG says about itself (tEXt chunks): the domain and the minima.

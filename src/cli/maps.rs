@@ -3,7 +3,7 @@
 //! while the map is computed in the background.
 
 use std::fs::File;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -39,6 +39,37 @@ impl Sink {
         } else {
             Self::Csv(file)
         })
+    }
+
+    /// Writes the map: `csv` into stdout or the CSV file (a pipe closed early, as by `| head`, is not an
+    /// error), `png` into the PNG file. Exit 0, or one `error: writing TARGET failed` line and exit 1;
+    /// `out` is the `--out` path, for the message.
+    pub(super) fn write(
+        self,
+        out: Option<&Path>,
+        csv: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+        png: impl FnOnce(File) -> Result<(), String>,
+    ) -> ExitCode {
+        let written = match self {
+            Self::Stdout => match csv(&mut BufWriter::new(io::stdout().lock())) {
+                Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.map_err(|e| e.to_string()),
+            },
+            Self::Csv(file) => {
+                let mut writer = BufWriter::new(file);
+                csv(&mut writer)
+                    .and_then(|()| writer.flush())
+                    .map_err(|e| e.to_string())
+            }
+            Self::Png(file) => png(file),
+        };
+        match written {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: writing {} failed: {err}", target_name(out));
+                ExitCode::from(super::EXIT_FAILURE)
+            }
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::landscape::{LandscapeArgs, describe};
+use super::trace::HyperFlags;
 use super::{EXIT_FAILURE, usage_error};
 use crate::core::{
     Convention, Landscape, OptimizerKind, Schedule, lessons,
@@ -89,27 +90,9 @@ pub struct OptimizerOverrides {
     /// newton,saddle-free-newton), each with its default settings, from the scene's first start.
     #[arg(long, value_name = "NAMES")]
     pub optimizer: Option<String>,
-    /// Learning rate eta of every optimizer, > 0.
-    #[arg(long, value_name = "F", allow_hyphen_values = true)]
-    pub lr: Option<f64>,
-    /// Momentum decay beta_m of every optimizer, in [0, 1).
-    #[arg(long, value_name = "F", allow_hyphen_values = true)]
-    pub beta_m: Option<f64>,
-    /// Squared-gradient decay beta_r of every optimizer, in [0, 1).
-    #[arg(long, value_name = "F", allow_hyphen_values = true)]
-    pub beta_r: Option<f64>,
-    /// Denominator guard eps of every optimizer, >= 0.
-    #[arg(long, value_name = "F", allow_hyphen_values = true)]
-    pub eps: Option<f64>,
-    /// Decoupled weight decay lambda (adamw, lion), >= 0.
-    #[arg(long, value_name = "F", allow_hyphen_values = true)]
-    pub weight_decay: Option<f64>,
-    /// Quasi-hyperbolic mix nu (qhm, qhadam), in [0, 1].
-    #[arg(long, value_name = "F", allow_hyphen_values = true)]
-    pub nu: Option<f64>,
-    /// QHAdam's nu2, in [0, 1].
-    #[arg(long, value_name = "F", allow_hyphen_values = true)]
-    pub nu2: Option<f64>,
+    /// eta, the betas, eps, lambda, nu and nu2 of every optimizer.
+    #[command(flatten)]
+    pub hyper: HyperFlags,
     /// Learning-rate schedule of every optimizer: constant, step:K:G, exp:G, cosine:T[:A],
     /// warmup-cosine:W:T[:A], inv-sqrt:W.
     #[arg(long, value_name = "SCHEDULE")]
@@ -161,18 +144,8 @@ impl OptimizerOverrides {
             .map_err(|e| e.to_string())?;
         for o in &mut scene.optimizers {
             let h = &mut o.hyper;
-            let set = |field: &mut f64, value: Option<f64>| {
-                if let Some(v) = value {
-                    *field = v;
-                }
-            };
-            set(&mut h.lr, self.lr);
-            set(&mut h.beta_m, self.beta_m);
-            set(&mut h.beta_r, self.beta_r);
-            set(&mut h.eps, self.eps);
-            set(&mut h.weight_decay, self.weight_decay);
-            set(&mut h.nu, self.nu);
-            set(&mut h.nu2, self.nu2);
+            // a flag an optimizer does not use changes nothing in its run
+            let _ = self.hyper.apply(h, o.kind);
             if let Some(schedule) = schedule {
                 h.schedule = schedule;
             }

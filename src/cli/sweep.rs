@@ -4,13 +4,13 @@
 //! Everything is checked (and the output file opened) before anything is computed.
 
 use clap::Args;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::maps::{Sink, compute_with_progress, pool, rate, target_name, write_png};
+use super::maps::{Sink, compute_with_progress, pool, rate, write_png};
 use super::trace::{RunArgs, num, parse_run};
-use super::{EXIT_FAILURE, usage_error};
+use super::usage_error;
 use crate::core::maps::{
     AxisScale, DEFAULT_MAP_STEPS, MAX_MAP_STEPS, SweepAxis, SweepMap, SweepMetric, SweepParam,
     SweepSpec,
@@ -140,13 +140,13 @@ pub fn parse_sweep(
             ));
         }
         let flag = match axis.param {
-            SweepParam::Lr => args.run.lr.map(|_| "--lr"),
-            SweepParam::BetaM => args.run.beta_m.map(|_| "--beta-m"),
-            SweepParam::BetaR => args.run.beta_r.map(|_| "--beta-r"),
-            SweepParam::Eps => args.run.eps.map(|_| "--eps"),
-            SweepParam::WeightDecay => args.run.weight_decay.map(|_| "--weight-decay"),
-            SweepParam::Nu => args.run.nu.map(|_| "--nu"),
-            SweepParam::Nu2 => args.run.nu2.map(|_| "--nu2"),
+            SweepParam::Lr => args.run.hyper.lr.map(|_| "--lr"),
+            SweepParam::BetaM => args.run.hyper.beta_m.map(|_| "--beta-m"),
+            SweepParam::BetaR => args.run.hyper.beta_r.map(|_| "--beta-r"),
+            SweepParam::Eps => args.run.hyper.eps.map(|_| "--eps"),
+            SweepParam::WeightDecay => args.run.hyper.weight_decay.map(|_| "--weight-decay"),
+            SweepParam::Nu => args.run.hyper.nu.map(|_| "--nu"),
+            SweepParam::Nu2 => args.run.hyper.nu2.map(|_| "--nu2"),
         };
         if let Some(flag) = flag {
             warnings.push(format!("{flag} is replaced by --vary {}", axis.param));
@@ -187,38 +187,19 @@ pub fn run(args: &SweepArgs) -> ExitCode {
         rate(map.total_steps(), elapsed),
         map.diverged()
     );
-    let written = match sink {
-        Sink::Stdout => {
-            match write_csv(&mut BufWriter::new(io::stdout().lock()), &map) {
-                // `losscape ... | head` closes the pipe early: not an error.
-                Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-                other => other.map_err(|e| e.to_string()),
-            }
-        }
-        Sink::Csv(file) => {
-            let mut out = BufWriter::new(file);
-            write_csv(&mut out, &map)
-                .and_then(|()| out.flush())
-                .map_err(|e| e.to_string())
-        }
-        Sink::Png(file) => write_png(
-            file,
-            &map.to_rgba(colormap),
-            spec.x.count,
-            spec.y.count,
-            &png_text(&map),
-        ),
-    };
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!(
-                "error: writing {} failed: {err}",
-                target_name(args.out.as_deref())
-            );
-            ExitCode::from(EXIT_FAILURE)
-        }
-    }
+    sink.write(
+        args.out.as_deref(),
+        |mut out| write_csv(&mut out, &map),
+        |file| {
+            write_png(
+                file,
+                &map.to_rgba(colormap),
+                spec.x.count,
+                spec.y.count,
+                &png_text(&map),
+            )
+        },
+    )
 }
 
 /// What the PNG says about itself (tEXt chunks): the axes and the colour scale.

@@ -72,27 +72,9 @@ pub struct RunArgs {
     /// adadelta, qhm, qhadam, newton, saddle-free-newton (formulas: `losscape list`).
     #[arg(long, value_name = "NAME")]
     pub optimizer: String,
-    /// Learning rate eta, > 0 [default: the optimizer's, see `losscape list`].
-    #[arg(long, value_name = "F", allow_hyphen_values = true)]
-    pub lr: Option<f64>,
-    /// Momentum decay beta_m, in [0, 1) [default: 0.9].
-    #[arg(long, value_name = "F", allow_hyphen_values = true)]
-    pub beta_m: Option<f64>,
-    /// Squared-gradient decay beta_r, in [0, 1) [default: 0.99 RMSProp, 0.999 Adam].
-    #[arg(long, value_name = "F", allow_hyphen_values = true)]
-    pub beta_r: Option<f64>,
-    /// Denominator guard eps, >= 0 [default: 1e-8].
-    #[arg(long, value_name = "F", allow_hyphen_values = true)]
-    pub eps: Option<f64>,
-    /// Decoupled weight decay lambda of adamw and lion, >= 0 [default: 0.01 adamw, 0 lion].
-    #[arg(long, value_name = "F", allow_hyphen_values = true)]
-    pub weight_decay: Option<f64>,
-    /// Quasi-hyperbolic mix nu (nu1) of qhm and qhadam, in [0, 1] [default: 0.7].
-    #[arg(long, value_name = "F", allow_hyphen_values = true)]
-    pub nu: Option<f64>,
-    /// QHAdam's second mix nu2, in [0, 1] [default: 1].
-    #[arg(long, value_name = "F", allow_hyphen_values = true)]
-    pub nu2: Option<f64>,
+    /// eta, the betas, eps, lambda, nu and nu2.
+    #[command(flatten)]
+    pub hyper: HyperFlags,
     /// Learning-rate schedule, eta_t = eta f(t-1): constant, step:K:G, exp:G, cosine:T[:A],
     /// warmup-cosine:W:T[:A], inv-sqrt:W.
     #[arg(long, value_name = "SCHEDULE", default_value = "constant")]
@@ -129,6 +111,74 @@ pub struct RunArgs {
         allow_hyphen_values = true
     )]
     pub tol: f64,
+}
+
+/// The hyperparameter flags of `trace`, `sweep`, `basins` and `render`: each one given replaces the
+/// optimizer's value (its default, or the scene's).
+#[derive(Debug, Clone, Default, Args)]
+pub struct HyperFlags {
+    /// Learning rate eta, > 0 [default: the optimizer's, see `losscape list`].
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub lr: Option<f64>,
+    /// Momentum decay beta_m, in [0, 1) [default: 0.9].
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub beta_m: Option<f64>,
+    /// Squared-gradient decay beta_r, in [0, 1) [default: 0.99 RMSProp, 0.999 Adam].
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub beta_r: Option<f64>,
+    /// Denominator guard eps, >= 0 [default: 1e-8].
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub eps: Option<f64>,
+    /// Decoupled weight decay lambda of adamw and lion, >= 0 [default: 0.01 adamw, 0 lion].
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub weight_decay: Option<f64>,
+    /// Quasi-hyperbolic mix nu (nu1) of qhm and qhadam, in [0, 1] [default: 0.7].
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub nu: Option<f64>,
+    /// QHAdam's second mix nu2, in [0, 1] [default: 1].
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub nu2: Option<f64>,
+}
+
+impl HyperFlags {
+    /// Sets each given value in `hyper`; returns the flags given that `kind` does not use (for a
+    /// warning). The values are checked by `Hyperparams::validate` afterwards.
+    pub fn apply(&self, hyper: &mut Hyperparams, kind: OptimizerKind) -> Vec<&'static str> {
+        let fields: [(Option<f64>, &mut f64, &'static str, bool); 7] = [
+            (self.lr, &mut hyper.lr, "--lr", true),
+            (
+                self.beta_m,
+                &mut hyper.beta_m,
+                "--beta-m",
+                kind.uses_beta_m(),
+            ),
+            (
+                self.beta_r,
+                &mut hyper.beta_r,
+                "--beta-r",
+                kind.uses_beta_r(),
+            ),
+            (self.eps, &mut hyper.eps, "--eps", kind.uses_eps()),
+            (
+                self.weight_decay,
+                &mut hyper.weight_decay,
+                "--weight-decay",
+                kind.uses_weight_decay(),
+            ),
+            (self.nu, &mut hyper.nu, "--nu", kind.uses_nu()),
+            (self.nu2, &mut hyper.nu2, "--nu2", kind.uses_nu2()),
+        ];
+        let mut unused = Vec::new();
+        for (value, field, flag, used) in fields {
+            if let Some(v) = value {
+                *field = v;
+                if !used {
+                    unused.push(flag);
+                }
+            }
+        }
+        unused
+    }
 }
 
 /// A validated `trace` request.
@@ -172,36 +222,9 @@ pub fn parse_run(args: &RunArgs) -> Result<(Landscape, RunConfig, Vec<String>), 
     let mut hyper = Hyperparams::defaults_for(kind);
     hyper.convention = convention;
     hyper.bias_correction = !args.no_bias_correction;
-    let mut set = |value: Option<f64>, field: &mut f64, flag: &str, used: bool| {
-        if let Some(v) = value {
-            *field = v;
-            if !used {
-                warnings.push(format!("{flag} has no effect on {}", kind.name()));
-            }
-        }
-    };
-    set(args.lr, &mut hyper.lr, "--lr", true);
-    set(
-        args.beta_m,
-        &mut hyper.beta_m,
-        "--beta-m",
-        kind.uses_beta_m(),
-    );
-    set(
-        args.beta_r,
-        &mut hyper.beta_r,
-        "--beta-r",
-        kind.uses_beta_r(),
-    );
-    set(args.eps, &mut hyper.eps, "--eps", kind.uses_eps());
-    set(
-        args.weight_decay,
-        &mut hyper.weight_decay,
-        "--weight-decay",
-        kind.uses_weight_decay(),
-    );
-    set(args.nu, &mut hyper.nu, "--nu", kind.uses_nu());
-    set(args.nu2, &mut hyper.nu2, "--nu2", kind.uses_nu2());
+    for flag in args.hyper.apply(&mut hyper, kind) {
+        warnings.push(format!("{flag} has no effect on {}", kind.name()));
+    }
     hyper.schedule = args
         .schedule
         .parse()

@@ -535,6 +535,8 @@ pub fn diagnose(
         .flatten()
         .filter(|l| l.stability > 1.0)
         .max_by(|a, b| a.stability.total_cmp(&b.stability));
+    // where the last good step ended, e.g. `(0.51, -2.3)`
+    let at = format!("({}, {})", sig(last.pos[0]), sig(last.pos[1]));
     let (cause, last_stable, text) = match (overshoot, reason) {
         (Some(limit), _) => (
             DivergenceCause::Overshoot(limit),
@@ -545,19 +547,13 @@ pub fn diagnose(
             DivergenceCause::SingularHessian,
             last.step,
             format!(
-                "the Hessian at ({}, {}) is singular (an eigenvalue is 0): H^-1 g is undefined there",
-                sig(last.pos[0]),
-                sig(last.pos[1])
+                "the Hessian at {at} is singular (an eigenvalue is 0): H^-1 g is undefined there"
             ),
         ),
         (None, DivergenceReason::NonFiniteUpdate) => (
             DivergenceCause::GradientOverflow,
             last.step,
-            format!(
-                "the gradient overflowed after ({}, {}): the numbers became infinite",
-                sig(last.pos[0]),
-                sig(last.pos[1])
-            ),
+            format!("the gradient overflowed after {at}: the numbers became infinite"),
         ),
         (None, DivergenceReason::OutOfBounds) => (
             DivergenceCause::LeftBound,
@@ -567,11 +563,7 @@ pub fn diagnose(
         (None, DivergenceReason::NonFiniteLoss) => (
             DivergenceCause::Undefined,
             last.step,
-            format!(
-                "the step from ({}, {}) landed where the loss is undefined or infinite",
-                sig(last.pos[0]),
-                sig(last.pos[1])
-            ),
+            format!("the step from {at} landed where the loss is undefined or infinite"),
         ),
     };
     Some(Diagnosis {
