@@ -120,7 +120,7 @@ pub fn run_app(launch: AppLaunch) -> ExitCode {
         .and_then(|s| s.parse::<f64>().ok())
         .filter(|s| *s > 0.0)
     {
-        // figures for the README and scripts/soak.sh: frame times and memory over windows of time
+        // figures for docs/figures.md and scripts/soak.sh: frame times and memory over windows of time
         app.insert_resource(FrameLog::new(window))
             .add_systems(Last, log_frames);
     }

@@ -4,7 +4,7 @@
 //!   line and the recorder.
 //! - [`cli`]: the command line (`trace`, `list`, `render`, or the app).
 //! - The Bevy app (feature `app`, on by default): one plugin per module, composed by [`AppPlugin`]; each
-//!   module imports only modules on lower floors (README, "Layout of the code").
+//!   module imports only modules on lower floors (docs/design.md, "Layout of the code").
 
 pub mod cli;
 pub mod core;

@@ -1,18 +1,18 @@
-//! The house rule of the code (README, "Layout of the code"): a module of `src/` imports only modules on
-//! lower floors. The floors are read from the README's table, the imports from every `crate::NAME` path
+//! The house rule of the code (docs/design.md, "Layout of the code"): a module of `src/` imports only modules on
+//! lower floors. The floors are read from the table in docs/design.md, the imports from every `crate::NAME` path
 //! in `src/` (unit tests inside `#[cfg(test)] mod tests` may look anywhere).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Module name -> floor, from the README's table rows `| N | `a`, `b` | ... |`.
+/// Module name -> floor, from the table rows in docs/design.md `| N | `a`, `b` | ... |`.
 fn floors() -> BTreeMap<String, u32> {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .expect("README.md");
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/design.md"))
+        .expect("docs/design.md");
     let section = readme
         .split("## Layout of the code")
         .nth(1)
-        .expect("a layout section in the README");
+        .expect("a layout section in docs/design.md");
     let mut floors = BTreeMap::new();
     for line in section.lines().take_while(|l| !l.starts_with("## ")) {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
@@ -113,7 +113,7 @@ fn every_module_imports_only_lower_floors() {
     unlisted.dedup();
     assert!(
         unlisted.is_empty(),
-        "modules missing from the README's floors: {unlisted:?}"
+        "modules missing from the floors of docs/design.md: {unlisted:?}"
     );
     assert!(
         broken.is_empty(),

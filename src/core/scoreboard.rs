@@ -22,7 +22,7 @@ use super::optimizer::OptimizerKind;
 use super::scene::Scene;
 use super::simulation::{RunConfig, RunStatus, Runner, StepRecord};
 
-/// What the columns mean, for the panel (a hover text or a help line) and the README.
+/// What the columns mean, for the panel (a hover text or a help line) and docs/cli.md.
 pub const DEFINITIONS: &str = "\
 to target: the first step at which the run is within the loss tolerance of the lowest known minimum \
 (loss <= min + tol), or within the radius of a known minimum (1% of the domain's diagonal by default); \

@@ -21,7 +21,7 @@
 //! derivative is the exact chain rule of its operation, never a finite difference. `abs`, `min` and
 //! `max` take the derivative of the active side (`abs'(0) = 0`).
 //!
-//! **Why our own.** The crates measured before writing it (summarised in the README's "Your own
+//! **Why our own.** The crates measured before writing it (summarised in docs/guide.md, "Your own
 //! landscape: formulas" section): exmex gets `-x^2`, `^`'s associativity, `**`, `1e-3`, `pi`, `pow`
 //! and the derivatives of `min`/`max`/`abs` wrong, gives no error columns and is 4-13x slower; num-dual
 //! has no parser and its vector types need nalgebra; fasteval and meval have no derivatives; evalexpr is
