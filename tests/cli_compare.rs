@@ -195,3 +195,90 @@ fn out_writes_csv_and_bad_input_is_one_line_with_exit_2() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Every built-in lesson's claims hold (issue 28): `compare --check` exits 0 and lists each as true.
+#[test]
+fn every_lesson_claim_holds() {
+    for preset in lessons::names() {
+        let scene = lessons::preset(preset).unwrap();
+        assert!(
+            scene.claims.len() >= 4,
+            "{preset}: a lesson states what the class will see as claims"
+        );
+        let o = losscape(&["compare", "--preset", preset, "--check"]);
+        let text = stdout(&o);
+        assert_eq!(o.status.code(), Some(0), "{preset}: {text}{}", stderr(&o));
+        assert!(
+            text.contains(&format!("claims ({}):", scene.claims.len())),
+            "{text}"
+        );
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.trim_start().starts_with("true:"))
+                .count(),
+            scene.claims.len(),
+            "{preset}: {text}"
+        );
+        assert!(!text.contains("FALSE"), "{preset}: {text}");
+    }
+}
+
+/// A false claim exits 1 and names it; a malformed one is refused with its line and column in the file.
+#[test]
+fn a_false_claim_fails_and_a_malformed_one_is_placed() {
+    let dir = temp_dir("claims");
+    let saddle = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/lessons/saddle.ron"),
+    )
+    .unwrap();
+    // plain GD does not reach a valley within 100 steps: claiming it is false
+    let false_one = saddle.replace(
+        "check: \"saddle_steps('SGD') >= 200\",\n            steps: 1000,",
+        "check: \"to_target('SGD') <= 100\",\n            steps: 1000,",
+    );
+    assert_ne!(false_one, saddle, "the saddle lesson's first claim moved");
+    let path = dir.join("false.ron");
+    std::fs::write(&path, &false_one).unwrap();
+    let o = losscape(&["compare", "--scene", path.to_str().unwrap(), "--check"]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    let false_lines: Vec<&str> = text.lines().filter(|l| l.contains("FALSE:")).collect();
+    assert_eq!(false_lines.len(), 1, "{text}");
+    assert!(
+        false_lines[0].contains("plain GD lingers at the saddle")
+            && false_lines[0].contains("to_target('SGD') <= 100")
+            && false_lines[0].contains("554 vs 100"),
+        "{text}"
+    );
+    assert!(text.contains("1 of 9 claims are false"), "{text}");
+
+    // a misspelt figure: the error names the file's line and the column of the mistake
+    let malformed = saddle.replace(
+        "check: \"saddle_steps('RMSProp')",
+        "check: \"sadle_steps('RMSProp')",
+    );
+    assert_ne!(malformed, saddle);
+    let line = malformed
+        .lines()
+        .position(|l| l.contains("sadle_steps('RMSProp')"))
+        .unwrap()
+        + 1;
+    let column = malformed
+        .lines()
+        .nth(line - 1)
+        .unwrap()
+        .find("sadle")
+        .unwrap()
+        + 1;
+    let path = dir.join("malformed.ron");
+    std::fs::write(&path, &malformed).unwrap();
+    let o = losscape(&["compare", "--scene", path.to_str().unwrap(), "--check"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("line {line}, column {column}"))
+            && err.contains("unknown figure 'sadle_steps'"),
+        "{err}"
+    );
+}

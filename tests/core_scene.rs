@@ -252,3 +252,44 @@ fn a_scene_on_a_typed_formula_keeps_its_optimizers_at_usable_starts() {
     );
     assert!(message.ends_with("      ^^^^"), "{message}");
 }
+
+/// Format 4 adds claims: they round-trip, a scene without them leaves the field out and older files
+/// load without it; a claim naming a missing optimizer is refused, and moving the scene to another
+/// landscape drops the claims with the question.
+#[test]
+fn claims_round_trip_and_are_checked_on_load() {
+    use losscape::core::claims::Claim;
+    let scene = saddle();
+    assert_eq!(SCENE_VERSION, 4);
+    assert!(!scene.claims.is_empty());
+    let text = scene.to_ron().unwrap();
+    assert!(text.contains("claims: ["), "{text}");
+    assert_eq!(Scene::from_ron(&text).unwrap(), scene);
+
+    let mut bare = scene.clone();
+    bare.claims.clear();
+    let text = bare.to_ron().unwrap();
+    assert!(!text.contains("claims"), "no claims, no field: {text}");
+    let old = text.replacen("version: 4,", "version: 3,", 1);
+    assert_eq!(Scene::from_ron(&old).unwrap().claims, Vec::<Claim>::new());
+
+    let mut wrong = scene.clone();
+    wrong.claims.push(Claim {
+        say: "Lion wins".into(),
+        check: "to_target('Lion') < to_target('SGD')".into(),
+        steps: 100,
+    });
+    let err = wrong.validate().unwrap_err();
+    assert!(
+        err.contains("no optimizer is named 'Lion'") && err.contains("column 11"),
+        "{err}"
+    );
+    let mut zero = scene.clone();
+    zero.claims[0].steps = 0;
+    assert!(zero.validate().unwrap_err().contains("steps = 0"));
+
+    let moved = scene
+        .on_landscape(losscape::core::LandscapeSpec::Himmelblau)
+        .unwrap();
+    assert!(moved.claims.is_empty() && moved.question.is_none());
+}

@@ -3,7 +3,9 @@
 //!
 //! - [`predict`]: predict mode's round, its keys, window, clicks on the top view and marks.
 //! - [`scoreboard`]: every run's figures followed step by step; the panel's sortable table and CSV.
+//! - [`claims`]: the lesson's claims checked on the runs on screen, the panel's "Watch for:" lines.
 
+pub mod claims;
 pub mod predict;
 pub mod scoreboard;
 
@@ -14,6 +16,7 @@ use crate::schedule::AppSystems;
 use crate::state::{CurrentScene, PredictMode, predicting};
 use crate::third_party::egui::keys_free;
 
+pub use claims::ClaimBoard;
 pub use predict::{Phase, PredictRequest, Round};
 pub use scoreboard::{RunScore, Scores};
 
@@ -24,6 +27,7 @@ pub fn headless_plugin(app: &mut App) {
     app.init_resource::<PredictMode>()
         .init_resource::<Round>()
         .init_resource::<Scores>()
+        .init_resource::<ClaimBoard>()
         .init_resource::<CurrentScene>()
         .add_message::<PredictRequest>()
         .add_systems(
@@ -40,7 +44,9 @@ pub fn headless_plugin(app: &mut App) {
             FixedUpdate,
             (
                 predict::play_to_answer.in_set(AppSystems::PlayReveal),
-                scoreboard::track_scores.in_set(AppSystems::Score),
+                (scoreboard::track_scores, claims::watch_claims)
+                    .chain()
+                    .in_set(AppSystems::Score),
             ),
         );
 }
@@ -78,6 +84,12 @@ pub struct ClassroomPanel<'w, 's> {
     scores: ResMut<'w, Scores>,
     rows: Query<'w, 's, &'static RunScore>,
     requests: MessageWriter<'w, PredictRequest>,
+    claims: Res<'w, ClaimBoard>,
+}
+
+/// The lesson's "Watch for:" lines (its claims, ticked as they come true), under its description.
+pub fn watch_for(ui: &mut egui::Ui, p: &ClassroomPanel) {
+    claims::watch_for(ui, &p.claims, p.mode.on);
 }
 
 /// The panel's "Predict, then reveal" and "Scoreboard" sections for the scene on screen (`current`, which

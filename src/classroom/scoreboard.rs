@@ -32,10 +32,16 @@ pub struct RunScore {
 }
 
 impl RunScore {
-    /// A tracker replayed from `optimizer`'s start to where it stands now.
-    pub fn of(optimizer: &Optimizer, settings: ScoreSettings) -> Result<Self, CoreError> {
+    /// A tracker replayed from `optimizer`'s start to where it stands now, keeping its score at each of
+    /// `kept` steps (the budgets of the lesson's claims).
+    pub fn of(
+        optimizer: &Optimizer,
+        settings: ScoreSettings,
+        kept: &[u64],
+    ) -> Result<Self, CoreError> {
         let shadow = optimizer.replay(0)?;
-        let tracker = ScoreTracker::for_runner(&shadow, settings);
+        let mut tracker = ScoreTracker::for_runner(&shadow, settings);
+        tracker.keep_at(kept);
         let row = ScoreRow {
             name: optimizer.spec.name.clone(),
             kind: optimizer.spec.kind,
@@ -51,11 +57,22 @@ impl RunScore {
         Ok(score)
     }
 
-    /// Whether it follows this run with these settings (else it is built again).
-    fn follows(&self, optimizer: &Optimizer, settings: &ScoreSettings) -> bool {
+    /// Whether it follows this run with these settings and kept steps (else it is built again).
+    fn follows(&self, optimizer: &Optimizer, settings: &ScoreSettings, kept: &[u64]) -> bool {
         self.generation == optimizer.generation
             && self.shadow.steps() <= optimizer.steps()
             && self.tracker.settings() == settings
+            && self.tracker.kept_steps().eq(kept.iter().copied())
+    }
+
+    /// The tracker that follows the run (its figures, and those it kept at the claims' budgets).
+    pub fn tracker(&self) -> &ScoreTracker {
+        &self.tracker
+    }
+
+    /// Whether the followed run can still step.
+    pub fn is_running(&self) -> bool {
+        self.shadow.status().is_running()
     }
 
     /// Steps the copy (and the tracker) up to the optimizer's step; O(steps taken since the last call).
@@ -94,11 +111,13 @@ pub struct Scores {
 pub fn track_scores(
     mut commands: Commands,
     scores: Res<Scores>,
+    current: Res<CurrentScene>,
     mut optimizers: Query<(Entity, &Optimizer, Option<&mut RunScore>)>,
 ) {
+    let kept = crate::core::claims::budgets(&current.claims);
     for (entity, optimizer, score) in &mut optimizers {
         let result = match score {
-            Some(mut score) if score.follows(optimizer, &scores.settings) => {
+            Some(mut score) if score.follows(optimizer, &scores.settings, &kept) => {
                 if score.shadow.steps() < optimizer.steps() || score.row.name != optimizer.spec.name
                 {
                     score.catch_up(optimizer)
@@ -106,7 +125,7 @@ pub fn track_scores(
                     Ok(())
                 }
             }
-            _ => RunScore::of(optimizer, scores.settings).map(|score| {
+            _ => RunScore::of(optimizer, scores.settings, &kept).map(|score| {
                 commands.entity(entity).insert(score);
             }),
         };

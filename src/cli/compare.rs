@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::{EXIT_FAILURE, usage_error};
+use crate::core::claims::{ClaimReport, check_scene};
 use crate::core::scene::Scene;
 use crate::core::{
     MAX_TRACE_STEPS, ScoreColumn, ScoreSettings, Scoreboard, SortOrder, lessons, score_scene,
@@ -36,7 +37,10 @@ pub enum TableFormat {
                   minimum's loss, or within --radius of a known minimum); final loss; path length in \
                   the (x, y) plane; saddle steps (|grad L| < --saddle-grad where the Hessian is \
                   indefinite); the step at which a run diverged. Each run stops early when it \
-                  converges (|grad L| < --tol) or diverges, as in `trace`."
+                  converges (|grad L| < --tol) or diverges, as in `trace`.\n\n\
+                  --check also checks the scene's claims (the statements its description makes, \
+                  each with its own step budget and, for noisy runs, over several seeds): one line \
+                  per claim, and exit status 1 when any is false."
 )]
 pub struct CompareArgs {
     /// A built-in lesson (see `losscape list`).
@@ -87,6 +91,10 @@ pub struct CompareArgs {
     /// Write to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also check the scene's claims (the statements its description makes), each at its own step
+    /// budget; exit 1 naming each false one.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// A validated `compare` request.
@@ -104,6 +112,8 @@ pub struct CompareRequest {
     pub sort: Option<(ScoreColumn, SortOrder)>,
     /// Output format.
     pub format: TableFormat,
+    /// Check the scene's claims too.
+    pub check: bool,
 }
 
 /// Turns arguments into a request, or the one-line reason they are refused.
@@ -161,6 +171,7 @@ pub fn parse_request(args: &CompareArgs) -> Result<CompareRequest, String> {
         settings,
         sort,
         format,
+        check: args.check,
     })
 }
 
@@ -177,6 +188,26 @@ pub fn scoreboard(request: &CompareRequest) -> Result<Scoreboard, String> {
         board.sort(column, order);
     }
     Ok(board)
+}
+
+/// The claims report: a heading, then one line per claim (`true:` or `FALSE:`, what it says, the check
+/// and the figures that decided it), and a last line counting the false ones.
+pub fn claims_text(reports: &[ClaimReport]) -> String {
+    if reports.is_empty() {
+        return "claims: this scene makes none\n".to_owned();
+    }
+    let mut text = format!("claims ({}):\n", reports.len());
+    for report in reports {
+        text.push_str(&format!("  {report}\n"));
+    }
+    let false_ones = reports.iter().filter(|r| !r.holds).count();
+    if false_ones > 0 {
+        text.push_str(&format!(
+            "{false_ones} of {} claims are false\n",
+            reports.len()
+        ));
+    }
+    text
 }
 
 /// `losscape compare`.
@@ -199,14 +230,35 @@ pub fn run(args: &CompareArgs) -> ExitCode {
         Ok(board) => board,
         Err(message) => return usage_error(message),
     };
+    let claims = if request.check {
+        match check_scene(&request.scene, &request.settings) {
+            Ok(reports) => Some(reports),
+            Err(e) => return usage_error(e),
+        }
+    } else {
+        None
+    };
     let mut out = BufWriter::new(sink);
     let written = match request.format {
         TableFormat::Csv => board.write_csv(&mut out),
         TableFormat::Text => out.write_all(board.to_text().as_bytes()),
     }
     .and_then(|()| out.flush());
+    let mut code = ExitCode::SUCCESS;
+    if let Some(reports) = &claims {
+        let text = claims_text(reports);
+        // after a text table on stdout; beside CSV or a file, on stderr
+        if request.format == TableFormat::Text && args.out.is_none() {
+            print!("\n{text}");
+        } else {
+            eprint!("{text}");
+        }
+        if reports.iter().any(|r| !r.holds) {
+            code = ExitCode::from(EXIT_FAILURE);
+        }
+    }
     match written {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => code,
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(err) => {
             let target = args

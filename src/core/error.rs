@@ -83,6 +83,9 @@ pub enum CoreError {
     /// Saddle-escape statistics that cannot run (seeds, steps, margin, no saddle found).
     #[error("invalid escape statistics: {0}")]
     InvalidEscape(String),
+    /// A lesson's claim that cannot be read (see [`crate::core::claims`]).
+    #[error("invalid claim {0}")]
+    InvalidClaim(String),
     /// A surface-grid resolution outside `2..=1024`.
     #[error("invalid grid resolution {0}: must be between 2 and 1024 vertices per side")]
     InvalidResolution(usize),

@@ -28,7 +28,7 @@ macro_rules! preset {
 pub const PRESETS: &[Preset] = &[
     preset!(
         "saddle",
-        "saddle-point escape: noise, momentum or adaptive steps leave the ridge; plain GD stalls"
+        "saddle-point escape: noise and adaptive steps leave the ridge; plain GD and momentum linger"
     ),
     preset!(
         "ravine",
@@ -43,14 +43,17 @@ pub const PRESETS: &[Preset] = &[
         "beale",
         "Beale's function: four optimizers, the classic comparison"
     ),
-    preset!("rastrigin", "many minima: where each start ends up"),
+    preset!(
+        "rastrigin",
+        "many minima: each start settles in its own dip"
+    ),
     preset!(
         "minibatch",
         "real mini-batch noise on a regression loss at several batch sizes"
     ),
     preset!(
         "bias-correction",
-        "Adam with and without bias correction in the first steps"
+        "Adam without bias correction lurches past the global minimum"
     ),
     preset!(
         "newton-saddle",

@@ -23,10 +23,13 @@
 //! - [`history`]: [`History`], a run's rows in bounded memory for the timeline and plots.
 //! - [`scene`]: [`scene::Scene`], everything on screen as data (RON files with a version).
 //! - [`lessons`]: the built-in lessons, scene files embedded in the binary.
+//! - [`claims`]: a lesson's statements as checks over the scoreboard's figures ([`claims::Claim`],
+//!   [`claims::check_scene`]).
 //! - [`scoreboard`]: [`ScoreTracker`] (a run's figures, step by step) and [`Scoreboard`] (the table).
 //! - [`predict`]: a lesson's prediction [`Question`], guesses, and the truth they are scored against.
 //! - [`error`]: [`CoreError`], every way a landscape, optimizer or run can be misconfigured.
 
+pub mod claims;
 pub mod colormap;
 pub mod curvature;
 pub mod error;

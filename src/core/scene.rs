@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::claims::{Claim, parse_claims};
 use super::gradient::GradientNoise;
 use super::landscape::{LandscapeSpec, Vec2d};
 use super::optimizer::{Hyperparams, OptimizerKind};
@@ -15,9 +16,10 @@ use super::simulation::RunConfig;
 /// `Formula(expr: "...", x: (XMIN, XMAX), y: (YMIN, YMAX))` landscapes and the optional prediction
 /// `question`; 3 adds the optimizers AdamW, NAdam, AMSGrad, Lion, AdaDelta, QHM, QHAdam, Newton and
 /// SaddleFreeNewton and the hyperparameters `weight_decay`, `nu`, `nu2` and `schedule` (e.g.
-/// `schedule: Cosine(steps: 1000, alpha: 0.0)`). Every older version still reads (each only adds; a
-/// missing field takes its default).
-pub const SCENE_VERSION: u32 = 3;
+/// `schedule: Cosine(steps: 1000, alpha: 0.0)`); 4 adds the lesson's `claims` (see
+/// [`super::claims`]). Every older version still reads (each only adds; a missing field takes its
+/// default).
+pub const SCENE_VERSION: u32 = 4;
 
 /// Perceptual colormaps the surface shader knows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,6 +224,10 @@ pub struct Scene {
     /// older files, and left out of the file when there is none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub question: Option<Question>,
+    /// The statements the description makes, as checks over the scoreboard's figures (format
+    /// version 4; left out of the file when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<Claim>,
 }
 
 fn default_speed() -> f64 {
@@ -234,7 +240,7 @@ pub const MAX_OPTIMIZERS: usize = 32;
 impl Scene {
     /// This scene's optimizers on another landscape (`--surface`/`--formula` with `--preset`/`--scene`):
     /// starts outside the new domain (or where it is undefined) move to its suggested start, the heights follow the landscape's
-    /// recommendation, and the lesson's question (asked about its own landscape) goes. The error is the
+    /// recommendation, and the lesson's question and claims (about its own landscape) go. The error is the
     /// landscape's own, e.g. a formula's mistake with its column.
     pub fn on_landscape(mut self, spec: LandscapeSpec) -> Result<Self, super::error::CoreError> {
         let landscape = super::landscape::Landscape::new(spec.clone())?;
@@ -259,7 +265,9 @@ impl Scene {
             self.title = format!("f(x, y) = {expr}");
         }
         self.landscape = spec;
+        // the question and the claims are about the lesson's own landscape
         self.question = None;
+        self.claims.clear();
         Ok(self)
     }
 
@@ -319,6 +327,7 @@ impl Scene {
         if let Some(question) = &self.question {
             question.validate(self)?;
         }
+        parse_claims(self)?;
         Ok(())
     }
 
@@ -329,8 +338,47 @@ impl Scene {
             column: e.span.start.col,
             message: e.code.to_string(),
         })?;
+        if let Some(error) = scene.claim_error_in(text) {
+            return Err(error);
+        }
         scene.validate().map_err(SceneError::Invalid)?;
         Ok(scene)
+    }
+
+    /// The first claim whose check does not parse, placed at its line and column in `text` (the file
+    /// it was read from): the claim's text is found as the string literal of its `check` field.
+    fn claim_error_in(&self, text: &str) -> Option<SceneError> {
+        let mut search_from = 0;
+        for (i, claim) in self.claims.iter().enumerate() {
+            let literal = format!("\"{}\"", claim.check);
+            let found = text[search_from..]
+                .find(&literal)
+                .map(|at| search_from + at);
+            if let Some(at) = found {
+                search_from = at + literal.len();
+            }
+            let Err(error) = claim.parse(self) else {
+                continue;
+            };
+            let message = format!("claims[{i}] \"{}\": {}", claim.check, error.message);
+            let Some(at) = found else {
+                return Some(SceneError::Invalid(format!(
+                    "{message} (column {} of the check)",
+                    error.column
+                )));
+            };
+            // the check's first character is one past the opening quote
+            let before = &text[..at + 1];
+            let line = before.matches('\n').count() + 1;
+            let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+            let column = before[line_start..].chars().count() + error.column;
+            return Some(SceneError::Parse {
+                line,
+                column,
+                message,
+            });
+        }
+        None
     }
 
     /// Pretty RON, the form scene files are saved in.

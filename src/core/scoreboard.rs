@@ -144,6 +144,9 @@ pub struct Score {
     pub path_length: f64,
     /// Steps (1 ..= `steps`) that ended near a saddle, see [`near_saddle`].
     pub saddle_steps: u64,
+    /// The longest single step so far, in param units (0 before the first).
+    #[serde(default)]
+    pub max_step: f64,
     /// The refused step's number if the run diverged.
     pub diverged_at: Option<u64>,
     /// The step at which the gradient norm fell below the run's tolerance, if it converged.
@@ -156,6 +159,8 @@ pub struct ScoreTracker {
     settings: ScoreSettings,
     target: Target,
     score: Score,
+    /// Steps at which the score is kept as it was (a claim's budget), with the score once reached.
+    checkpoints: Vec<(u64, Option<Score>)>,
 }
 
 impl ScoreTracker {
@@ -171,12 +176,46 @@ impl ScoreTracker {
                 final_pos: start.pos,
                 path_length: 0.0,
                 saddle_steps: 0,
+                max_step: 0.0,
                 diverged_at: None,
                 converged_at: None,
             },
+            checkpoints: Vec::new(),
         };
         tracker.reset(landscape, start);
         tracker
+    }
+
+    /// Also keeps the score as it stands after each of `steps` steps (the budgets of a lesson's claims),
+    /// so that a run that goes on past them can still be judged there. Forgets any kept before.
+    pub fn keep_at(&mut self, steps: &[u64]) {
+        let mut steps = steps.to_vec();
+        steps.sort_unstable();
+        steps.dedup();
+        self.checkpoints = steps.into_iter().map(|k| (k, None)).collect();
+        self.fill_checkpoints();
+    }
+
+    /// The score after `step` steps, if it is kept ([`Self::keep_at`]) and the run got there.
+    pub fn at(&self, step: u64) -> Option<&Score> {
+        self.checkpoints
+            .iter()
+            .find(|(k, _)| *k == step)
+            .and_then(|(_, s)| s.as_ref())
+    }
+
+    /// The steps whose score is kept.
+    pub fn kept_steps(&self) -> impl Iterator<Item = u64> + '_ {
+        self.checkpoints.iter().map(|(k, _)| *k)
+    }
+
+    fn fill_checkpoints(&mut self) {
+        let score = self.score;
+        for (k, kept) in &mut self.checkpoints {
+            if kept.is_none() && score.steps >= *k {
+                *kept = Some(score);
+            }
+        }
     }
 
     /// A tracker for `runner` as it stands (normally at its start: what it did before is not known).
@@ -202,9 +241,14 @@ impl ScoreTracker {
             final_pos: start.pos,
             path_length: 0.0,
             saddle_steps: 0,
+            max_step: 0.0,
             diverged_at: None,
             converged_at: None,
         };
+        for (_, kept) in &mut self.checkpoints {
+            *kept = None;
+        }
+        self.fill_checkpoints();
     }
 
     /// Changes the settings and resets to `start`.
@@ -226,7 +270,9 @@ impl ScoreTracker {
         if row.step <= s.steps {
             return false;
         }
-        s.path_length += (row.pos[0] - s.final_pos[0]).hypot(row.pos[1] - s.final_pos[1]);
+        let length = (row.pos[0] - s.final_pos[0]).hypot(row.pos[1] - s.final_pos[1]);
+        s.path_length += length;
+        s.max_step = s.max_step.max(length);
         s.steps = row.step;
         s.final_pos = row.pos;
         s.final_loss = row.loss;
@@ -236,6 +282,7 @@ impl ScoreTracker {
         if near_saddle(landscape, row.pos, row.grad, self.settings.saddle_grad) {
             s.saddle_steps += 1;
         }
+        self.fill_checkpoints();
         true
     }
 
@@ -245,6 +292,13 @@ impl ScoreTracker {
             RunStatus::Running => {}
             RunStatus::Converged { step } => self.score.converged_at = Some(step),
             RunStatus::Diverged { step, .. } => self.score.diverged_at = Some(step),
+        }
+        // a score kept at this very step learns how the run stands there
+        let score = self.score;
+        for (_, kept) in &mut self.checkpoints {
+            if kept.is_some_and(|k| k.steps == score.steps) {
+                *kept = Some(score);
+            }
         }
     }
 
@@ -668,6 +722,7 @@ mod tests {
                 final_pos: [0.0, 0.0],
                 path_length: loss * 2.0,
                 saddle_steps: 0,
+                max_step: 0.0,
                 diverged_at: diverged,
                 converged_at: None,
             },

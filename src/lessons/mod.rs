@@ -98,6 +98,8 @@ fn apply_scene(
             .find(|p| lessons::preset(p.name).ok().as_ref() == Some(scene))
             .map(|p| p.name.to_string()),
         question: scene.question.clone(),
+        claims: scene.claims.clone(),
+        setup: Some((scene.landscape.clone(), scene.optimizers.clone())),
     };
 }
 
@@ -120,6 +122,7 @@ pub fn snapshot_scene(
         layout: layout.0,
         steps_per_second: playback.steps_per_second,
         question: current.question.clone(),
+        claims: current.claims.clone(),
     };
     // a question about an optimizer that was removed or renamed since would make the file invalid
     if scene
@@ -129,5 +132,13 @@ pub fn snapshot_scene(
     {
         scene.question = None;
     }
+    // likewise a claim naming a run that is gone
+    let keep: Vec<bool> = scene
+        .claims
+        .iter()
+        .map(|c| c.parse(&scene).is_ok())
+        .collect();
+    let mut keep = keep.into_iter();
+    scene.claims.retain(|_| keep.next().unwrap_or(false));
     scene
 }

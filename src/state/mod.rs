@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::{
     Landscape, LandscapeSpec, OptimizerKind,
+    claims::Claim,
     lessons::{self, DEFAULT_LESSON},
     predict::Question,
-    scene::{Scene, SurfaceStyle},
+    scene::{OptimizerSpec, Scene, SurfaceStyle},
 };
 
 /// The landscape every optimizer runs on. Replacing it rebuilds the surface (`surface`) and restarts
@@ -43,6 +44,12 @@ pub struct CurrentScene {
     pub preset: Option<String>,
     /// The scene's prediction question, if any (predict mode asks it; saving keeps it).
     pub question: Option<Question>,
+    /// The statements the description makes, checked live in the lesson section ("watch for:");
+    /// saving keeps them.
+    pub claims: Vec<Claim>,
+    /// The landscape and optimizers as the scene set them up, so that the claims can tell a changed
+    /// setup (a dragged start, another η) from the lesson's own.
+    pub setup: Option<(LandscapeSpec, Vec<OptimizerSpec>)>,
 }
 
 /// Predict mode (`classroom` owns it): the future is hidden while the class guesses. `interaction` hides

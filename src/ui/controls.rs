@@ -85,6 +85,7 @@ pub fn side_panel(mut p: PanelParams) -> Result {
         .show(&mut root, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 lesson_section(ui, &p.current, &mut actions);
+                crate::classroom::watch_for(ui, &p.classroom);
                 ui.separator();
                 playback_controls(
                     ui,
