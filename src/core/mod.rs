@@ -20,6 +20,7 @@
 //! - [`colormap`]: the surface's colormaps as the shader computes them, for pictures made on the CPU.
 //! - [`maps`]: many runs at once on all cores: hyperparameter sweeps ([`SweepSpec`]) and basins of
 //!   attraction ([`BasinSpec`]), with progress, cancel and pixels.
+//! - [`network`]: multilayer perceptrons on classification data, planes through their parameter space.
 //! - [`history`]: [`History`], a run's rows in bounded memory for the timeline and plots.
 //! - [`scene`]: [`scene::Scene`], everything on screen as data (RON files with a version).
 //! - [`lessons`]: the built-in lessons, scene files embedded in the binary.
@@ -42,6 +43,7 @@ pub mod landscape;
 pub mod lessons;
 pub mod linalg;
 pub mod maps;
+pub mod network;
 pub mod optimizer;
 pub mod predict;
 pub mod scene;
