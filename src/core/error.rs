@@ -71,6 +71,18 @@ pub enum CoreError {
         /// Why it is refused.
         reason: &'static str,
     },
+    /// A parameter vector that does not fit what it is for (the wrong length for a network).
+    #[error("invalid parameters: {0}")]
+    InvalidParameters(String),
+    /// An optimizer that cannot run on this objective, with the reason (Newton's methods on a
+    /// network).
+    #[error("{kind} is not offered here: {reason}")]
+    NotOffered {
+        /// The optimizer's name as the lecture writes it.
+        kind: &'static str,
+        /// Why not.
+        reason: String,
+    },
     /// A convergence tolerance that is negative or not finite.
     #[error("invalid convergence tolerance {0}: must be finite and >= 0")]
     InvalidTolerance(f64),

@@ -65,8 +65,8 @@ pub use landscape::{
 };
 pub use maps::{BasinMap, BasinSpec, MapError, MapJob, MapSpec, SweepMap, SweepSpec};
 pub use optimizer::{
-    BiasTable, Convention, Hyperparams, OptimizerKind, OptimizerState, StepDetail,
-    bias_corrections, step, step_with,
+    BiasTable, Convention, Hyperparams, OptimizerKind, OptimizerState, Params, StepDetail,
+    bias_corrections, step, step_into, step_with,
 };
 pub use predict::{Answer, Ask, Guess, Guesses, Question, Reveal, Truth, Verdict, compute_truth};
 pub use schedule::Schedule;

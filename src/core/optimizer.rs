@@ -494,68 +494,160 @@ impl Hyperparams {
     }
 }
 
-/// What an optimizer remembers between steps. `Default` is the state before the first step.
+/// A parameter vector the update rules work on: `[f64; 2]` for the 2-D landscapes (a point `(x, y)`),
+/// `Vec<f64>` for a network's weights. One implementation of each formula ([`step_into`]) serves both:
+/// its loops run over the coordinates `0..len`, which the compiler unrolls for the fixed-size case.
+pub trait Params: Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
+    /// `n` zeros (a fixed-size vector ignores `n`).
+    fn zeros(n: usize) -> Self;
+    /// The coordinates.
+    fn as_slice(&self) -> &[f64];
+    /// The coordinates, to write.
+    fn as_mut_slice(&mut self) -> &mut [f64];
+    /// How many coordinates.
+    fn dim(&self) -> usize {
+        self.as_slice().len()
+    }
+    /// The Euclidean norm `sqrt(sum x_i^2)` (for two coordinates `hypot`, which never overflows).
+    fn norm(&self) -> f64 {
+        self.as_slice().iter().map(|x| x * x).sum::<f64>().sqrt()
+    }
+}
+
+impl Params for [f64; 2] {
+    fn zeros(_: usize) -> Self {
+        [0.0; 2]
+    }
+    fn as_slice(&self) -> &[f64] {
+        self
+    }
+    fn as_mut_slice(&mut self) -> &mut [f64] {
+        self
+    }
+    fn norm(&self) -> f64 {
+        self[0].hypot(self[1])
+    }
+}
+
+impl Params for Vec<f64> {
+    fn zeros(n: usize) -> Self {
+        vec![0.0; n]
+    }
+    fn as_slice(&self) -> &[f64] {
+        self
+    }
+    fn as_mut_slice(&mut self) -> &mut [f64] {
+        self
+    }
+}
+
+/// Makes `p` hold `n` coordinates (zeros when it had another length; a fixed-size vector stays).
+fn fit<P: Params>(p: &mut P, n: usize) {
+    if p.dim() != n {
+        *p = P::zeros(n);
+    }
+}
+
+/// What an optimizer remembers between steps. `Default` (2-D) or [`OptimizerState::zeros`] is the state
+/// before the first step.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct OptimizerState {
+pub struct OptimizerState<P = Vec2d> {
     /// Steps taken so far (the next step is `t + 1`).
     pub t: u64,
     /// Momentum `V` (Momentum, Nesterov, the Adam family's first moment, Lion's and QHM's momentum); 0
     /// for the others.
-    pub v: Vec2d,
+    pub v: P,
     /// Squared-gradient accumulator `s` (AdaGrad's sum, RMSProp's, the Adam family's and AdaDelta's
     /// average); 0 for the others.
-    pub s: Vec2d,
+    pub s: P,
     /// A third memory: AMSGrad's running maximum `s_max` of `s_hat`, AdaDelta's average of squared
     /// updates `u`; 0 for the others.
     #[serde(default)]
-    pub u: Vec2d,
+    pub u: P,
+}
+
+impl<P: Params> OptimizerState<P> {
+    /// The state before the first step, for `n` parameters.
+    pub fn zeros(n: usize) -> Self {
+        Self {
+            t: 0,
+            v: P::zeros(n),
+            s: P::zeros(n),
+            u: P::zeros(n),
+        }
+    }
 }
 
 /// Everything about one step, for the teaching panel. All vectors in param units.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct StepDetail {
+pub struct StepDetail<P = Vec2d> {
     /// The step number, 1 at the first step.
     pub t: u64,
     /// The learning rate of this step, `η_t` (the schedule applied to `η`).
     pub eta: f64,
     /// Position before the step.
-    pub theta: Vec2d,
+    pub theta: P,
     /// The gradient used: at `theta`, or at `lookahead` for the lecture's Nesterov.
-    pub grad: Vec2d,
+    pub grad: P,
     /// Lecture Nesterov: the look-ahead point `theta - eta beta_m V` where `grad` was taken.
-    pub lookahead: Option<Vec2d>,
+    pub lookahead: Option<P>,
     /// Momentum after the step (0 when unused).
-    pub v: Vec2d,
+    pub v: P,
     /// Squared-gradient accumulator after the step (0 when unused).
-    pub s: Vec2d,
+    pub s: P,
     /// The third memory after the step (AMSGrad's `s_max`, AdaDelta's `u`; 0 when unused).
-    pub u: Vec2d,
+    pub u: P,
     /// The Adam family's bias-corrected `V_hat = V / (1 - beta_m^t)` (NAdam's look-ahead `V_hat`);
     /// equals `v` for the others and without bias correction.
-    pub v_hat: Vec2d,
+    pub v_hat: P,
     /// The bias-corrected `s_hat = s / (1 - beta_r^t)`; equals `s` for the others and without bias
     /// correction.
-    pub s_hat: Vec2d,
+    pub s_hat: P,
     /// What the step moves against, before the step size: `g` (SGD, AdaGrad, RMSProp, AdaDelta), `V`
     /// (Momentum, lecture Nesterov), `g + β_m V` (PyTorch Nesterov), `V_hat` (the Adam family),
     /// `sign(c)` (Lion), the mix `(1−ν) g + ν V` (QHM, QHAdam's numerator), `H^-1 g` or `|H|^-1 g`
     /// (Newton's). Lion's `c` is in `v_hat`.
-    pub direction: Vec2d,
+    pub direction: P,
     /// Per-coordinate step size multiplying `direction`: `eta` for SGD/Momentum/Nesterov/Lion/QHM/
     /// Newton, `eta / (sqrt(s) + eps)` for AdaGrad/RMSProp, `eta / sqrt(s_hat + eps)` for lecture
     /// Adam, `eta / (sqrt(s_hat) + eps)` for PyTorch Adam, `eta sqrt(u + eps) / sqrt(s + eps)` (the `u`
     /// before the step) for AdaDelta, and so on. `step = -effective_lr ⊙ direction`, plus the weight
     /// decay of AdamW and Lion.
-    pub effective_lr: Vec2d,
-    /// Newton's: the Hessian at `theta` (`None` for the others).
+    pub effective_lr: P,
+    /// Newton's: the Hessian at `theta` (`None` for the others; Newton's methods take steps on the 2-D
+    /// landscapes only).
     pub hessian: Option<Mat2>,
     /// Newton's `H^-1` or saddle-free Newton's `|H|^-1` (`None` for the others, and when `H` is
     /// singular: then the step is refused).
     pub precondition: Option<Mat2>,
     /// The displacement `new_theta - theta`.
-    pub step: Vec2d,
+    pub step: P,
     /// Position after the step.
-    pub new_theta: Vec2d,
+    pub new_theta: P,
+}
+
+impl<P: Params> StepDetail<P> {
+    /// An empty detail for `n` parameters, to pass to [`step_into`] (which reuses its buffers).
+    pub fn zeros(n: usize) -> Self {
+        Self {
+            t: 0,
+            eta: 0.0,
+            theta: P::zeros(n),
+            grad: P::zeros(n),
+            lookahead: None,
+            v: P::zeros(n),
+            s: P::zeros(n),
+            u: P::zeros(n),
+            v_hat: P::zeros(n),
+            s_hat: P::zeros(n),
+            direction: P::zeros(n),
+            effective_lr: P::zeros(n),
+            hessian: None,
+            precondition: None,
+            step: P::zeros(n),
+            new_theta: P::zeros(n),
+        }
+    }
 }
 
 /// An eigenvalue of the Hessian counts as zero for Newton's steps when `|λ| <= SINGULAR_TOL · max |λ|`
@@ -568,10 +660,11 @@ fn ratio(a: f64, b: f64) -> f64 {
     if b == 0.0 { 0.0 } else { a / b }
 }
 
-/// One optimizer step from `theta`. `grad` evaluates the (possibly noisy) gradient at a point; it is
-/// called exactly once per step (at `theta`, or at the look-ahead point for the lecture's Nesterov).
-/// `hessian` evaluates the Hessian; it is called once per step by Newton's methods only. Advances
-/// `state`; `hp` is assumed valid ([`Hyperparams::validate`]).
+/// One optimizer step from `theta` on the 2-D landscapes. `grad` evaluates the (possibly noisy)
+/// gradient at a point; it is called exactly once per step (at `theta`, or at the look-ahead point for
+/// the lecture's Nesterov). `hessian` evaluates the Hessian; it is called once per step by Newton's
+/// methods only. Advances `state`; `hp` is assumed valid ([`Hyperparams::validate`]). The formulas are
+/// [`step_into`]'s, the one implementation for any number of parameters.
 pub fn step(
     kind: OptimizerKind,
     hp: &Hyperparams,
@@ -659,6 +752,53 @@ pub fn step_with(
     hessian: &mut dyn FnMut(Vec2d) -> Mat2,
     table: Option<&BiasTable>,
 ) -> StepDetail {
+    let mut detail = StepDetail::default();
+    step_into(
+        kind,
+        hp,
+        state,
+        &theta,
+        &mut |p: &Vec2d, out: &mut Vec2d| *out = grad(*p),
+        &mut |p: &Vec2d| hessian(*p),
+        table,
+        &mut detail,
+    );
+    detail
+}
+
+/// One optimizer step from `theta`, for any number of parameters: every update rule of the lecture, each
+/// written once. `grad(p, out)` writes the (possibly noisy) gradient at `p` into `out`; it is called
+/// exactly once per step (at `theta`, or at the look-ahead point for the lecture's Nesterov).
+/// `hessian` is called once per step by Newton's methods, which step on two parameters only (on more,
+/// their direction is NaN and the runner refuses the step; [`super::simulation::Objective::supports`]
+/// refuses them up front). Advances `state`; writes every intermediate into `detail`, reusing its
+/// buffers; `hp` is assumed valid ([`Hyperparams::validate`]). With a `table`, the bias corrections
+/// `1 − β^t` are looked up when it fits `hp` and reaches this step: the same numbers either way.
+pub fn step_into<P: Params>(
+    kind: OptimizerKind,
+    hp: &Hyperparams,
+    state: &mut OptimizerState<P>,
+    theta: &P,
+    grad: &mut dyn FnMut(&P, &mut P),
+    hessian: &mut dyn FnMut(&P) -> Mat2,
+    table: Option<&BiasTable>,
+    detail: &mut StepDetail<P>,
+) {
+    let n = theta.dim();
+    fit(&mut state.v, n);
+    fit(&mut state.s, n);
+    fit(&mut state.u, n);
+    let d = detail;
+    for buffer in [
+        &mut d.grad,
+        &mut d.v_hat,
+        &mut d.s_hat,
+        &mut d.direction,
+        &mut d.effective_lr,
+        &mut d.step,
+    ] {
+        fit(buffer, n);
+    }
     let t = state.t + 1;
     state.t = t;
     // η_t: the schedule at c = t - 1
@@ -669,72 +809,83 @@ pub fn step_with(
             .and_then(|table| table.get(hp, t))
             .unwrap_or_else(|| bias_corrections(hp, t))
     };
-    let mut lookahead = None;
-    let mut v_hat = None;
-    let mut s_hat = None;
-    let mut hess = None;
-    let mut precondition = None;
-    let mut effective_lr = [eta, eta];
-    let mut direction = [0.0; 2];
-    let mut delta = [0.0; 2];
-    let g: Vec2d;
+    d.t = t;
+    d.eta = eta;
+    d.theta.clone_from(theta);
+    d.hessian = None;
+    d.precondition = None;
+    let lookahead = d.lookahead.take();
+    d.effective_lr.as_mut_slice().fill(eta);
+    d.direction.as_mut_slice().fill(0.0);
+    d.step.as_mut_slice().fill(0.0);
+    // V_hat and s_hat are V and s unless a branch computes them
+    let mut corrected = false;
+    let th = theta.as_slice();
+
+    match (kind, hp.convention) {
+        // Nesterov (lecture): g = ∇L(θ - η β_m V); V <- β_m V + (1 - β_m) g; θ <- θ - η V
+        (OptimizerKind::Nesterov, Convention::Lecture) => {
+            let mut ahead = lookahead.unwrap_or_else(|| P::zeros(n));
+            fit(&mut ahead, n);
+            for ((a, &x), &v) in ahead
+                .as_mut_slice()
+                .iter_mut()
+                .zip(th)
+                .zip(state.v.as_slice())
+            {
+                *a = x - eta * bm * v;
+            }
+            grad(&ahead, &mut d.grad);
+            d.lookahead = Some(ahead);
+        }
+        _ => grad(theta, &mut d.grad),
+    }
+    let g = d.grad.as_slice();
+    let v = state.v.as_mut_slice();
+    let s = state.s.as_mut_slice();
+    let u = state.u.as_mut_slice();
+    let direction = d.direction.as_mut_slice();
+    let effective_lr = d.effective_lr.as_mut_slice();
+    let delta = d.step.as_mut_slice();
 
     match (kind, hp.convention) {
         // SGD: θ <- θ - η g
         (OptimizerKind::Sgd, _) => {
-            g = grad(theta);
-            for i in 0..2 {
+            for i in 0..n {
                 direction[i] = g[i];
                 delta[i] = -eta * g[i];
             }
         }
         // Momentum (lecture, EMA): V <- β_m V + (1 - β_m) g; θ <- θ - η V
-        (OptimizerKind::Momentum, Convention::Lecture) => {
-            g = grad(theta);
-            for i in 0..2 {
-                state.v[i] = bm * state.v[i] + (1.0 - bm) * g[i];
-                direction[i] = state.v[i];
-                delta[i] = -eta * state.v[i];
+        // Nesterov (lecture), after its look-ahead gradient above: the same update
+        (OptimizerKind::Momentum | OptimizerKind::Nesterov, Convention::Lecture) => {
+            for i in 0..n {
+                v[i] = bm * v[i] + (1.0 - bm) * g[i];
+                direction[i] = v[i];
+                delta[i] = -eta * v[i];
             }
         }
         // Momentum (PyTorch, heavy ball): V <- β_m V + g; θ <- θ - η V
         (OptimizerKind::Momentum, Convention::PyTorch) => {
-            g = grad(theta);
-            for i in 0..2 {
-                state.v[i] = bm * state.v[i] + g[i];
-                direction[i] = state.v[i];
-                delta[i] = -eta * state.v[i];
-            }
-        }
-        // Nesterov (lecture): g = ∇L(θ - η β_m V); V <- β_m V + (1 - β_m) g; θ <- θ - η V
-        (OptimizerKind::Nesterov, Convention::Lecture) => {
-            let ahead = [
-                theta[0] - eta * bm * state.v[0],
-                theta[1] - eta * bm * state.v[1],
-            ];
-            lookahead = Some(ahead);
-            g = grad(ahead);
-            for i in 0..2 {
-                state.v[i] = bm * state.v[i] + (1.0 - bm) * g[i];
-                direction[i] = state.v[i];
-                delta[i] = -eta * state.v[i];
+            for i in 0..n {
+                v[i] = bm * v[i] + g[i];
+                direction[i] = v[i];
+                delta[i] = -eta * v[i];
             }
         }
         // Nesterov (PyTorch): g = ∇L(θ); V <- β_m V + g; θ <- θ - η (g + β_m V)
         (OptimizerKind::Nesterov, Convention::PyTorch) => {
-            g = grad(theta);
-            for i in 0..2 {
-                state.v[i] = bm * state.v[i] + g[i];
-                direction[i] = g[i] + bm * state.v[i];
-                delta[i] = -eta * (g[i] + bm * state.v[i]);
+            for i in 0..n {
+                v[i] = bm * v[i] + g[i];
+                direction[i] = g[i] + bm * v[i];
+                delta[i] = -eta * (g[i] + bm * v[i]);
             }
         }
         // AdaGrad (both): s <- s + g²; θ <- θ - η g / (√s + ε)
         (OptimizerKind::AdaGrad, _) => {
-            g = grad(theta);
-            for i in 0..2 {
-                state.s[i] += g[i] * g[i];
-                let denom = state.s[i].sqrt() + eps;
+            for i in 0..n {
+                s[i] += g[i] * g[i];
+                let denom = s[i].sqrt() + eps;
                 direction[i] = g[i];
                 effective_lr[i] = ratio(eta, denom);
                 delta[i] = -ratio(eta * g[i], denom);
@@ -742,10 +893,9 @@ pub fn step_with(
         }
         // RMSProp (both): s <- β_r s + (1 - β_r) g²; θ <- θ - η g / (√s + ε)
         (OptimizerKind::RmsProp, _) => {
-            g = grad(theta);
-            for i in 0..2 {
-                state.s[i] = br * state.s[i] + (1.0 - br) * g[i] * g[i];
-                let denom = state.s[i].sqrt() + eps;
+            for i in 0..n {
+                s[i] = br * s[i] + (1.0 - br) * g[i] * g[i];
+                let denom = s[i].sqrt() + eps;
                 direction[i] = g[i];
                 effective_lr[i] = ratio(eta, denom);
                 delta[i] = -ratio(eta * g[i], denom);
@@ -757,17 +907,16 @@ pub fn step_with(
         // AdamW: the same plus decoupled weight decay: θ <- θ - η (V_hat / √(s_hat + ε) + λ θ)
         // AMSGrad: s_max <- max(s_max, s_hat) (on the corrected s_hat); θ <- θ - η V_hat / √(s_max + ε)
         (OptimizerKind::Adam | OptimizerKind::AdamW | OptimizerKind::AmsGrad, convention) => {
-            g = grad(theta);
             let (c1, c2) = corrections();
-            let (mut vh, mut sh) = ([0.0; 2], [0.0; 2]);
-            for i in 0..2 {
-                state.v[i] = bm * state.v[i] + (1.0 - bm) * g[i];
-                state.s[i] = br * state.s[i] + (1.0 - br) * g[i] * g[i];
-                vh[i] = state.v[i] / c1;
-                sh[i] = state.s[i] / c2;
+            let (vh, sh) = (d.v_hat.as_mut_slice(), d.s_hat.as_mut_slice());
+            for i in 0..n {
+                v[i] = bm * v[i] + (1.0 - bm) * g[i];
+                s[i] = br * s[i] + (1.0 - br) * g[i] * g[i];
+                vh[i] = v[i] / c1;
+                sh[i] = s[i] / c2;
                 let second = if kind == OptimizerKind::AmsGrad {
-                    state.u[i] = state.u[i].max(sh[i]);
-                    state.u[i]
+                    u[i] = u[i].max(sh[i]);
+                    u[i]
                 } else {
                     sh[i]
                 };
@@ -776,55 +925,52 @@ pub fn step_with(
                 effective_lr[i] = ratio(eta, denom);
                 delta[i] = -ratio(eta * vh[i], denom);
                 if kind == OptimizerKind::AdamW {
-                    delta[i] -= eta * hp.weight_decay * theta[i];
+                    delta[i] -= eta * hp.weight_decay * th[i];
                 }
             }
-            v_hat = Some(vh);
-            s_hat = Some(sh);
+            corrected = true;
         }
         // NAdam (Dozat's form, no momentum schedule): V and s as Adam;
         // V_hat = β_m V / (1 - β_m^(t+1)) + (1 - β_m) g / (1 - β_m^t); s_hat = s / (1 - β_r^t);
         //   lecture: θ <- θ - η V_hat / √(s_hat + ε);  PyTorch: θ <- θ - η V_hat / (√s_hat + ε)
         (OptimizerKind::NAdam, convention) => {
-            g = grad(theta);
             let c1 = 1.0 - bm.powf(t as f64);
             let c1_next = 1.0 - bm.powf((t + 1) as f64);
             let c2 = 1.0 - br.powf(t as f64);
-            let (mut vh, mut sh) = ([0.0; 2], [0.0; 2]);
-            for i in 0..2 {
-                state.v[i] = bm * state.v[i] + (1.0 - bm) * g[i];
-                state.s[i] = br * state.s[i] + (1.0 - br) * g[i] * g[i];
-                vh[i] = bm * state.v[i] / c1_next + (1.0 - bm) * g[i] / c1;
-                sh[i] = state.s[i] / c2;
+            let (vh, sh) = (d.v_hat.as_mut_slice(), d.s_hat.as_mut_slice());
+            for i in 0..n {
+                v[i] = bm * v[i] + (1.0 - bm) * g[i];
+                s[i] = br * s[i] + (1.0 - br) * g[i] * g[i];
+                vh[i] = bm * v[i] / c1_next + (1.0 - bm) * g[i] / c1;
+                sh[i] = s[i] / c2;
                 let denom = adam_denominator(convention, sh[i], eps);
                 direction[i] = vh[i];
                 effective_lr[i] = ratio(eta, denom);
                 delta[i] = -ratio(eta * vh[i], denom);
             }
-            v_hat = Some(vh);
-            s_hat = Some(sh);
+            corrected = true;
         }
         // Lion (both): c = β_m V + (1 - β_m) g; θ <- θ - η (sign(c) + λ θ); then V <- β_r V + (1 - β_r) g
         (OptimizerKind::Lion, _) => {
-            g = grad(theta);
-            let mut c = [0.0; 2];
-            for i in 0..2 {
-                c[i] = bm * state.v[i] + (1.0 - bm) * g[i];
+            let c = d.v_hat.as_mut_slice();
+            for i in 0..n {
+                c[i] = bm * v[i] + (1.0 - bm) * g[i];
                 direction[i] = sign(c[i]);
-                delta[i] = -eta * (direction[i] + hp.weight_decay * theta[i]);
-                state.v[i] = br * state.v[i] + (1.0 - br) * g[i];
+                delta[i] = -eta * (direction[i] + hp.weight_decay * th[i]);
+                v[i] = br * v[i] + (1.0 - br) * g[i];
             }
-            v_hat = Some(c);
+            // Lion's c stands in V_hat; s_hat stays s
+            d.s_hat.clone_from(&state.s);
+            corrected = true;
         }
         // AdaDelta (both; ρ = β_r): s <- ρ s + (1 - ρ) g²; Δ = √(u + ε) / √(s + ε) · g;
         // u <- ρ u + (1 - ρ) Δ²; θ <- θ - η Δ
         (OptimizerKind::AdaDelta, _) => {
-            g = grad(theta);
-            for i in 0..2 {
-                state.s[i] = br * state.s[i] + (1.0 - br) * g[i] * g[i];
-                let scale = ratio((state.u[i] + eps).sqrt(), (state.s[i] + eps).sqrt());
+            for i in 0..n {
+                s[i] = br * s[i] + (1.0 - br) * g[i] * g[i];
+                let scale = ratio((u[i] + eps).sqrt(), (s[i] + eps).sqrt());
                 let change = scale * g[i];
-                state.u[i] = br * state.u[i] + (1.0 - br) * change * change;
+                u[i] = br * u[i] + (1.0 - br) * change * change;
                 direction[i] = g[i];
                 effective_lr[i] = eta * scale;
                 delta[i] = -eta * change;
@@ -832,11 +978,10 @@ pub fn step_with(
         }
         // QHM (both): V <- β_m V + (1 - β_m) g; θ <- θ - η ((1 - ν) g + ν V)
         (OptimizerKind::Qhm, _) => {
-            g = grad(theta);
             let nu = hp.nu;
-            for i in 0..2 {
-                state.v[i] = bm * state.v[i] + (1.0 - bm) * g[i];
-                direction[i] = (1.0 - nu) * g[i] + nu * state.v[i];
+            for i in 0..n {
+                v[i] = bm * v[i] + (1.0 - bm) * g[i];
+                direction[i] = (1.0 - nu) * g[i] + nu * v[i];
                 delta[i] = -eta * direction[i];
             }
         }
@@ -844,15 +989,14 @@ pub fn step_with(
         //   lecture: θ <- θ - η ((1 - ν1) g + ν1 V_hat) / √((1 - ν2) g² + ν2 s_hat + ε)
         //   PyTorch: θ <- θ - η ((1 - ν1) g + ν1 V_hat) / (√((1 - ν2) g² + ν2 s_hat) + ε)
         (OptimizerKind::QhAdam, convention) => {
-            g = grad(theta);
             let (c1, c2) = corrections();
             let (nu1, nu2) = (hp.nu, hp.nu2);
-            let (mut vh, mut sh) = ([0.0; 2], [0.0; 2]);
-            for i in 0..2 {
-                state.v[i] = bm * state.v[i] + (1.0 - bm) * g[i];
-                state.s[i] = br * state.s[i] + (1.0 - br) * g[i] * g[i];
-                vh[i] = state.v[i] / c1;
-                sh[i] = state.s[i] / c2;
+            let (vh, sh) = (d.v_hat.as_mut_slice(), d.s_hat.as_mut_slice());
+            for i in 0..n {
+                v[i] = bm * v[i] + (1.0 - bm) * g[i];
+                s[i] = br * s[i] + (1.0 - br) * g[i] * g[i];
+                vh[i] = v[i] / c1;
+                sh[i] = s[i] / c2;
                 let mix = (1.0 - nu1) * g[i] + nu1 * vh[i];
                 let second = (1.0 - nu2) * g[i] * g[i] + nu2 * sh[i];
                 let denom = adam_denominator(convention, second, eps);
@@ -860,82 +1004,80 @@ pub fn step_with(
                 effective_lr[i] = ratio(eta, denom);
                 delta[i] = -ratio(eta * mix, denom);
             }
-            v_hat = Some(vh);
-            s_hat = Some(sh);
+            corrected = true;
         }
         // Newton (both): θ <- θ - η H^-1 g
         // Saddle-free Newton (both): θ <- θ - η |H|^-1 g, |H| with the eigenvalues' absolute values
         (OptimizerKind::Newton | OptimizerKind::SaddleFreeNewton, _) => {
-            g = grad(theta);
-            let h = hessian(theta);
-            hess = Some(h);
-            let (values, vectors) = eigen(h);
-            let big = values[0].abs().max(values[1].abs());
-            let small = values[0].abs().min(values[1].abs());
             // a singular (or non-finite) H has no inverse: the step is NaN and the runner refuses it
-            direction = [f64::NAN; 2];
-            if big.is_finite() && big > 0.0 && small > SINGULAR_TOL * big {
-                let p = if kind == OptimizerKind::Newton {
-                    spectral(values, vectors, |l| 1.0 / l)
-                } else {
-                    spectral(values, vectors, |l| 1.0 / l.abs())
-                };
-                precondition = Some(p);
-                direction = mul(p, g);
+            direction.fill(f64::NAN);
+            if n == 2 {
+                let h = hessian(theta);
+                d.hessian = Some(h);
+                let (values, vectors) = eigen(h);
+                let big = values[0].abs().max(values[1].abs());
+                let small = values[0].abs().min(values[1].abs());
+                if big.is_finite() && big > 0.0 && small > SINGULAR_TOL * big {
+                    let p = if kind == OptimizerKind::Newton {
+                        spectral(values, vectors, |l| 1.0 / l)
+                    } else {
+                        spectral(values, vectors, |l| 1.0 / l.abs())
+                    };
+                    d.precondition = Some(p);
+                    let towards = mul(p, [g[0], g[1]]);
+                    direction[0] = towards[0];
+                    direction[1] = towards[1];
+                }
             }
-            for i in 0..2 {
+            for i in 0..n {
                 delta[i] = -eta * direction[i];
             }
         }
     }
 
-    StepDetail {
-        t,
-        eta,
-        theta,
-        grad: g,
-        lookahead,
-        v: state.v,
-        s: state.s,
-        u: state.u,
-        v_hat: v_hat.unwrap_or(state.v),
-        s_hat: s_hat.unwrap_or(state.s),
-        direction,
-        effective_lr,
-        hessian: hess,
-        precondition,
-        step: delta,
-        new_theta: [theta[0] + delta[0], theta[1] + delta[1]],
+    d.v.clone_from(&state.v);
+    d.s.clone_from(&state.s);
+    d.u.clone_from(&state.u);
+    if !corrected {
+        d.v_hat.clone_from(&state.v);
+        d.s_hat.clone_from(&state.s);
+    }
+    fit(&mut d.new_theta, n);
+    for ((next, &x), &dx) in d
+        .new_theta
+        .as_mut_slice()
+        .iter_mut()
+        .zip(th)
+        .zip(d.step.as_slice())
+    {
+        *next = x + dx;
     }
 }
 
-impl StepDetail {
+impl<P: Params> StepDetail<P> {
     /// Whether every number in it is finite (the runner refuses a step that is not).
     pub fn is_finite(&self) -> bool {
         let [h0, h1] = self.hessian.unwrap_or_default();
         let [p0, p1] = self.precondition.unwrap_or_default();
+        let finite = |p: &P| p.as_slice().iter().all(|x| x.is_finite());
         self.eta.is_finite()
             && [
-                self.theta,
-                self.grad,
-                self.lookahead.unwrap_or_default(),
-                self.v,
-                self.s,
-                self.u,
-                self.v_hat,
-                self.s_hat,
-                self.direction,
-                self.effective_lr,
-                h0,
-                h1,
-                p0,
-                p1,
-                self.step,
-                self.new_theta,
+                &self.theta,
+                &self.grad,
+                &self.v,
+                &self.s,
+                &self.u,
+                &self.v_hat,
+                &self.s_hat,
+                &self.direction,
+                &self.effective_lr,
+                &self.step,
+                &self.new_theta,
             ]
-            .iter()
-            .flatten()
-            .all(|x| x.is_finite())
+            .into_iter()
+            .all(finite)
+            && self.lookahead.as_ref().is_none_or(finite)
+            && [h0, h1, p0, p1].iter().flatten().all(|x| x.is_finite())
     }
 
     /// Whether Newton's step was refused because the Hessian is singular (finite, but with an

@@ -15,8 +15,11 @@ use std::sync::Arc;
 
 use super::error::CoreError;
 use super::gradient::GradientNoise;
-use super::landscape::{Landscape, Vec2d, norm};
-use super::optimizer::{self, BiasTable, Hyperparams, OptimizerKind, OptimizerState, StepDetail};
+use super::landscape::{Landscape, Vec2d};
+use super::linalg::Mat2;
+use super::optimizer::{
+    self, BiasTable, Hyperparams, OptimizerKind, OptimizerState, Params, StepDetail,
+};
 
 /// A run that leaves `|x| <= 1e6` and `|y| <= 1e6` in param space has diverged.
 pub const DIVERGENCE_BOUND: f64 = 1e6;
@@ -25,16 +28,145 @@ pub const DEFAULT_CONVERGE_TOL: f64 = 1e-8;
 /// The most steps [`trace`] is asked for by the CLI (a guard against typos, not a core limit).
 pub const MAX_TRACE_STEPS: u64 = 10_000_000;
 
-/// Everything that defines a run besides the landscape.
+/// What a run optimizes: a loss over a parameter vector with its exact gradient. The 2-D landscapes
+/// ([`Landscape`], `Point = [f64; 2]`) and networks (`Point = Vec<f64>`, every weight) are the two; the
+/// one [`Runner`] steps either with the one implementation of each update rule
+/// ([`optimizer::step_into`]).
+pub trait Objective {
+    /// The parameter vector.
+    type Point: Params;
+    /// A run's memory of how it draws mini-batches (a network's epoch order); `()` where there is none.
+    type Batches: Clone + fmt::Debug + Default + Send + Sync;
+
+    /// How many parameters.
+    fn dim(&self) -> usize;
+
+    /// The loss at `p`, with the exact (full-data) gradient written into `grad`.
+    fn value_and_gradient(&self, p: &Self::Point, grad: &mut Self::Point) -> f64;
+
+    /// The gradient an optimizer sees under `noise`, written into `grad`: a mini-batch's (drawn with
+    /// `rng`, remembering the epoch in `batches`) and/or with Gaussian noise added. Returns the
+    /// mini-batch's loss where one was drawn.
+    fn stochastic_gradient(
+        &self,
+        p: &Self::Point,
+        noise: &GradientNoise,
+        rng: &mut Xoshiro256PlusPlus,
+        batches: &mut Self::Batches,
+        grad: &mut Self::Point,
+    ) -> Option<f64>;
+
+    /// Whether gradients are exact under `noise` (no sigma, no batch smaller than the data). Runs only
+    /// converge when they are.
+    fn exact_under(&self, noise: &GradientNoise) -> bool;
+
+    /// The exact Hessian at `p`, for Newton's methods (two parameters only; see [`Self::supports`]).
+    fn hessian(&self, p: &Self::Point) -> Mat2;
+
+    /// Whether `kind` can run here; the error says why not (Newton's methods need the exact Hessian,
+    /// which only the 2-D landscapes offer).
+    fn supports(&self, kind: OptimizerKind) -> Result<(), CoreError>;
+
+    /// Why `start` cannot start a run here (beyond finiteness, the bound and a finite loss and gradient,
+    /// which the runner checks), if it cannot: e.g. the wrong number of parameters.
+    fn check_start(&self, start: &Self::Point) -> Result<(), String>;
+}
+
+impl Objective for Landscape {
+    type Point = Vec2d;
+    type Batches = ();
+
+    fn dim(&self) -> usize {
+        2
+    }
+
+    fn value_and_gradient(&self, p: &Vec2d, grad: &mut Vec2d) -> f64 {
+        let (loss, g) = Landscape::value_and_gradient(self, *p);
+        *grad = g;
+        loss
+    }
+
+    fn stochastic_gradient(
+        &self,
+        p: &Vec2d,
+        noise: &GradientNoise,
+        rng: &mut Xoshiro256PlusPlus,
+        _: &mut (),
+        grad: &mut Vec2d,
+    ) -> Option<f64> {
+        *grad = Landscape::stochastic_gradient(self, *p, noise, rng);
+        None
+    }
+
+    fn exact_under(&self, noise: &GradientNoise) -> bool {
+        noise.is_exact_on(self)
+    }
+
+    fn hessian(&self, p: &Vec2d) -> Mat2 {
+        Landscape::hessian(self, *p)
+    }
+
+    fn supports(&self, _: OptimizerKind) -> Result<(), CoreError> {
+        Ok(())
+    }
+
+    fn check_start(&self, _: &Vec2d) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// A shared objective is the objective (so that `trace(&arc, ...)` reads as `trace(&*arc, ...)`).
+impl<O: Objective + ?Sized> Objective for Arc<O> {
+    type Point = O::Point;
+    type Batches = O::Batches;
+
+    fn dim(&self) -> usize {
+        (**self).dim()
+    }
+
+    fn value_and_gradient(&self, p: &O::Point, grad: &mut O::Point) -> f64 {
+        (**self).value_and_gradient(p, grad)
+    }
+
+    fn stochastic_gradient(
+        &self,
+        p: &O::Point,
+        noise: &GradientNoise,
+        rng: &mut Xoshiro256PlusPlus,
+        batches: &mut O::Batches,
+        grad: &mut O::Point,
+    ) -> Option<f64> {
+        (**self).stochastic_gradient(p, noise, rng, batches, grad)
+    }
+
+    fn exact_under(&self, noise: &GradientNoise) -> bool {
+        (**self).exact_under(noise)
+    }
+
+    fn hessian(&self, p: &O::Point) -> Mat2 {
+        (**self).hessian(p)
+    }
+
+    fn supports(&self, kind: OptimizerKind) -> Result<(), CoreError> {
+        (**self).supports(kind)
+    }
+
+    fn check_start(&self, start: &O::Point) -> Result<(), String> {
+        (**self).check_start(start)
+    }
+}
+
+/// Everything that defines a run besides the landscape. `P` is the parameter vector: a point `(x, y)` on
+/// the 2-D landscapes, every weight of a network.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RunConfig {
+pub struct RunConfig<P = Vec2d> {
     /// The update rule.
     pub kind: OptimizerKind,
     /// Its hyperparameters.
     pub hyper: Hyperparams,
     /// Start point in param space.
-    pub start: Vec2d,
+    pub start: P,
     /// Gradient noise / mini-batches.
     #[serde(default)]
     pub noise: GradientNoise,
@@ -51,9 +183,9 @@ fn default_tol() -> f64 {
     DEFAULT_CONVERGE_TOL
 }
 
-impl RunConfig {
+impl<P: Params> RunConfig<P> {
     /// `kind` with its default hyperparameters from `start`, no noise, seed 0, tolerance 1e-8.
-    pub fn new(kind: OptimizerKind, start: Vec2d) -> Self {
+    pub fn new(kind: OptimizerKind, start: P) -> Self {
         Self {
             kind,
             hyper: Hyperparams::defaults_for(kind),
@@ -75,20 +207,32 @@ impl RunConfig {
         Ok(())
     }
 
-    /// Checks hyperparameters, noise, tolerance and that the start is finite, within the bound and has a
-    /// finite loss and gradient on `landscape`.
-    pub fn validate(&self, landscape: &Landscape) -> Result<(), CoreError> {
+    /// Checks hyperparameters, noise, tolerance, that the kind can run on `objective`, and that the start
+    /// is finite, within the bound and has a finite loss and gradient there.
+    pub fn validate<O: Objective<Point = P> + ?Sized>(
+        &self,
+        objective: &O,
+    ) -> Result<(), CoreError> {
         self.validate_settings()?;
-        let [x, y] = self.start;
+        objective.supports(self.kind)?;
+        let start = self.start.as_slice();
+        let (x, y) = (
+            start.first().copied().unwrap_or(f64::NAN),
+            start.get(1).copied().unwrap_or(f64::NAN),
+        );
+        if let Err(reason) = objective.check_start(&self.start) {
+            return Err(CoreError::InvalidParameters(reason));
+        }
         let refuse = |reason| Err(CoreError::InvalidStart { x, y, reason });
-        if !(x.is_finite() && y.is_finite()) {
+        if !start.iter().all(|v| v.is_finite()) {
             return refuse("coordinates must be finite");
         }
-        if x.abs() > DIVERGENCE_BOUND || y.abs() > DIVERGENCE_BOUND {
+        if start.iter().any(|v| v.abs() > DIVERGENCE_BOUND) {
             return refuse("coordinates must be within +-1e6");
         }
-        let (loss, grad) = landscape.value_and_gradient(self.start);
-        if !(loss.is_finite() && grad.iter().all(|g| g.is_finite())) {
+        let mut grad = P::zeros(start.len());
+        let loss = objective.value_and_gradient(&self.start, &mut grad);
+        if !(loss.is_finite() && grad.as_slice().iter().all(|g| g.is_finite())) {
             return refuse("the loss or its gradient is not finite there");
         }
         Ok(())
@@ -97,17 +241,17 @@ impl RunConfig {
 
 /// One row of a trajectory: the state after `step` steps.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StepRecord {
+pub struct StepRecord<P = Vec2d> {
     /// Steps taken (0 is the start).
     pub step: u64,
     /// Position in param space.
-    pub pos: Vec2d,
+    pub pos: P,
     /// Loss there.
     pub loss: f64,
     /// From [`Runner::step`]: the exact gradient at `pos`. In a [`Trajectory`]: the gradient *used* for
     /// the step leaving this row (noisy, mini-batch or Nesterov look-ahead), and for the final row the
     /// exact gradient at `pos`.
-    pub grad: Vec2d,
+    pub grad: P,
 }
 
 /// Why a run diverged.
@@ -183,47 +327,75 @@ impl fmt::Display for RunStatus {
 
 /// A whole run: `records[0]` is the start (step 0), then one row per step.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Trajectory {
+pub struct Trajectory<P = Vec2d> {
     /// The rows, step 0 first.
-    pub records: Vec<StepRecord>,
+    pub records: Vec<StepRecord<P>>,
     /// How it ended: `Running` if it used up its steps.
     pub status: RunStatus,
 }
 
-/// A run in progress. `L` is how it holds the landscape: `Arc<Landscape>` (the default; the app shares one
-/// landscape among its runners and stores them in components) or `&Landscape` (what [`trace`] uses).
+/// The parameter vector of the objective behind `L`.
+pub type PointOf<L> = <<L as Deref>::Target as Objective>::Point;
+type BatchesOf<L> = <<L as Deref>::Target as Objective>::Batches;
+
+/// A run in progress. `L` is how it holds what it optimizes: `Arc<Landscape>` (the default; the app
+/// shares one landscape among its runners and stores them in components), `&Landscape` (what [`trace`]
+/// uses), or a network behind either.
 #[derive(Clone, Debug)]
-pub struct Runner<L: Deref<Target = Landscape> = Arc<Landscape>> {
-    landscape: L,
-    config: RunConfig,
-    state: OptimizerState,
-    pos: Vec2d,
+pub struct Runner<L = Arc<Landscape>>
+where
+    L: Deref,
+    L::Target: Objective,
+{
+    objective: L,
+    config: RunConfig<PointOf<L>>,
+    state: OptimizerState<PointOf<L>>,
+    pos: PointOf<L>,
     loss: f64,
     /// Exact gradient at `pos`.
-    grad: Vec2d,
+    grad: PointOf<L>,
     steps: u64,
     rng: Xoshiro256PlusPlus,
+    batches: BatchesOf<L>,
     status: RunStatus,
-    last_detail: Option<StepDetail>,
+    last_detail: Option<StepDetail<PointOf<L>>>,
+    /// The mini-batch loss of the last step, where it drew one.
+    batch_loss: Option<f64>,
+    /// Scratch: the optimizer state before a step (restored when the step is refused), the detail being
+    /// written, and the gradient at the new position.
+    saved: OptimizerState<PointOf<L>>,
+    scratch: StepDetail<PointOf<L>>,
+    next_grad: PointOf<L>,
 }
 
-impl<L: Deref<Target = Landscape>> Runner<L> {
+impl<L> Runner<L>
+where
+    L: Deref,
+    L::Target: Objective,
+{
     /// A run at its start, after [`RunConfig::validate`]. A start where the gradient already vanishes
     /// (and gradients are exact) is `Converged { step: 0 }`.
-    pub fn new(landscape: L, config: RunConfig) -> Result<Self, CoreError> {
-        config.validate(&landscape)?;
-        let (loss, grad) = landscape.value_and_gradient(config.start);
+    pub fn new(objective: L, config: RunConfig<PointOf<L>>) -> Result<Self, CoreError> {
+        config.validate(&*objective)?;
+        let n = config.start.dim();
+        let mut grad = PointOf::<L>::zeros(n);
+        let loss = objective.value_and_gradient(&config.start, &mut grad);
         let mut runner = Self {
-            landscape,
-            config,
-            state: OptimizerState::default(),
-            pos: config.start,
+            pos: config.start.clone(),
+            rng: Xoshiro256PlusPlus::seed_from_u64(config.seed),
+            objective,
+            state: OptimizerState::zeros(n),
             loss,
             grad,
             steps: 0,
-            rng: Xoshiro256PlusPlus::seed_from_u64(config.seed),
+            batches: Default::default(),
             status: RunStatus::Running,
             last_detail: None,
+            batch_loss: None,
+            saved: OptimizerState::zeros(n),
+            scratch: StepDetail::zeros(n),
+            next_grad: PointOf::<L>::zeros(n),
+            config,
         };
         runner.check_converged();
         Ok(runner)
@@ -232,47 +404,57 @@ impl<L: Deref<Target = Landscape>> Runner<L> {
     /// Takes one step and returns the new row (with the exact gradient at the new position), or `None`
     /// if the run had already stopped or this step diverged (then [`Self::status`] says why and the
     /// position stays where it was).
-    pub fn step(&mut self) -> Option<StepRecord> {
+    pub fn step(&mut self) -> Option<StepRecord<PointOf<L>>> {
         self.step_with(None)
     }
 
     /// [`Self::step`] with Adam's bias corrections from a shared [`BiasTable`] (the same numbers, for
     /// maps of many runs; ignored when it does not fit the run's betas).
-    pub fn step_with(&mut self, table: Option<&BiasTable>) -> Option<StepRecord> {
+    pub fn step_with(&mut self, table: Option<&BiasTable>) -> Option<StepRecord<PointOf<L>>> {
+        self.advance(table).then(|| self.record())
+    }
+
+    /// Takes one step without handing out a row (no copy of the parameters): `true` if it was taken.
+    pub fn advance(&mut self, table: Option<&BiasTable>) -> bool {
         if !self.status.is_running() {
-            return None;
+            return false;
         }
         let next = self.steps + 1;
-        let landscape: &Landscape = &self.landscape;
+        let objective: &L::Target = &self.objective;
         let noise = self.config.noise;
-        let exact = noise.is_exact_on(landscape);
-        let (here, grad_here) = (self.pos, self.grad);
+        let exact = objective.exact_under(&noise);
+        let (here, grad_here) = (&self.pos, &self.grad);
         let rng = &mut self.rng;
+        let batches = &mut self.batches;
+        let mut batch_loss = None;
         // The gradient the optimizer sees; reuses the cached exact gradient when asked at `pos`.
-        let mut gradient = |p: Vec2d| {
+        let mut gradient = |p: &PointOf<L>, out: &mut PointOf<L>| {
             if !exact {
-                landscape.stochastic_gradient(p, &noise, rng)
+                batch_loss = objective.stochastic_gradient(p, &noise, rng, batches, out);
             } else if p == here {
-                grad_here
+                out.clone_from(grad_here);
             } else {
-                landscape.gradient(p)
+                objective.value_and_gradient(p, out);
             }
         };
-        let saved = self.state;
-        let detail = optimizer::step_with(
+        self.saved.clone_from(&self.state);
+        optimizer::step_into(
             self.config.kind,
             &self.config.hyper,
             &mut self.state,
-            self.pos,
+            &self.pos,
             &mut gradient,
-            &mut |p| landscape.hessian(p),
+            &mut |p| objective.hessian(p),
             table,
+            &mut self.scratch,
         );
+        self.batch_loss = batch_loss;
         let refuse = |runner: &mut Self, reason| {
-            runner.state = saved;
+            std::mem::swap(&mut runner.state, &mut runner.saved);
             runner.status = RunStatus::Diverged { step: next, reason };
-            None
+            false
         };
+        let detail = &self.scratch;
         if !detail.is_finite() {
             let reason = if detail.singular_hessian() {
                 DivergenceReason::SingularHessian
@@ -281,53 +463,84 @@ impl<L: Deref<Target = Landscape>> Runner<L> {
             };
             return refuse(self, reason);
         }
-        let pos = detail.new_theta;
-        if pos[0].abs() > DIVERGENCE_BOUND || pos[1].abs() > DIVERGENCE_BOUND {
+        if detail
+            .new_theta
+            .as_slice()
+            .iter()
+            .any(|x| x.abs() > DIVERGENCE_BOUND)
+        {
             return refuse(self, DivergenceReason::OutOfBounds);
         }
-        let (loss, grad) = self.landscape.value_and_gradient(pos);
-        if !(loss.is_finite() && grad[0].is_finite() && grad[1].is_finite()) {
+        let loss = self
+            .objective
+            .value_and_gradient(&self.scratch.new_theta, &mut self.next_grad);
+        if !(loss.is_finite() && self.next_grad.as_slice().iter().all(|g| g.is_finite())) {
             return refuse(self, DivergenceReason::NonFiniteLoss);
         }
-        self.pos = pos;
+        self.pos.clone_from(&self.scratch.new_theta);
         self.loss = loss;
-        self.grad = grad;
+        std::mem::swap(&mut self.grad, &mut self.next_grad);
         self.steps = next;
-        self.last_detail = Some(detail);
+        // the new detail becomes the last; the older one's buffers are the next step's scratch
+        match &mut self.last_detail {
+            Some(last) => std::mem::swap(last, &mut self.scratch),
+            None => {
+                let n = self.pos.dim();
+                self.last_detail = Some(std::mem::replace(&mut self.scratch, StepDetail::zeros(n)));
+            }
+        }
         self.check_converged();
-        Some(self.record())
+        true
     }
 
     fn check_converged(&mut self) {
         let tol = self.config.converge_tol;
-        // `|g| >= max(|g_x|, |g_y|)` (also as rounded by `hypot`): when a coordinate alone reaches the
-        // tolerance the run has not converged, and the costlier `hypot` is skipped. Same answer.
-        if self.grad[0].abs() >= tol || self.grad[1].abs() >= tol {
+        // `|g| >= max |g_i|` (also as rounded by `hypot`): when a coordinate alone reaches the
+        // tolerance the run has not converged, and the costlier norm is skipped. Same answer.
+        if self.grad.as_slice().iter().any(|g| g.abs() >= tol) {
             return;
         }
-        if self.config.noise.is_exact_on(&self.landscape) && norm(self.grad) < tol {
+        if self.objective.exact_under(&self.config.noise) && self.grad.norm() < tol {
             self.status = RunStatus::Converged { step: self.steps };
         }
     }
 
     /// The current row: steps taken, position, loss, exact gradient.
-    pub fn record(&self) -> StepRecord {
+    pub fn record(&self) -> StepRecord<PointOf<L>> {
         StepRecord {
             step: self.steps,
-            pos: self.pos,
+            pos: self.pos.clone(),
             loss: self.loss,
-            grad: self.grad,
+            grad: self.grad.clone(),
         }
     }
 
     /// Current position in param space.
-    pub fn position(&self) -> Vec2d {
+    pub fn position(&self) -> PointOf<L>
+    where
+        PointOf<L>: Copy,
+    {
         self.pos
+    }
+
+    /// Current position in param space, borrowed.
+    pub fn position_ref(&self) -> &PointOf<L> {
+        &self.pos
+    }
+
+    /// The exact gradient at the current position.
+    pub fn gradient(&self) -> &PointOf<L> {
+        &self.grad
     }
 
     /// Loss at the current position.
     pub fn loss(&self) -> f64 {
         self.loss
+    }
+
+    /// The loss of the last step's mini-batch (at the position before that step), where it drew one.
+    pub fn batch_loss(&self) -> Option<f64> {
+        self.batch_loss
     }
 
     /// Steps taken.
@@ -341,23 +554,28 @@ impl<L: Deref<Target = Landscape>> Runner<L> {
     }
 
     /// The optimizer's memory (`t`, `V`, `s`).
-    pub fn state(&self) -> &OptimizerState {
+    pub fn state(&self) -> &OptimizerState<PointOf<L>> {
         &self.state
     }
 
     /// Every intermediate of the last accepted step (`None` before the first).
-    pub fn last_detail(&self) -> Option<&StepDetail> {
+    pub fn last_detail(&self) -> Option<&StepDetail<PointOf<L>>> {
         self.last_detail.as_ref()
     }
 
     /// The configuration (with any live hyperparameter change).
-    pub fn config(&self) -> &RunConfig {
+    pub fn config(&self) -> &RunConfig<PointOf<L>> {
         &self.config
     }
 
-    /// The landscape it runs on.
-    pub fn landscape(&self) -> &Landscape {
-        &self.landscape
+    /// What it optimizes.
+    pub fn objective(&self) -> &L::Target {
+        &self.objective
+    }
+
+    /// The objective as held (an `Arc` shares it without copying).
+    pub fn objective_handle(&self) -> &L {
+        &self.objective
     }
 
     /// Changes the hyperparameters live: they apply from the next step; position, momentum and the
@@ -370,34 +588,44 @@ impl<L: Deref<Target = Landscape>> Runner<L> {
 
     /// Back to the start: position, optimizer state, random numbers and status as after [`Self::new`].
     pub fn reset(&mut self) {
-        let (loss, grad) = self.landscape.value_and_gradient(self.config.start);
-        self.state = OptimizerState::default();
-        self.pos = self.config.start;
-        self.loss = loss;
-        self.grad = grad;
+        let n = self.config.start.dim();
+        self.loss = self
+            .objective
+            .value_and_gradient(&self.config.start, &mut self.grad);
+        self.state = OptimizerState::zeros(n);
+        self.pos.clone_from(&self.config.start);
         self.steps = 0;
         self.rng = Xoshiro256PlusPlus::seed_from_u64(self.config.seed);
+        self.batches = Default::default();
         self.status = RunStatus::Running;
         self.last_detail = None;
+        self.batch_loss = None;
         self.check_converged();
     }
 
     /// Replaces the whole configuration (kind, start, noise, seed ...) and resets.
-    pub fn set_config(&mut self, config: RunConfig) -> Result<(), CoreError> {
-        config.validate(&self.landscape)?;
+    pub fn set_config(&mut self, config: RunConfig<PointOf<L>>) -> Result<(), CoreError> {
+        config.validate(&*self.objective)?;
         self.config = config;
         self.reset();
         Ok(())
     }
 }
 
+impl<L: Deref<Target = Landscape>> Runner<L> {
+    /// The landscape it runs on.
+    pub fn landscape(&self) -> &Landscape {
+        &self.objective
+    }
+}
+
 /// Runs `config` on `landscape` for up to `steps` steps (fewer if it converges or diverges).
 /// The same code path as stepping a [`Runner`]; see [`StepRecord::grad`] for what each row's gradient is.
-pub fn trace(
-    landscape: &Landscape,
-    config: &RunConfig,
+pub fn trace<O: Objective + ?Sized>(
+    landscape: &O,
+    config: &RunConfig<O::Point>,
     steps: u64,
-) -> Result<Trajectory, CoreError> {
+) -> Result<Trajectory<O::Point>, CoreError> {
     let mut records = Vec::new();
     let status = trace_into(landscape, config, steps, &mut records)?;
     Ok(Trajectory { records, status })
@@ -405,17 +633,17 @@ pub fn trace(
 
 /// [`trace`] into a caller-owned buffer (cleared first), so that per-frame ghost paths reuse one
 /// allocation. Returns the final status.
-pub fn trace_into(
-    landscape: &Landscape,
-    config: &RunConfig,
+pub fn trace_into<O: Objective + ?Sized>(
+    landscape: &O,
+    config: &RunConfig<O::Point>,
     steps: u64,
-    records: &mut Vec<StepRecord>,
+    records: &mut Vec<StepRecord<O::Point>>,
 ) -> Result<RunStatus, CoreError> {
     records.clear();
     // Reserve what will surely be used, but not a huge request up front.
     records.reserve(steps.min(1 << 20) as usize + 1);
     trace_each(landscape, config, steps, |record| {
-        records.push(*record);
+        records.push(record.clone());
         Ok::<(), std::convert::Infallible>(())
     })?
     .map_err(|never| match never {})
@@ -425,18 +653,18 @@ pub fn trace_into(
 /// holds the gradient used for the step leaving it, so row `k` is handed over after step `k + 1`), in
 /// constant memory. Stops at the first error `row` returns. The outer `Result` is the core refusing the
 /// config; the inner one is the run's status or `row`'s error.
-pub fn trace_each<E>(
-    landscape: &Landscape,
-    config: &RunConfig,
+pub fn trace_each<O: Objective + ?Sized, E>(
+    landscape: &O,
+    config: &RunConfig<O::Point>,
     steps: u64,
-    mut row: impl FnMut(&StepRecord) -> Result<(), E>,
+    mut row: impl FnMut(&StepRecord<O::Point>) -> Result<(), E>,
 ) -> Result<Result<RunStatus, E>, CoreError> {
-    let mut runner = Runner::new(landscape, *config)?;
+    let mut runner = Runner::new(landscape, config.clone())?;
     let mut pending = runner.record();
     for _ in 0..steps {
         let Some(record) = runner.step() else { break };
         if let Some(detail) = runner.last_detail() {
-            pending.grad = detail.grad;
+            pending.grad.clone_from(&detail.grad);
         }
         if let Err(e) = row(&pending) {
             return Ok(Err(e));
