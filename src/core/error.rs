@@ -71,6 +71,10 @@ pub enum CoreError {
         /// Why it is refused.
         reason: &'static str,
     },
+    /// A network that cannot be built: its data file (with the file, line and column), its hidden
+    /// layers, or its size.
+    #[error("{0}")]
+    InvalidNetwork(String),
     /// A parameter vector that does not fit what it is for (the wrong length for a network).
     #[error("invalid parameters: {0}")]
     InvalidParameters(String),

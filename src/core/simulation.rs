@@ -44,6 +44,12 @@ pub trait Objective {
     /// The loss at `p`, with the exact (full-data) gradient written into `grad`.
     fn value_and_gradient(&self, p: &Self::Point, grad: &mut Self::Point) -> f64;
 
+    /// [`Self::value_and_gradient`], and the classification accuracy at `p` where there is one (a
+    /// network's, from the same pass).
+    fn value_gradient_accuracy(&self, p: &Self::Point, grad: &mut Self::Point) -> (f64, Option<f64>) {
+        (self.value_and_gradient(p, grad), None)
+    }
+
     /// The gradient an optimizer sees under `noise`, written into `grad`: a mini-batch's (drawn with
     /// `rng`, remembering the epoch in `batches`) and/or with Gaussian noise added. Returns the
     /// mini-batch's loss where one was drawn.
@@ -126,6 +132,10 @@ impl<O: Objective + ?Sized> Objective for Arc<O> {
 
     fn value_and_gradient(&self, p: &O::Point, grad: &mut O::Point) -> f64 {
         (**self).value_and_gradient(p, grad)
+    }
+
+    fn value_gradient_accuracy(&self, p: &O::Point, grad: &mut O::Point) -> (f64, Option<f64>) {
+        (**self).value_gradient_accuracy(p, grad)
     }
 
     fn stochastic_gradient(
@@ -361,6 +371,8 @@ where
     last_detail: Option<StepDetail<PointOf<L>>>,
     /// The mini-batch loss of the last step, where it drew one.
     batch_loss: Option<f64>,
+    /// The accuracy at `pos`, where the objective has one (a network's).
+    accuracy: Option<f64>,
     /// Scratch: the optimizer state before a step (restored when the step is refused), the detail being
     /// written, and the gradient at the new position.
     saved: OptimizerState<PointOf<L>>,
@@ -379,8 +391,9 @@ where
         config.validate(&*objective)?;
         let n = config.start.dim();
         let mut grad = PointOf::<L>::zeros(n);
-        let loss = objective.value_and_gradient(&config.start, &mut grad);
+        let (loss, accuracy) = objective.value_gradient_accuracy(&config.start, &mut grad);
         let mut runner = Self {
+            accuracy,
             pos: config.start.clone(),
             rng: Xoshiro256PlusPlus::seed_from_u64(config.seed),
             objective,
@@ -471,14 +484,15 @@ where
         {
             return refuse(self, DivergenceReason::OutOfBounds);
         }
-        let loss = self
+        let (loss, accuracy) = self
             .objective
-            .value_and_gradient(&self.scratch.new_theta, &mut self.next_grad);
+            .value_gradient_accuracy(&self.scratch.new_theta, &mut self.next_grad);
         if !(loss.is_finite() && self.next_grad.as_slice().iter().all(|g| g.is_finite())) {
             return refuse(self, DivergenceReason::NonFiniteLoss);
         }
         self.pos.clone_from(&self.scratch.new_theta);
         self.loss = loss;
+        self.accuracy = accuracy;
         std::mem::swap(&mut self.grad, &mut self.next_grad);
         self.steps = next;
         // the new detail becomes the last; the older one's buffers are the next step's scratch
@@ -538,6 +552,11 @@ where
         self.loss
     }
 
+    /// The classification accuracy at the current position (a network's; `None` on a landscape).
+    pub fn accuracy(&self) -> Option<f64> {
+        self.accuracy
+    }
+
     /// The loss of the last step's mini-batch (at the position before that step), where it drew one.
     pub fn batch_loss(&self) -> Option<f64> {
         self.batch_loss
@@ -589,9 +608,9 @@ where
     /// Back to the start: position, optimizer state, random numbers and status as after [`Self::new`].
     pub fn reset(&mut self) {
         let n = self.config.start.dim();
-        self.loss = self
+        (self.loss, self.accuracy) = self
             .objective
-            .value_and_gradient(&self.config.start, &mut self.grad);
+            .value_gradient_accuracy(&self.config.start, &mut self.grad);
         self.state = OptimizerState::zeros(n);
         self.pos.clone_from(&self.config.start);
         self.steps = 0;
