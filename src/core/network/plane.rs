@@ -180,9 +180,20 @@ impl Plane {
     pub fn random(layers: &[LayerLayout], center: &[f64], seed: u64) -> Result<Plane, CoreError> {
         let n = center.len();
         let covered = layers.last().map_or(0, |l| l.bias.end);
-        if covered != n || layers.iter().any(|l| l.bias.end > n) {
+        let consistent = |l: &LayerLayout| {
+            l.weights.len() == l.inputs * l.outputs
+                && l.bias.len() == l.outputs
+                && l.weights.end <= l.bias.start
+                && l.bias.end <= n
+        };
+        if covered != n {
             return Err(invalid(format!(
                 "the center has {n} parameters but the network's layers have {covered}"
+            )));
+        }
+        if let Some(k) = layers.iter().position(|l| !consistent(l)) {
+            return Err(invalid(format!(
+                "layer {k}'s place in the parameter vector does not match its sizes"
             )));
         }
         check_finite("center", center)?;
@@ -554,8 +565,9 @@ fn orient(d: &mut [f64], moved: Option<&[f64]>) {
     }
 }
 
-/// The principal components behind [`Plane::pca`], matrix-free. Matrices of N x B are stored row by row
-/// (`q[i * b + k]` is entry `i` of vector `k`), so that the inner loops run over the B vectors.
+/// The principal components behind [`Plane::pca`], matrix-free. A block of vectors in R^N is stored as
+/// N rows of [`BLOCK`] lanes (`q[i][k]` is entry `i` of vector `k`; lanes past the vectors in use are 0),
+/// so that the inner loops run over the lanes with a fixed width the compiler vectorizes.
 mod pca {
     use super::*;
 
@@ -566,10 +578,16 @@ mod pca {
     const MAX_ITERATIONS: usize = 300;
     /// Converged when both residuals `‖S u − λ u‖` are below this times `λ1`.
     const TOLERANCE: f64 = 1e-10;
-    /// Coordinates per parallel task in the sums over points.
-    const COORDS_PER_TASK: usize = 64;
+    /// Coordinates per block in the passes over the points (a block of `Q`, 256 x 64 bytes, stays in
+    /// the L1 cache while the points stream past).
+    const COORDS_PER_BLOCK: usize = 256;
+    /// Points per parallel task in `Xc Q`.
+    const POINTS_PER_TASK: usize = 16;
     /// Seed of the start block.
     const SEED: u64 = 0x05ee_d9ca;
+
+    /// One row of a block of vectors.
+    type Row = [f64; BLOCK];
 
     /// The two leading eigenpairs of the scatter matrix.
     pub(super) struct TopTwo {
@@ -584,10 +602,10 @@ mod pca {
         let n = points[0].len();
         let m = points.len() as f64;
         let mut mean = vec![0.0; n];
-        mean.par_chunks_mut(COORDS_PER_TASK)
+        mean.par_chunks_mut(COORDS_PER_BLOCK)
             .enumerate()
             .for_each(|(t, out)| {
-                let start = t * COORDS_PER_TASK;
+                let start = t * COORDS_PER_BLOCK;
                 for x in points {
                     for (o, xi) in out.iter_mut().zip(&x[start..]) {
                         *o += xi;
@@ -607,33 +625,46 @@ mod pca {
         each.iter().sum()
     }
 
-    /// `Z = S Q = Xcᵀ (Xc Q)` for `Q` N x `b`: first `Y = Xc Q` (a row per point, in parallel over
-    /// points), then `Z` (in parallel over blocks of coordinates, each summed in point order).
-    fn apply(points: &[&[f64]], mean: &[f64], q: &[f64], b: usize) -> Vec<f64> {
-        let y: Vec<[f64; BLOCK]> = points
-            .par_iter()
-            .map(|x| {
-                let mut acc = [0.0; BLOCK];
-                for (i, (xi, mi)) in x.iter().zip(mean).enumerate() {
-                    let c = xi - mi;
-                    for (a, qk) in acc[..b].iter_mut().zip(&q[i * b..(i + 1) * b]) {
-                        *a += c * qk;
+    /// `Y = Xc Q`, a row per point: in parallel over groups of points; each point's sums run over the
+    /// coordinates in order (blocked so that a block of `Q` serves a group of points from the cache).
+    fn points_times(points: &[&[f64]], mean: &[f64], q: &[Row]) -> Vec<Row> {
+        let n = mean.len();
+        let groups: Vec<Vec<Row>> = points
+            .par_chunks(POINTS_PER_TASK)
+            .map(|group| {
+                let mut acc = vec![[0.0; BLOCK]; group.len()];
+                for start in (0..n).step_by(COORDS_PER_BLOCK) {
+                    let end = (start + COORDS_PER_BLOCK).min(n);
+                    let (qb, mb) = (&q[start..end], &mean[start..end]);
+                    for (x, a) in group.iter().zip(&mut acc) {
+                        for ((xi, mi), row) in x[start..end].iter().zip(mb).zip(qb) {
+                            let c = xi - mi;
+                            for k in 0..BLOCK {
+                                a[k] += c * row[k];
+                            }
+                        }
                     }
                 }
                 acc
             })
             .collect();
-        let mut z = vec![0.0; mean.len() * b];
-        z.par_chunks_mut(COORDS_PER_TASK * b)
+        groups.concat()
+    }
+
+    /// `Z = Xcᵀ Y`, a row per coordinate: in parallel over blocks of coordinates, each summed over the
+    /// points in order.
+    fn coords_times(points: &[&[f64]], mean: &[f64], y: &[Row]) -> Vec<Row> {
+        let mut z = vec![[0.0; BLOCK]; mean.len()];
+        z.par_chunks_mut(COORDS_PER_BLOCK)
             .enumerate()
             .for_each(|(t, out)| {
-                let start = t * COORDS_PER_TASK;
-                let coords = out.len() / b;
-                for (x, yk) in points.iter().zip(&y) {
-                    for (i, row) in out.chunks_exact_mut(b).enumerate().take(coords) {
-                        let c = x[start + i] - mean[start + i];
-                        for (zk, yk) in row.iter_mut().zip(&yk[..b]) {
-                            *zk += c * yk;
+                let start = t * COORDS_PER_BLOCK;
+                let mb = &mean[start..start + out.len()];
+                for (x, ym) in points.iter().zip(y) {
+                    for ((zi, xi), mi) in out.iter_mut().zip(&x[start..]).zip(mb) {
+                        let c = xi - mi;
+                        for k in 0..BLOCK {
+                            zi[k] += c * ym[k];
                         }
                     }
                 }
@@ -641,12 +672,11 @@ mod pca {
         z
     }
 
-    /// Orthonormalizes the columns of `m` (N x `b`) in order by modified Gram–Schmidt, twice; a
-    /// column left with less than `1e-12` of the largest column's norm (no new direction: the data
-    /// has fewer dimensions) is dropped. Returns the kept columns and their count.
-    fn orthonormalize(m: &[f64], b: usize) -> (Vec<f64>, usize) {
-        let n = m.len() / b;
-        let column = |k: usize| -> Vec<f64> { (0..n).map(|i| m[i * b + k]).collect() };
+    /// Orthonormalizes the first `b` columns of `m` in order by modified Gram–Schmidt, twice; a column
+    /// left with less than `1e-12` of the largest column's norm (no new direction: the data has fewer
+    /// dimensions) is dropped. Returns the kept columns (the other lanes 0) and their count.
+    fn orthonormalize(m: &[Row], b: usize) -> (Vec<Row>, usize) {
+        let column = |k: usize| -> Vec<f64> { m.iter().map(|row| row[k]).collect() };
         let largest = (0..b).map(|k| norm(&column(k))).fold(0.0, f64::max);
         let mut kept: Vec<Vec<f64>> = Vec::with_capacity(b);
         for k in 0..b {
@@ -663,29 +693,28 @@ mod pca {
                 kept.push(v);
             }
         }
-        let kb = kept.len();
-        let mut out = vec![0.0; n * kb];
+        let mut out = vec![[0.0; BLOCK]; m.len()];
         for (k, v) in kept.iter().enumerate() {
-            for (i, x) in v.iter().enumerate() {
-                out[i * kb + k] = *x;
+            for (row, x) in out.iter_mut().zip(v) {
+                row[k] = *x;
             }
         }
-        (out, kb)
+        (out, kept.len())
     }
 
-    /// `M W` for `M` N x `b` and `W` `b` x `c` (row-major).
-    fn times(m: &[f64], b: usize, w: &[f64], c: usize) -> Vec<f64> {
-        let n = m.len() / b;
-        let mut out = vec![0.0; n * c];
-        for i in 0..n {
-            for k in 0..b {
-                let mik = m[i * b + k];
-                for l in 0..c {
-                    out[i * c + l] += mik * w[k * c + l];
+    /// `M W` for the first `b` columns of `M` and `W` `b` x `b` (row-major).
+    fn times(m: &[Row], w: &[f64], b: usize) -> Vec<Row> {
+        m.iter()
+            .map(|row| {
+                let mut out = [0.0; BLOCK];
+                for k in 0..b {
+                    for l in 0..b {
+                        out[l] += row[k] * w[k * b + l];
+                    }
                 }
-            }
-        }
-        out
+                out
+            })
+            .collect()
     }
 
     /// The two leading eigenpairs of `S` by block subspace iteration with Rayleigh–Ritz (see
@@ -694,20 +723,28 @@ mod pca {
         let n = mean.len();
         let b0 = BLOCK.min(n).min(points.len());
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
-        let start: Vec<f64> = (0..n * b0).map(|_| rng.sample(StandardNormal)).collect();
+        let start: Vec<Row> = (0..n)
+            .map(|_| {
+                let mut row = [0.0; BLOCK];
+                row[..b0]
+                    .iter_mut()
+                    .for_each(|x| *x = rng.sample(StandardNormal));
+                row
+            })
+            .collect();
         let (mut q, mut b) = orthonormalize(&start, b0);
         let mut best = TopTwo {
             values: [0.0, 0.0],
             vectors: [vec![0.0; n], vec![0.0; n]],
         };
         for _ in 0..MAX_ITERATIONS {
-            let z = apply(points, mean, &q, b);
+            let z = coords_times(points, mean, &points_times(points, mean, &q));
             // Rayleigh–Ritz: H = Qᵀ Z (b x b, symmetric), H = W Λ Wᵀ.
             let mut h = vec![0.0; b * b];
-            for i in 0..n {
+            for (qi, zi) in q.iter().zip(&z) {
                 for k in 0..b {
                     for l in 0..b {
-                        h[k * b + l] += q[i * b + k] * z[i * b + l];
+                        h[k * b + l] += qi[k] * zi[l];
                     }
                 }
             }
@@ -719,23 +756,23 @@ mod pca {
                 }
             }
             let (values, w) = symmetric_eigen(&h, b);
-            let u = times(&q, b, &w, b);
-            let su = times(&z, b, &w, b);
+            let u = times(&q, &w, b);
+            let su = times(&z, &w, b);
             let wanted = b.min(2);
             let mut converged = true;
             for k in 0..wanted {
-                let residual = (0..n)
-                    .map(|i| {
-                        let e = su[i * b + k] - values[k] * u[i * b + k];
+                let residual = u
+                    .iter()
+                    .zip(&su)
+                    .map(|(ui, si)| {
+                        let e = si[k] - values[k] * ui[k];
                         e * e
                     })
                     .sum::<f64>()
                     .sqrt();
                 converged &= residual <= TOLERANCE * values[0];
-            }
-            for k in 0..wanted {
                 best.values[k] = values[k].max(0.0);
-                best.vectors[k] = (0..n).map(|i| u[i * b + k]).collect();
+                best.vectors[k] = u.iter().map(|row| row[k]).collect();
             }
             if wanted < 2 {
                 best.values[1] = 0.0;
@@ -744,9 +781,6 @@ mod pca {
                 break;
             }
             (q, b) = orthonormalize(&su, b);
-            if b == 0 {
-                break;
-            }
         }
         for v in &mut best.vectors {
             let len = norm(v);
