@@ -2,16 +2,21 @@
 //! per landscape, the app's per-frame budget of 8 ghost paths x 1000 steps; the same grid and paths
 //! for typed formulas (issue 14's targets: grid < 30 ms, paths < 1 ms), plus formula parsing and
 //! single-point evaluation; and maps: a 128 x 128 basin map of 1000 Adam steps per start (16.4 M
-//! steps) on 1 thread, 2 threads and all cores.
+//! steps) on 1 thread, 2 threads and all cores; network landscapes: the loss of a 2-16-16-2 perceptron on
+//! 400 points (a forward pass written out here, so that the slice's timing is that of a real one), a
+//! 64 x 64 slice of it and its first coarse picture (issue 23's targets: <= 1 s and <= 0.2 s on 2 cores),
+//! and the pooled PCA plane of 4 runs x 2000 points at N = 354 (and one at N = 20 000).
 //!
 //! `cargo bench --bench core` (in the real crate add `--no-default-features` to skip Bevy).
 
 use std::hint::black_box;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use losscape::core::formula::Formula;
 use losscape::core::maps::{BasinSpec, MapSpec};
+use losscape::core::network::{LayerLayout, Plane, SliceSpec, layout};
 use losscape::core::{
     DEFAULT_FORMULA_DOMAIN, Domain, GradientNoise, HeightMode, Landscape, LandscapeSpec,
     OptimizerKind, RunConfig, Runner, StepRecord, SurfaceGrid, trace_into,
@@ -243,6 +248,170 @@ fn formula_points(c: &mut Criterion) {
     group.finish();
 }
 
+/// Two interleaved half moons, `n` points with labels 0 and 1, Gaussian noise 0.1 (the issue's `moons`).
+fn moons(n: usize, seed: u64) -> Vec<([f64; 2], usize)> {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(seed);
+    (0..n)
+        .map(|k| {
+            let t = std::f64::consts::PI * rng.random_range(0.0..1.0);
+            let label = k % 2;
+            let (x, y) = if label == 0 {
+                (t.cos(), t.sin())
+            } else {
+                (1.0 - t.cos(), 0.5 - t.sin())
+            };
+            let ex: f64 = rng.sample(rand_distr::StandardNormal);
+            let ey: f64 = rng.sample(rand_distr::StandardNormal);
+            ([x + 0.1 * ex, y + 0.1 * ey], label)
+        })
+        .collect()
+}
+
+/// The mean softmax cross-entropy of a tanh perceptron with parameters `theta` (in `layout`'s order)
+/// over `data`: per point `h = tanh(W h + b)` through the hidden layers, logits `z = W h + b`, loss
+/// `logsumexp(z) - z[label]`. Written out here as a stand-in for `core::network::mlp`.
+fn mlp_loss(layers: &[LayerLayout], theta: &[f64], data: &[([f64; 2], usize)]) -> f64 {
+    let width = layers
+        .iter()
+        .map(|l| l.outputs.max(l.inputs))
+        .max()
+        .unwrap_or(0);
+    let (mut input, mut output) = (vec![0.0; width], vec![0.0; width]);
+    let mut total = 0.0;
+    for (x, label) in data {
+        input[..2].copy_from_slice(x);
+        for (k, layer) in layers.iter().enumerate() {
+            let hidden = k + 1 < layers.len();
+            for o in 0..layer.outputs {
+                let w = &theta[layer.row(o)];
+                let z: f64 = w.iter().zip(&input).map(|(a, b)| a * b).sum::<f64>()
+                    + theta[layer.bias.start + o];
+                output[o] = if hidden { z.tanh() } else { z };
+            }
+            std::mem::swap(&mut input, &mut output);
+        }
+        let logits = &input[..layers[layers.len() - 1].outputs];
+        let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let sum: f64 = logits.iter().map(|z| (z - max).exp()).sum();
+        total += max + sum.ln() - logits[*label];
+    }
+    total / data.len() as f64
+}
+
+/// Gaussian initial weights with variance `1 / fan-in` (biases 0) for `layers`.
+fn init_weights(layers: &[LayerLayout], n: usize, seed: u64) -> Vec<f64> {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut theta = vec![0.0; n];
+    for layer in layers {
+        let scale = (1.0 / layer.inputs as f64).sqrt();
+        for w in &mut theta[layer.weights.clone()] {
+            let e: f64 = rng.sample(rand_distr::StandardNormal);
+            *w = scale * e;
+        }
+    }
+    theta
+}
+
+/// `runs` trajectories of `points` steps in R^n from one start: each relaxes toward a target of its
+/// own (rate 0.005 a step) with Gaussian noise of 0.01 per coordinate: a decaying drift plus a random
+/// walk, the shape of a training run's weights.
+fn trajectories(runs: usize, points: usize, n: usize) -> Vec<Vec<Vec<f64>>> {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(17);
+    let mut gauss = move || -> f64 { rng.sample(rand_distr::StandardNormal) };
+    let start: Vec<f64> = (0..n).map(|_| gauss()).collect();
+    (0..runs)
+        .map(|_| {
+            let target: Vec<f64> = (0..n).map(|_| gauss()).collect();
+            let mut x = start.clone();
+            (0..points)
+                .map(|_| {
+                    for (xi, ti) in x.iter_mut().zip(&target) {
+                        *xi += 0.005 * (ti - *xi) + 0.01 * gauss();
+                    }
+                    x.clone()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn network_slices(c: &mut Criterion) {
+    let (layers, n) = layout(&[2, 16, 16, 2]);
+    assert_eq!(n, 354);
+    let data = Arc::new(moons(400, 3));
+    let center = init_weights(&layers, n, 5);
+    let plane = Plane::random(&layers, &center, 7).expect("a plane");
+    let loss = {
+        let (layers, data) = (layers.clone(), Arc::clone(&data));
+        Arc::new(move |theta: &[f64]| mlp_loss(&layers, theta, &data))
+    };
+    let mut group = c.benchmark_group("network_2_16_16_2_moons_400");
+    group.bench_function("loss", |b| b.iter(|| black_box(loss(black_box(&center)))));
+    group.finish();
+
+    let mut group = c.benchmark_group("network_slice_64");
+    group.sample_size(10);
+    for threads in [1, 2] {
+        let pool = Arc::new(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a thread pool"),
+        );
+        let mut spec = SliceSpec::new(plane.clone(), 64).expect("valid");
+        spec.previews = false;
+        group.bench_function(format!("final_only_{threads}_threads"), |b| {
+            b.iter(|| pool.install(|| black_box(spec.compute(&*loss).expect("computed"))))
+        });
+        let spec = SliceSpec::new(plane.clone(), 64).expect("valid");
+        group.bench_function(format!("levels_10_22_64_{threads}_threads"), |b| {
+            b.iter(|| {
+                let job = spec.clone().spawn_on(loss.clone(), pool.clone());
+                black_box(job.join().expect("computed"))
+            })
+        });
+        // From the request to the first picture the app can show (10 x 10), polled every 0.2 ms.
+        group.bench_function(format!("first_picture_{threads}_threads"), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let start = Instant::now();
+                    let job = spec.clone().spawn_on(loss.clone(), pool.clone());
+                    while job.ready_levels() == 0 {
+                        std::thread::sleep(Duration::from_micros(200));
+                    }
+                    total += start.elapsed();
+                    job.cancel();
+                    let _ = job.join();
+                }
+                total
+            })
+        });
+    }
+    group.finish();
+}
+
+fn network_pca(c: &mut Criterion) {
+    let mut group = c.benchmark_group("network_pca");
+    group.sample_size(10);
+    let runs = trajectories(4, 2000, 354);
+    let plane = Plane::pca(&runs).expect("a plane");
+    println!("pca 4 x 2000 at N = 354: explained {:?}", plane.explained);
+    group.bench_function("4_runs_2000_points_n354", |b| {
+        b.iter(|| black_box(Plane::pca(black_box(&runs)).expect("a plane")))
+    });
+    drop(runs);
+    // The largest network the issue allows: 2 runs x 1000 points x 20 000 parameters (320 MB).
+    let runs = trajectories(2, 1000, 20_000);
+    group.bench_function("2_runs_1000_points_n20000", |b| {
+        b.iter(|| black_box(Plane::pca(black_box(&runs)).expect("a plane")))
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     optimizer_steps,
@@ -251,6 +420,8 @@ criterion_group!(
     basin_maps,
     formula_grids,
     formula_ghost_paths,
-    formula_points
+    formula_points,
+    network_slices,
+    network_pca
 );
 criterion_main!(benches);

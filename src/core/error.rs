@@ -105,6 +105,11 @@ pub enum CoreError {
     /// A surface-grid resolution outside `2..=1024`.
     #[error("invalid grid resolution {0}: must be between 2 and 1024 vertices per side")]
     InvalidResolution(usize),
+    /// A plane through a network's parameter space that cannot be built or read (too few points,
+    /// collinear points, mismatched lengths, a zero direction, a bad plane file; see
+    /// [`crate::core::network::Plane`]), or a slice of the loss over it that cannot run.
+    #[error("invalid plane: {0}")]
+    InvalidPlane(String),
 }
 
 impl CoreError {

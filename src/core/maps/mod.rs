@@ -43,6 +43,7 @@ pub use sweep::{
 };
 
 use rayon::prelude::*;
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
@@ -170,21 +171,42 @@ impl<T> MapCells<T> {
     where
         T: Clone + Send + Sync,
     {
-        self.slots
-            .par_iter()
-            .enumerate()
-            .for_each_init(init, |scratch, (index, slot)| {
-                if self.is_cancelled() || slot.get().is_some() {
-                    return;
-                }
-                if slot.set(work(scratch, index)).is_ok() {
-                    self.done.fetch_add(1, Ordering::AcqRel);
-                }
-            });
+        self.fill_range(0..self.slots.len(), init, work);
         self.complete().ok_or(MapError::Cancelled {
             done: self.done(),
             total: self.slots.len() as u64,
         })
+    }
+
+    /// [`Self::fill`] for the cells in `range` only (clamped to the map): computes each pending one with
+    /// `work(scratch, index)` on the current rayon pool and returns once all are finished or the map is
+    /// cancelled; `true` when every cell of `range` is finished. A slice of a network's loss fills its
+    /// coarse levels this way, one range after the other.
+    pub(crate) fn fill_range<S>(
+        &self,
+        range: Range<usize>,
+        init: impl Fn() -> S + Send + Sync,
+        work: impl Fn(&mut S, usize) -> T + Send + Sync,
+    ) -> bool
+    where
+        T: Send + Sync,
+    {
+        let end = range.end.min(self.slots.len());
+        let start = range.start.min(end);
+        self.slots[start..end].par_iter().enumerate().for_each_init(
+            init,
+            |scratch, (offset, slot)| {
+                if self.is_cancelled() || slot.get().is_some() {
+                    return;
+                }
+                if slot.set(work(scratch, start + offset)).is_ok() {
+                    self.done.fetch_add(1, Ordering::AcqRel);
+                }
+            },
+        );
+        self.slots[start..end]
+            .iter()
+            .all(|slot| slot.get().is_some())
     }
 }
 

@@ -4,7 +4,14 @@
 //! each run's projection onto it.
 //!
 //! - [`layout`]: where each weight and bias sits in the flat parameter vector.
+//! - [`plane`]: the plane `c + α·d1 + β·d2` (filter-normalized random, pooled PCA of the runs, or
+//!   through three points), its plane files, and each run's least-squares projection onto it.
+//! - [`slice`]: the loss on the plane over a grid, coarse levels first, on all cores in the background.
 
 pub mod layout;
+pub mod plane;
+pub mod slice;
 
 pub use layout::{LayerLayout, layout};
+pub use plane::{Plane, PlaneKind, Projection};
+pub use slice::{DEFAULT_SLICE_GRID, MAX_SLICE_GRID, SliceGrid, SliceJob, SliceSpec, slice_levels};
