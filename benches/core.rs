@@ -448,6 +448,15 @@ fn network_pca(c: &mut Criterion) {
     group.bench_function("2_runs_1000_points_n20000", |b| {
         b.iter(|| black_box(Plane::pca(black_box(&runs)).expect("a plane")))
     });
+    if process_cpu_time().is_some() {
+        group.bench_function("2_runs_1000_points_n20000_cpu_time", |b| {
+            b.iter_custom(|iters| {
+                cpu_time_of(iters, || {
+                    black_box(Plane::pca(black_box(&runs)).expect("a plane"));
+                })
+            })
+        });
+    }
     group.finish();
 }
 
