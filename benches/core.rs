@@ -5,7 +5,9 @@
 //! steps) on 1 thread, 2 threads and all cores; network landscapes: the loss of a 2-16-16-2 perceptron on
 //! 400 points (a forward pass written out here, so that the slice's timing is that of a real one), a
 //! 64 x 64 slice of it and its first coarse picture (issue 23's targets: <= 1 s and <= 0.2 s on 2 cores),
-//! and the pooled PCA plane of 4 runs x 2000 points at N = 354 (and one at N = 20 000).
+//! and the pooled PCA plane of 4 runs x 2000 points at N = 354 (and one at N = 20 000). The `*_cpu_time*`
+//! variants report the CPU time summed over threads instead of the wall time, for figures taken while
+//! other work loads the machine.
 //!
 //! `cargo bench --bench core` (in the real crate add `--no-default-features` to skip Bevy).
 
@@ -338,6 +340,25 @@ fn trajectories(runs: usize, points: usize, n: usize) -> Vec<Vec<Vec<f64>>> {
         .collect()
 }
 
+/// CPU time of this process so far, all threads (`utime + stime` of `/proc/self/stat`, in the kernel's
+/// 10 ms ticks); `None` off Linux.
+fn process_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// The CPU time (all threads) of `iters` calls of `f`, for `iter_custom`: what other processes on a busy
+/// machine cannot inflate (on idle cores the wall time is about this divided by the threads used).
+fn cpu_time_of(iters: u64, mut f: impl FnMut()) -> Duration {
+    let start = process_cpu_time().unwrap_or_default();
+    for _ in 0..iters {
+        f();
+    }
+    process_cpu_time().unwrap_or_default().saturating_sub(start)
+}
+
 fn network_slices(c: &mut Criterion) {
     let (layers, n) = layout(&[2, 16, 16, 2]);
     assert_eq!(n, 354);
@@ -366,6 +387,15 @@ fn network_slices(c: &mut Criterion) {
         group.bench_function(format!("final_only_{threads}_threads"), |b| {
             b.iter(|| pool.install(|| black_box(spec.compute(&*loss).expect("computed"))))
         });
+        if threads == 2 && process_cpu_time().is_some() {
+            group.bench_function("final_only_cpu_time_of_2_threads", |b| {
+                b.iter_custom(|iters| {
+                    cpu_time_of(iters, || {
+                        pool.install(|| black_box(spec.compute(&*loss).expect("computed")));
+                    })
+                })
+            });
+        }
         let spec = SliceSpec::new(plane.clone(), 64).expect("valid");
         group.bench_function(format!("levels_10_22_64_{threads}_threads"), |b| {
             b.iter(|| {
@@ -403,12 +433,30 @@ fn network_pca(c: &mut Criterion) {
     group.bench_function("4_runs_2000_points_n354", |b| {
         b.iter(|| black_box(Plane::pca(black_box(&runs)).expect("a plane")))
     });
+    if process_cpu_time().is_some() {
+        group.bench_function("4_runs_2000_points_n354_cpu_time", |b| {
+            b.iter_custom(|iters| {
+                cpu_time_of(iters, || {
+                    black_box(Plane::pca(black_box(&runs)).expect("a plane"));
+                })
+            })
+        });
+    }
     drop(runs);
     // The largest network the issue allows: 2 runs x 1000 points x 20 000 parameters (320 MB).
     let runs = trajectories(2, 1000, 20_000);
     group.bench_function("2_runs_1000_points_n20000", |b| {
         b.iter(|| black_box(Plane::pca(black_box(&runs)).expect("a plane")))
     });
+    if process_cpu_time().is_some() {
+        group.bench_function("2_runs_1000_points_n20000_cpu_time", |b| {
+            b.iter_custom(|iters| {
+                cpu_time_of(iters, || {
+                    black_box(Plane::pca(black_box(&runs)).expect("a plane"));
+                })
+            })
+        });
+    }
     group.finish();
 }
 
