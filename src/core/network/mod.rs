@@ -4,7 +4,15 @@
 //! each run's projection onto it.
 //!
 //! - [`layout`]: where each weight and bias sits in the flat parameter vector.
+//! - [`data`]: [`Dataset`], the built-in `moons`, `circles`, `spirals`, `xor` ([`Builtin`]) and the user's
+//!   CSV file ([`load_csv`]), with one-line errors naming file, line and column ([`DataError`]).
+//! - [`mlp`]: [`Mlp`], the perceptron over a flat θ: initialization, the mean softmax cross-entropy, its
+//!   exact gradient by backpropagation ([`Mlp::loss_and_gradient`]) and class probabilities.
 
+pub mod data;
 pub mod layout;
+pub mod mlp;
 
+pub use data::{Builtin, DataError, DataSpec, Dataset, load_csv, read_csv};
 pub use layout::{LayerLayout, layout};
+pub use mlp::{Activation, Eval, MAX_PARAMS, Mlp, Scratch};
