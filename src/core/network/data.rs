@@ -818,8 +818,19 @@ impl<'a> Table<'a> {
 
     /// Cell `index` of the current row as a class label: a whole number in `0..MAX_CLASSES`.
     fn label(&self, line: u64, index: usize) -> Result<u32, DataError> {
-        let value = self.number(line, index)?;
         let cell = &self.cells[index];
+        if !cell.is_empty() && parse_number(cell, self.decimal_comma).is_none() {
+            // a class name ("setosa"): say that the last column must be the class number
+            return Err(self.cell_error(
+                line,
+                index,
+                format!(
+                    "label \"{}\" is not a number; the last column is the label, a class number 0, 1, 2, ...",
+                    shorten(cell)
+                ),
+            ));
+        }
+        let value = self.number(line, index)?;
         let problem = if value < 0.0 {
             format!("label \"{cell}\" is negative; labels are class numbers 0, 1, 2, ...")
         } else if value.fract() != 0.0 {
@@ -1109,6 +1120,10 @@ mod tests {
                 "data.csv, line 3, column 3: (\"c\") label \"1.5\" is not a whole number; labels are class numbers 0, 1, 2, ...",
             ),
             (
+                "x,y,species\n1,2,setosa\n",
+                "data.csv, line 2, column 3: (\"species\") label \"setosa\" is not a number; the last column is the label, a class number 0, 1, 2, ...",
+            ),
+            (
                 "1,2,0\n3,4,1000\n",
                 "data.csv, line 2, column 3: label \"1000\" is too large; labels are class numbers 0 to 999",
             ),
@@ -1125,8 +1140,8 @@ mod tests {
                 "data.csv, line 4: 2 columns, expected 3 (as the header on line 2: features then the label)",
             ),
             (
-                "# comment\n\nx,y,l\n\n1,2,0\n# more\n\n\"3\",\"4\",\"x\"",
-                "data.csv, line 8, column 3: (\"l\") \"x\" is not a number",
+                "# comment\n\nx,y,l\n\n1,2,0\n# more\n\n\"3\",\"4x\",\"1\"",
+                "data.csv, line 8, column 2: (\"y\") \"4x\" is not a number",
             ),
             (
                 "x,y,l\r1,2,0\r3,4,0.5\r",
