@@ -2,7 +2,9 @@
 //! per landscape, the app's per-frame budget of 8 ghost paths x 1000 steps; the same grid and paths
 //! for typed formulas (issue 14's targets: grid < 30 ms, paths < 1 ms), plus formula parsing and
 //! single-point evaluation; and maps: a 128 x 128 basin map of 1000 Adam steps per start (16.4 M
-//! steps) on 1 thread, 2 threads and all cores; network landscapes: the loss of a 2-16-16-2 perceptron on
+//! steps) on 1 thread, 2 threads and all cores; networks: one full-batch gradient and one forward pass of a
+//! 2-16-16-2 tanh perceptron on 400 moons points (issue 23's target: gradient <= 0.3 ms); network
+//! landscapes: the loss of a 2-16-16-2 perceptron on
 //! 400 points (a forward pass written out here, so that the slice's timing is that of a real one), a
 //! 64 x 64 slice of it and its first coarse picture (issue 23's targets: <= 1 s and <= 0.2 s on 2 cores),
 //! and the pooled PCA plane of 4 runs x 2000 points at N = 354 (and one at N = 20 000). The `*_cpu_time*`
@@ -18,7 +20,9 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use losscape::core::formula::Formula;
 use losscape::core::maps::{BasinSpec, MapSpec};
-use losscape::core::network::{LayerLayout, Plane, SliceSpec, layout};
+use losscape::core::network::{
+    Activation, Builtin, LayerLayout, Mlp, Plane, Scratch, SliceSpec, layout,
+};
 use losscape::core::{
     DEFAULT_FORMULA_DOMAIN, Domain, GradientNoise, HeightMode, Landscape, LandscapeSpec,
     OptimizerKind, RunConfig, Runner, StepRecord, SurfaceGrid, trace_into,
@@ -460,8 +464,47 @@ fn network_pca(c: &mut Criterion) {
     group.finish();
 }
 
+fn network(c: &mut Criterion) {
+    // what every optimizer step of a full-batch network run costs, and one cell of a loss slice
+    let data = Builtin::Moons.generate(400, 0.1, 0).expect("valid");
+    let mlp = Mlp::for_data(&data, &[16, 16], Activation::Tanh).expect("small");
+    let theta = mlp.init(0);
+    let mut grad = vec![0.0; mlp.param_count()];
+    let mut scratch = Scratch::default();
+    let mut group = c.benchmark_group("network_2-16-16-2_moons400");
+    group.throughput(Throughput::Elements(data.len() as u64));
+    group.bench_function("network_gradient", |b| {
+        b.iter(|| {
+            black_box(mlp.loss_and_gradient(
+                black_box(&theta),
+                &data,
+                None,
+                &mut grad,
+                &mut scratch,
+            ))
+        })
+    });
+    group.bench_function("network_loss", |b| {
+        b.iter(|| black_box(mlp.loss(black_box(&theta), &data, &mut scratch)))
+    });
+    let batch: Vec<u32> = (0..32).map(|i| i * 12).collect();
+    group.bench_function("network_gradient_batch32", |b| {
+        b.iter(|| {
+            black_box(mlp.loss_and_gradient(
+                black_box(&theta),
+                &data,
+                Some(&batch),
+                &mut grad,
+                &mut scratch,
+            ))
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    network,
     optimizer_steps,
     surface_grids,
     ghost_paths,
