@@ -35,6 +35,7 @@ impl Plugin for AppPlugin {
             crate::interaction::plugin,
             crate::teaching::plugin,
             crate::maps::plugin,
+            crate::networks::plugin,
             crate::recording::plugin,
             crate::autoshot::plugin,
             crate::classroom::plugin,

@@ -43,6 +43,8 @@ pub mod interaction;
 #[cfg(feature = "app")]
 pub mod maps;
 #[cfg(feature = "app")]
+pub mod networks;
+#[cfg(feature = "app")]
 pub mod recording;
 #[cfg(feature = "app")]
 pub mod teaching;

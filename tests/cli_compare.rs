@@ -6,7 +6,7 @@ mod common;
 use common::{losscape, stderr, stdout, temp_dir};
 use losscape::core::scene::OptimizerSpec;
 use losscape::core::scoreboard::{CSV_HEADER, ScoreSettings, Target};
-use losscape::core::{Landscape, lessons};
+use losscape::core::{Landscape, LandscapeSpec, lessons};
 
 /// The `trace` arguments that run `spec` on `scene`'s landscape for `steps` steps.
 fn trace_args(surface: &str, spec: &OptimizerSpec, steps: u64) -> Vec<String> {
@@ -45,7 +45,7 @@ fn board_rows(csv: &str) -> Vec<(String, u64, Option<u64>, f64, f64)> {
         .map(|line| {
             // the built-in lessons' names hold no comma
             let c: Vec<&str> = line.split(',').collect();
-            assert_eq!(c.len(), 9, "{line}");
+            assert_eq!(c.len(), 10, "{line}");
             (
                 c[0].to_owned(),
                 c[2].parse().unwrap(),
@@ -75,6 +75,10 @@ fn scoreboard_figures_equal_those_computed_from_trace_output() {
         let board = board_rows(&stdout(&o));
         assert_eq!(board.len(), scene.optimizers.len());
 
+        if let LandscapeSpec::Network(net) = &scene.landscape {
+            network_board_equals_trace(preset, &scene, net, &board, steps);
+            continue;
+        }
         let landscape = Landscape::new(scene.landscape.clone()).unwrap();
         let target = Target::new(&landscape, &ScoreSettings::default());
         let ron = ron::to_string(&scene.landscape).unwrap();
@@ -117,6 +121,61 @@ fn scoreboard_figures_equal_those_computed_from_trace_output() {
                 row.4
             );
         }
+    }
+}
+
+/// A network lesson's scoreboard against `trace` of the same network: steps, the first step at 95%
+/// accuracy and the final loss (the path is in weight space, which `trace` does not print).
+fn network_board_equals_trace(
+    preset: &str,
+    scene: &losscape::core::scene::Scene,
+    net: &losscape::core::network::NetworkSpec,
+    board: &[(String, u64, Option<u64>, f64, f64)],
+    steps: u64,
+) {
+    use losscape::core::network::DataSpec;
+    let DataSpec::Builtin {
+        kind,
+        size,
+        noise,
+        seed,
+    } = &net.data
+    else {
+        panic!("{preset}: a built-in lesson's data is built in");
+    };
+    let hidden: Vec<String> = net.hidden.iter().map(|h| h.to_string()).collect();
+    for (spec, row) in scene.optimizers.iter().zip(board) {
+        let mut args: Vec<String> = vec![
+            "trace".into(),
+            format!("--network={}", kind.name()),
+            format!("--samples={size}"),
+            format!("--data-noise={noise}"),
+            format!("--data-seed={seed}"),
+            format!("--hidden={}", hidden.join(",")),
+            format!("--activation={}", net.activation.name()),
+            format!("--init-seed={}", net.init_seed),
+            format!("--plane-seed={}", net.plane_seed),
+        ];
+        args.extend(trace_args("unused", spec, steps).into_iter().skip(3));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let t = losscape(&args);
+        assert_eq!(t.status.code(), Some(0), "{args:?}: {}", stderr(&t));
+        // step, loss, accuracy
+        let rows: Vec<[f64; 3]> = stdout(&t)
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let c: Vec<f64> = l.split(',').take(3).map(|v| v.parse().unwrap()).collect();
+                [c[0], c[1], c[2]]
+            })
+            .collect();
+        let last = rows.last().unwrap();
+        let to_target = rows.iter().find(|r| r[2] >= 0.95).map(|r| r[0] as u64);
+        let what = format!("{preset} / {}", spec.name);
+        assert_eq!(row.0, spec.name, "{what}");
+        assert_eq!(row.1, last[0] as u64, "{what}: steps");
+        assert_eq!(row.2, to_target, "{what}: steps to 95% accuracy");
+        assert_eq!(row.3, last[1], "{what}: final loss");
     }
 }
 

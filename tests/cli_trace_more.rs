@@ -364,3 +364,129 @@ fn a_singular_hessian_ends_the_trace_as_diverged() {
     same_rows(&stdout(&o), &expected);
     assert!(rows(&stdout(&o))[0].iter().all(|v| v.is_finite()));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Networks (issue 23): the trace's columns, the plane written and sliced, refusals in one line.
+
+#[test]
+fn a_network_trace_writes_loss_accuracy_and_its_plane() {
+    let dir = common::temp_dir("network-trace");
+    let plane = dir.join("plane.json");
+    let plane = plane.to_str().unwrap();
+    let net = [
+        "--network",
+        "moons",
+        "--hidden",
+        "4",
+        "--samples",
+        "60",
+        "--data-seed",
+        "2",
+    ];
+    let mut args = vec!["trace"];
+    args.extend_from_slice(&net);
+    args.extend_from_slice(&[
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.01",
+        "--batch",
+        "20",
+        "--steps",
+        "6",
+        "--plane-out",
+        plane,
+    ]);
+    let (out, _) = ok(&args);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("step,loss,accuracy,alpha,beta,distance,batch_loss,grad_norm")
+    );
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    assert_eq!(rows.len(), 7, "steps 0 to 6");
+    for (k, row) in rows.iter().enumerate() {
+        assert_eq!(row[0], k.to_string());
+        let accuracy: f64 = row[2].parse().unwrap();
+        assert!((0.0..=1.0).contains(&accuracy), "{row:?}");
+        // each step but the last row's draws a batch of 20 of the 60 points
+        assert_eq!(row[6].is_empty(), k == 6, "{row:?}");
+    }
+    // it starts on its plane's origin and the loss falls
+    assert_eq!(&rows[0][3..6], ["0", "0", "0"]);
+    let loss = |k: usize| rows[k][1].parse::<f64>().unwrap();
+    assert!(loss(6) < loss(0));
+
+    // the plane file slices: a 3 x 3 grid whose middle is the start's loss
+    let mut args = vec!["slice"];
+    args.extend_from_slice(&net);
+    args.extend_from_slice(&["--plane", plane, "--grid", "3"]);
+    let (grid, _) = ok(&args);
+    let grid: Vec<&str> = grid.lines().collect();
+    assert_eq!(grid[0], "alpha,beta,loss");
+    assert_eq!(grid.len(), 10);
+    let middle: Vec<f64> = grid[5].split(',').map(|v| v.parse().unwrap()).collect();
+    assert_eq!(&middle[..2], [0.0, 0.0]);
+    assert!(
+        (middle[2] - loss(0)).abs() <= 1e-12,
+        "{middle:?} against {}",
+        loss(0)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn network_refusals_are_one_line() {
+    let refused_net = |args: &[&str], needles: &[&str]| {
+        let o = losscape(args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err:?}");
+        for needle in needles {
+            assert!(
+                err.contains(needle),
+                "{args:?}: {err:?} should mention {needle:?}"
+            );
+        }
+        assert_eq!(stdout(&o), "", "{args:?}");
+    };
+    refused_net(
+        &[
+            "trace",
+            "--network",
+            "moons",
+            "--optimizer",
+            "newton",
+            "--steps",
+            "3",
+        ],
+        &["Newton", "Hessian", "354 x 354"],
+    );
+    refused_net(
+        &[
+            "trace",
+            "--network",
+            "moons",
+            "--hidden",
+            "0",
+            "--optimizer",
+            "sgd",
+        ],
+        &["hidden"],
+    );
+    refused_net(
+        &["trace", "--network", "bananas", "--optimizer", "sgd"],
+        &["bananas", "moons"],
+    );
+    let dir = common::temp_dir("network-csv");
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "x,y,label\n1,2,0\n3,oops,1\n").unwrap();
+    let bad = bad.to_str().unwrap();
+    refused_net(
+        &["trace", "--data", bad, "--optimizer", "sgd"],
+        &["bad.csv", "line 3", "column 2", "oops"],
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

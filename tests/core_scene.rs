@@ -1,8 +1,9 @@
 //! Scene files and the built-in lessons: round trip, every lesson runs, broken files get clear messages.
 
 use losscape::core::{
-    Landscape, LandscapeSpec, RunStatus, Runner,
+    Landscape, LandscapeSpec, RunStatus,
     lessons::{self, PRESETS},
+    run::SceneRun,
     scene::{SCENE_VERSION, Scene, SceneError},
 };
 use std::sync::Arc;
@@ -24,7 +25,7 @@ fn scene_round_trip_is_identical() {
 /// Every lesson loads and runs 200 steps; none diverges (none is meant to).
 #[test]
 fn every_lesson_runs_200_steps_without_divergence() {
-    assert_eq!(PRESETS.len(), 9);
+    assert_eq!(PRESETS.len(), 10);
     for preset in PRESETS {
         let scene = lessons::preset(preset.name).expect("lesson loads");
         assert!(
@@ -40,7 +41,8 @@ fn every_lesson_runs_200_steps_without_divergence() {
         let landscape =
             Arc::new(Landscape::new(scene.landscape.clone()).expect("landscape builds"));
         for spec in &scene.optimizers {
-            let mut runner = Runner::new(landscape.clone(), spec.run_config()).expect("valid run");
+            // a network lesson's runs train the network's weights, a landscape's walk (x, y)
+            let mut runner = SceneRun::new(&landscape, spec).expect("valid run");
             for _ in 0..200 {
                 if runner.step().is_none() {
                     break;
@@ -260,7 +262,7 @@ fn a_scene_on_a_typed_formula_keeps_its_optimizers_at_usable_starts() {
 fn claims_round_trip_and_are_checked_on_load() {
     use losscape::core::claims::Claim;
     let scene = saddle();
-    assert_eq!(SCENE_VERSION, 4);
+    assert!(SCENE_VERSION >= 4);
     assert!(!scene.claims.is_empty());
     let text = scene.to_ron().unwrap();
     assert!(text.contains("claims: ["), "{text}");

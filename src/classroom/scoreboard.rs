@@ -13,7 +13,8 @@ use bevy::prelude::*;
 use bevy_egui::egui;
 
 use crate::core::{
-    CoreError, Runner,
+    CoreError,
+    run::SceneRun,
     scoreboard::{ScoreColumn, ScoreRow, ScoreSettings, ScoreTracker, Scoreboard, SortOrder},
 };
 use crate::optimizers::Optimizer;
@@ -25,7 +26,7 @@ pub struct RunScore {
     /// The [`Optimizer::generation`] it follows.
     generation: u64,
     /// A copy of the run, stepped with the tracker.
-    shadow: Runner,
+    shadow: SceneRun,
     tracker: ScoreTracker,
     /// The row the table shows.
     pub row: ScoreRow,
@@ -40,7 +41,7 @@ impl RunScore {
         kept: &[u64],
     ) -> Result<Self, CoreError> {
         let shadow = optimizer.replay(0)?;
-        let mut tracker = ScoreTracker::for_runner(&shadow, settings);
+        let mut tracker = ScoreTracker::for_run(&shadow, settings);
         tracker.keep_at(kept);
         let row = ScoreRow {
             name: optimizer.spec.name.clone(),
@@ -79,7 +80,7 @@ impl RunScore {
     fn catch_up(&mut self, optimizer: &Optimizer) -> Result<(), CoreError> {
         while self.shadow.steps() < optimizer.steps() {
             optimizer.apply_logged_hyper(&mut self.shadow)?;
-            if self.tracker.step(&mut self.shadow).is_none() {
+            if self.tracker.step_run(&mut self.shadow).is_none() {
                 break;
             }
         }
@@ -197,7 +198,8 @@ pub fn scoreboard_section(
                 .striped(true)
                 .spacing([10.0, 4.0])
                 .show(ui, |ui| {
-                    for column in ScoreColumn::ALL {
+                    let columns = board.columns();
+                    for &column in &columns {
                         let arrow = match scores.sort {
                             Some((c, SortOrder::Ascending)) if c == column => " ↑",
                             Some((c, SortOrder::Descending)) if c == column => " ↓",
@@ -220,7 +222,7 @@ pub fn scoreboard_section(
                     }
                     ui.end_row();
                     for row in &board.rows {
-                        for column in ScoreColumn::ALL {
+                        for &column in &columns {
                             ui.label(row.cell(column));
                         }
                         ui.end_row();

@@ -79,6 +79,9 @@ pub struct CompareArgs {
     /// Saddle steps: gradient norm below this where the Hessian is indefinite [default: 0.1].
     #[arg(long, value_name = "F", allow_hyphen_values = true)]
     pub saddle_grad: Option<f64>,
+    /// Target on a network: the accuracy over all its data, 0 to 1 [default: 0.95].
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub accuracy_target: Option<f64>,
     /// Sort the rows by this column [default: the scene's order].
     #[arg(long, value_name = "COLUMN", value_parser = PossibleValuesParser::new(ScoreColumn::NAMES))]
     pub sort: Option<String>,
@@ -140,6 +143,7 @@ pub fn parse_request(args: &CompareArgs) -> Result<CompareRequest, String> {
         loss_tol: args.loss_tol.unwrap_or(defaults.loss_tol),
         radius: args.radius.or(defaults.radius),
         saddle_grad: args.saddle_grad.unwrap_or(defaults.saddle_grad),
+        accuracy_target: args.accuracy_target.unwrap_or(defaults.accuracy_target),
     };
     settings.validate()?;
     let sort = match &args.sort {

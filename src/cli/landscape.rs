@@ -1,19 +1,22 @@
-//! The landscape-selection flags every command shares: `--surface NAME` (a built-in or a RON spec), or
-//! `--formula EXPR` with an optional `--domain XMIN,XMAX,YMIN,YMAX`. Flatten [`LandscapeArgs`] into a
+//! The landscape-selection flags every command shares: `--surface NAME` (a built-in or a RON spec),
+//! `--formula EXPR` with an optional `--domain XMIN,XMAX,YMIN,YMAX`, or a network: `--network DATASET` or
+//! `--data FILE.csv` with `--hidden`, `--activation` and the data's and weights' seeds. Flatten [`LandscapeArgs`] into a
 //! command's arguments (`#[command(flatten)] landscape: LandscapeArgs`); clap refuses both at once. A
 //! command that needs a landscape calls [`LandscapeArgs::build`] (or [`LandscapeArgs::spec`]), one where
 //! it is optional (the app, `render` over a scene) calls [`LandscapeArgs::spec_if_given`].
 
 use clap::Args;
+use std::path::PathBuf;
 
+use crate::core::network::{Activation, Builtin, DataSpec, NetworkSpec};
 use crate::core::{CoreError, DEFAULT_FORMULA_DOMAIN, Domain, Landscape, LandscapeSpec};
 
-/// Which landscape: a built-in one or a typed formula (exactly one of the two).
+/// Which landscape: a built-in one, a typed formula or a network (exactly one).
 #[derive(Debug, Clone, Default, PartialEq, Args)]
 #[command(group(
     clap::ArgGroup::new("landscape_choice")
         .multiple(false)
-        .args(["surface", "formula"])
+        .args(["surface", "formula", "network", "data"])
 ))]
 pub struct LandscapeArgs {
     /// Landscape: bowl, saddle, saddle-valleys, monkey-saddle, rosenbrock, beale, himmelblau,
@@ -34,21 +37,133 @@ pub struct LandscapeArgs {
         allow_hyphen_values = true
     )]
     pub domain: Option<String>,
+    /// A network (a multilayer perceptron) on a built-in dataset: moons, circles, spirals, xor.
+    #[arg(long, value_name = "DATASET")]
+    pub network: Option<String>,
+    /// A network on your own data: a CSV file of feature columns, then an integer class label >= 0 in
+    /// the last column (a header row is optional).
+    #[arg(long, value_name = "FILE.csv")]
+    pub data: Option<PathBuf>,
+    /// The network's hidden layers, e.g. "16,16" [default: 16,16].
+    #[arg(long, value_name = "H1,H2,...")]
+    pub hidden: Option<String>,
+    /// The hidden layers' activation: tanh or relu [default: tanh].
+    #[arg(long, value_name = "NAME")]
+    pub activation: Option<String>,
+    /// Points of a built-in dataset [default: 200].
+    #[arg(long, value_name = "N")]
+    pub samples: Option<usize>,
+    /// Standard deviation of a built-in dataset's jitter [default: 0.1].
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub data_noise: Option<f64>,
+    /// Seed of a built-in dataset's points [default: 0].
+    #[arg(long, value_name = "S")]
+    pub data_seed: Option<u64>,
+    /// Seed of the network's initial weights (Glorot/Xavier uniform for tanh, He uniform for relu;
+    /// biases 0) [default: the run's --seed].
+    #[arg(long, value_name = "S")]
+    pub init_seed: Option<u64>,
+    /// Seed of the start plane's random directions (the plane --start X,Y is on) [default: the
+    /// initial weights' seed + 1].
+    #[arg(long, value_name = "S")]
+    pub plane_seed: Option<u64>,
 }
 
 impl LandscapeArgs {
+    /// Whether a network was asked for (`--network` or `--data`).
+    pub fn is_network(&self) -> bool {
+        self.network.is_some() || self.data.is_some()
+    }
+
+    /// The network the flags name, its initial weights drawn from `run_seed` unless `--init-seed` says
+    /// otherwise; `None` when no network was asked for; the reason when the flags are refused.
+    pub fn network_spec(&self, run_seed: u64) -> Result<Option<NetworkSpec>, String> {
+        let network_only = [
+            (self.hidden.is_some(), "--hidden"),
+            (self.activation.is_some(), "--activation"),
+            (self.samples.is_some(), "--samples"),
+            (self.data_noise.is_some(), "--data-noise"),
+            (self.data_seed.is_some(), "--data-seed"),
+            (self.init_seed.is_some(), "--init-seed"),
+            (self.plane_seed.is_some(), "--plane-seed"),
+        ];
+        if !self.is_network() {
+            return match network_only.iter().find(|(given, _)| *given) {
+                Some((_, flag)) => Err(format!(
+                    "{flag} is for a network: give --network DATASET or --data FILE.csv too"
+                )),
+                None => Ok(None),
+            };
+        }
+        let data = match (&self.network, &self.data) {
+            (Some(name), None) => {
+                let kind = Builtin::from_name(name).map_err(|e| e.to_string())?;
+                let mut spec = DataSpec::builtin(kind);
+                if let DataSpec::Builtin {
+                    size, noise, seed, ..
+                } = &mut spec
+                {
+                    *size = self.samples.unwrap_or(*size);
+                    *noise = self.data_noise.unwrap_or(*noise);
+                    *seed = self.data_seed.unwrap_or(*seed);
+                }
+                spec
+            }
+            (None, Some(path)) => {
+                for (given, flag) in [
+                    (self.samples.is_some(), "--samples"),
+                    (self.data_noise.is_some(), "--data-noise"),
+                    (self.data_seed.is_some(), "--data-seed"),
+                ] {
+                    if given {
+                        return Err(format!(
+                            "{flag} is for a built-in dataset (--network), not a data file"
+                        ));
+                    }
+                }
+                DataSpec::Csv { path: path.clone() }
+            }
+            _ => return Err("give --network DATASET or --data FILE.csv, not both".to_owned()),
+        };
+        let hidden = match &self.hidden {
+            Some(text) => parse_hidden(text)?,
+            None => vec![16, 16],
+        };
+        let activation = match &self.activation {
+            Some(name) => Activation::from_name(name)?,
+            None => Activation::default(),
+        };
+        let init_seed = self.init_seed.unwrap_or(run_seed);
+        Ok(Some(NetworkSpec {
+            data,
+            hidden,
+            activation,
+            init_seed,
+            plane_seed: self.plane_seed.unwrap_or(init_seed.wrapping_add(1)),
+        }))
+    }
+
     /// The spec the flags name, `None` when neither `--surface` nor `--formula` was given (nor
     /// `--domain`), or the reason they are refused.
     pub fn spec_if_given(&self) -> Result<Option<LandscapeSpec>, String> {
-        if self.surface.is_none() && self.formula.is_none() && self.domain.is_none() {
+        if self.surface.is_none()
+            && self.formula.is_none()
+            && self.domain.is_none()
+            && self.network_spec(0)?.is_none()
+        {
             Ok(None)
         } else {
             self.spec().map(Some)
         }
     }
 
-    /// The spec the flags name, or the one-line reason they are refused (also when none is given).
+    /// The spec the flags name, or the one-line reason they are refused (also when none is given). A
+    /// network's initial weights come from seed 0 unless `--init-seed` is given (see
+    /// [`Self::network_spec`] for the run's seed).
     pub fn spec(&self) -> Result<LandscapeSpec, String> {
+        if let Some(network) = self.network_spec(0)? {
+            return Ok(LandscapeSpec::Network(network));
+        }
         match (&self.surface, &self.formula) {
             (Some(_), Some(_)) => Err("give --surface or --formula, not both".to_owned()),
             (Some(_), None) if self.domain.is_some() => {
@@ -66,7 +181,8 @@ impl LandscapeArgs {
                 Err("--domain is for --formula EXPR; give the formula too".to_owned())
             }
             (None, None) => Err(
-                "choose a landscape: --surface NAME (see `losscape list`) or --formula EXPR"
+                "choose a landscape: --surface NAME (see `losscape list`), --formula EXPR, or a \
+                 network: --network DATASET or --data FILE.csv"
                     .to_owned(),
             ),
         }
@@ -94,6 +210,28 @@ pub fn parse_surface(text: &str) -> Result<LandscapeSpec, String> {
     } else {
         LandscapeSpec::from_name(text).map_err(|e| e.to_string())
     }
+}
+
+/// `"16,16"` to hidden layer sizes: whole numbers >= 1 (the network's size limit is checked when it
+/// is built).
+pub fn parse_hidden(text: &str) -> Result<Vec<usize>, String> {
+    let sizes: Vec<usize> = text
+        .split(',')
+        .map(|n| {
+            let n = n.trim();
+            match n.parse::<usize>() {
+                Ok(0) => Err(format!(
+                    "--hidden '{text}': a hidden layer of 0 units has nothing to learn with; each \
+                     needs at least 1"
+                )),
+                Ok(v) => Ok(v),
+                Err(_) => Err(format!(
+                    "--hidden '{text}': '{n}' is not a whole number of units (e.g. --hidden 16,16)"
+                )),
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(sizes)
 }
 
 /// `"XMIN,XMAX,YMIN,YMAX"` to a domain; the ranges are checked when the landscape is built.

@@ -1,5 +1,5 @@
 //! The command line: `losscape [--scene FILE | --preset NAME]` opens the app; `losscape trace`,
-//! `losscape compare`, `sweep`, `basins`, `inspect`, `escape` and `list` are headless and need only the core; `losscape render`
+//! `losscape compare`, `sweep`, `basins`, `inspect`, `escape`, `slice` and `list` are headless and need only the core; `losscape render`
 //! draws GIFs on the CPU (it needs
 //! the `app` feature, which brings Bevy).
 //!
@@ -18,6 +18,7 @@ pub mod inspect;
 pub mod landscape;
 pub mod list;
 mod maps;
+pub mod network;
 #[cfg(feature = "app")]
 pub mod render;
 pub mod sweep;
@@ -94,6 +95,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Count the steps each optimizer of a scene takes to escape its saddle, over many seeds (CSV).
     Escape(EscapeArgs),
+    /// Write a network's loss over a plane of its parameter space (alpha,beta,loss CSV).
+    Slice(network::SliceArgs),
     /// List the landscapes (domain, minima, description) and the optimizers (default hyperparameters).
     List,
     /// Render a scene offscreen to a GIF (or a PNG still), without a window.
@@ -122,8 +125,9 @@ pub fn run(cli: Cli) -> ExitCode {
         || cli.landscape != LandscapeArgs::default()
     {
         return usage_error(
-            "--scene, --preset, --surface, --formula, --domain, --screenshot, --play and --speed open \
-             the app; they cannot be combined with a command",
+            "--scene, --preset, --surface, --formula, --domain, --network, --data (and the network's \
+             flags), --screenshot, --play and --speed open the app; they cannot be combined with a \
+             command",
         );
     }
     match command {
@@ -133,6 +137,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Basins(args) => basins::run(&args),
         Command::Inspect(args) => inspect::run(&args),
         Command::Escape(args) => escape::run(&args),
+        Command::Slice(args) => network::run_slice(&args),
         Command::List => {
             let lessons: Vec<_> = crate::core::lessons::PRESETS
                 .iter()

@@ -59,6 +59,18 @@ pub struct TraceArgs {
     /// Write to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// A network: the plane the rows' alpha, beta and distance refer to: random (the start plane,
+    /// filter-normalized directions around the initial weights), pca (the principal components of this
+    /// run's trajectory) or a JSON plane file [default: random].
+    #[arg(long, value_name = "random|pca|FILE.json")]
+    pub plane: Option<String>,
+    /// A network: write the plane used as JSON ({"center": [...], "d1": [...], "d2": [...], ...}).
+    #[arg(long, value_name = "FILE.json")]
+    pub plane_out: Option<PathBuf>,
+    /// A network: write `step` and every parameter (layer by layer: W row-major, then b) for step 0 and
+    /// every step after, as CSV.
+    #[arg(long, value_name = "FILE.csv")]
+    pub params_out: Option<PathBuf>,
 }
 
 /// The flags that describe one run: landscape, optimizer, hyperparameters, start, noise, seed,
@@ -86,13 +98,15 @@ pub struct RunArgs {
     /// Adam without bias correction (V_hat = V, s_hat = s).
     #[arg(long)]
     pub no_bias_correction: bool,
-    /// Start point "X,Y" [default: the landscape's, see `losscape list`].
+    /// Start point "X,Y" [default: the landscape's, see `losscape list`]; on a network "ALPHA,BETA" on
+    /// its start plane [default: 0,0, the initial weights].
     #[arg(long, value_name = "X,Y", allow_hyphen_values = true)]
     pub start: Option<String>,
     /// Standard deviation of Gaussian noise added to each gradient coordinate, >= 0.
     #[arg(long, value_name = "SIGMA", allow_hyphen_values = true)]
     pub noise: Option<f64>,
-    /// Mini-batch size B on the regression landscape (B = samples is full-batch).
+    /// Mini-batch size B on the regression landscape or a network (B = all the data is full-batch; a
+    /// network draws batches without replacement within each epoch).
     #[arg(long, value_name = "B", allow_hyphen_values = true)]
     pub batch: Option<usize>,
     /// Seed of the gradient noise and mini-batch draws.
@@ -215,6 +229,12 @@ pub fn parse_request(args: &TraceArgs) -> Result<(TraceRequest, Vec<String>), St
 /// Turns the run flags into a landscape and a validated run (start included), or the one-line reason
 /// they are refused; with warnings for options that have no effect.
 pub fn parse_run(args: &RunArgs) -> Result<(Landscape, RunConfig, Vec<String>), String> {
+    if args.landscape.is_network() {
+        return Err(
+            "this command runs on the 2-D landscapes; a network runs in `trace` and the app"
+                .to_owned(),
+        );
+    }
     let spec = args.landscape.spec()?;
     let kind = OptimizerKind::from_name(&args.optimizer).map_err(|e| e.to_string())?;
     let convention = Convention::from_name(&args.convention).map_err(|e| e.to_string())?;
@@ -278,7 +298,7 @@ pub fn parse_run(args: &RunArgs) -> Result<(Landscape, RunConfig, Vec<String>), 
 }
 
 /// `"X,Y"` to a point; finiteness is checked by [`RunConfig::validate`].
-fn parse_point(text: &str) -> Result<Vec2d, String> {
+pub(super) fn parse_point(text: &str) -> Result<Vec2d, String> {
     let bad = || format!("--start '{text}' must be two numbers X,Y (e.g. --start=-1.5,2)");
     let (x, y) = text.split_once(',').ok_or_else(bad)?;
     let x: f64 = x.trim().parse().map_err(|_| bad())?;
@@ -288,6 +308,20 @@ fn parse_point(text: &str) -> Result<Vec2d, String> {
 
 /// `losscape trace`.
 pub fn run(args: &TraceArgs) -> ExitCode {
+    if args.run.landscape.is_network() {
+        return super::network::run_trace(args);
+    }
+    for (given, flag) in [
+        (args.plane.is_some(), "--plane"),
+        (args.plane_out.is_some(), "--plane-out"),
+        (args.params_out.is_some(), "--params-out"),
+    ] {
+        if given {
+            return usage_error(format!(
+                "{flag} is for a network (--network DATASET or --data FILE.csv)"
+            ));
+        }
+    }
     let (request, warnings) = match parse_request(args) {
         Ok(ok) => ok,
         Err(message) => return usage_error(message),

@@ -38,7 +38,8 @@
 //! before): `steps`, `to_target` (the scoreboard's first step at the target; `never` if not reached),
 //! `loss` (final loss), `path`, `saddle_steps`, `max_step` (the longest single step), `diverged_at`,
 //! `converged_at` (`never` if not), `x`, `y` (where it ends) and `distance(RUN, X, Y)` (from its end to
-//! the point (X, Y)). `never` is +infinity, so "A reaches the target before B" is
+//! the point (X, Y)), and on a network `accuracy` (0 to 1, over all its data; not a number, so never
+//! true, on a landscape). `never` is +infinity, so "A reaches the target before B" is
 //! `to_target('A') < to_target('B')`. `in A of B seeds:` runs the scene with every optimizer's seed
 //! plus 0, 1, ..., B − 1 and holds when the comparison holds in at least A of them (a claim about noisy
 //! runs is statistical; the app checks it on the run on screen, seed + 0).
@@ -48,9 +49,11 @@ use std::fmt;
 
 use super::error::CoreError;
 use super::landscape::Landscape;
+use super::run::SceneRun;
 use super::scene::Scene;
 use super::scoreboard::{Score, ScoreSettings, ScoreTracker};
-use super::simulation::{RunStatus, Runner};
+use super::simulation::RunStatus;
+use std::sync::Arc;
 
 /// The most steps a claim may look ahead (it is checked headless, by tests and `compare --check`).
 pub const MAX_CLAIM_STEPS: u64 = 1_000_000;
@@ -94,11 +97,13 @@ pub enum Figure {
     Y,
     /// Distance from where the run is to the point given as two arguments.
     Distance,
+    /// A network's accuracy over all its data, 0 to 1 (not a number on a landscape).
+    Accuracy,
 }
 
 impl Figure {
     /// Every figure with its name in the language.
-    pub const ALL: [(Figure, &'static str); 11] = [
+    pub const ALL: [(Figure, &'static str); 12] = [
         (Figure::Steps, "steps"),
         (Figure::ToTarget, "to_target"),
         (Figure::Loss, "loss"),
@@ -110,6 +115,7 @@ impl Figure {
         (Figure::X, "x"),
         (Figure::Y, "y"),
         (Figure::Distance, "distance"),
+        (Figure::Accuracy, "accuracy"),
     ];
 
     /// Its name in the language.
@@ -880,6 +886,7 @@ impl RunFigures {
                 Figure::ConvergedAt => never(s.converged_at),
                 Figure::X => s.final_pos[0],
                 Figure::Y => s.final_pos[1],
+                Figure::Accuracy => s.accuracy.unwrap_or(f64::NAN),
                 Figure::Distance => {
                     let (x, y) = (
                         args.first().copied().unwrap_or(0.0),
@@ -922,7 +929,7 @@ impl RunFigures {
                 lo: 0.0,
                 hi: f64::INFINITY,
             },
-            Figure::Loss | Figure::X | Figure::Y => Interval::UNKNOWN,
+            Figure::Loss | Figure::X | Figure::Y | Figure::Accuracy => Interval::UNKNOWN,
         }
     }
 }
@@ -982,7 +989,7 @@ pub fn check_scene(scene: &Scene, settings: &ScoreSettings) -> Result<Vec<ClaimR
     if checks.is_empty() {
         return Ok(Vec::new());
     }
-    let landscape = Landscape::new(scene.landscape.clone())?;
+    let landscape = Arc::new(Landscape::new(scene.landscape.clone())?);
     let budgets = budgets(&scene.claims);
     let seeds = checks.iter().map(Check::seed_count).max().unwrap_or(1);
     // figures[seed][budget index][run]
@@ -990,13 +997,13 @@ pub fn check_scene(scene: &Scene, settings: &ScoreSettings) -> Result<Vec<ClaimR
     for offset in 0..seeds {
         let mut at_budgets = vec![Vec::with_capacity(scene.optimizers.len()); budgets.len()];
         for spec in &scene.optimizers {
-            let mut config = spec.run_config();
-            config.seed = config.seed.wrapping_add(u64::from(offset));
-            let mut runner = Runner::new(&landscape, config)?;
-            let mut tracker = ScoreTracker::for_runner(&runner, *settings);
+            let mut spec = spec.clone();
+            spec.seed = spec.seed.wrapping_add(u64::from(offset));
+            let mut run = SceneRun::new(&landscape, &spec)?;
+            let mut tracker = ScoreTracker::for_run(&run, *settings);
             for (b, &budget) in budgets.iter().enumerate() {
-                while runner.steps() < budget && tracker.step(&mut runner).is_some() {}
-                let running = matches!(runner.status(), RunStatus::Running);
+                while run.steps() < budget && tracker.step_run(&mut run).is_some() {}
+                let running = matches!(run.status(), RunStatus::Running);
                 at_budgets[b].push(RunFigures::at(*tracker.score(), running, budget));
             }
         }
@@ -1095,6 +1102,7 @@ pub fn parse_claims(scene: &Scene) -> Result<Vec<Check>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::simulation::Runner;
 
     fn names() -> Vec<String> {
         vec!["SGD".into(), "SGD + noise".into(), "Adam".into()]
@@ -1173,6 +1181,7 @@ mod tests {
             path_length: 2.0,
             saddle_steps: saddle,
             max_step: 0.1,
+            accuracy: None,
             diverged_at: None,
             converged_at: None,
         }

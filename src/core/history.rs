@@ -53,6 +53,26 @@ impl History {
         }
     }
 
+    /// A history rebuilt from the rows another kept (steps that are multiples of `stride`, step 0
+    /// first, ascending) and the newest row, with the row budget `cap`: it goes on keeping the same
+    /// steps as the one it was rebuilt from. `None` when `rows` is empty.
+    pub fn rebuilt(
+        rows: Vec<StepRecord>,
+        stride: u64,
+        cap: usize,
+        newest: StepRecord,
+    ) -> Option<Self> {
+        if rows.is_empty() {
+            return None;
+        }
+        Some(Self {
+            rows,
+            newest,
+            stride: stride.max(1),
+            cap: cap.max(4),
+        })
+    }
+
     /// Keeps every other row (the steps that are multiples of twice the stride).
     fn thin(&mut self) {
         let stride = self.stride * 2;

@@ -59,6 +59,10 @@ pub const PRESETS: &[Preset] = &[
         "newton-saddle",
         "Newton's method walks onto a saddle; saddle-free Newton and GD leave it"
     ),
+    preset!(
+        "network-moons",
+        "a real network: 354 weights on two moons, three optimizers race from the same weights"
+    ),
 ];
 
 /// Names of the built-in lessons.

@@ -21,6 +21,8 @@
 //! - [`maps`]: many runs at once on all cores: hyperparameter sweeps ([`SweepSpec`]) and basins of
 //!   attraction ([`BasinSpec`]), with progress, cancel and pixels.
 //! - [`network`]: multilayer perceptrons on classification data, planes through their parameter space.
+//! - [`run`]: [`run::SceneRun`], one optimizer of a scene running on a landscape or a network, in the
+//!   view's coordinates; [`run::ParamHistory`], a network run's weights in bounded memory.
 //! - [`history`]: [`History`], a run's rows in bounded memory for the timeline and plots.
 //! - [`scene`]: [`scene::Scene`], everything on screen as data (RON files with a version).
 //! - [`lessons`]: the built-in lessons, scene files embedded in the binary.
@@ -46,6 +48,7 @@ pub mod maps;
 pub mod network;
 pub mod optimizer;
 pub mod predict;
+pub mod run;
 pub mod scene;
 pub mod schedule;
 pub mod scoreboard;

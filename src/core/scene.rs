@@ -17,9 +17,10 @@ use super::simulation::RunConfig;
 /// `question`; 3 adds the optimizers AdamW, NAdam, AMSGrad, Lion, AdaDelta, QHM, QHAdam, Newton and
 /// SaddleFreeNewton and the hyperparameters `weight_decay`, `nu`, `nu2` and `schedule` (e.g.
 /// `schedule: Cosine(steps: 1000, alpha: 0.0)`); 4 adds the lesson's `claims` (see
-/// [`super::claims`]). Every older version still reads (each only adds; a missing field takes its
-/// default).
-pub const SCENE_VERSION: u32 = 4;
+/// [`super::claims`]); 5 adds network landscapes (`landscape: Network((data: ..., hidden: [16, 16],
+/// ...))`), an optimizer's own starting `weights` and the scene's `plane`. Every older version still
+/// reads (each only adds; a missing field takes its default).
+pub const SCENE_VERSION: u32 = 5;
 
 /// Perceptual colormaps the surface shader knows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,8 +149,13 @@ pub struct OptimizerSpec {
     pub noise: GradientNoise,
     #[serde(default)]
     pub seed: u64,
-    /// Start point in landscape (param) coordinates.
+    /// Start point in landscape (param) coordinates; on a network, `(α, β)` of its start plane (the
+    /// initial weights plus `α d1 + β d2`).
     pub start: Vec2d,
+    /// On a network: the optimizer's own starting weights, every parameter in the network's layout,
+    /// when they are not a point of the start plane (a start dragged on another plane). Format 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<Vec<f64>>,
 }
 
 fn yes() -> bool {
@@ -168,6 +174,20 @@ impl OptimizerSpec {
             noise: GradientNoise::default(),
             seed: index as u64,
             start,
+            weights: None,
+        }
+    }
+
+    /// The core run this optimizer performs on a network, without its start (the weights come from the
+    /// network: see [`super::run::network_start`]).
+    pub fn network_config(&self) -> RunConfig<Vec<f64>> {
+        RunConfig {
+            kind: self.kind,
+            hyper: self.hyper,
+            start: Vec::new(),
+            noise: self.noise,
+            seed: self.seed,
+            converge_tol: super::simulation::DEFAULT_CONVERGE_TOL,
         }
     }
 

@@ -13,12 +13,14 @@
 use std::cmp::Ordering;
 use std::io::{self, Write};
 use std::ops::Deref;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::error::CoreError;
 use super::landscape::{Landscape, Vec2d, norm};
 use super::optimizer::OptimizerKind;
+use super::run::SceneRun;
 use super::scene::Scene;
 use super::simulation::{RunConfig, RunStatus, Runner, StepRecord};
 
@@ -46,6 +48,14 @@ pub struct ScoreSettings {
     pub radius: Option<f64>,
     /// A step ends near a saddle when `|grad L| < saddle_grad` there and the Hessian is indefinite.
     pub saddle_grad: f64,
+    /// On a network, the target is reached when the accuracy over all the data is at least this
+    /// (0 ..= 1).
+    #[serde(default = "default_accuracy_target")]
+    pub accuracy_target: f64,
+}
+
+fn default_accuracy_target() -> f64 {
+    0.95
 }
 
 impl Default for ScoreSettings {
@@ -53,6 +63,7 @@ impl Default for ScoreSettings {
         Self {
             loss_tol: 1e-3,
             radius: None,
+            accuracy_target: default_accuracy_target(),
             saddle_grad: 0.1,
         }
     }
@@ -72,7 +83,14 @@ impl ScoreSettings {
         if let Some(radius) = self.radius {
             check(radius, "radius")?;
         }
-        check(self.saddle_grad, "saddle gradient threshold")
+        check(self.saddle_grad, "saddle gradient threshold")?;
+        if !(0.0..=1.0).contains(&self.accuracy_target) {
+            return Err(format!(
+                "the accuracy target must be 0 to 1, got {}",
+                self.accuracy_target
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -147,6 +165,9 @@ pub struct Score {
     /// The longest single step so far, in param units (0 before the first).
     #[serde(default)]
     pub max_step: f64,
+    /// On a network: the accuracy over all the data now (`None` on a landscape).
+    #[serde(default)]
+    pub accuracy: Option<f64>,
     /// The refused step's number if the run diverged.
     pub diverged_at: Option<u64>,
     /// The step at which the gradient norm fell below the run's tolerance, if it converged.
@@ -177,6 +198,7 @@ impl ScoreTracker {
                 path_length: 0.0,
                 saddle_steps: 0,
                 max_step: 0.0,
+                accuracy: None,
                 diverged_at: None,
                 converged_at: None,
             },
@@ -242,6 +264,7 @@ impl ScoreTracker {
             path_length: 0.0,
             saddle_steps: 0,
             max_step: 0.0,
+            accuracy: None,
             diverged_at: None,
             converged_at: None,
         };
@@ -298,6 +321,78 @@ impl ScoreTracker {
         for (_, kept) in &mut self.checkpoints {
             if kept.is_some_and(|k| k.steps == score.steps) {
                 *kept = Some(score);
+            }
+        }
+    }
+
+    /// A tracker for a scene's `run` as it stands (normally at its start). On a network the target is
+    /// the accuracy target, path and steps are measured over every weight, and no step counts as near
+    /// a saddle (that needs the network's Hessian).
+    pub fn for_run(run: &SceneRun, settings: ScoreSettings) -> Self {
+        match run {
+            SceneRun::Surface(runner) => Self::for_runner(runner, settings),
+            SceneRun::Network(n) => {
+                let start = n.view_record();
+                let mut tracker = Self {
+                    settings,
+                    target: Target {
+                        min_loss: None,
+                        loss_tol: settings.loss_tol,
+                        radius: 0.0,
+                    },
+                    score: Score {
+                        steps: start.step,
+                        steps_to_target: None,
+                        final_loss: start.loss,
+                        final_pos: start.pos,
+                        path_length: 0.0,
+                        saddle_steps: 0,
+                        max_step: 0.0,
+                        accuracy: n.runner().accuracy(),
+                        diverged_at: None,
+                        converged_at: None,
+                    },
+                    checkpoints: Vec::new(),
+                };
+                tracker.score.steps_to_target = tracker
+                    .accurate_enough(tracker.score.accuracy)
+                    .then_some(start.step);
+                tracker.set_status(run.status());
+                tracker
+            }
+        }
+    }
+
+    fn accurate_enough(&self, accuracy: Option<f64>) -> bool {
+        accuracy.is_some_and(|a| a >= self.settings.accuracy_target)
+    }
+
+    /// Steps a scene's `run` once and feeds what happened (see [`Self::for_run`]).
+    pub fn step_run(&mut self, run: &mut SceneRun) -> Option<StepRecord> {
+        match run {
+            SceneRun::Surface(runner) => self.step(runner),
+            SceneRun::Network(_) => {
+                let row = run.step();
+                if let (Some(row), Some(n)) = (&row, run.network()) {
+                    let length = n
+                        .runner()
+                        .last_detail()
+                        .map_or(0.0, |d| d.step.iter().map(|x| x * x).sum::<f64>().sqrt());
+                    let s = &mut self.score;
+                    s.steps = row.step;
+                    s.final_pos = row.pos;
+                    s.final_loss = row.loss;
+                    s.path_length += length;
+                    s.max_step = s.max_step.max(length);
+                    s.accuracy = n.runner().accuracy();
+                    let accuracy = s.accuracy;
+                    if self.score.steps_to_target.is_none() && self.accurate_enough(accuracy) {
+                        self.score.steps_to_target = Some(row.step);
+                    }
+                    self.fill_checkpoints();
+                }
+                self.set_status(run.status());
+                row
             }
         }
     }
@@ -363,6 +458,8 @@ pub enum ScoreColumn {
     FinalLoss,
     /// Path length.
     PathLength,
+    /// A network's accuracy over all its data now (empty on a landscape).
+    Accuracy,
     /// Steps near a saddle.
     SaddleSteps,
     /// Not diverged first, then by the step it diverged at.
@@ -371,23 +468,25 @@ pub enum ScoreColumn {
 
 impl ScoreColumn {
     /// Every column, in table order.
-    pub const ALL: [ScoreColumn; 7] = [
+    pub const ALL: [ScoreColumn; 8] = [
         Self::Optimizer,
         Self::Steps,
         Self::ToTarget,
         Self::FinalLoss,
         Self::PathLength,
+        Self::Accuracy,
         Self::SaddleSteps,
         Self::Diverged,
     ];
 
     /// The command-line names (`--sort`), in [`Self::ALL`] order.
-    pub const NAMES: [&str; 7] = [
+    pub const NAMES: [&str; 8] = [
         "optimizer",
         "steps",
         "to-target",
         "final-loss",
         "path",
+        "accuracy",
         "saddle-steps",
         "diverged",
     ];
@@ -410,6 +509,7 @@ impl ScoreColumn {
             Self::ToTarget => "to target",
             Self::FinalLoss => "final loss",
             Self::PathLength => "path",
+            Self::Accuracy => "accuracy",
             Self::SaddleSteps => "saddle steps",
             Self::Diverged => "diverged",
         }
@@ -421,10 +521,15 @@ impl ScoreColumn {
             Self::Optimizer => "the optimizer's name in the scene",
             Self::Steps => "steps taken so far",
             Self::ToTarget => {
-                "first step within the loss tolerance of the lowest known minimum, or within the radius of a known minimum"
+                "first step within the loss tolerance of the lowest known minimum, or within the radius of a known minimum; on a network, first step whose accuracy over all the data reaches the target (95% by default)"
             }
-            Self::FinalLoss => "the loss where the run is now",
-            Self::PathLength => "length of the path walked in the (x, y) plane",
+            Self::FinalLoss => {
+                "the loss where the run is now (a network's: the mean cross-entropy over all its data)"
+            }
+            Self::PathLength => {
+                "length of the path walked in the (x, y) plane; on a network, in weight space (every weight)"
+            }
+            Self::Accuracy => "a network's share of its data points classified right, now",
             Self::SaddleSteps => {
                 "steps that ended where the gradient is small and the surface curves up one way and down the other"
             }
@@ -466,6 +571,9 @@ impl ScoreRow {
                 .map_or_else(|| "never".to_owned(), |k| k.to_string()),
             ScoreColumn::FinalLoss => format!("{:.4e}", s.final_loss),
             ScoreColumn::PathLength => format!("{:.4}", s.path_length),
+            ScoreColumn::Accuracy => s
+                .accuracy
+                .map_or_else(String::new, |a| format!("{:.1}%", 100.0 * a)),
             ScoreColumn::SaddleSteps => s.saddle_steps.to_string(),
             ScoreColumn::Diverged => s
                 .diverged_at
@@ -485,6 +593,10 @@ impl ScoreRow {
             }
             ScoreColumn::FinalLoss => a.final_loss.total_cmp(&b.final_loss),
             ScoreColumn::PathLength => a.path_length.total_cmp(&b.path_length),
+            ScoreColumn::Accuracy => {
+                let acc = |x: Option<f64>| x.unwrap_or(f64::NEG_INFINITY);
+                acc(a.accuracy).total_cmp(&acc(b.accuracy))
+            }
             ScoreColumn::SaddleSteps => a.saddle_steps.cmp(&b.saddle_steps),
             ScoreColumn::Diverged => (a.diverged_at.is_some(), a.diverged_at)
                 .cmp(&(b.diverged_at.is_some(), b.diverged_at)),
@@ -500,8 +612,7 @@ pub struct Scoreboard {
 }
 
 /// The CSV header [`Scoreboard::write_csv`] writes.
-pub const CSV_HEADER: &str =
-    "optimizer,kind,steps,steps_to_target,final_loss,path_length,saddle_steps,diverged,diverged_at";
+pub const CSV_HEADER: &str = "optimizer,kind,steps,steps_to_target,final_loss,path_length,saddle_steps,diverged,diverged_at,accuracy";
 
 impl Scoreboard {
     /// Sorts the rows by `column` (stable: ties keep their order).
@@ -524,7 +635,7 @@ impl Scoreboard {
             let opt = |v: Option<u64>| v.map(|k| k.to_string()).unwrap_or_default();
             writeln!(
                 out,
-                "{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{}",
                 csv_field(&row.name),
                 row.kind.name(),
                 s.steps,
@@ -534,6 +645,7 @@ impl Scoreboard {
                 s.saddle_steps,
                 s.diverged_at.is_some(),
                 opt(s.diverged_at),
+                s.accuracy.map(|a| a.to_string()).unwrap_or_default(),
             )?;
         }
         Ok(())
@@ -547,21 +659,33 @@ impl Scoreboard {
         String::from_utf8(bytes).unwrap_or_default()
     }
 
+    /// The columns worth showing: a network's board has accuracy and no saddle steps (no Hessian
+    /// there), a landscape's the other way round.
+    pub fn columns(&self) -> Vec<ScoreColumn> {
+        let network = self.rows.iter().any(|r| r.score.accuracy.is_some());
+        let hidden = if network {
+            ScoreColumn::SaddleSteps
+        } else {
+            ScoreColumn::Accuracy
+        };
+        ScoreColumn::ALL
+            .into_iter()
+            .filter(|&c| c != hidden)
+            .collect()
+    }
+
     /// An aligned text table (headings, then the rows' [`ScoreRow::cell`]s), for a terminal.
     pub fn to_text(&self) -> String {
-        let cells: Vec<Vec<String>> = std::iter::once(
-            ScoreColumn::ALL
-                .iter()
-                .map(|c| c.label().to_owned())
-                .collect(),
-        )
-        .chain(
-            self.rows
-                .iter()
-                .map(|r| ScoreColumn::ALL.iter().map(|&c| r.cell(c)).collect()),
-        )
-        .collect();
-        let widths: Vec<usize> = (0..ScoreColumn::ALL.len())
+        let columns = self.columns();
+        let cells: Vec<Vec<String>> =
+            std::iter::once(columns.iter().map(|c| c.label().to_owned()).collect())
+                .chain(
+                    self.rows
+                        .iter()
+                        .map(|r| columns.iter().map(|&c| r.cell(c)).collect()),
+                )
+                .collect();
+        let widths: Vec<usize> = (0..columns.len())
             .map(|i| {
                 cells
                     .iter()
@@ -610,14 +734,16 @@ pub fn score_scene(
     settings: &ScoreSettings,
     converge_tol: Option<f64>,
 ) -> Result<Scoreboard, CoreError> {
-    let landscape = Landscape::new(scene.landscape.clone())?;
+    let landscape = Arc::new(Landscape::new(scene.landscape.clone())?);
     let mut rows = Vec::with_capacity(scene.optimizers.len());
     for spec in &scene.optimizers {
-        let mut config = spec.run_config();
-        if let Some(tol) = converge_tol {
-            config.converge_tol = tol;
+        let mut run = SceneRun::with_tolerance(&landscape, spec, converge_tol)?;
+        let mut tracker = ScoreTracker::for_run(&run, *settings);
+        for _ in 0..steps {
+            if tracker.step_run(&mut run).is_none() {
+                break;
+            }
         }
-        let tracker = ScoreTracker::replayed(&landscape, &config, *settings, steps)?;
         rows.push(ScoreRow {
             name: spec.name.clone(),
             kind: spec.kind,
@@ -723,6 +849,7 @@ mod tests {
                 path_length: loss * 2.0,
                 saddle_steps: 0,
                 max_step: 0.0,
+                accuracy: None,
                 diverged_at: diverged,
                 converged_at: None,
             },
@@ -762,7 +889,7 @@ mod tests {
         assert_eq!(
             board.to_csv(),
             format!(
-                "{CSV_HEADER}\n\"SGD, \"\"noisy\"\"\",sgd,3,,0.5,1,0,true,4\nAdam,sgd,10,2,0.25,0.5,0,false,\n"
+                "{CSV_HEADER}\n\"SGD, \"\"noisy\"\"\",sgd,3,,0.5,1,0,true,4,\nAdam,sgd,10,2,0.25,0.5,0,false,,\n"
             )
         );
         let text = board.to_text();
@@ -770,5 +897,14 @@ mod tests {
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with("optimizer"));
         assert!(lines[1].contains("never") && lines[1].contains("at 4"));
+        assert!(lines[0].contains("saddle steps") && !lines[0].contains("accuracy"));
+        // a network's board: accuracy in the CSV's last cell and the table, no saddle steps
+        let mut r = row("SGD", Some(5), 0.5, None);
+        r.score.accuracy = Some(0.975);
+        let board = Scoreboard { rows: vec![r] };
+        assert!(board.to_csv().ends_with(",false,,0.975\n"));
+        let text = board.to_text();
+        assert!(text.contains("accuracy") && text.contains("97.5%"));
+        assert!(!text.contains("saddle"));
     }
 }

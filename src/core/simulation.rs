@@ -46,7 +46,11 @@ pub trait Objective {
 
     /// [`Self::value_and_gradient`], and the classification accuracy at `p` where there is one (a
     /// network's, from the same pass).
-    fn value_gradient_accuracy(&self, p: &Self::Point, grad: &mut Self::Point) -> (f64, Option<f64>) {
+    fn value_gradient_accuracy(
+        &self,
+        p: &Self::Point,
+        grad: &mut Self::Point,
+    ) -> (f64, Option<f64>) {
         (self.value_and_gradient(p, grad), None)
     }
 

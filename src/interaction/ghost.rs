@@ -132,11 +132,11 @@ pub fn trace_ghosts(
         let dragged = active.moves(entity) && optimizer.spec.visible;
         let ghost = ghosts.0.entry(entity).or_default();
         ghost.shown = dragged;
-        if dragged {
+        if dragged && let Some(runner) = optimizer.run.surface() {
             // exactly what `Optimizer::set_start` will run on release
             let mut config = optimizer.spec.run_config();
             config.start = active.start;
-            ghost.trace(optimizer.runner.landscape(), config, steps);
+            ghost.trace(runner.landscape(), config, steps);
         }
     }
     ghosts.0.retain(|entity, _| optimizers.contains(*entity));

@@ -1,5 +1,6 @@
-//! Optimizers as entities: each holds its scene description, its core [`Runner`] and the history of its
-//! run. `step_optimizers` advances every running optimizer in `FixedUpdate` through the same core code as
+//! Optimizers as entities: each holds its scene description, its core run ([`SceneRun`]: a 2-D
+//! [`crate::core::Runner`], or a network run seen through the plane shown) and the history of its
+//! run in the view's coordinates. `step_optimizers` advances every running optimizer in `FixedUpdate` through the same core code as
 //! `losscape trace`; playback (play/pause, single step, reset, speed) is a resource driven by keys and the panel.
 
 pub mod visuals;
@@ -9,8 +10,10 @@ use std::sync::Arc;
 use crate::third_party::egui::keys_free;
 use bevy::{input::common_conditions::input_just_pressed, prelude::*};
 
+use crate::core::run::{ParamHistory, SceneRun};
 use crate::core::{
-    CoreError, History, Hyperparams, Landscape, Runner, StepRecord, Vec2d, scene::OptimizerSpec,
+    CoreError, History, Hyperparams, Landscape, StepRecord, Vec2d, network::Plane,
+    scene::OptimizerSpec,
 };
 use crate::schedule::{AppSystems, KeepAwake};
 use crate::state::ActiveLandscape;
@@ -27,10 +30,13 @@ pub const SPEED_RANGE: (f64, f64) = (1.0, 1000.0);
 #[require(Transform, Visibility)]
 pub struct Optimizer {
     pub spec: OptimizerSpec,
-    pub runner: Runner,
+    pub run: SceneRun,
     /// The run's rows in bounded memory: every step at first, then every 2nd, 4th, ... (see
-    /// [`History`]), and the newest row always.
+    /// [`History`]), and the newest row always. On a network, in the plane's coordinates.
     pub history: History,
+    /// On a network: the weights at the steps `history` keeps, so that the run can be seen through
+    /// another plane (and fitted by a PCA plane) without running it again.
+    pub params: Option<ParamHistory>,
     /// The step the views show: `None` is the newest; `Some(k)` is the kept row at or before step `k`
     /// while the timeline is scrubbed back (set by the teaching timeline; visuals, labels and readouts
     /// read it).
@@ -47,25 +53,84 @@ impl Optimizer {
     /// A fresh run of `spec` on `landscape`; fails when the spec is invalid there (a start outside the
     /// bound, a bad hyperparameter).
     pub fn new(spec: OptimizerSpec, landscape: Arc<Landscape>) -> Result<Self, CoreError> {
-        let runner = Runner::new(landscape, spec.run_config())?;
-        let history = History::new(runner.record());
+        let run = SceneRun::new(&landscape, &spec)?;
+        let (history, params) = Self::fresh_histories(&run);
         let hyper_log = vec![(0, spec.hyper)];
         Ok(Self {
             spec,
-            runner,
+            run,
             history,
+            params,
             view_step: None,
             generation: 0,
             hyper_log,
         })
     }
 
+    /// Empty histories at the run's start (a network's rows and weights keep the same steps).
+    fn fresh_histories(run: &SceneRun) -> (History, Option<ParamHistory>) {
+        match run.weights() {
+            None => (History::new(run.record()), None),
+            Some(weights) => {
+                let params = ParamHistory::new(weights);
+                (History::with_cap(run.record(), params.cap()), Some(params))
+            }
+        }
+    }
+
     /// The run starts over from its (possibly new) start: a fresh history, a new generation.
     fn start_over(&mut self) {
-        self.history = History::new(self.runner.record());
-        self.hyper_log = vec![(0, self.runner.config().hyper)];
+        (self.history, self.params) = Self::fresh_histories(&self.run);
+        self.hyper_log = vec![(0, *self.run.hyper())];
         self.view_step = None;
         self.generation = self.generation.wrapping_add(1);
+    }
+
+    /// A network run seen through another plane of the same network: the run goes on as it was; its
+    /// history is seen again through the new plane (from the kept weights), and whatever was drawn
+    /// from the old view is drawn again. A 2-D run is untouched.
+    pub fn set_plane(&mut self, plane: Arc<Plane>) {
+        let Some(network) = self.run.network_mut() else {
+            return;
+        };
+        network.set_plane(Arc::clone(&plane));
+        if let Some(params) = &self.params {
+            let rows = params
+                .kept()
+                .map(|(step, weights)| {
+                    let at = plane.project(weights);
+                    let loss = self.history.get(step).map_or(f64::NAN, |r| r.loss);
+                    StepRecord {
+                        step,
+                        pos: [at.alpha, at.beta],
+                        loss,
+                        // the gradient along the old plane says nothing of the new one
+                        grad: [f64::NAN; 2],
+                    }
+                })
+                .collect();
+            if let Some(history) =
+                History::rebuilt(rows, params.stride(), params.cap(), self.run.record())
+            {
+                self.history = history;
+            }
+        }
+        self.generation = self.generation.wrapping_add(1);
+    }
+
+    /// Where the views draw the start ring: the start point, or on a network where the starting
+    /// weights project onto the plane shown.
+    pub fn start_in_view(&self) -> Vec2d {
+        match (&self.run, &self.params) {
+            (SceneRun::Network(n), Some(params)) => params
+                .at(0)
+                .map(|w| {
+                    let at = n.plane().project(w);
+                    [at.alpha, at.beta]
+                })
+                .unwrap_or(self.spec.start),
+            _ => self.spec.start,
+        }
     }
 
     /// Becomes `fresh` (a run on a new landscape), as a new generation of this one.
@@ -77,7 +142,7 @@ impl Optimizer {
 
     /// Back to the start: same settings, empty history.
     pub fn restart(&mut self) {
-        self.runner.reset();
+        self.run.reset();
         self.start_over();
     }
 
@@ -86,14 +151,15 @@ impl Optimizer {
     pub fn apply_spec(&mut self, spec: OptimizerSpec) -> Result<(), CoreError> {
         let restart = spec.kind != self.spec.kind
             || spec.start != self.spec.start
+            || spec.weights != self.spec.weights
             || spec.noise != self.spec.noise
             || spec.seed != self.spec.seed;
         if restart {
-            self.runner.set_config(spec.run_config())?;
+            self.run.configure(&spec)?;
             self.start_over();
         } else if spec.hyper != self.spec.hyper {
-            self.runner.set_hyper(spec.hyper)?;
-            let now = self.runner.steps();
+            self.run.set_hyper(spec.hyper)?;
+            let now = self.run.steps();
             self.hyper_log.retain(|&(at, _)| at < now);
             self.hyper_log.push((now, spec.hyper));
         }
@@ -101,32 +167,54 @@ impl Optimizer {
         Ok(())
     }
 
-    /// Moves the start point and restarts the run there.
+    /// Moves the start point (a point of the view) and restarts the run there. On a network the point is
+    /// on the plane shown: on the start plane it is the optimizer's `start`; on another plane its
+    /// weights are the optimizer's own (`weights`).
     pub fn set_start(&mut self, start: Vec2d) -> Result<(), CoreError> {
         let mut spec = self.spec.clone();
-        spec.start = start;
+        match self.run.network() {
+            None => spec.start = start,
+            Some(n) => {
+                let network = n.network();
+                if **n.plane() == *network.start_plane() {
+                    spec.start = start;
+                    spec.weights = None;
+                } else {
+                    let mut weights = vec![0.0; n.plane().center.len()];
+                    n.plane().point(start[0], start[1], &mut weights);
+                    let at = network.start_plane().project(&weights);
+                    spec.start = [at.alpha, at.beta];
+                    spec.weights = Some(weights);
+                }
+            }
+        }
         self.apply_spec(spec)
     }
 
     /// The newest point of the run.
     pub fn position(&self) -> Vec2d {
-        self.runner.position()
+        self.run.position()
     }
 
     /// Steps taken so far.
     pub fn steps(&self) -> u64 {
-        self.runner.steps()
+        self.run.steps()
     }
 
     pub fn is_running(&self) -> bool {
-        self.runner.status().is_running()
+        self.run.status().is_running()
     }
 
     /// Advances up to `n` steps; stops early when the run converges or diverges.
     pub fn advance(&mut self, n: u32) {
         for _ in 0..n {
-            match self.runner.step() {
-                Some(record) => self.history.push(record),
+            match self.run.step() {
+                Some(record) => {
+                    self.history.push(record);
+                    if let (Some(params), Some(weights)) = (&mut self.params, self.run.weights()) {
+                        params.push(record.step, weights.as_slice());
+                    }
+                }
                 None => break,
             }
         }
@@ -159,28 +247,29 @@ impl Optimizer {
     /// A fresh runner re-run `k` steps from the start (fewer if the run stopped earlier), with the live
     /// hyperparameter changes applied at the steps they were made: bit-identical to this run at step `k`,
     /// random numbers included, since a run is deterministic for its seed.
-    pub fn replay(&self, k: u64) -> Result<Runner, CoreError> {
-        let mut config = self.spec.run_config();
+    pub fn replay(&self, k: u64) -> Result<SceneRun, CoreError> {
+        let mut spec = self.spec.clone();
         if let Some(&(_, first)) = self.hyper_log.first() {
-            config.hyper = first;
+            spec.hyper = first;
         }
-        // a clone shares the landscape; `set_config` then puts it back at the start with fresh random numbers
-        let mut runner = self.runner.clone();
-        runner.set_config(config)?;
-        self.replay_onto(&mut runner, k)?;
-        Ok(runner)
+        // a clone shares the landscape or network; `configure` then puts it back at the start with
+        // fresh random numbers
+        let mut run = self.run.clone();
+        run.configure(&spec)?;
+        self.replay_onto(&mut run, k)?;
+        Ok(run)
     }
 
-    /// Advances `runner` (a replay of this run at an earlier step) to step `k`, applying the live
+    /// Advances `run` (a replay of this run at an earlier step) to step `k`, applying the live
     /// hyperparameter changes on the way. Stops early when the run stops.
-    pub fn replay_onto(&self, runner: &mut Runner, k: u64) -> Result<(), CoreError> {
-        while runner.steps() < k {
-            self.apply_logged_hyper(runner)?;
-            if runner.step().is_none() {
+    pub fn replay_onto(&self, run: &mut SceneRun, k: u64) -> Result<(), CoreError> {
+        while run.steps() < k {
+            self.apply_logged_hyper(run)?;
+            if !run.advance() {
                 break;
             }
         }
-        self.apply_logged_hyper(runner)
+        self.apply_logged_hyper(run)
     }
 
     /// The hyperparameters that were live when this run had taken `steps` steps.
@@ -192,12 +281,12 @@ impl Optimizer {
             .map(|&(_, hyper)| hyper)
     }
 
-    /// Sets the hyperparameters that were live when this run was at `runner`'s step.
-    pub fn apply_logged_hyper(&self, runner: &mut Runner) -> Result<(), CoreError> {
-        if let Some(hyper) = self.hyper_at(runner.steps())
-            && runner.config().hyper != hyper
+    /// Sets the hyperparameters that were live when this run was at `run`'s step.
+    pub fn apply_logged_hyper(&self, run: &mut SceneRun) -> Result<(), CoreError> {
+        if let Some(hyper) = self.hyper_at(run.steps())
+            && *run.hyper() != hyper
         {
-            runner.set_hyper(hyper)?;
+            run.set_hyper(hyper)?;
         }
         Ok(())
     }
@@ -207,17 +296,20 @@ impl Optimizer {
     /// never went back. A `k` at or past the newest step only drops the scrub.
     pub fn branch_at(&mut self, k: u64) -> Result<(), CoreError> {
         self.view_step = None;
-        if k >= self.runner.steps() {
+        if k >= self.run.steps() {
             return Ok(());
         }
-        let runner = self.replay(k)?;
-        self.history.truncate_to(runner.record());
+        let run = self.replay(k)?;
+        self.history.truncate_to(run.record());
+        if let (Some(params), Some(weights)) = (&mut self.params, run.weights()) {
+            params.truncate_to(run.steps(), weights.as_slice());
+        }
         self.hyper_log.retain(|&(at, _)| at <= k);
         // the views drew the steps after k: they start again from the shorter history
         self.generation = self.generation.wrapping_add(1);
         // the sliders show what the run continues with
-        self.spec.hyper = runner.config().hyper;
-        self.runner = runner;
+        self.spec.hyper = *run.hyper();
+        self.run = run;
         Ok(())
     }
 }
@@ -368,10 +460,19 @@ fn restart_runs(mut optimizers: Query<&mut Optimizer>, mut playback: ResMut<Play
 }
 
 /// A new landscape: every optimizer restarts on it (from its own start if that lies in the new domain,
-/// else from the landscape's suggested start).
+/// else from the landscape's suggested start). The same network seen through another plane (or a
+/// finer slice of it) is no new problem: the runs go on and are seen through the new plane.
 fn rebind_landscape(landscape: Res<ActiveLandscape>, mut optimizers: Query<&mut Optimizer>) {
     let domain = landscape.0.domain();
     for mut optimizer in &mut optimizers {
+        if let (Some(view), Some(run)) = (landscape.0.network(), optimizer.run.network())
+            && Arc::ptr_eq(view.network(), run.network())
+        {
+            if !Arc::ptr_eq(view.plane(), run.plane()) {
+                optimizer.set_plane(Arc::clone(view.plane()));
+            }
+            continue;
+        }
         let mut spec = optimizer.spec.clone();
         if !domain.contains(spec.start) {
             spec.start = landscape.0.default_start();

@@ -11,7 +11,10 @@ use crate::core::{RunStatus, Vec2d};
 use crate::geometry::{SurfaceFrame, ViewKind, ViewProjection, trail::TrailPoints};
 use crate::paint::{
     ViewLayer,
-    marks::{DIVERGED_GREY, ProjectedTrail, RunMarks, ball, paint_runs, start_ring, trail_width},
+    marks::{
+        DIVERGED_GREY, ProjectedTrail, RunMarks, ball_at, gap_line, paint_runs, start_ring,
+        trail_width,
+    },
     view_painter,
 };
 use crate::schedule::AppSystems;
@@ -71,7 +74,7 @@ pub fn spec_color(rgb: [f32; 3]) -> Color {
 
 /// The colour an optimizer is drawn in now: its own, or grey once diverged.
 pub fn display_color(optimizer: &Optimizer) -> Color {
-    match optimizer.runner.status() {
+    match optimizer.run.status() {
         RunStatus::Diverged { .. } => DIVERGED_GREY,
         _ => spec_color(optimizer.spec.color),
     }
@@ -158,27 +161,27 @@ pub fn paint_marks(
                 (m.ring, m.ring_width) = start_ring(&projection, &frame, landscape, ring_at);
                 m.ring_at = Some(ring_at);
             }
+            let shown = optimizer.displayed_record();
+            // a network run's ball stands at its true loss, the plane's loss under it at the gap's end
+            let true_loss = landscape.network().map(|_| shown.loss);
             colors.push((
                 display_color(optimizer),
-                ball(
-                    &projection,
-                    &frame,
-                    landscape,
-                    optimizer.displayed_position(),
-                ),
+                ball_at(&projection, &frame, landscape, shown.pos, true_loss),
+                true_loss.and_then(|l| gap_line(&projection, &frame, landscape, shown.pos, l)),
             ));
         }
         let runs: Vec<RunMarks> = optimizers
             .iter()
             .filter(|(o, _)| o.spec.visible)
             .zip(&colors)
-            .map(|((_, marks), &(color, ball))| {
+            .map(|((_, marks), &(color, ball, gap))| {
                 let m = &marks.views[v];
                 RunMarks {
                     trail: m.trail.pixels(),
                     ring: &m.ring,
                     ring_width: m.ring_width,
                     ball,
+                    gap,
                     color,
                 }
             })

@@ -124,10 +124,50 @@ pub fn ball(
     landscape: &Landscape,
     pos: Vec2d,
 ) -> Option<(Pos2, f32, f32)> {
-    let world = place(frame, landscape, view.view, pos, BALL_RADIUS);
+    ball_at(view, frame, landscape, pos, None)
+}
+
+/// [`ball`] at the height of `loss` in the 3D view instead of the surface's under `pos`: a network
+/// run's true loss, which the plane's loss under it need not be (the top view is flat either way).
+pub fn ball_at(
+    view: &ViewProjection,
+    frame: &SurfaceFrame,
+    landscape: &Landscape,
+    pos: Vec2d,
+    loss: Option<f64>,
+) -> Option<(Pos2, f32, f32)> {
+    let world = match (view.view, loss) {
+        (crate::geometry::ViewKind::ThreeD, Some(loss)) if loss.is_finite() => {
+            frame.world_point(pos, loss) + bevy::math::Vec3::Y * BALL_RADIUS
+        }
+        _ => place(frame, landscape, view.view, pos, BALL_RADIUS),
+    };
     let px = view.visible(world, BALL_RADIUS, frame, landscape)?;
     let (_, depth) = view.project(world)?;
     Some((px, depth, (BALL_RADIUS * view.scale_at(world)).max(2.5)))
+}
+
+/// The 3D view's line from a network run's ball (at its true loss) to the surface under it (the
+/// plane's loss at its projection): how far the slice is from the run. `None` in the top view, for a
+/// loss that is not finite, or when the two ends are within a ball's radius of each other.
+pub fn gap_line(
+    view: &ViewProjection,
+    frame: &SurfaceFrame,
+    landscape: &Landscape,
+    pos: Vec2d,
+    loss: f64,
+) -> Option<[Pos2; 2]> {
+    if view.view != crate::geometry::ViewKind::ThreeD || !loss.is_finite() {
+        return None;
+    }
+    let ball = frame.world_point(pos, loss);
+    let surface = place(frame, landscape, view.view, pos, 0.0);
+    if (ball.y - surface.y).abs() <= 2.0 * BALL_RADIUS {
+        return None;
+    }
+    let (a, _) = view.project(ball)?;
+    let (b, _) = view.project(surface)?;
+    Some([a, b])
 }
 
 /// Strokes every run of two or more consecutive visible points.
@@ -214,6 +254,8 @@ pub struct RunMarks<'a> {
     pub ring_width: f32,
     /// Where the ball is: pixel, depth, radius.
     pub ball: Option<(Pos2, f32, f32)>,
+    /// A network run's [`gap_line`].
+    pub gap: Option<[Pos2; 2]>,
     pub color: Color,
 }
 
@@ -233,6 +275,12 @@ pub fn paint_runs(painter: &egui::Painter, runs: &[RunMarks], trail_px: f32, rot
             run.ring,
             Stroke::new(run.ring_width, color32(run.color)),
         );
+    }
+    for run in runs {
+        if let Some([a, b]) = run.gap {
+            let stroke = Stroke::new((0.5 * trail_px).max(1.0), color32(run.color));
+            painter.extend(Shape::dashed_line(&[a, b], stroke, 6.0, 4.0));
+        }
     }
     let mut balls: Vec<(Pos2, f32, f32, Color)> = runs
         .iter()

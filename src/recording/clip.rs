@@ -43,7 +43,7 @@ pub fn clip_layout(capture: Capture, on_screen: ViewLayout) -> ViewLayout {
 pub fn snapshot(optimizer: &Optimizer) -> RunSnapshot {
     RunSnapshot {
         spec: optimizer.spec.clone(),
-        runner: optimizer.runner.clone(),
+        run: optimizer.run.clone(),
         trail: optimizer.history.kept().iter().map(|row| row.pos).collect(),
     }
 }

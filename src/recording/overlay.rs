@@ -13,12 +13,14 @@ use bevy_egui::egui::{self, Pos2};
 
 use super::legend::{Corner, LegendEntry, estimated_box, text_size};
 use crate::core::{
-    Landscape, RunStatus, Runner,
+    Landscape, RunStatus,
+    run::SceneRun,
     scene::{OptimizerSpec, Scene},
 };
 use crate::geometry::{SurfaceFrame, ViewProjection, trail::TrailPoints};
 use crate::paint::marks::{
-    DIVERGED_GREY, ProjectedTrail, RunMarks, ball, paint_runs, rgb8, start_ring, trail_width,
+    DIVERGED_GREY, ProjectedTrail, RunMarks, ball_at, gap_line, paint_runs, rgb8, start_ring,
+    trail_width,
 };
 
 /// One optimizer's run as it is at some moment: what it is, its runner (state, random numbers, status) and
@@ -26,7 +28,7 @@ use crate::paint::marks::{
 #[derive(Clone, Debug)]
 pub struct RunSnapshot {
     pub spec: OptimizerSpec,
-    pub runner: Runner,
+    pub run: SceneRun,
     /// The path so far, oldest first (decimated as the app keeps it).
     pub trail: Vec<crate::core::Vec2d>,
 }
@@ -35,7 +37,7 @@ pub struct RunSnapshot {
 #[derive(Clone)]
 struct Track {
     spec: OptimizerSpec,
-    runner: Runner,
+    run: SceneRun,
     trail: TrailPoints,
     /// Per view, the trail's pixels, in step with the trail.
     projected: Vec<ProjectedTrail>,
@@ -48,7 +50,7 @@ impl Track {
     /// the trail (which stays bounded however long the run).
     fn advance(&mut self, steps: u64) {
         for _ in 0..steps {
-            match self.runner.step() {
+            match self.run.step() {
                 Some(record) => self.trail.push(record.pos),
                 None => break,
             }
@@ -57,7 +59,7 @@ impl Track {
 
     /// Its colour now: its own, or grey once diverged (as in the app).
     fn color(&self) -> Color {
-        match self.runner.status() {
+        match self.run.status() {
             RunStatus::Diverged { .. } => DIVERGED_GREY,
             _ => Color::srgb(self.spec.color[0], self.spec.color[1], self.spec.color[2]),
         }
@@ -86,17 +88,18 @@ impl PathOverlay {
             .iter()
             .filter(|spec| spec.visible)
             .map(|spec| {
-                Runner::new(landscape.clone(), spec.run_config())
-                    .map(|runner| {
+                SceneRun::new(&landscape, spec)
+                    .map(|run| {
                         let mut trail = TrailPoints::for_domain(&frame.domain);
-                        trail.push(runner.position());
+                        trail.push(run.position());
+                        let start = run.position();
                         Track {
                             rings: views
                                 .iter()
-                                .map(|view| start_ring(view, &frame, &landscape, spec.start))
+                                .map(|view| start_ring(view, &frame, &landscape, start))
                                 .collect(),
                             spec: spec.clone(),
-                            runner,
+                            run,
                             trail,
                             projected: vec![ProjectedTrail::default(); views.len()],
                         }
@@ -127,14 +130,15 @@ impl PathOverlay {
             .map(|run| {
                 let mut trail = TrailPoints::for_domain(&frame.domain);
                 trail.extend(run.trail.iter().copied());
-                trail.push(run.runner.position());
+                trail.push(run.run.position());
+                let start = run.trail.first().copied().unwrap_or(run.spec.start);
                 Track {
                     rings: views
                         .iter()
-                        .map(|view| start_ring(view, &frame, &landscape, run.spec.start))
+                        .map(|view| start_ring(view, &frame, &landscape, start))
                         .collect(),
                     spec: run.spec,
-                    runner: run.runner,
+                    run: run.run,
                     trail,
                     projected: vec![ProjectedTrail::default(); views.len()],
                 }
@@ -187,11 +191,7 @@ impl PathOverlay {
 
     /// The most steps any run has taken (the step counter).
     pub fn steps(&self) -> u64 {
-        self.tracks
-            .iter()
-            .map(|t| t.runner.steps())
-            .max()
-            .unwrap_or(0)
+        self.tracks.iter().map(|t| t.run.steps()).max().unwrap_or(0)
     }
 
     /// The legend's lines; a diverged run is grey and says so.
@@ -200,7 +200,7 @@ impl PathOverlay {
             .iter()
             .map(|t| {
                 let mut entry = LegendEntry::of(&t.spec);
-                if let RunStatus::Diverged { step, .. } = t.runner.status() {
+                if let RunStatus::Diverged { step, .. } = t.run.status() {
                     entry.color = rgb8(DIVERGED_GREY.to_srgba().to_f32_array_no_alpha());
                     entry.detail.push_str(&format!("  diverged at step {step}"));
                 }
@@ -232,12 +232,18 @@ impl PathOverlay {
             let runs: Vec<RunMarks> = self
                 .tracks
                 .iter()
-                .map(|track| RunMarks {
-                    trail: track.projected[v].pixels(),
-                    ring: &track.rings[v].0,
-                    ring_width: track.rings[v].1,
-                    ball: ball(view, &self.frame, &self.landscape, track.runner.position()),
-                    color: track.color(),
+                .map(|track| {
+                    let pos = track.run.position();
+                    let true_loss = track.run.network().map(|_| track.run.loss());
+                    RunMarks {
+                        trail: track.projected[v].pixels(),
+                        ring: &track.rings[v].0,
+                        ring_width: track.rings[v].1,
+                        ball: ball_at(view, &self.frame, &self.landscape, pos, true_loss),
+                        gap: true_loss
+                            .and_then(|l| gap_line(view, &self.frame, &self.landscape, pos, l)),
+                        color: track.color(),
+                    }
                 })
                 .collect();
             let trail_px = trail_width(view, &self.frame, &self.landscape);
@@ -262,7 +268,7 @@ mod tests {
         let mut paths = PathOverlay::new(&scene, landscape, frame, vec![top_view()]).unwrap();
         paths.advance(100_000);
         let sgd = &paths.tracks[0];
-        assert_eq!(sgd.runner.steps(), 100_000, "SGD takes every step");
+        assert_eq!(sgd.run.steps(), 100_000, "SGD takes every step");
         // the trail keeps points 1/800 of the frame apart, not all 100 001 positions
         assert!(
             sgd.trail.points().len() <= TrailPoints::CAP + 64,
@@ -270,7 +276,7 @@ mod tests {
             sgd.trail.points().len()
         );
         assert_eq!(sgd.projected[0].pixels().len(), sgd.trail.points().len());
-        assert_eq!(*sgd.trail.points().last().unwrap(), sgd.runner.position());
+        assert_eq!(*sgd.trail.points().last().unwrap(), sgd.run.position());
         let legend = paths.legend();
         assert!(
             legend[1].detail.contains("diverged at step"),

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use bevy::prelude::*;
 use bevy_egui::egui;
 
+use crate::core::run::SceneRun;
 use crate::core::{
     CoreError, Hyperparams, OptimizerKind, OptimizerState, Runner, StepDetail, StepRecord,
 };
@@ -138,13 +139,27 @@ fn replay_fits(opt: &Optimizer, runner: &Runner, k: u64) -> bool {
     let j = runner.steps();
     let (a, b) = (runner.config(), opt.spec.run_config());
     j <= k
-        && std::ptr::eq(runner.landscape(), opt.runner.landscape())
+        && opt
+            .run
+            .surface()
+            .is_some_and(|own| std::ptr::eq(runner.landscape(), own.landscape()))
         && (a.kind, a.start, a.noise, a.seed) == (b.kind, b.start, b.noise, b.seed)
         && opt
             .history
             .get(j)
             .is_some_and(|r| r.pos == runner.position())
         && opt.hyper_at(j) == Some(a.hyper)
+}
+
+/// Sets on a 2-D replay the hyperparameters that were live at its step (as
+/// [`Optimizer::apply_logged_hyper`] does for any run).
+fn apply_logged_hyper(opt: &Optimizer, runner: &mut Runner) -> Result<(), CoreError> {
+    if let Some(hyper) = opt.hyper_at(runner.steps())
+        && runner.config().hyper != hyper
+    {
+        runner.set_hyper(hyper)?;
+    }
+    Ok(())
 }
 
 /// The run's state at step `k` (clamped to the steps it took), re-run from the start.
@@ -158,16 +173,20 @@ fn view_at(opt: &Optimizer, k: u64, kept: &mut Option<Replay>) -> Result<StepVie
         .as_ref()
         .is_some_and(|r| replay_fits(opt, &r.runner, k))
     {
-        *kept = Some(Replay {
-            runner: opt.replay(k.saturating_sub(1))?,
-            last: None,
-        });
+        let replay = opt.replay(k.saturating_sub(1))?;
+        let SceneRun::Surface(runner) = replay else {
+            return Err(CoreError::NotOffered {
+                kind: opt.spec.kind.label(),
+                reason: "the step-by-step numbers are shown for the 2-D landscapes".to_owned(),
+            });
+        };
+        *kept = Some(Replay { runner, last: None });
     }
     let Some(replay) = kept.as_mut() else {
         unreachable!("set just above")
     };
     while replay.runner.steps() < k {
-        opt.apply_logged_hyper(&mut replay.runner)?;
+        apply_logged_hyper(opt, &mut replay.runner)?;
         let before = *replay.runner.state();
         let hyper = replay.runner.config().hyper;
         if replay.runner.step().is_none() {
@@ -179,14 +198,14 @@ fn view_at(opt: &Optimizer, k: u64, kept: &mut Option<Replay>) -> Result<StepVie
             detail,
         });
     }
-    opt.apply_logged_hyper(&mut replay.runner)?;
+    apply_logged_hyper(opt, &mut replay.runner)?;
     Ok(StepView {
         step: replay.runner.steps(),
         kind: opt.spec.kind,
         record: replay.runner.record(),
         state: *replay.runner.state(),
         last: replay.last.filter(|_| replay.runner.steps() > 0),
-        noisy: !opt.spec.noise.is_exact_on(opt.runner.landscape()),
+        noisy: !opt.spec.noise.is_exact_on(replay.runner.landscape()),
     })
 }
 

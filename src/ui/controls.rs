@@ -64,6 +64,8 @@ pub struct PanelParams<'w, 's> {
     ),
     // the classroom (src/classroom): "Predict, then reveal" and "Scoreboard"
     classroom: crate::classroom::ClassroomPanel<'w, 's>,
+    // networks (src/networks): the "Network" section
+    network: crate::networks::NetworkPanel<'w, 's>,
 }
 
 /// Draws the side panel and applies what it asked for.
@@ -137,6 +139,15 @@ pub fn side_panel(mut p: PanelParams) -> Result {
                     }
                 }
                 add_optimizer_row(ui, &mut p.panel.add_kind, &mut actions);
+                if landscape.network().is_some() {
+                    ui.separator();
+                    egui::CollapsingHeader::new("Network")
+                        .default_open(true)
+                        .show(ui, |ui| {
+                            let runs: Vec<_> = p.optimizers.iter().map(|(e, o)| (e, &*o)).collect();
+                            crate::networks::network_section(ui, &mut p.network, &runs)
+                        });
+                }
                 ui.separator();
                 egui::CollapsingHeader::new("Teaching aids")
                     .default_open(true)
@@ -145,6 +156,15 @@ pub fn side_panel(mut p: PanelParams) -> Result {
                     });
                 ui.separator();
                 egui::CollapsingHeader::new("Maps").default_open(false).show(ui, |ui| {
+                    if landscape.network().is_some() {
+                        // each cell of a map would be a whole training run of every weight
+                        ui.label(
+                            "Maps run a 2-D optimizer once per cell; on a network every cell would be a \
+                             whole training run of all its weights, minutes per map, so they are \
+                             offered on the 2-D landscapes only.",
+                        );
+                        return;
+                    }
                     let names: Vec<_> = p.optimizers.iter().map(|(e, o)| (e, o.spec.name.clone())).collect();
                     crate::maps::maps_section(ui, &mut p.maps.0, &mut p.maps.1, &mut p.maps.2, &names)
                 });
@@ -600,17 +620,20 @@ pub fn optimizer_card(
 ) -> CardActions {
     let mut out = CardActions::default();
     // where the step becomes unstable along the sharpest direction, at the run's newest point
-    let limit = run.view_step.is_none().then(|| {
-        let newest = run.runner.record();
-        eta_limit(
-            landscape,
-            run.spec.kind,
-            &run.runner.config().hyper,
-            run.runner.state(),
-            newest.pos,
-        )
-    });
-    let limit = limit.flatten();
+    // (on a 2-D landscape: a network's curvature is not computed)
+    let limit = run
+        .run
+        .surface()
+        .filter(|_| run.view_step.is_none())
+        .and_then(|runner| {
+            eta_limit(
+                landscape,
+                run.spec.kind,
+                &runner.config().hyper,
+                runner.state(),
+                runner.position(),
+            )
+        });
     let header = egui::RichText::new(spec.name.clone())
         .color(egui_color(spec.color))
         .strong();
@@ -638,7 +661,7 @@ pub fn optimizer_card(
                 ui.radio_value(&mut spec.hyper.convention, Convention::Lecture, "lecture");
                 ui.radio_value(&mut spec.hyper.convention, Convention::PyTorch, "pytorch");
             });
-            hyper_controls(ui, id, spec, limit.as_ref(), run.runner.steps());
+            hyper_controls(ui, id, spec, limit.as_ref(), run.run.steps());
             if let Some(limit) = &limit {
                 // what the red tick on the η slider means, in one sentence
                 ui.label(egui::RichText::new(limit.explanation()).small().weak());
@@ -932,10 +955,28 @@ pub fn readout(
     let last = run.displayed_record();
     let p = last.pos;
     let g = last.grad;
-    let status = match run.runner.status() {
+    let status = match run.run.status() {
         RunStatus::Running => String::new(),
         other => format!("  — {other}"),
     };
+    if landscape.network().is_some() {
+        // a network's run: where it projects on the plane, its true loss and accuracy, and the norm of
+        // its whole gradient (every weight's), not only the part along the plane
+        let now = run.view_step.is_none();
+        let accuracy = (now.then(|| run.run.accuracy()).flatten())
+            .map_or(String::new(), |a| format!(" acc={:.1}%", 100.0 * a));
+        // scrubbed back, only the history's gradient along the plane is at hand
+        let (g_name, grad) = if now {
+            ("|g|", run.run.gradient_norm())
+        } else {
+            ("|g along plane|", (g[0] * g[0] + g[1] * g[1]).sqrt())
+        };
+        ui.monospace(format!(
+            "t={:<6} α={:+.4} β={:+.4}{status}\nL={:.6e}{accuracy} {g_name}={:.3e}",
+            last.step, p[0], p[1], last.loss, grad
+        ));
+        return None;
+    }
     ui.monospace(format!(
         "t={:<6} x={:+.4} y={:+.4}{status}\nL={:.6e} |g|={:.3e}",
         last.step,
@@ -950,7 +991,7 @@ pub fn readout(
     }
     if run.spec.kind.is_adaptive()
         && run.view_step.is_none()
-        && let Some(detail) = run.runner.last_detail()
+        && let Some(detail) = run.run.surface().and_then(|r| r.last_detail())
     {
         let e: Vec2d = detail.effective_lr;
         if !extra.is_empty() {
@@ -958,12 +999,12 @@ pub fn readout(
         }
         extra.push_str(&format!("η_eff = ({:.3e}, {:.3e})", e[0], e[1]));
     }
-    let hyper = run.runner.config().hyper;
+    let hyper = *run.run.hyper();
     if hyper.schedule != Schedule::Constant && run.view_step.is_none() {
         if !extra.is_empty() {
             extra.push('\n');
         }
-        let next = run.runner.steps() + 1;
+        let next = run.run.steps() + 1;
         extra.push_str(&format!(
             "η_t = {:.3e} at step {next} ({})",
             hyper.lr_at(next),
@@ -981,12 +1022,13 @@ pub fn readout(
         ui.label(weak(limit.inequality()))
             .on_hover_text(limit.explanation());
     }
+    let runner = run.run.surface()?;
     let diagnosis = diagnose(
         landscape,
-        run.runner.config(),
+        runner.config(),
         run.history.kept(),
-        run.runner.status(),
-        run.runner.state(),
+        runner.status(),
+        runner.state(),
     )?;
     ui.label(
         egui::RichText::new(format!("diverged: {}", diagnosis.text))

@@ -64,7 +64,7 @@ pub fn draw_overlays(
                 continue;
             };
             let mut text = opt.spec.name.clone();
-            let color = match opt.runner.status() {
+            let color = match opt.run.status() {
                 RunStatus::Running => egui_color(opt.spec.color),
                 RunStatus::Diverged { step, .. } => {
                     text = format!("{text}: diverged at step {step}");
@@ -77,7 +77,7 @@ pub fn draw_overlays(
                     egui::Color32::from_gray(200)
                 }
                 RunStatus::Converged { .. } => {
-                    text = format!("{text}: {}", opt.runner.status());
+                    text = format!("{text}: {}", opt.run.status());
                     egui_color(opt.spec.color)
                 }
             };
@@ -100,12 +100,13 @@ pub fn draw_overlays(
 
 /// Why a run diverged, in a few words for its label: `η·λ = 3 > 2 along (1.00, 0.00)`.
 fn divergence_cause(opt: &Optimizer, landscape: &crate::core::Landscape) -> Option<String> {
+    let runner = opt.run.surface()?;
     let diagnosis = crate::core::diagnose(
         landscape,
-        opt.runner.config(),
+        runner.config(),
         opt.history.kept(),
-        opt.runner.status(),
-        opt.runner.state(),
+        runner.status(),
+        runner.state(),
     )?;
     Some(match diagnosis.cause {
         DivergenceCause::Overshoot(limit) => limit.inequality(),

@@ -83,7 +83,7 @@ fn eta_horizon(schedule: &Schedule, current: u64) -> u64 {
 /// (step, η_t) for steps 1 ..= the horizon, strided to at most [`MAX_POINTS`]: the η each step used
 /// or will use, with the η slider's live changes where they were made (the run's log).
 pub fn eta_series(run: &Optimizer) -> Vec<[f64; 2]> {
-    let now = run.runner.config().hyper;
+    let now = *run.run.hyper();
     let last = eta_horizon(&now.schedule, run.displayed_step());
     let stride = last.div_ceil(MAX_POINTS as u64).max(1);
     (1..=last)
@@ -100,7 +100,7 @@ pub fn eta_series(run: &Optimizer) -> Vec<[f64; 2]> {
 pub fn eta_plot(ui: &mut egui::Ui, runs: &[&Optimizer]) {
     let scheduled: Vec<&&Optimizer> = runs
         .iter()
-        .filter(|r| r.spec.visible && r.runner.config().hyper.schedule != Schedule::Constant)
+        .filter(|r| r.spec.visible && r.run.hyper().schedule != Schedule::Constant)
         .collect();
     if scheduled.is_empty() {
         return;

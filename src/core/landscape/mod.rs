@@ -15,6 +15,7 @@
 mod analytic;
 mod formula;
 mod minima;
+mod network;
 mod regression;
 mod terrain;
 
@@ -22,14 +23,18 @@ use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
 use super::error::CoreError;
 use super::gradient::GradientNoise;
+use super::network::{Network, NetworkSpec, Plane, SliceGrid, SliceSpec};
 use analytic::Analytic;
 use formula::FormulaSurface;
 use regression::{REGRESSION_TRUTH, Regression};
 use terrain::Terrain;
 
 pub use formula::{DEFAULT_FORMULA_DOMAIN, MAX_FORMULA_DOMAIN};
+pub use network::NetworkSurface;
 pub use regression::{MAX_REGRESSION_SAMPLES, RegressionParams};
 pub use terrain::TerrainParams;
 
@@ -131,6 +136,11 @@ pub enum LandscapeSpec {
         /// `(min, max)` of param y.
         y: (f64, f64),
     },
+    /// `network`: a multilayer perceptron trained on a dataset; every weight is a parameter, and what is
+    /// shown is a slice of its loss through a plane of parameter space (`x = α`, `y = β`). In a scene
+    /// file: `Network((data: Builtin(kind: Moons, size: 200, noise: 0.1, seed: 0), hidden: [16, 16],
+    /// activation: Tanh, init_seed: 0, plane_seed: 1))`. Not in [`Self::NAMES`].
+    Network(NetworkSpec),
 }
 
 impl LandscapeSpec {
@@ -214,6 +224,7 @@ impl LandscapeSpec {
             Self::Terrain(_) => "terrain",
             Self::Regression(_) => "regression",
             Self::Formula { .. } => "formula",
+            Self::Network(_) => "network",
         }
     }
 
@@ -234,6 +245,7 @@ impl LandscapeSpec {
             Self::Terrain(_) => "Terrain",
             Self::Regression(_) => "Linear regression",
             Self::Formula { .. } => "Your formula",
+            Self::Network(_) => "A network's weights",
         }
     }
 }
@@ -256,7 +268,12 @@ enum Surface {
     Terrain(Box<Terrain>),
     Regression(Regression),
     Formula(FormulaSurface),
+    Network(Box<NetworkSurface>),
 }
+
+/// The side of the slice a network landscape computes when it is built (the picture a class sees first;
+/// the app refines it in the background): 24 x 24 forward passes, a few tens of milliseconds.
+pub const NETWORK_PREVIEW_GRID: usize = 24;
 
 impl Landscape {
     /// Builds `spec`, validating its parameters. Terrain finds its minima numerically here (a
@@ -378,6 +395,12 @@ impl Landscape {
                 let (formula, domain, start) = formula::build(expr, x, y)?;
                 (Surface::Formula(formula), domain, start)
             }
+            LandscapeSpec::Network(ref network) => {
+                let network = Arc::new(Network::new(network.clone())?);
+                let plane = Arc::new(network.start_plane().clone());
+                let grid = slice_of(&network, &plane, NETWORK_PREVIEW_GRID)?;
+                return Ok(Self::network_view(network, plane, Arc::new(grid)));
+            }
             LandscapeSpec::Regression(params) => {
                 let [w, b] = REGRESSION_TRUTH;
                 (
@@ -399,6 +422,45 @@ impl Landscape {
         };
         landscape.minima = landscape.find_minima();
         Ok(landscape)
+    }
+
+    /// The view of `network` through `plane`, with the loss sampled on `grid` (its domain is the
+    /// plane's range): how the app swaps in a refined slice or another plane without rebuilding the
+    /// network. No minima are listed (a slice's lowest point is not a minimum of the network).
+    pub fn network_view(network: Arc<Network>, plane: Arc<Plane>, grid: Arc<SliceGrid>) -> Self {
+        let domain = Domain {
+            x: plane.alpha,
+            y: plane.beta,
+        };
+        Self {
+            spec: LandscapeSpec::Network(network.spec().clone()),
+            surface: Surface::Network(Box::new(NetworkSurface {
+                network,
+                plane,
+                grid,
+            })),
+            domain,
+            minima: Vec::new(),
+            start: [0.0, 0.0],
+        }
+    }
+
+    /// The network behind a network landscape, with the plane shown and the sampled slice.
+    pub fn network(&self) -> Option<&NetworkSurface> {
+        match &self.surface {
+            Surface::Network(surface) => Some(surface),
+            _ => None,
+        }
+    }
+
+    /// Whether runs on `self` and on `other` optimize the same thing (the same network seen through
+    /// another plane or a finer slice is the same problem; anything else compares by spec).
+    pub fn same_problem(&self, other: &Landscape) -> bool {
+        match (self.network(), other.network()) {
+            (Some(a), Some(b)) => Arc::ptr_eq(&a.network, &b.network),
+            (None, None) => self.spec == other.spec,
+            _ => false,
+        }
     }
 
     /// The spec this was built from.
@@ -428,6 +490,7 @@ impl Landscape {
             Surface::Terrain(terrain) => terrain.value_and_gradient(p),
             Surface::Regression(regression) => regression.value_and_gradient(p),
             Surface::Formula(formula) => formula.value_and_gradient(p),
+            Surface::Network(network) => network.value_and_gradient(p),
         }
     }
 
@@ -441,6 +504,8 @@ impl Landscape {
             Surface::Terrain(terrain) => terrain.hessian(p),
             Surface::Regression(regression) => regression.hessian(),
             Surface::Formula(formula) => formula.hessian(p),
+            // not offered on a slice: the interpolant's curvature is not the network's
+            Surface::Network(_) => [[f64::NAN; 2]; 2],
         }
     }
 
@@ -593,6 +658,11 @@ impl Landscape {
                 "The mean-squared error of a line y = w x + b over a synthetic dataset, as a function of \
                  (w, b): real data, and with mini-batches real stochastic gradients."
             }
+            LandscapeSpec::Network(_) => {
+                "A network's loss (mean cross-entropy over its data) on a plane through the space of all \
+                 its weights: the runs train every weight, and each ball sits at its run's projection onto \
+                 the plane, at the height of its true loss."
+            }
         }
     }
 
@@ -649,6 +719,7 @@ impl Landscape {
             Surface::Terrain(_) => self.search_minima(minima::Search::TERRAIN),
             Surface::Formula(_) => self.search_minima(minima::Search::FORMULA),
             Surface::Regression(regression) => vec![[regression.w_star, regression.b_star]],
+            Surface::Network(_) => Vec::new(),
         }
     }
 }
@@ -656,4 +727,19 @@ impl Landscape {
 /// Euclidean norm of a 2-vector.
 pub(crate) fn norm(v: Vec2d) -> f64 {
     v[0].hypot(v[1])
+}
+
+/// The loss of `network` over a `grid x grid` sample of `plane` (its range), on the current rayon pool.
+pub fn slice_of(
+    network: &Network,
+    plane: &Arc<Plane>,
+    grid: usize,
+) -> Result<SliceGrid, CoreError> {
+    let spec = SliceSpec {
+        plane: Arc::clone(plane),
+        grid,
+        previews: false,
+    };
+    spec.compute(&|theta: &[f64]| network.loss(theta))
+        .map_err(|e| CoreError::InvalidNetwork(format!("the slice could not be computed: {e}")))
 }

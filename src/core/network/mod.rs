@@ -8,6 +8,8 @@
 //!   CSV file ([`load_csv`]), with one-line errors naming file, line and column ([`DataError`]).
 //! - [`mlp`]: [`Mlp`], the perceptron over a flat θ: initialization, the mean softmax cross-entropy, its
 //!   exact gradient by backpropagation ([`Mlp::loss_and_gradient`]) and class probabilities.
+//! - [`problem`]: [`Network`], a perceptron on its data as an objective the runner steps (mini-batches
+//!   drawn without replacement within each epoch), and [`NetworkSpec`], what scene files name.
 //! - [`plane`]: the plane `c + α·d1 + β·d2` (filter-normalized random, pooled PCA of the runs, or
 //!   through three points), its plane files, and each run's least-squares projection onto it.
 //! - [`slice`]: the loss on the plane over a grid, coarse levels first, on all cores in the background.
@@ -16,10 +18,12 @@ pub mod data;
 pub mod layout;
 pub mod mlp;
 pub mod plane;
+pub mod problem;
 pub mod slice;
 
 pub use data::{Builtin, DataError, DataSpec, Dataset, load_csv, read_csv};
 pub use layout::{LayerLayout, layout};
 pub use mlp::{Activation, Eval, MAX_PARAMS, Mlp, Scratch};
 pub use plane::{Plane, PlaneKind, Projection};
+pub use problem::{Epochs, Network, NetworkSpec};
 pub use slice::{DEFAULT_SLICE_GRID, MAX_SLICE_GRID, SliceGrid, SliceJob, SliceSpec, slice_levels};
