@@ -1,5 +1,7 @@
-//! Recording: GIF clips of the views (key G or the panel's "Record GIF" section) and PNG stills (key P)
-//! in the app, and `losscape render` without a window ([`headless`]).
+//! Recording: GIF clips of the views (key G or the panel's "Record and export" section) and PNG stills
+//! (key P) in the app, and `losscape render` without a window ([`headless`]); SVG and PDF figures of the
+//! same pictures ([`figure`]) and 3D models of the surface ([`model`]), from the panel and the command
+//! line.
 //!
 //! A clip is rendered by default ([`clip`]): the scene on screen drawn offscreen on a worker thread,
 //! exactly as `losscape render` draws it (landscape on the CPU once, runs stepped a fixed number of steps

@@ -1,5 +1,6 @@
-//! The panel's "Record GIF" section and the red recording indicator (and the clip's progress). Plain functions of the recorder's
-//! state; the panel system turns their requests into [`RecordRequest`] messages.
+//! The panel's "Record and export" section (clips, stills, figures, 3D models) and the red recording
+//! indicator (and the clip's progress). Plain functions of the recorder's state; the panel system turns
+//! their requests into [`RecordRequest`] messages.
 
 use bevy_egui::egui;
 
