@@ -4,7 +4,7 @@
 # same figure (scripts/anchor_matplotlib_figure.py), run alternately RUNS times (default 5). Prints each
 # run's wall time (the whole process: start, computing, writing) and file size, then the medians.
 # Needs python3 with numpy and matplotlib.
-# usage: scripts/bench-figure.sh [svg|pdf] [RUNS]
+# usage: scripts/bench-figure.sh [svg|pdf] [RUNS]    (LOSSCAPE_BIN=path: that binary, no build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 format="${1:-svg}"
@@ -12,8 +12,11 @@ runs="${2:-5}"
 case "$format" in svg|pdf) ;; *) echo "bench-figure: format must be svg or pdf" >&2; exit 2;; esac
 anchor="scripts/anchor_matplotlib_figure.py"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/losscape/target}"
-cargo build --release --quiet
-bin="$CARGO_TARGET_DIR/release/losscape"
+bin="${LOSSCAPE_BIN:-}"
+if [ -z "$bin" ]; then
+  cargo build --release --quiet
+  bin="$CARGO_TARGET_DIR/release/losscape"
+fi
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 now() { date +%s.%N; }

@@ -8,13 +8,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::landscape::{LandscapeArgs, describe};
-use super::render::command_line;
+use super::landscape::LandscapeArgs;
+use super::render::{command_line, scene_of};
 use super::{EXIT_FAILURE, usage_error};
-use crate::core::{
-    MAX_TRACE_STEPS, lessons,
-    scene::{Colormap, Scene},
-};
+use crate::core::{MAX_TRACE_STEPS, scene::Colormap};
 use crate::recording::{
     encoder::check_writable,
     model::{ModelFormat, ModelJob, PathStyle, export},
@@ -68,24 +65,12 @@ pub struct ExportMeshArgs {
 
 /// Checks every argument and the output path and returns the job; the error is one line.
 pub fn job(args: &ExportMeshArgs) -> Result<ModelJob, String> {
-    let landscape = args.landscape.spec_if_given()?;
-    let mut scene = match (&args.scene, &args.preset) {
-        (Some(path), None) => Scene::read_file(path)?,
-        (None, Some(name)) => lessons::preset(name).map_err(|e| e.to_string())?,
-        (Some(_), Some(_)) => return Err("give --scene or --preset, not both".into()),
-        (None, None) if landscape.is_some() => {
-            lessons::preset(lessons::DEFAULT_LESSON).map_err(|e| e.to_string())?
-        }
-        (None, None) => {
-            return Err(
-                "export-mesh needs --scene FILE, --preset NAME, or a landscape (--surface/--formula)"
-                    .into(),
-            );
-        }
-    };
-    if let Some(spec) = landscape {
-        scene = scene.on_landscape(spec).map_err(|e| describe(&e))?;
-    }
+    let mut scene = scene_of(
+        "export-mesh",
+        args.scene.as_deref(),
+        args.preset.as_deref(),
+        &args.landscape,
+    )?;
     ModelFormat::of(&args.out).ok_or_else(|| {
         format!(
             "--out {} must end in .glb (glTF), .stl or .obj",

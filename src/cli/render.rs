@@ -268,26 +268,43 @@ pub fn parse_size(text: &str) -> Result<(u32, u32), String> {
     Ok((w, h))
 }
 
-/// Checks every argument and the output path and returns what the renderer takes; the error is one line.
-pub fn job(args: &RenderArgs) -> Result<RenderJob, String> {
-    let landscape = args.landscape.spec_if_given()?;
-    let mut scene = match (&args.scene, &args.preset) {
+/// The scene a command draws: `--scene FILE` or `--preset NAME`, on the landscape of `--surface` or
+/// `--formula` if given (without a scene or preset: the default lesson's optimizers on it). `command`
+/// names the command in the error, which is one line.
+pub fn scene_of(
+    command: &str,
+    file: Option<&std::path::Path>,
+    preset: Option<&str>,
+    landscape: &LandscapeArgs,
+) -> Result<Scene, String> {
+    let spec = landscape.spec_if_given()?;
+    let scene = match (file, preset) {
         (Some(path), None) => Scene::read_file(path)?,
         (None, Some(name)) => lessons::preset(name).map_err(|e| e.to_string())?,
         (Some(_), Some(_)) => return Err("give --scene or --preset, not both".into()),
-        (None, None) if landscape.is_some() => {
+        (None, None) if spec.is_some() => {
             lessons::preset(lessons::DEFAULT_LESSON).map_err(|e| e.to_string())?
         }
         (None, None) => {
-            return Err(
-                "render needs --scene FILE, --preset NAME, or a landscape (--surface/--formula)"
-                    .into(),
-            );
+            return Err(format!(
+                "{command} needs --scene FILE, --preset NAME, or a landscape (--surface/--formula)"
+            ));
         }
     };
-    if let Some(spec) = landscape {
-        scene = scene.on_landscape(spec).map_err(|e| describe(&e))?;
+    match spec {
+        Some(spec) => scene.on_landscape(spec).map_err(|e| describe(&e)),
+        None => Ok(scene),
     }
+}
+
+/// Checks every argument and the output path and returns what the renderer takes; the error is one line.
+pub fn job(args: &RenderArgs) -> Result<RenderJob, String> {
+    let scene = scene_of(
+        "render",
+        args.scene.as_deref(),
+        args.preset.as_deref(),
+        &args.landscape,
+    )?;
     let scene = args.optimizers.apply(scene)?;
     let extension = args
         .out

@@ -366,16 +366,21 @@ struct OnScreen<'w, 's> {
 }
 
 impl OnScreen<'_, '_> {
-    /// The clip the settings ask for, written to `out`.
-    fn clip_job(&self, settings: &RecordSettings, out: PathBuf) -> headless::RenderJob {
-        let scene = snapshot_scene(
+    /// The scene on screen as a scene file would hold it.
+    fn scene(&self) -> crate::core::scene::Scene {
+        snapshot_scene(
             &self.current,
             &self.landscape,
             &self.surface,
             &self.layout,
             &self.playback,
             self.optimizers.iter().map(|o| o.spec.clone()),
-        );
+        )
+    }
+
+    /// The clip the settings ask for, written to `out`.
+    fn clip_job(&self, settings: &RecordSettings, out: PathBuf) -> headless::RenderJob {
+        let scene = self.scene();
         let cameras = self
             .cameras
             .iter()
@@ -415,14 +420,7 @@ impl OnScreen<'_, '_> {
     /// A 3D model of the surface on screen with the runs' paths so far.
     fn model_job(&self, out: PathBuf) -> model::ModelJob {
         model::ModelJob {
-            scene: snapshot_scene(
-                &self.current,
-                &self.landscape,
-                &self.surface,
-                &self.layout,
-                &self.playback,
-                self.optimizers.iter().map(|o| o.spec.clone()),
-            ),
+            scene: self.scene(),
             out,
             paths: model::PathStyle::Tubes,
             steps: 0,
