@@ -238,7 +238,7 @@ pub fn tube(points: &[[f32; 3]], radius: f32, sides: usize) -> TriMesh {
         }
     }
     let mut mesh = TriMesh::default();
-    if path.len() < 2 || !(radius > 0.0) {
+    if path.len() < 2 || radius.is_nan() || radius <= 0.0 {
         return mesh;
     }
     // the ring's frame is carried along the path (parallel transport), so the tube does not twist
