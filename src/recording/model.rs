@@ -230,7 +230,7 @@ impl GltfBuilder {
     ) -> json::Index<json::buffer::View> {
         let offset = self.bin.len();
         self.bin.extend_from_slice(bytes);
-        while self.bin.len() % 4 != 0 {
+        while !self.bin.len().is_multiple_of(4) {
             self.bin.push(0);
         }
         self.root.push(json::buffer::View {
@@ -460,7 +460,7 @@ fn glb(
         ..Default::default()
     };
     let mut text = json::serialize::to_vec(&b.root).map_err(|e| e.to_string())?;
-    while text.len() % 4 != 0 {
+    while !text.len().is_multiple_of(4) {
         text.push(b' ');
     }
     // the binary container: header, JSON chunk, BIN chunk (glTF 2.0, section 4.4)

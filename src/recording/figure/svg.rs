@@ -312,7 +312,6 @@ mod tests {
         assert!(text.contains("&lt;Beale&gt;"));
         assert!(text.contains("x &amp; y"));
         assert!(!text.contains("<Beale>"));
-        let mut figure = figure;
         figure.push(
             clip,
             Item::Text(TextRun {
