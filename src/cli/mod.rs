@@ -1,6 +1,6 @@
 //! The command line: `losscape [--scene FILE | --preset NAME]` opens the app; `losscape trace`,
 //! `losscape compare`, `sweep`, `basins`, `inspect`, `escape`, `slice` and `list` are headless and need only the core; `losscape render`
-//! draws GIFs on the CPU (it needs
+//! draws GIFs, PNG stills and SVG/PDF figures on the CPU and `export-mesh` writes 3D models (both need
 //! the `app` feature, which brings Bevy).
 //!
 //! Bad input never panics: it prints one line `error: ...` on stderr and exits with code 2
@@ -14,6 +14,8 @@ use std::process::ExitCode;
 pub mod basins;
 pub mod compare;
 pub mod escape;
+#[cfg(feature = "app")]
+pub mod export_mesh;
 pub mod inspect;
 pub mod landscape;
 pub mod list;
@@ -99,9 +101,12 @@ pub enum Command {
     Slice(network::SliceArgs),
     /// List the landscapes (domain, minima, description) and the optimizers (default hyperparameters).
     List,
-    /// Render a scene offscreen to a GIF (or a PNG still), without a window.
+    /// Render a scene offscreen to a GIF, a PNG still, or an SVG or PDF figure, without a window.
     #[cfg(feature = "app")]
     Render(RenderArgs),
+    /// Export the surface (and the runs' paths) as a 3D model: glTF (.glb), STL or OBJ.
+    #[cfg(feature = "app")]
+    ExportMesh(export_mesh::ExportMeshArgs),
 }
 
 /// Parses the process's arguments and runs the command (or the app).
@@ -147,6 +152,8 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         #[cfg(feature = "app")]
         Command::Render(args) => render::run(&args),
+        #[cfg(feature = "app")]
+        Command::ExportMesh(args) => export_mesh::run(&args),
     }
 }
 

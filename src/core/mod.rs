@@ -17,6 +17,7 @@
 //!   diverged, and the last stable step).
 //! - [`escape`]: saddle-escape statistics over many seeds on all cores ([`EscapeSpec`]).
 //! - [`grid`]: [`SurfaceGrid`] for meshes.
+//! - [`mesh`]: the grid's triangles, contour lines on them, a solid with a base, tubes and spheres.
 //! - [`colormap`]: the surface's colormaps as the shader computes them, for pictures made on the CPU.
 //! - [`maps`]: many runs at once on all cores: hyperparameter sweeps ([`SweepSpec`]) and basins of
 //!   attraction ([`BasinSpec`]), with progress, cancel and pixels.
@@ -45,6 +46,7 @@ pub mod landscape;
 pub mod lessons;
 pub mod linalg;
 pub mod maps;
+pub mod mesh;
 pub mod network;
 pub mod optimizer;
 pub mod predict;

@@ -186,20 +186,14 @@ pub fn polylines(painter: &egui::Painter, points: &[Option<Pos2>], stroke: Strok
     }
 }
 
-/// A lit sphere of `radius` pixels: each vertex of a disc mesh shaded with the sphere's normal there
-/// (diffuse plus a soft highlight), with an anti-aliased rim. `rotation` is the camera's.
-pub fn paint_ball(
-    painter: &egui::Painter,
-    centre: Pos2,
-    radius: f32,
-    color: Color,
-    rotation: Quat,
-) {
+/// How a ball of `color` is shaded at `(dx, dy)` on its disc (unit radius, y down on screen): diffuse
+/// light plus a soft highlight on a sphere seen through a camera of `rotation`.
+pub fn ball_shade(color: Color, rotation: Quat) -> impl Fn(f32, f32) -> Color32 {
     let base = color.to_linear();
     let light = LIGHT.normalize();
     let towards_eye = rotation * Vec3::Z;
     let half = (light + towards_eye).normalize_or_zero();
-    let shade = |dx: f32, dy: f32| -> Color32 {
+    move |dx: f32, dy: f32| -> Color32 {
         let z = (1.0 - dx * dx - dy * dy).max(0.0).sqrt();
         let normal = rotation * Vec3::new(dx, -dy, z);
         let diffuse = normal.dot(light).max(0.0);
@@ -210,7 +204,19 @@ pub fn paint_ball(
             lit(base.green),
             lit(base.blue),
         )))
-    };
+    }
+}
+
+/// A lit sphere of `radius` pixels: each vertex of a disc mesh shaded with the sphere's normal there
+/// ([`ball_shade`]), with an anti-aliased rim. `rotation` is the camera's.
+pub fn paint_ball(
+    painter: &egui::Painter,
+    centre: Pos2,
+    radius: f32,
+    color: Color,
+    rotation: Quat,
+) {
+    let shade = ball_shade(color, rotation);
     // about one ring every 3 pixels and a segment every 1.5 pixels of the rim
     let rings = (radius / 3.0).clamp(2.0, 8.0) as u32;
     let segments = (radius * 4.0).clamp(12.0, 64.0) as u32;
@@ -242,7 +248,12 @@ pub fn paint_ball(
         }
     }
     painter.add(Shape::mesh(mesh));
-    // the mesh's rim is hard; a thin darker stroke softens it and separates the ball from its trail
+    paint_ball_rim(painter, centre, radius, color);
+}
+
+/// The thin darker stroke round a ball: the mesh's rim is hard, and this softens it and separates the
+/// ball from its trail.
+pub fn paint_ball_rim(painter: &egui::Painter, centre: Pos2, radius: f32, color: Color) {
     let [r, g, b] = rgb8(color.to_srgba().to_f32_array_no_alpha().map(|c| c * 0.55));
     painter.circle_stroke(centre, radius, Stroke::new(1.0, Color32::from_rgb(r, g, b)));
 }
@@ -262,6 +273,18 @@ pub struct RunMarks<'a> {
 /// Paints the trails, then the start rings, then the balls (the farthest first, so nearer ones cover
 /// them) of several runs in one view.
 pub fn paint_runs(painter: &egui::Painter, runs: &[RunMarks], trail_px: f32, rotation: Quat) {
+    paint_runs_with(painter, runs, trail_px, rotation, &paint_ball);
+}
+
+/// [`paint_runs`] with the balls painted by `ball` (painter, centre, radius, colour, camera rotation):
+/// a vector figure draws them as gradients rather than meshes.
+pub fn paint_runs_with(
+    painter: &egui::Painter,
+    runs: &[RunMarks],
+    trail_px: f32,
+    rotation: Quat,
+    ball: &dyn Fn(&egui::Painter, Pos2, f32, Color, Quat),
+) {
     for run in runs {
         polylines(
             painter,
@@ -291,7 +314,7 @@ pub fn paint_runs(painter: &egui::Painter, runs: &[RunMarks], trail_px: f32, rot
         .collect();
     balls.sort_by(|a, b| b.1.total_cmp(&a.1));
     for (px, _, radius, color) in balls {
-        paint_ball(painter, px, radius, color, rotation);
+        ball(painter, px, radius, color, rotation);
     }
 }
 

@@ -81,6 +81,9 @@ pub fn clip_job(
         out,
         cameras,
         runs,
+        step: None,
+        dpi: None,
+        command: "the losscape app (record a clip)".into(),
     }
 }
 

@@ -65,6 +65,33 @@ impl RgbaImage {
         Ok(out)
     }
 
+    /// Encodes as PNG bytes with text chunks (iTXt, UTF-8): what made the picture, so it can be made
+    /// again. Opaque pixels are written as RGB.
+    pub fn to_png_with_text(&self, text: &[(&str, &str)]) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        let mut encoder = png::Encoder::new(&mut out, self.width, self.height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        for (keyword, value) in text {
+            encoder
+                .add_itxt_chunk((*keyword).to_owned(), (*value).to_owned())
+                .map_err(|e| format!("PNG encoder: {e}"))?;
+        }
+        let mut writer = encoder
+            .write_header()
+            .map_err(|e| format!("PNG encoder: {e}"))?;
+        let rgb: Vec<u8> = self
+            .data
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        writer
+            .write_image_data(&rgb)
+            .map_err(|e| format!("PNG encoder: {e}"))?;
+        writer.finish().map_err(|e| format!("PNG encoder: {e}"))?;
+        Ok(out)
+    }
+
     /// A copy of this image, in `buffer` when one is given (its old pixels are overwritten; it is
     /// resized if needed), saving an allocation per frame.
     pub fn copy_into(&self, buffer: Option<Vec<u8>>) -> RgbaImage {

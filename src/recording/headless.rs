@@ -20,6 +20,7 @@ use bevy_egui::egui;
 use bevy_panorbit_camera::PanOrbitCamera;
 
 use super::encoder::{FrameIn, GifEncoder, GifSettings, PaletteMode, write_atomically};
+use super::figure::{FigureFormat, FigureScene, Provenance};
 use super::frame::{CropRect, RgbaImage};
 use super::legend::{Corner, LegendEntry, LegendState, paint_legend, rgb8};
 use super::overlay::{PathOverlay, RunSnapshot};
@@ -45,7 +46,7 @@ pub struct ClipCamera {
 #[derive(Clone, Debug)]
 pub struct RenderJob {
     pub scene: Scene,
-    /// `.gif` for the clip, `.png` for a still of the last frame.
+    /// `.gif` for the clip, `.png` for a still, `.svg` or `.pdf` for a vector figure (a still too).
     pub out: PathBuf,
     pub frames: u32,
     pub fps: f64,
@@ -70,6 +71,41 @@ pub struct RenderJob {
     /// The runs as they are now in the app (state and trail so far); `None`: the scene's runs from
     /// their starts.
     pub runs: Option<Vec<RunSnapshot>>,
+    /// A still (PNG, SVG, PDF) at this many steps from where the runs start; `None`: the clip's last
+    /// frame, `steps_per_frame * (frames - 1)`.
+    pub step: Option<u64>,
+    /// Pixels per inch when the size was asked for in centimetres: a figure's page size is then the
+    /// size in centimetres; `None`: a size in pixels (96 to the inch in a figure).
+    pub dpi: Option<f64>,
+    /// How the job was made, one line (the command line, or the app), embedded in stills and figures.
+    pub command: String,
+}
+
+impl RenderJob {
+    /// Steps from the runs' starts to the still (or to the clip's last frame).
+    pub fn still_steps(&self) -> u64 {
+        self.step
+            .unwrap_or(self.steps_per_frame as u64 * self.frames.saturating_sub(1) as u64)
+    }
+
+    /// What a still or figure embeds so that it can be made again: the command and the scene.
+    pub fn provenance(&self) -> Provenance {
+        let mut scene = self.scene.to_ron().unwrap_or_default();
+        if !self.cameras.is_empty() {
+            scene.push_str("\n// cameras (view: translation, rotation):\n");
+            for c in &self.cameras {
+                scene.push_str(&format!(
+                    "// {:?}: {:?}, {:?}\n",
+                    c.view, c.transform.translation, c.transform.rotation
+                ));
+            }
+        }
+        Provenance {
+            title: self.title.clone(),
+            command: self.command.clone(),
+            scene,
+        }
+    }
 }
 
 /// What was written.
@@ -170,24 +206,49 @@ pub fn render(job: &RenderJob, control: Option<&RenderControl>) -> Result<Render
     let (grid, frame) = sample_surface(&landscape, &job.scene.surface);
     let size = UVec2::new(job.width, job.height);
     let views = clip_views(&frame, size, job.view, &job.cameras);
-    let mut still = RgbaImage::new(job.width, job.height);
-    super::still::draw_surface(&mut still, &grid, &frame, &job.scene.surface, &views);
-    phases.mark("landscape drawn");
     let mut paths = match &job.runs {
         Some(runs) => {
             PathOverlay::from_runs(runs.clone(), landscape, frame.clone(), views.clone())?
         }
         None => PathOverlay::new(&job.scene, landscape, frame.clone(), views.clone())?,
     };
-    let total_steps = job.steps_per_frame as u64 * job.frames.saturating_sub(1) as u64;
-    // the legend goes in the corner the runs leave emptiest over the whole clip
-    let corner = if job.legend || job.step_counter {
+    let figure = FigureFormat::of(&job.out);
+    let still_only = png || figure.is_some();
+    // a still is the runs after its steps; a clip's legend goes in the corner the runs leave emptiest
+    // over the whole clip
+    let corner = if still_only {
+        paths.advance(job.still_steps());
+        paths.emptiest_corner(size, paths.legend().len())
+    } else if job.legend || job.step_counter {
         let mut whole = paths.clone();
-        whole.advance(total_steps);
+        whole.advance(job.steps_per_frame as u64 * job.frames.saturating_sub(1) as u64);
         whole.emptiest_corner(size, paths.legend().len())
     } else {
         Corner::TopRight
     };
+    if let Some(format) = figure {
+        let figure = super::figure::build(
+            &FigureScene {
+                job,
+                grid: &grid,
+                frame: &frame,
+                views: &views,
+                paths: &paths,
+                corner,
+            },
+            job.provenance(),
+        );
+        phases.mark("figure built");
+        let bytes = match format {
+            FigureFormat::Svg => super::figure::svg::write(&figure).into_bytes(),
+            FigureFormat::Pdf => super::figure::pdf::write(&figure)?,
+        };
+        phases.mark("figure written");
+        return finish_still(job, control, &bytes, started);
+    }
+    let mut still = RgbaImage::new(job.width, job.height);
+    super::still::draw_surface(&mut still, &grid, &frame, &job.scene.surface, &views);
+    phases.mark("landscape drawn");
     let mut painter = ShapePainter::default();
     // what never changes during the clip: the landscape, the axes, the title
     painter.paint(&mut still, |p, size| {
@@ -241,23 +302,16 @@ pub fn render(job: &RenderJob, control: Option<&RenderControl>) -> Result<Render
     let mut progress = Progress::new(job.progress, if png { 1 } else { job.frames });
 
     if png {
-        // a still of the last frame: the steps of every frame but the first
-        paths.advance(total_steps);
-        let bytes = paint(&paths, None).to_png()?;
-        if cancelled() {
-            return Err(CANCELLED.into());
-        }
-        write_atomically(&job.out, &bytes)?;
+        // a still: the runs were advanced to its step above
+        let provenance = job.provenance();
+        let bytes = paint(&paths, None).to_png_with_text(&[
+            ("Software", "losscape"),
+            ("Comment", &provenance.command),
+            ("losscape:scene", &provenance.scene),
+        ])?;
         progress.set(1);
         progress.done();
-        if let Some(c) = control {
-            c.frames_done.store(1, Ordering::Relaxed);
-        }
-        return Ok(RenderReport {
-            frames: 1,
-            bytes: bytes.len() as u64,
-            seconds: started.elapsed().as_secs_f64(),
-        });
+        return finish_still(job, control, &bytes, started);
     }
 
     let background = rgb8(BACKGROUND.to_srgba().to_f32_array_no_alpha());
@@ -297,6 +351,27 @@ pub fn render(job: &RenderJob, control: Option<&RenderControl>) -> Result<Render
     Ok(RenderReport {
         frames,
         bytes,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Writes a still's bytes (unless the render was cancelled) and reports one frame.
+fn finish_still(
+    job: &RenderJob,
+    control: Option<&RenderControl>,
+    bytes: &[u8],
+    started: Instant,
+) -> Result<RenderReport, String> {
+    if control.is_some_and(|c| c.cancel.load(Ordering::Relaxed)) {
+        return Err(CANCELLED.into());
+    }
+    write_atomically(&job.out, bytes)?;
+    if let Some(c) = control {
+        c.frames_done.store(1, Ordering::Relaxed);
+    }
+    Ok(RenderReport {
+        frames: 1,
+        bytes: bytes.len() as u64,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

@@ -1,5 +1,7 @@
-//! Recording: GIF clips of the views (key G or the panel's "Record GIF" section) and PNG stills (key P)
-//! in the app, and `losscape render` without a window ([`headless`]).
+//! Recording: GIF clips of the views (key G or the panel's "Record and export" section) and PNG stills
+//! (key P) in the app, and `losscape render` without a window ([`headless`]); SVG and PDF figures of the
+//! same pictures ([`figure`]) and 3D models of the surface ([`model`]), from the panel and the command
+//! line.
 //!
 //! A clip is rendered by default ([`clip`]): the scene on screen drawn offscreen on a worker thread,
 //! exactly as `losscape render` draws it (landscape on the CPU once, runs stepped a fixed number of steps
@@ -14,9 +16,11 @@
 
 pub mod clip;
 pub mod encoder;
+pub mod figure;
 pub mod frame;
 pub mod headless;
 pub mod legend;
+pub mod model;
 pub mod overlay;
 pub mod raster;
 pub mod still;
@@ -169,6 +173,19 @@ pub struct Recorder {
 }
 
 impl Recorder {
+    /// Where a worker sends a still's, figure's or model's result (the channel is made on first use).
+    fn still_sender(&mut self) -> mpsc::Sender<Result<PathBuf, String>> {
+        match &self.still_tx {
+            Some(tx) => tx.clone(),
+            None => {
+                let (tx, rx) = mpsc::channel();
+                self.still_tx = Some(tx.clone());
+                self.stills = Some(Arc::new(Mutex::new(rx)));
+                tx
+            }
+        }
+    }
+
     /// Frames rendered so far and in all, and whether a cancel was asked, while a clip renders.
     pub fn rendering(&self) -> Option<(u32, u32, bool)> {
         match &self.state {
@@ -204,6 +221,11 @@ pub enum RecordRequest {
     Discard,
     /// A PNG of the captured region (key P).
     Still,
+    /// A vector figure (SVG or PDF) of the chosen views as they are now, rendered as `losscape render`
+    /// renders it.
+    Figure(figure::FigureFormat),
+    /// The surface and the runs' paths so far as a 3D model (glTF, STL, OBJ).
+    Model(model::ModelFormat),
 }
 
 pub(super) fn plugin(app: &mut App) {
@@ -344,16 +366,21 @@ struct OnScreen<'w, 's> {
 }
 
 impl OnScreen<'_, '_> {
-    /// The clip the settings ask for, written to `out`.
-    fn clip_job(&self, settings: &RecordSettings, out: PathBuf) -> headless::RenderJob {
-        let scene = snapshot_scene(
+    /// The scene on screen as a scene file would hold it.
+    fn scene(&self) -> crate::core::scene::Scene {
+        snapshot_scene(
             &self.current,
             &self.landscape,
             &self.surface,
             &self.layout,
             &self.playback,
             self.optimizers.iter().map(|o| o.spec.clone()),
-        );
+        )
+    }
+
+    /// The clip the settings ask for, written to `out`.
+    fn clip_job(&self, settings: &RecordSettings, out: PathBuf) -> headless::RenderJob {
+        let scene = self.scene();
         let cameras = self
             .cameras
             .iter()
@@ -374,6 +401,51 @@ impl OnScreen<'_, '_> {
             self.playback.steps_per_second,
             out,
         )
+    }
+
+    /// A figure of the chosen views as they are now (the runs where they are, the cameras where they
+    /// are), at the record size.
+    fn figure_job(&self, settings: &RecordSettings, out: PathBuf) -> headless::RenderJob {
+        let current = RecordSettings {
+            from_start: false,
+            ..settings.clone()
+        };
+        let mut job = self.clip_job(&current, out);
+        job.frames = 1;
+        job.step = Some(0);
+        job.command = "the losscape app (a figure of the views on screen)".into();
+        job
+    }
+
+    /// A 3D model of the surface on screen with the runs' paths so far.
+    fn model_job(&self, out: PathBuf) -> model::ModelJob {
+        model::ModelJob {
+            scene: self.scene(),
+            out,
+            paths: model::PathStyle::Tubes,
+            steps: 0,
+            runs: Some(self.optimizers.iter().map(clip::snapshot).collect()),
+            command: "the losscape app (a 3D model of the surface on screen)".into(),
+        }
+    }
+}
+
+/// Writes a still, figure or model on a worker thread; its result (`saved PATH` or the error) comes
+/// back as the panel's message, as a PNG still's does.
+fn in_background(
+    recorder: &mut Recorder,
+    out: PathBuf,
+    work: impl FnOnce() -> Result<(), String> + Send + 'static,
+) {
+    let tx = recorder.still_sender();
+    info!("writing {}", out.display());
+    let spawned = std::thread::Builder::new()
+        .name("losscape export".into())
+        .spawn(move || {
+            let _ = tx.send(work().map(|()| out));
+        });
+    if let Err(e) = spawned {
+        recorder.message = Some((false, format!("cannot start the export: {e}")));
     }
 }
 
@@ -499,6 +571,32 @@ fn control_recording(
                 recorder.state = state;
                 take_still(recorder, &mut commands, &screen.current, &rects, &window);
             }
+            (RecordRequest::Figure(format), state) => {
+                recorder.state = state;
+                let ext = match format {
+                    figure::FigureFormat::Svg => "svg",
+                    figure::FigureFormat::Pdf => "pdf",
+                };
+                let out = PathBuf::from(default_file_name(
+                    &scene_name(&screen.current),
+                    now_unix(),
+                    ext,
+                ));
+                let job = screen.figure_job(&recorder.settings, out.clone());
+                in_background(recorder, out, move || {
+                    headless::render(&job, None).map(|_| ())
+                });
+            }
+            (RecordRequest::Model(format), state) => {
+                recorder.state = state;
+                let out = PathBuf::from(default_file_name(
+                    &scene_name(&screen.current),
+                    now_unix(),
+                    format.extension(),
+                ));
+                let job = screen.model_job(out.clone());
+                in_background(recorder, out, move || model::export(&job).map(|_| ()));
+            }
             (_, state) => recorder.state = state,
         }
     }
@@ -531,14 +629,7 @@ fn take_still(
         recorder.message = Some((false, "the chosen view is not on screen".into()));
         return;
     };
-    if recorder.still_tx.is_none() {
-        let (tx, rx) = mpsc::channel();
-        recorder.still_tx = Some(tx);
-        recorder.stills = Some(Arc::new(Mutex::new(rx)));
-    }
-    let Some(tx) = recorder.still_tx.clone() else {
-        return;
-    };
+    let tx = recorder.still_sender();
     let scale = window.scale_factor();
     let path = PathBuf::from(default_file_name(&scene_name(current), now_unix(), "png"));
     commands.spawn(Screenshot::primary_window()).observe(

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use bevy::color::{Color, ColorToComponents};
+use bevy::math::Quat;
 use bevy_egui::egui::{self, Pos2};
 
 use super::legend::{Corner, LegendEntry, estimated_box, text_size};
@@ -19,7 +20,8 @@ use crate::core::{
 };
 use crate::geometry::{SurfaceFrame, ViewProjection, trail::TrailPoints};
 use crate::paint::marks::{
-    DIVERGED_GREY, ProjectedTrail, RunMarks, ball_at, gap_line, paint_runs, rgb8, start_ring,
+    DIVERGED_GREY, ProjectedTrail, RunMarks, ball_at, gap_line, paint_ball, paint_runs_with, rgb8,
+    start_ring,
     trail_width,
 };
 
@@ -209,6 +211,21 @@ impl PathOverlay {
             .collect()
     }
 
+    /// Each run's name, its colour now, its path so far (param, oldest first, decimated as drawn) and
+    /// where it is.
+    pub fn runs(
+        &self,
+    ) -> impl Iterator<Item = (&str, Color, &[crate::core::Vec2d], crate::core::Vec2d)> {
+        self.tracks.iter().map(|t| {
+            (
+                t.spec.name.as_str(),
+                t.color(),
+                t.trail.points(),
+                t.runner.position(),
+            )
+        })
+    }
+
     /// Every colour the runs can be drawn in (kept exact in the GIF's palette).
     pub fn colors(&self) -> Vec<[u8; 3]> {
         let mut colors: Vec<[u8; 3]> = self.tracks.iter().map(|t| rgb8(t.spec.color)).collect();
@@ -227,6 +244,15 @@ impl PathOverlay {
 
     /// Paints the trails, then the start rings, then the balls, each view inside its own viewport.
     pub fn paint(&self, painter: &egui::Painter) {
+        self.paint_with(painter, &paint_ball);
+    }
+
+    /// [`Self::paint`] with the balls painted by `draw_ball` (see [`paint_runs_with`]).
+    pub fn paint_with(
+        &self,
+        painter: &egui::Painter,
+        draw_ball: &dyn Fn(&egui::Painter, Pos2, f32, Color, Quat),
+    ) {
         for (v, view) in self.views.iter().enumerate() {
             let painter = painter.with_clip_rect(view.rect);
             let runs: Vec<RunMarks> = self
@@ -247,7 +273,7 @@ impl PathOverlay {
                 })
                 .collect();
             let trail_px = trail_width(view, &self.frame, &self.landscape);
-            paint_runs(&painter, &runs, trail_px, view.rotation);
+            paint_runs_with(&painter, &runs, trail_px, view.rotation, draw_ball);
         }
     }
 }

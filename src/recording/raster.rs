@@ -3,7 +3,11 @@
 //! recorded frame and the moving parts of `losscape render` are drawn with it, so they are crisp at any
 //! clip size and need no GPU.
 
-use bevy_egui::egui::{self, Pos2, RawInput, epaint::Primitive, epaint::Vertex, pos2, vec2};
+use bevy_egui::egui::{
+    self, Pos2, RawInput,
+    epaint::{ClippedShape, Primitive, Vertex},
+    pos2, vec2,
+};
 
 use super::frame::{CropRect, RgbaImage};
 
@@ -24,6 +28,17 @@ impl ShapePainter {
         shapes: impl FnOnce(&egui::Painter, egui::Vec2),
     ) -> Option<CropRect> {
         let size = vec2(image.width as f32, image.height as f32);
+        let shapes = self.shapes(size, shapes);
+        self.fill(image, shapes)
+    }
+
+    /// Runs `shapes` with a painter whose points are pixels of a `size` picture and returns what it
+    /// painted as egui shapes (for a vector figure), text laid out with egui's fonts.
+    pub fn shapes(
+        &mut self,
+        size: egui::Vec2,
+        shapes: impl FnOnce(&egui::Painter, egui::Vec2),
+    ) -> Vec<ClippedShape> {
         let input = RawInput {
             screen_rect: Some(egui::Rect::from_min_size(Pos2::ZERO, size)),
             ..Default::default()
@@ -59,7 +74,12 @@ impl ShapePainter {
         }
         // applied above; egui insists that deltas are consumed explicitly
         output.textures_delta.clear();
-        let primitives = self.ctx.tessellate(output.shapes, 1.0);
+        output.shapes
+    }
+
+    /// Tessellates `shapes` and fills the triangles over `image` (see [`Self::paint`]).
+    fn fill(&mut self, image: &mut RgbaImage, shapes: Vec<ClippedShape>) -> Option<CropRect> {
+        let primitives = self.ctx.tessellate(shapes, 1.0);
         let font = self.font.as_ref()?;
         let mut touched = egui::Rect::NOTHING;
         for p in primitives {

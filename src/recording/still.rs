@@ -18,6 +18,10 @@ use crate::geometry::{SurfaceFrame, ViewProjection};
 use crate::paint::{BACKGROUND, marks::rgb8};
 use crate::surface::{material::SurfaceUniform, mesh, surface_uniform};
 
+/// How dark a contour line is at full strength: the colour under it is scaled by this (in linear light),
+/// as in the surface shader.
+pub const LINE_SHADE: f32 = 0.12;
+
 /// Direction towards the light, as in the surface shader.
 const LIGHT: Vec3 = Vec3::new(-0.35, 1.0, 0.55);
 
@@ -50,6 +54,19 @@ pub fn draw_surface(
     style: &SurfaceStyle,
     views: &[ViewProjection],
 ) {
+    draw_surface_with(image, grid, frame, style, views, &|_| true);
+}
+
+/// [`draw_surface`] with the contour lines only in the views `contours` says yes to (a vector figure
+/// draws the top view's lines as paths).
+pub fn draw_surface_with(
+    image: &mut RgbaImage,
+    grid: &crate::core::SurfaceGrid,
+    frame: &SurfaceFrame,
+    style: &SurfaceStyle,
+    views: &[ViewProjection],
+    contours: &dyn Fn(&ViewProjection) -> bool,
+) {
     let bg = rgb8(BACKGROUND.to_srgba().to_f32_array_no_alpha());
     for px in image.data.chunks_exact_mut(4) {
         px.copy_from_slice(&[bg[0], bg[1], bg[2], 255]);
@@ -58,6 +75,14 @@ pub fn draw_surface(
     let indices = mesh::grid_indices(grid.resolution, &grid.undefined);
     let uniform = surface_uniform(style);
     for view in views {
+        let uniform = SurfaceUniform {
+            contour_count: if contours(view) {
+                uniform.contour_count
+            } else {
+                0.0
+            },
+            ..uniform
+        };
         draw_view(image, &vertices, &indices, view, &uniform, style);
     }
 }
@@ -233,7 +258,7 @@ fn shade(
             let line = contour_mask(f.t, count, (across + down) * count, uniform.contour_width)
                 * uniform.contour_strength;
             let base = style.colormap.srgb(f.t).map(srgb_to_linear);
-            let coloured = base.map(|c| c + (c * 0.12 - c) * line);
+            let coloured = base.map(|c| c + (c * LINE_SHADE - c) * line);
             let n = if f.front { f.normal } else { -f.normal }.normalize_or(Vec3::Y);
             let diffuse = n.dot(light).max(0.0);
             let lit = coloured.map(|c| linear_to_srgb(c * (0.42 + 0.68 * diffuse)));

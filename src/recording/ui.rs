@@ -1,9 +1,12 @@
-//! The panel's "Record GIF" section and the red recording indicator (and the clip's progress). Plain functions of the recorder's
-//! state; the panel system turns their requests into [`RecordRequest`] messages.
+//! The panel's "Record and export" section (clips, stills, figures, 3D models) and the red recording
+//! indicator (and the clip's progress). Plain functions of the recorder's state; the panel system turns
+//! their requests into [`RecordRequest`] messages.
 
 use bevy_egui::egui;
 
 use super::clip::{MAX_SECONDS, steps_per_frame};
+use super::figure::FigureFormat;
+use super::model::ModelFormat;
 use super::{
     Capture, FPS_CHOICES, RecordMode, RecordRequest, RecordSettings, RecordState, Recorder,
 };
@@ -94,6 +97,18 @@ pub fn recording_controls(
             {
                 requests.push(RecordRequest::Still);
             }
+            for (format, label) in [(FigureFormat::Svg, "SVG"), (FigureFormat::Pdf, "PDF")] {
+                if ui
+                    .button(label)
+                    .on_hover_text(
+                        "a vector figure of the chosen views as they are now: paths and real text, \
+                         sharp at any size (the record size, legend, axes and title above)",
+                    )
+                    .clicked()
+                {
+                    requests.push(RecordRequest::Figure(format));
+                }
+            }
         }
         RecordState::Recording { .. } => {
             if ui.button("⏹ Stop and save").on_hover_text("G").clicked() {
@@ -132,6 +147,30 @@ pub fn recording_controls(
             }
             if ui.button("Discard").clicked() {
                 requests.push(RecordRequest::Discard);
+            }
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.label("3D model");
+        for (format, label, hint) in [
+            (
+                ModelFormat::Glb,
+                "glTF",
+                "the surface in colour with the paths as tubes (.glb)",
+            ),
+            (
+                ModelFormat::Stl,
+                "STL",
+                "the surface as a solid on a base, to 3D print (.stl)",
+            ),
+            (
+                ModelFormat::Obj,
+                "OBJ",
+                "the surface in colour with the paths (.obj)",
+            ),
+        ] {
+            if ui.button(label).on_hover_text(hint).clicked() {
+                requests.push(RecordRequest::Model(format));
             }
         }
     });

@@ -59,28 +59,7 @@ pub fn surface_vertices(
     }
 }
 
-/// Two triangles per grid cell, counter-clockwise seen from above; none that touches an `undefined`
-/// vertex (a typed formula's gap, e.g. `ln` of a negative number), so the surface shows a hole there.
-/// `undefined` is empty or one flag per vertex.
-pub fn grid_indices(n: usize, undefined: &[bool]) -> Vec<u32> {
-    let mut indices = Vec::with_capacity((n - 1) * (n - 1) * 6);
-    let gap = |v: u32| undefined.get(v as usize).copied().unwrap_or(false);
-    for j in 0..n - 1 {
-        for i in 0..n - 1 {
-            let a = (j * n + i) as u32;
-            let b = a + 1;
-            let c = a + n as u32;
-            let d = c + 1;
-            // param y grows toward world -Z, so (a, c, b) winds counter-clockwise seen from +Y
-            for tri in [[a, b, c], [b, d, c]] {
-                if !tri.iter().any(|&v| gap(v)) {
-                    indices.extend_from_slice(&tri);
-                }
-            }
-        }
-    }
-    indices
-}
+pub use crate::core::mesh::grid_indices;
 
 /// Replaces the mesh's vertex data in place; the index buffer is rebuilt only when the resolution changed.
 pub fn write_surface_mesh(

@@ -53,7 +53,7 @@ pub struct PanelParams<'w, 's> {
     load: MessageWriter<'w, LoadScene>,
     restart: MessageWriter<'w, RestartRuns>,
     teaching: ResMut<'w, crate::teaching::TeachingAids>,
-    // recording (src/recording): the "Record GIF" section
+    // recording (src/recording): the "Record and export" section
     recorder: ResMut<'w, crate::recording::Recorder>,
     record: MessageWriter<'w, crate::recording::RecordRequest>,
     // maps (src/maps): the "Maps" section
@@ -186,7 +186,7 @@ pub fn side_panel(mut p: PanelParams) -> Result {
                     .default_open(false)
                     .show(ui, |ui| projector_controls(ui, &mut p.prefs));
                 // recording (src/recording)
-                egui::CollapsingHeader::new("Record GIF")
+                egui::CollapsingHeader::new("Record and export")
                     .default_open(false)
                     .show(ui, |ui| {
                         for request in crate::recording::recording_controls(
