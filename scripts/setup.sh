@@ -3,6 +3,8 @@
 #  - Vulkan loader and Mesa's drivers (software Vulkan "lavapipe" for machines without a GPU)
 #  - the X11 client libraries winit loads at run time
 #  - Xvfb + xauth, so tests and headless machines have a display
+#  - Chromium and its WebDriver (chromedriver), for the class vote's browser test (tests/vote_server.rs);
+#    without their recommends (about a minute on a cold CI machine, most of it the download)
 # Rust itself (rustup, stable >= 1.95) must already be installed.
 set -euo pipefail
 packages=(pkg-config libvulkan1 mesa-vulkan-drivers libx11-6 libxcursor1 libxrandr2 libxi6
@@ -11,11 +13,17 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
+browser=()
+for p in chromium chromium-driver; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || browser+=("$p")
+done
+if [ $(( ${#missing[@]} + ${#browser[@]} )) -gt 0 ]; then
+  echo "setup: installing ${missing[*]} ${browser[*]}"
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+  [ ${#missing[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+  [ ${#browser[@]} -eq 0 ] \
+    || DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${browser[@]}"
 fi
 command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust from https://rustup.rs" >&2; exit 1; }

@@ -82,7 +82,7 @@ pub(super) async fn serve(
         crate::core::scene::SurfaceStyle,
     )> = None;
     while let Some(Control::Round(info, map)) = control.recv().await {
-        let result = lock(&shared.poll).set_round(info);
+        let result = lock(&shared.poll).set_round(*info);
         if let Some(result) = result {
             lock(&results).push(result);
         }

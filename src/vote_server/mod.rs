@@ -22,7 +22,7 @@
 mod http;
 
 use std::net::{IpAddr, SocketAddr, TcpListener};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -92,7 +92,7 @@ pub enum Update {
 
 /// Messages to the server's thread.
 enum Control {
-    Round(RoundInfo, Option<MapSource>),
+    Round(Box<RoundInfo>, Option<MapSource>),
     Stop,
 }
 
@@ -101,7 +101,9 @@ pub struct VoteServer {
     addr: SocketAddr,
     code: JoinCode,
     control: tokio::sync::mpsc::UnboundedSender<Control>,
-    updates: mpsc::Receiver<Update>,
+    /// Only the app takes from it (the lock is never contended); a lock so that the app can keep
+    /// the server in a resource, which must be `Sync`.
+    updates: Mutex<mpsc::Receiver<Update>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -151,7 +153,7 @@ impl VoteServer {
             addr,
             code,
             control,
-            updates,
+            updates: Mutex::new(updates),
             thread: Some(thread),
         })
     }
@@ -180,12 +182,15 @@ impl VoteServer {
     /// The round on the projector now; `map` for a "where" question.
     pub fn set_round(&self, info: RoundInfo, map: Option<MapSource>) {
         // the thread only ends when told to or when this handle is dropped: nothing to report
-        let _ = self.control.send(Control::Round(info, map));
+        let _ = self.control.send(Control::Round(Box::new(info), map));
     }
 
     /// What arrived since the last call (never waits).
-    pub fn updates(&self) -> impl Iterator<Item = Update> + '_ {
-        self.updates.try_iter()
+    pub fn updates(&self) -> Vec<Update> {
+        self.updates
+            .lock()
+            .map(|updates| updates.try_iter().collect())
+            .unwrap_or_default()
     }
 
     /// Whether the server's thread still runs.

@@ -48,8 +48,7 @@ pub fn top_view_png(
             .then(|| (unit(l, style.log_contours) * levels).floor() as i64)
     };
     let mut rgb = Vec::with_capacity(n * n * 3);
-    for k in 0..n * n {
-        let l = loss[k];
+    for (k, &l) in loss.iter().enumerate() {
         let mut color = if l.is_finite() {
             style.colormap.rgb8(unit(l, style.log_height) as f32)
         } else {
