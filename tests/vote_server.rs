@@ -468,6 +468,45 @@ impl LoadReport {
     }
 }
 
+/// What load threads saw: their report, and each voter's last accepted choice.
+#[derive(Debug, Default)]
+struct Seen {
+    report: LoadReport,
+    last: HashMap<usize, usize>,
+}
+
+/// Runs `work(thread, &mut seen)` on `threads` threads and merges what they saw (each voter belongs to
+/// one thread, so the last choices do not collide).
+fn in_threads(threads: usize, work: impl Fn(usize, &mut Seen) + Send + Sync + 'static) -> Seen {
+    let work = Arc::new(work);
+    let workers: Vec<_> = (0..threads)
+        .map(|t| {
+            let work = work.clone();
+            std::thread::spawn(move || {
+                let mut seen = Seen::default();
+                work(t, &mut seen);
+                seen
+            })
+        })
+        .collect();
+    let mut all = Seen::default();
+    for w in workers {
+        let seen = w.join().expect("a load thread");
+        all.report.merge(seen.report);
+        all.last.extend(seen.last);
+    }
+    all
+}
+
+/// Votes per choice from each voter's last accepted choice.
+fn counts(last: &HashMap<usize, usize>, choices: usize) -> Vec<u32> {
+    let mut counts = vec![0u32; choices];
+    for &choice in last.values() {
+        counts[choice] += 1;
+    }
+    counts
+}
+
 /// `voters` voters, each from its own address, in `threads` threads: join, vote, and every third
 /// changes its mind once. Returns the counts expected from the votes the server accepted.
 fn vote_as_a_class(
@@ -477,65 +516,41 @@ fn vote_as_a_class(
     choices: usize,
 ) -> (Vec<u32>, LoadReport) {
     let threads = 10;
-    let code = Arc::new(code.to_owned());
-    let workers: Vec<_> = (0..threads)
-        .map(|t| {
-            let code = code.clone();
-            std::thread::spawn(move || {
-                let mut report = LoadReport::default();
-                let mut last: HashMap<usize, usize> = HashMap::new();
-                for v in (t..voters).step_by(threads) {
-                    let mut c = Client::connect(voter_ip(v), to).expect("connect");
-                    let name = format!("S{v}");
-                    let id = format!("phone-{v}");
-                    let mut send = |c: &mut Client, path: &str, body: Value| {
-                        let at = Instant::now();
-                        let answer = c.post(path, &body).expect("an answer");
-                        report.latencies_ms.push(at.elapsed().as_secs_f64() * 1e3);
-                        report.requests += 1;
-                        *report.statuses.entry(answer.status).or_default() += 1;
-                        answer.status
-                    };
-                    send(
-                        &mut c,
-                        "/api/join",
-                        json!({"code": *code, "voter": name, "id": id}),
-                    );
-                    let first = v % choices;
-                    if send(
-                        &mut c,
-                        "/api/vote",
-                        json!({"code": *code, "voter": name, "id": id, "choice": first}),
-                    ) == 200
-                    {
-                        last.insert(v, first);
-                    }
-                    if v % 3 == 0 {
-                        let second = (v / 3) % choices;
-                        if send(
-                            &mut c,
-                            "/api/vote",
-                            json!({"code": *code, "voter": name, "id": id, "choice": second}),
-                        ) == 200
-                        {
-                            last.insert(v, second);
-                        }
-                    }
+    let code = code.to_owned();
+    let seen = in_threads(threads, move |t, seen| {
+        for v in (t..voters).step_by(threads) {
+            let mut c = Client::connect(voter_ip(v), to).expect("connect");
+            let name = format!("S{v}");
+            let id = format!("phone-{v}");
+            let mut send = |c: &mut Client, path: &str, body: Value| {
+                let at = Instant::now();
+                let answer = c.post(path, &body).expect("an answer");
+                seen.report
+                    .latencies_ms
+                    .push(at.elapsed().as_secs_f64() * 1e3);
+                seen.report.requests += 1;
+                *seen.report.statuses.entry(answer.status).or_default() += 1;
+                answer.status
+            };
+            send(
+                &mut c,
+                "/api/join",
+                json!({"code": code, "voter": name, "id": id}),
+            );
+            // every third voter changes their mind once
+            let mut choices_made = vec![v % choices];
+            if v % 3 == 0 {
+                choices_made.push((v / 3) % choices);
+            }
+            for choice in choices_made {
+                let body = json!({"code": code, "voter": name, "id": id, "choice": choice});
+                if send(&mut c, "/api/vote", body) == 200 {
+                    seen.last.insert(v, choice);
                 }
-                (last, report)
-            })
-        })
-        .collect();
-    let mut expected = vec![0u32; choices];
-    let mut report = LoadReport::default();
-    for w in workers {
-        let (last, r) = w.join().expect("a voter thread");
-        for choice in last.values() {
-            expected[*choice] += 1;
+            }
         }
-        report.merge(r);
-    }
-    (expected, report)
+    });
+    (counts(&seen.last, choices), seen.report)
 }
 
 #[test]
@@ -665,81 +680,70 @@ fn load_against_a_running_app() {
     let per_voter_thread = 19usize;
     let per_thread = rate as f64 / threads as f64;
     let end = Instant::now() + Duration::from_secs(seconds);
-    let workers: Vec<_> = (0..threads)
-        .map(|t| {
-            let code = code.clone();
-            std::thread::spawn(move || {
-                let mut report = LoadReport::default();
-                let mut last: HashMap<usize, usize> = HashMap::new();
-                let mut clients: HashMap<usize, Client> = HashMap::new();
-                let start = Instant::now();
-                let mut k = 0usize;
-                while Instant::now() < end {
-                    let due = start + Duration::from_secs_f64(k as f64 / per_thread);
-                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                        std::thread::sleep(wait);
+    let load_code = code.clone();
+    let seen = in_threads(threads, move |t, seen| {
+        let report = &mut seen.report;
+        let mut clients: HashMap<usize, Client> = HashMap::new();
+        let start = Instant::now();
+        let mut k = 0usize;
+        while Instant::now() < end {
+            let due = start + Duration::from_secs_f64(k as f64 / per_thread);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            let voter = 300 + t * per_voter_thread + k % per_voter_thread;
+            k += 1;
+            if clients.get(&voter).is_none_or(|c| c.closed) {
+                match Client::connect(voter_ip(voter), to) {
+                    Ok(c) => {
+                        clients.insert(voter, c);
                     }
-                    let voter = 300 + t * per_voter_thread + k % per_voter_thread;
-                    if clients.get(&voter).is_none_or(|c| c.closed) {
-                        match Client::connect(voter_ip(voter), to) {
-                            Ok(c) => {
-                                clients.insert(voter, c);
-                            }
-                            Err(_) => {
-                                report.requests += 1;
-                                *report.statuses.entry(0).or_default() += 1;
-                                k += 1;
-                                continue;
-                            }
-                        }
-                    }
-                    let Some(c) = clients.get_mut(&voter) else {
+                    Err(_) => {
+                        report.requests += 1;
+                        *report.statuses.entry(0).or_default() += 1;
                         continue;
-                    };
-                    let at = Instant::now();
-                    let (answer, choice) = match (k / per_voter_thread) % 10 {
-                        0 => {
-                            let choice = (k / 7) % choices;
-                            let body = json!({"code": code, "voter": format!("L{voter}"),
-                                "id": format!("load-{voter}"), "choice": choice});
-                            (c.post("/api/vote", &body), Some(choice))
-                        }
-                        1 => (c.get(&format!("/api/tally?code={code}")), None),
-                        _ => (c.get("/api/question"), None),
-                    };
-                    report.requests += 1;
-                    match answer {
-                        Ok(a) => {
-                            report.latencies_ms.push(at.elapsed().as_secs_f64() * 1e3);
-                            *report.statuses.entry(a.status).or_default() += 1;
-                            if let (200, Some(choice)) = (a.status, choice) {
-                                last.insert(voter, choice);
-                            }
-                        }
-                        Err(_) => {
-                            // a vote whose answer was lost may or may not have counted: the
-                            // check below would not know, so it says so
-                            *report.statuses.entry(0).or_default() += 1;
-                            clients.remove(&voter);
-                        }
                     }
-                    k += 1;
                 }
-                (last, report)
-            })
-        })
-        .collect();
-    let mut report = LoadReport::default();
-    let mut expected_all = expected.clone();
-    let mut load_voters = 0;
-    for w in workers {
-        let (last, r) = w.join().unwrap();
-        report.merge(r);
-        load_voters += last.len();
-        for choice in last.values() {
-            expected_all[*choice] += 1;
+            }
+            let Some(c) = clients.get_mut(&voter) else {
+                continue;
+            };
+            let at = Instant::now();
+            let (answer, choice) = match ((k - 1) / per_voter_thread) % 10 {
+                0 => {
+                    let choice = (k / 7) % choices;
+                    let body = json!({"code": load_code, "voter": format!("L{voter}"),
+                        "id": format!("load-{voter}"), "choice": choice});
+                    (c.post("/api/vote", &body), Some(choice))
+                }
+                1 => (c.get(&format!("/api/tally?code={load_code}")), None),
+                _ => (c.get("/api/question"), None),
+            };
+            report.requests += 1;
+            match answer {
+                Ok(a) => {
+                    report.latencies_ms.push(at.elapsed().as_secs_f64() * 1e3);
+                    *report.statuses.entry(a.status).or_default() += 1;
+                    if let (200, Some(choice)) = (a.status, choice) {
+                        seen.last.insert(voter, choice);
+                    }
+                }
+                Err(_) => {
+                    // a vote whose answer was lost may or may not have counted: the check below
+                    // would not know, so it says so
+                    *report.statuses.entry(0).or_default() += 1;
+                    clients.remove(&voter);
+                }
+            }
         }
-    }
+    });
+    let mut report = seen.report;
+    let load_voters = seen.last.len();
+    let expected_all: Vec<u32> = counts(&seen.last, choices)
+        .iter()
+        .zip(&expected)
+        .map(|(a, b)| a + b)
+        .collect();
     let after = tally_of(&mut probe);
     let latency = report.latency();
     println!(
@@ -900,35 +904,23 @@ impl Browser {
         }
     }
 
-    /// Replaces what `css`'s field holds with `text`, typed.
-    fn type_into(&self, css: &str, text: &str) {
+    /// Does `action` (`click`, `clear`, `value`) on the element `css` finds.
+    fn on(&self, css: &str, action: &str, body: Value) {
         let element = self
             .find(css)
             .unwrap_or_else(|| panic!("{css} on the page"));
-        self.session(
-            "POST",
-            &format!("/element/{element}/clear"),
-            Some(json!({})),
-        )
-        .expect("clearing");
-        self.session(
-            "POST",
-            &format!("/element/{element}/value"),
-            Some(json!({"text": text})),
-        )
-        .expect("typing");
+        self.session("POST", &format!("/element/{element}/{action}"), Some(body))
+            .unwrap_or_else(|e| panic!("{action} on {css}: {e}"));
+    }
+
+    /// Replaces what `css`'s field holds with `text`, typed.
+    fn type_into(&self, css: &str, text: &str) {
+        self.on(css, "clear", json!({}));
+        self.on(css, "value", json!({"text": text}));
     }
 
     fn click(&self, css: &str) {
-        let element = self
-            .find(css)
-            .unwrap_or_else(|| panic!("{css} on the page"));
-        self.session(
-            "POST",
-            &format!("/element/{element}/click"),
-            Some(json!({})),
-        )
-        .expect("a click");
+        self.on(css, "click", json!({}));
     }
 
     fn text(&self, css: &str) -> String {

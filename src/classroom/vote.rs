@@ -30,8 +30,13 @@ use crate::vote_server::{
     DEFAULT_PORT, MapSource, Update, VoteServer, join_url, reachable_addresses,
 };
 
-/// How often the app looks for news from the server while the vote is on (it sleeps otherwise).
-pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// How often the app looks for news from the server while votes come in (it sleeps otherwise).
+pub const POLL_BUSY: Duration = Duration::from_millis(250);
+/// How often while none came for [`QUIET_AFTER`]: each look is a frame drawn (on a software
+/// renderer tens of milliseconds), so a quiet class costs one frame a second.
+pub const POLL_QUIET: Duration = Duration::from_secs(1);
+/// How long after the last news the app looks more often.
+pub const QUIET_AFTER: Duration = Duration::from_secs(5);
 
 /// A request to the class vote, from the panel and its window.
 #[derive(Message, Debug, Clone, PartialEq)]
@@ -49,6 +54,8 @@ pub struct ClassVote {
     server: Option<VoteServer>,
     /// The addresses to open on a phone, `http://HOST:PORT/#CODE`, best first.
     pub urls: Vec<String>,
+    /// Listening on every network, but this computer is on none (only its own address was found).
+    pub offline: bool,
     /// The latest tally.
     pub tally: Tally,
     /// The round the phones were last sent, and what it was made from (sent again when that changes).
@@ -64,6 +71,8 @@ pub struct ClassVote {
     pub problem: Option<String>,
     /// Where "Export class CSV" writes; empty: `losscape-<scene>-class.csv`.
     pub csv_path: String,
+    /// When the last news came from the server (real time since start).
+    last_news: Option<Duration>,
     /// The last export's result: (ok, text).
     pub exported: Option<(bool, String)>,
 }
@@ -78,7 +87,9 @@ impl ClassVote {
 
     fn attach(&mut self, server: VoteServer) {
         let addr = server.local_addr();
-        self.urls = reachable_addresses(addr)
+        let reachable = reachable_addresses(addr);
+        self.offline = addr.ip().is_unspecified() && reachable.iter().all(IpAddr::is_loopback);
+        self.urls = reachable
             .into_iter()
             .map(|ip| join_url(ip, addr.port(), server.code()))
             .collect();
@@ -247,15 +258,28 @@ pub fn publish_round(
 }
 
 /// Takes what the server sent since the last frame: the tally, results, problems. While the vote is
-/// on the app looks a few times a second even when nothing else moves.
-pub fn take_updates(mut vote: ResMut<ClassVote>, mut awake: ResMut<KeepAwake>) {
-    awake.within(POLL_INTERVAL);
+/// on the app looks four times a second while votes come in, once a second otherwise, even when
+/// nothing else moves.
+pub fn take_updates(
+    mut vote: ResMut<ClassVote>,
+    mut awake: ResMut<KeepAwake>,
+    time: Res<Time<Real>>,
+) {
     let vote = &mut *vote;
     let Some(server) = &vote.server else {
         return;
     };
+    let updates = server.updates();
+    let now = time.elapsed();
+    if !updates.is_empty() {
+        vote.last_news = Some(now);
+    }
+    let busy = vote
+        .last_news
+        .is_some_and(|at| now.saturating_sub(at) < QUIET_AFTER);
+    awake.within(if busy { POLL_BUSY } else { POLL_QUIET });
     let mut results: Vec<RoundResult> = Vec::new();
-    for update in server.updates() {
+    for update in updates {
         match update {
             Update::Tally(tally) => vote.tally = tally,
             Update::Result(result) => results.push(result),
@@ -350,7 +374,7 @@ fn window_ui(
         let url = vote.urls.first().cloned().unwrap_or_default();
         let shown = url.split('#').next().unwrap_or_default().to_owned();
         ui.label("Open on a phone (same network):");
-        ui.label(big(&shown, 20.0).monospace());
+        ui.add(egui::Label::new(big(&shown, 20.0).monospace()).extend());
         if let Some(code) = vote.code() {
             ui.horizontal(|ui| {
                 ui.label("join code");
@@ -358,7 +382,7 @@ fn window_ui(
             });
         }
         if let Some(texture) = qr {
-            let side = 200.0;
+            let side = 180.0;
             let (rect, _) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
             let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
             ui.painter()
@@ -371,10 +395,11 @@ fn window_ui(
                 }
             });
         }
-        if vote.urls.first().is_some_and(|u| u.contains("//127.")) {
+        if vote.offline {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
-                "this computer is on no network: connect it to the classroom's Wi-Fi",
+                "this computer is on no network: connect it to the classroom's Wi-Fi, then stop \
+                 and start the vote again",
             );
         }
     }
@@ -512,6 +537,40 @@ fn tally_bars(ui: &mut egui::Ui, round: &RoundInfo, tally: &Tally, kind: &VoteKi
         });
 }
 
+/// Where the window was put: it follows the views' corner (the panel's width is known only after the
+/// first frames, and changes) until the teacher drags it somewhere else. Each new corner is a new egui
+/// window id placed at its default position (egui keeps a movable window where it last was and
+/// ignores a position given later).
+#[derive(Default)]
+pub struct Placement {
+    /// Where it was last put.
+    put: Option<egui::Pos2>,
+    /// How many times it was put (part of the window's id).
+    generation: u32,
+    /// Dragged by hand: left where it was dropped.
+    moved: bool,
+}
+
+impl Placement {
+    /// Follows `corner` unless the window was moved by hand; returns the window's id and where it
+    /// goes when new.
+    fn follow(&mut self, corner: egui::Pos2) -> (egui::Id, egui::Pos2) {
+        if !self.moved && self.put != Some(corner) {
+            self.put = Some(corner);
+            self.generation += 1;
+        }
+        let id = egui::Id::new("class-vote-window").with(self.generation);
+        (id, self.put.unwrap_or(corner))
+    }
+
+    /// After the window was shown at `at`: moved by hand if it no longer stands where it was put.
+    fn shown_at(&mut self, at: egui::Pos2) {
+        if self.put.is_some_and(|put| put.distance(at) > 1.0) {
+            self.moved = true;
+        }
+    }
+}
+
 /// The window over the views while the vote is on.
 pub fn class_vote_window(
     mut contexts: EguiContexts,
@@ -520,6 +579,7 @@ pub fn class_vote_window(
     prefs: Res<UiPrefs>,
     mut requests: MessageWriter<ClassVoteRequest>,
     mut qr: Local<Option<(String, egui::TextureHandle)>>,
+    mut placed: Local<Placement>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     // the QR code's texture is made once per address
@@ -530,19 +590,27 @@ pub fn class_vote_window(
         let handle = ctx.load_texture("class-vote-qr", image, egui::TextureOptions::NEAREST);
         *qr = Some((url, handle));
     }
+    let Some(r) = rects.three_d.or(rects.top) else {
+        return Ok(());
+    };
     let scale = prefs.ui_scale.max(0.1);
-    let mut window = egui::Window::new("Class vote")
+    let corner = egui::pos2(r.min.x / scale + 12.0, r.min.y / scale + 12.0);
+    // sized to what it shows ("Hide the address" makes it small once the class has joined), over the
+    // views' top left corner
+    let (id, at) = placed.follow(corner);
+    let window = egui::Window::new("Class vote")
+        .id(id)
         .pivot(egui::Align2::LEFT_TOP)
-        .default_width(260.0)
-        .resizable(false)
-        .vscroll(true);
-    if let Some(r) = rects.three_d.or(rects.top) {
-        window = window.default_pos(egui::pos2(r.min.x / scale + 12.0, r.min.y / scale + 12.0));
-    }
+        .default_pos(at)
+        .max_width(360.0)
+        .auto_sized();
     let mut actions = WindowActions::default();
-    window.show(&ctx, |ui| {
+    let shown = window.show(&ctx, |ui| {
         window_ui(ui, &mut vote, qr.as_ref().map(|(_, t)| t), &mut actions)
     });
+    if let Some(shown) = shown {
+        placed.shown_at(shown.response.rect.min);
+    }
     if actions.stop {
         requests.write(ClassVoteRequest::Stop);
     }
@@ -603,56 +671,48 @@ pub fn record_section(ui: &mut egui::Ui, vote: &mut ClassVote, current: &Current
             vote.record.rounds.len()
         ));
     }
+    egui::ScrollArea::horizontal()
+        .id_salt("class-record-scroll")
+        .show(ui, |ui| record_table(ui, &vote.record));
+    let record = &vote.record;
+    super::scoreboard::export_row(
+        ui,
+        "Export class CSV",
+        &mut vote.csv_path,
+        default_class_csv(current),
+        &mut vote.exported,
+        || record.to_csv(),
+    );
+}
+
+/// One row per revealed round: its number, counts per choice (hover: the question and the choices) and
+/// how the class did.
+fn record_table(ui: &mut egui::Ui, record: &ClassRecord) {
     egui::Grid::new("class-record")
         .striped(true)
         .spacing([10.0, 4.0])
         .show(ui, |ui| {
-            for heading in ["round", "question", "votes", "how the class did"] {
+            for heading in ["round", "votes per choice", "the class"] {
                 ui.label(egui::RichText::new(heading).strong());
             }
             ui.end_row();
-            for r in &vote.record.rounds {
-                ui.label(r.round.to_string());
-                let short: String = r.question.chars().take(36).collect();
-                ui.label(short).on_hover_text(&r.question);
+            for r in &record.rounds {
+                ui.label(r.round.to_string()).on_hover_text(&r.question);
                 let counts: Vec<String> = r.counts.iter().map(u32::to_string).collect();
-                ui.label(counts.join(" · "))
-                    .on_hover_text(r.choices.join(" · "));
-                ui.label(result_line(r).trim_start_matches("The class: ").to_owned());
+                ui.label(counts.join(" · ")).on_hover_text(format!(
+                    "{}\n{}",
+                    r.question,
+                    r.choices.join(" · ")
+                ));
+                let how = match (r.right, r.mean_distance) {
+                    (Some(right), _) => format!("{right} of {} right", r.voters),
+                    (None, Some(d)) => format!("{:.3} off on average", d),
+                    (None, None) => "no votes".to_owned(),
+                };
+                ui.label(how);
                 ui.end_row();
             }
         });
-    ui.horizontal(|ui| {
-        let default = default_class_csv(current);
-        ui.add(
-            egui::TextEdit::singleline(&mut vote.csv_path)
-                .hint_text(default.display().to_string())
-                .desired_width(180.0),
-        );
-        if ui.button("Export class CSV").clicked() {
-            let typed = vote.csv_path.trim();
-            let path = if typed.is_empty() {
-                default
-            } else {
-                std::path::PathBuf::from(typed)
-            };
-            vote.exported = Some(match std::fs::write(&path, vote.record.to_csv()) {
-                Ok(()) => (true, format!("saved {}", path.display())),
-                Err(e) => (
-                    false,
-                    format!("could not write {}: {e}; pick another path", path.display()),
-                ),
-            });
-        }
-    });
-    if let Some((ok, text)) = &vote.exported {
-        let color = if *ok {
-            ui.visuals().text_color()
-        } else {
-            ui.visuals().error_fg_color
-        };
-        ui.colored_label(color, text);
-    }
 }
 
 /// `losscape-<scene>-class.csv` beside the scores' default.
@@ -662,4 +722,100 @@ fn default_class_csv(current: &CurrentScene) -> std::path::PathBuf {
         .to_string_lossy()
         .replace("-scores.csv", "-class.csv");
     std::path::PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One egui frame of the window as `class_vote_window` shows it, with `events`; where it stands.
+    fn frame(
+        ctx: &egui::Context,
+        placed: &mut Placement,
+        corner: egui::Pos2,
+        events: Vec<egui::Event>,
+    ) -> egui::Pos2 {
+        ctx.begin_pass(egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(1280.0, 800.0),
+            )),
+            events,
+            ..Default::default()
+        });
+        let (id, at) = placed.follow(corner);
+        let shown = egui::Window::new("Class vote")
+            .id(id)
+            .pivot(egui::Align2::LEFT_TOP)
+            .default_pos(at)
+            .max_width(360.0)
+            .auto_sized()
+            .show(ctx, |ui| ui.label("joined"))
+            .expect("shown");
+        placed.shown_at(shown.response.rect.min);
+        ctx.end_pass().drop_without_applying_deltas();
+        shown.response.rect.min
+    }
+
+    #[test]
+    fn the_window_follows_the_views_until_dragged_by_hand() {
+        let ctx = egui::Context::default();
+        let mut placed = Placement::default();
+        let a = egui::pos2(12.0, 12.0);
+        let b = egui::pos2(382.0, 12.0);
+        assert_eq!(frame(&ctx, &mut placed, a, vec![]), a);
+        // the panel got its width: the views' corner moved, the window follows
+        for _ in 0..3 {
+            assert_eq!(frame(&ctx, &mut placed, b, vec![]), b);
+        }
+        // dragged by its title bar
+        let title = b + egui::vec2(60.0, 12.0);
+        let button = |pos, pressed| egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: Default::default(),
+        };
+        let moved = title + egui::vec2(200.0, 150.0);
+        frame(&ctx, &mut placed, b, vec![egui::Event::PointerMoved(title)]);
+        frame(&ctx, &mut placed, b, vec![button(title, true)]);
+        for step in 1..=4 {
+            let to = title + egui::vec2(50.0, 37.5) * step as f32;
+            frame(&ctx, &mut placed, b, vec![egui::Event::PointerMoved(to)]);
+        }
+        frame(&ctx, &mut placed, b, vec![button(moved, false)]);
+        let dropped = frame(&ctx, &mut placed, b, vec![]);
+        assert!(dropped.distance(b) > 100.0, "dragged to {dropped:?}");
+        // the views change again: it stays where it was dropped
+        assert_eq!(frame(&ctx, &mut placed, a, vec![]), dropped);
+    }
+
+    #[test]
+    fn the_qr_code_has_its_quiet_zone_and_the_result_reads_as_a_sentence() {
+        let image = qr_image("http://192.168.1.20:8642/#ABCDE").expect("a code");
+        let [w, h] = image.size;
+        assert_eq!(w, h);
+        assert!(
+            w >= 21 + 8,
+            "version 1 or more, with 4 modules of white around"
+        );
+        assert!(
+            image.pixels[..w * 4]
+                .iter()
+                .all(|&p| p == egui::Color32::WHITE)
+        );
+        // the finder pattern's corner is dark
+        assert_eq!(image.pixels[4 * w + 4], egui::Color32::BLACK);
+        let result = RoundResult {
+            round: 1,
+            question: "?".into(),
+            points: false,
+            choices: vec!["a".into(), "b".into()],
+            counts: vec![6, 15],
+            voters: 21,
+            right: Some(15),
+            mean_distance: None,
+        };
+        assert_eq!(result_line(&result), "The class: 15 of 21 right (71 %)");
+    }
 }
