@@ -652,16 +652,14 @@ fn load_against_a_running_app() {
     let started = Instant::now();
     let (expected, mut class) = vote_as_a_class(to, &code, 300, choices);
     let took = started.elapsed();
-    let tally_of = |probe: &mut Client| {
-        if probe.closed {
-            *probe = Client::connect(Ipv4Addr::new(127, 0, 0, 1), to).unwrap();
-        }
-        probe
-            .get(&format!("/api/tally?code={code}"))
-            .unwrap()
+    // a new connection each time: an idle one is closed by the server after 10 s
+    let tally_of = || {
+        Client::connect(Ipv4Addr::new(127, 0, 0, 1), to)
+            .and_then(|mut c| c.get(&format!("/api/tally?code={code}")))
+            .expect("the tally")
             .json()
     };
-    let after_class = tally_of(&mut probe);
+    let after_class = tally_of();
     let latency = class.latency();
     println!(
         "class: 300 voters, {} requests in {:.2} s, statuses {:?}, {latency}; tally {} (expected {:?})",
@@ -744,7 +742,7 @@ fn load_against_a_running_app() {
         .zip(&expected)
         .map(|(a, b)| a + b)
         .collect();
-    let after = tally_of(&mut probe);
+    let after = tally_of();
     let latency = report.latency();
     println!(
         "sustained: {} requests in {seconds} s ({:.0}/s), statuses {:?}, {latency}; voted {} \
@@ -1031,6 +1029,7 @@ fn the_page_joins_votes_and_shows_the_answer_in_a_real_browser() {
             json!(true),
             "a closed round takes no votes"
         );
+        browser.screenshot(&dir.join("phone-choice.png"));
 
         // the next question asks where: a tap on the top view (the middle of the picture is the
         // middle of the domain), then a point typed for screen readers
@@ -1086,7 +1085,8 @@ fn the_page_joins_votes_and_shows_the_answer_in_a_real_browser() {
             "the tap on the middle of the picture is the middle of the domain: {tapped}"
         );
         assert!(points.iter().any(|p| *p == json!([1, [0.5, 0.25]])));
-        browser.screenshot(&dir.join("phone.png"));
+        browser.eval("window.scrollTo(0, 0); return true");
+        browser.screenshot(&dir.join("phone-point.png"));
     }));
     if result.is_err() {
         browser.screenshot(&dir.join("failed.png"));

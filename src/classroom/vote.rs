@@ -666,9 +666,10 @@ pub fn record_section(ui: &mut egui::Ui, vote: &mut ClassVote, current: &Current
     ui.label(egui::RichText::new("Class vote").strong());
     let (right, votes) = vote.record.right_of_votes();
     if votes > 0 {
+        let rounds = vote.record.rounds.len();
+        let plural = if rounds == 1 { "" } else { "s" };
         ui.small(format!(
-            "{} rounds; on the choice questions {right} of {votes} votes right",
-            vote.record.rounds.len()
+            "{rounds} round{plural}; on the choice questions {right} of {votes} votes right"
         ));
     }
     egui::ScrollArea::horizontal()
