@@ -6,6 +6,8 @@
 #  - for the figure and model tests, checkers that are not ours: rsvg-convert (librsvg) renders the SVGs,
 #    pdftoppm and pdftotext (poppler) the PDFs, and the Khronos glTF validator (npm package
 #    gltf-validator, into ~/.cache/losscape/tools) checks the .glb files; node (and npm) run it
+#  - Chromium and its WebDriver (chromedriver), for the class vote's browser test (tests/vote_server.rs);
+#    without their recommends (about a minute on a cold CI machine, most of it the download)
 # Rust itself (rustup, stable >= 1.95) must already be installed.
 set -euo pipefail
 packages=(pkg-config libvulkan1 mesa-vulkan-drivers libx11-6 libxcursor1 libxrandr2 libxi6
@@ -14,12 +16,18 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
+browser=()
+for p in chromium chromium-driver; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || browser+=("$p")
+done
+if [ $(( ${#missing[@]} + ${#browser[@]} )) -gt 0 ]; then
+  echo "setup: installing ${missing[*]} ${browser[*]}"
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+  [ ${#missing[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+  [ ${#browser[@]} -eq 0 ] \
+    || DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${browser[@]}"
 fi
 tools="$HOME/.cache/losscape/tools"
 if [ ! -f "$tools/node_modules/gltf-validator/package.json" ]; then

@@ -104,6 +104,19 @@ pub fn run_app(launch: AppLaunch) -> ExitCode {
         return ExitCode::from(1);
     }
     let mut app = App::new();
+    if let Some(bind) = launch.class_vote {
+        // listening before the window opens: a busy port is an error on the terminal, not a surprise
+        // in front of the class
+        match start_class_vote(bind, launch.class_code.clone()) {
+            Ok(vote) => {
+                app.insert_resource(vote);
+            }
+            Err(message) => {
+                eprintln!("error: --class-vote {bind}: {message}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     if let Some(path) = &launch.screenshot {
         app.insert_resource(crate::autoshot::AutoShot::new(path.clone()));
     }
@@ -130,6 +143,26 @@ pub fn run_app(launch: AppLaunch) -> ExitCode {
         AppExit::Success => ExitCode::SUCCESS,
         AppExit::Error(code) => ExitCode::from(code.get()),
     }
+}
+
+/// Starts the class vote's server at `bind` and says where on standard output.
+fn start_class_vote(
+    bind: std::net::SocketAddr,
+    code: Option<crate::core::vote::JoinCode>,
+) -> Result<crate::classroom::ClassVote, String> {
+    let code = code.unwrap_or_else(crate::core::vote::JoinCode::random);
+    let server =
+        crate::vote_server::VoteServer::start(crate::vote_server::ServerConfig::new(bind, code))?;
+    println!(
+        "class vote: listening on {}, join code {}",
+        server.local_addr(),
+        server.code().as_str()
+    );
+    let vote = crate::classroom::ClassVote::running(server);
+    for url in &vote.urls {
+        println!("class vote: open {url} on a phone");
+    }
+    Ok(vote)
 }
 
 /// `LOSSCAPE_LOG_FRAMES=SECONDS`: one line per window of that many seconds on stderr, with the frames

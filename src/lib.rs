@@ -9,13 +9,15 @@
 pub mod cli;
 pub mod core;
 
-// floor 1: geometry, the machine, the system order
+// floor 1: geometry, the machine, the system order, the class vote's web server
 #[cfg(feature = "app")]
 pub mod geometry;
 #[cfg(feature = "app")]
 pub mod platform;
 #[cfg(feature = "app")]
 pub mod schedule;
+#[cfg(feature = "class-vote")]
+pub mod vote_server;
 // floor 2: shared state, painting helpers, outside plugins
 #[cfg(feature = "app")]
 pub mod paint;

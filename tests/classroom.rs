@@ -264,3 +264,131 @@ fn the_live_scoreboard_equals_score_scene() {
         );
     }
 }
+
+/// One HTTP request to the class vote (a new connection, closed after the answer): status and JSON.
+fn http(
+    to: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(to).expect("the class vote listens");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("a timeout");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {to}\r\nConnection: close\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("an answer");
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let json = answer
+        .split_once("\r\n\r\n")
+        .and_then(|(_, body)| serde_json::from_str(body).ok())
+        .unwrap_or(serde_json::Value::Null);
+    (status, json)
+}
+
+/// Updates the app until `done` (the server answers on its own thread, a few milliseconds later).
+fn update_until(app: &mut App, what: &str, done: impl Fn(&App) -> bool) {
+    for _ in 0..500 {
+        if done(app) {
+            return;
+        }
+        app.update();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn the_class_votes_on_the_question_from_phones_and_its_result_is_kept() {
+    use losscape::classroom::ClassVote;
+    use losscape::core::vote::JoinCode;
+    use losscape::vote_server::{ServerConfig, VoteServer};
+
+    let scene = lessons::preset("ravine").expect("a built-in lesson");
+    let question = scene.question.clone().expect("a question");
+    let (mut app, _) = app_with(&scene);
+    let server = VoteServer::start(ServerConfig::new(
+        "127.0.0.1:0".parse().expect("an address"),
+        JoinCode::parse("ROOM42").expect("a code"),
+    ))
+    .expect("the server starts");
+    let to = server.local_addr();
+    app.insert_resource(ClassVote::running(server));
+    let question_is = |app: &mut App, done: &dyn Fn(&serde_json::Value) -> bool| {
+        update_until(app, "the phones' question", |_| {
+            done(&http(to, "GET", "/api/question", "").1)
+        })
+    };
+
+    // outside predict mode the phones wait
+    question_is(&mut app, &|q| q["kind"] == "waiting");
+    // predict mode: the question, its options, open
+    request(&mut app, PredictRequest::Toggle);
+    let options = question.options(&scene);
+    question_is(&mut app, &|q| q["kind"] == "choice" && q["open"] == true);
+    let (_, q) = http(to, "GET", "/api/question", "");
+    assert_eq!(q["question"], question.prompt().as_str());
+    assert_eq!(q["choices"], serde_json::json!(options));
+    let round = q["round"].as_u64().expect("a round");
+
+    // three phones vote (one changes its mind); the tally reaches the app
+    for (voter, choice) in [("AB", 0), ("CD", 1), ("EF", 1), ("AB", 1)] {
+        let body =
+            format!(r#"{{"code":"room42","voter":"{voter}","choice":{choice},"round":{round}}}"#);
+        assert_eq!(http(to, "POST", "/api/vote", &body).0, 200, "{voter}");
+    }
+    update_until(&mut app, "the tally", |app| {
+        app.world().resource::<ClassVote>().tally.voted == 3
+    });
+    assert_eq!(app.world().resource::<ClassVote>().tally.counts, [0, 3]);
+
+    // Reveal closes the round at once; the answer follows once the runs reach it
+    request(&mut app, PredictRequest::Reveal);
+    let late = r#"{"code":"ROOM42","voter":"GH","choice":0}"#;
+    question_is(&mut app, &|q| q["open"] == false);
+    assert_eq!(
+        http(to, "POST", "/api/vote", late).0,
+        409,
+        "closed at Reveal"
+    );
+    update_until(&mut app, "the reveal", |app| {
+        app.world().resource::<Round>().reveal().is_some()
+    });
+    let truth = compute_truth(&scene, &question, &ScoreSettings::default()).expect("a truth");
+    question_is(&mut app, &|q| {
+        q["answer"] == serde_json::json!(truth.correct)
+    });
+    update_until(&mut app, "the round's result", |app| {
+        !app.world().resource::<ClassVote>().record.rounds.is_empty()
+    });
+    let record = app.world().resource::<ClassVote>().record.clone();
+    let result = &record.rounds[0];
+    assert_eq!((result.round, result.voters), (round, 3));
+    let right = if truth.correct.contains(&1) { 3 } else { 0 };
+    assert_eq!(result.right, Some(right));
+    assert!(
+        !record.to_csv().contains("AB"),
+        "the CSV keeps counts, not names"
+    );
+
+    // a new round: the phones see it open and empty
+    request(&mut app, PredictRequest::NewRound);
+    question_is(&mut app, &|q| {
+        q["round"].as_u64() == Some(round + 1) && q["open"] == true
+    });
+    update_until(&mut app, "the new round's tally", |app| {
+        let tally = &app.world().resource::<ClassVote>().tally;
+        tally.round == round + 1 && tally.voted == 0 && tally.joined == 3
+    });
+}

@@ -4,10 +4,13 @@
 //! - [`predict`]: predict mode's round, its keys, window, clicks on the top view and marks.
 //! - [`scoreboard`]: every run's figures followed step by step; the panel's sortable table and CSV.
 //! - [`claims`]: the lesson's claims checked on the runs on screen, the panel's "Watch for:" lines.
+//! - [`vote`]: the whole class votes from their phones (issue 27): the server's round and tally, the
+//!   window with the address, QR code and tally, the class's results over the rounds.
 
 pub mod claims;
 pub mod predict;
 pub mod scoreboard;
+pub mod vote;
 
 use bevy::{ecs::system::SystemParam, input::common_conditions::input_just_pressed, prelude::*};
 use bevy_egui::{EguiPrimaryContextPass, egui};
@@ -19,6 +22,7 @@ use crate::third_party::egui::keys_free;
 pub use claims::ClaimBoard;
 pub use predict::{Phase, PredictRequest, Round};
 pub use scoreboard::{RunScore, Scores};
+pub use vote::{ClassVote, ClassVoteRequest};
 
 /// Predict mode and the scoreboard without rendering or input: the state, the requests, the reveal
 /// playing the runs to the answer and the scores following the runs, so headless tests can drive them
@@ -29,13 +33,17 @@ pub fn headless_plugin(app: &mut App) {
         .init_resource::<Scores>()
         .init_resource::<ClaimBoard>()
         .init_resource::<CurrentScene>()
+        .init_resource::<ClassVote>()
         .add_message::<PredictRequest>()
+        .add_message::<ClassVoteRequest>()
         .add_systems(
             Update,
             (
                 predict::new_round_for_new_scene.run_if(resource_changed::<CurrentScene>),
                 predict::handle_requests,
                 predict::finish_reveal,
+                vote::handle_vote_requests,
+                (vote::publish_round, vote::take_updates).run_if(vote::voting),
             )
                 .chain()
                 .in_set(AppSystems::Restart),
@@ -70,8 +78,14 @@ pub(super) fn plugin(app: &mut App) {
                 predict::predict_window
                     .run_if(predicting)
                     .in_set(AppSystems::UiWindows),
+                vote::class_vote_window
+                    .run_if(vote::voting)
+                    .in_set(AppSystems::UiWindows),
                 predict::paint_guesses
                     .run_if(predicting)
+                    .in_set(AppSystems::UiReadouts),
+                vote::paint_class_points
+                    .run_if(vote::voting.and_then(predicting))
                     .in_set(AppSystems::UiReadouts),
             ),
         );
@@ -85,6 +99,8 @@ pub struct ClassroomPanel<'w, 's> {
     rows: Query<'w, 's, &'static RunScore>,
     requests: MessageWriter<'w, PredictRequest>,
     claims: Res<'w, ClaimBoard>,
+    vote: ResMut<'w, ClassVote>,
+    vote_requests: MessageWriter<'w, ClassVoteRequest>,
 }
 
 /// The lesson's "Watch for:" lines (its claims, ticked as they come true), under its description.
@@ -98,13 +114,15 @@ pub fn panel_sections(ui: &mut egui::Ui, p: &mut ClassroomPanel, current: &Curre
     egui::CollapsingHeader::new("Predict, then reveal")
         .default_open(true)
         .show(ui, |ui| {
-            predict::panel_section(ui, p.mode.on, current.question.as_ref(), &mut p.requests)
+            predict::panel_section(ui, p.mode.on, current.question.as_ref(), &mut p.requests);
+            vote::panel_controls(ui, &p.vote, &mut p.vote_requests);
         });
     egui::CollapsingHeader::new("Scoreboard")
         .default_open(true)
         .show(ui, |ui| {
             let board = scoreboard::board(p.rows.iter(), &p.scores);
             scoreboard::scoreboard_section(ui, &mut p.scores, &board, current);
+            vote::record_section(ui, &mut p.vote, current);
         });
     ui.separator();
 }

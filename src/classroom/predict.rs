@@ -73,6 +73,8 @@ pub enum Phase {
 /// One round of predict mode: who guesses, what they guessed, where the round stands.
 #[derive(Resource, Debug)]
 pub struct Round {
+    /// Which round this is: a new number for every new round (the class vote's phones start afresh).
+    pub number: u64,
     /// The guessers' names, in order (each has a colour, [`guesser_color`]).
     pub guessers: Vec<String>,
     /// The one who guesses next (index into `guessers`).
@@ -90,6 +92,7 @@ pub struct Round {
 impl Default for Round {
     fn default() -> Self {
         Self {
+            number: 0,
             guessers: vec!["Room".into()],
             guesser: 0,
             optimizer: 0,
@@ -118,6 +121,7 @@ impl Round {
     }
 
     fn restart(&mut self) {
+        self.number += 1;
         self.phase = Phase::Guessing;
         self.guesses.clear();
         self.message = None;

@@ -172,14 +172,50 @@ pub fn default_csv_path(current: &CurrentScene) -> PathBuf {
     PathBuf::from(format!("losscape-{slug}-scores.csv"))
 }
 
-/// Writes the table to `path`; the message says where, or why not.
-pub fn export_csv(board: &Scoreboard, path: &std::path::Path) -> (bool, String) {
-    match std::fs::write(path, board.to_csv()) {
+/// Writes `csv` to `path`; the message says where, or why not.
+pub fn export_csv(csv: &str, path: &std::path::Path) -> (bool, String) {
+    match std::fs::write(path, csv) {
         Ok(()) => (true, format!("saved {}", path.display())),
         Err(e) => (
             false,
             format!("could not write {}: {e}; pick another path", path.display()),
         ),
+    }
+}
+
+/// A CSV export under a table: the path typed (hinted with `default`, used when nothing is typed),
+/// the button, and the last export's result.
+pub fn export_row(
+    ui: &mut egui::Ui,
+    button: &str,
+    path: &mut String,
+    default: PathBuf,
+    message: &mut Option<(bool, String)>,
+    csv: impl FnOnce() -> String,
+) {
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::TextEdit::singleline(path)
+                .hint_text(default.display().to_string())
+                .desired_width(180.0),
+        );
+        if ui.button(button).clicked() {
+            let typed = path.trim();
+            let target = if typed.is_empty() {
+                default
+            } else {
+                PathBuf::from(typed)
+            };
+            *message = Some(export_csv(&csv(), &target));
+        }
+    });
+    if let Some((ok, text)) = message {
+        let color = if *ok {
+            ui.visuals().text_color()
+        } else {
+            ui.visuals().error_fg_color
+        };
+        ui.colored_label(color, text.as_str());
     }
 }
 
@@ -229,31 +265,14 @@ pub fn scoreboard_section(
                     }
                 });
         });
-    ui.horizontal(|ui| {
-        let default = default_csv_path(current);
-        ui.add(
-            egui::TextEdit::singleline(&mut scores.path)
-                .hint_text(default.display().to_string())
-                .desired_width(180.0),
-        );
-        if ui.button("Export CSV").clicked() {
-            let typed = scores.path.trim();
-            let path = if typed.is_empty() {
-                default
-            } else {
-                PathBuf::from(typed)
-            };
-            scores.message = Some(export_csv(board, &path));
-        }
-    });
-    if let Some((ok, text)) = &scores.message {
-        let color = if *ok {
-            ui.visuals().text_color()
-        } else {
-            ui.visuals().error_fg_color
-        };
-        ui.colored_label(color, text);
-    }
+    export_row(
+        ui,
+        "Export CSV",
+        &mut scores.path,
+        default_csv_path(current),
+        &mut scores.message,
+        || board.to_csv(),
+    );
     if scores.sort.is_some() && ui.small_button("panel order").clicked() {
         scores.sort = None;
     }

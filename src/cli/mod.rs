@@ -78,6 +78,13 @@ pub struct Cli {
     /// --formula EXPR [--domain XMIN,XMAX,YMIN,YMAX].
     #[command(flatten)]
     pub landscape: LandscapeArgs,
+    /// Let the class vote from their phones: serve the voting page at this address (0.0.0.0:8642:
+    /// every network of this computer, port 8642; 127.0.0.1:0: this computer only, any free port).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub class_vote: Option<std::net::SocketAddr>,
+    /// The class vote's join code (4 to 12 letters or digits) instead of a random one.
+    #[arg(long, value_name = "CODE", requires = "class_vote")]
+    pub class_code: Option<String>,
 }
 
 /// The headless commands.
@@ -128,11 +135,12 @@ pub fn run(cli: Cli) -> ExitCode {
         || cli.play
         || cli.speed.is_some()
         || cli.landscape != LandscapeArgs::default()
+        || cli.class_vote.is_some()
     {
         return usage_error(
             "--scene, --preset, --surface, --formula, --domain, --network, --data (and the network's \
-             flags), --screenshot, --play and --speed open the app; they cannot be combined with a \
-             command",
+             flags), --screenshot, --play, --speed and --class-vote open the app; they cannot be \
+             combined with a command",
         );
     }
     match command {
@@ -168,6 +176,15 @@ fn launch_app(cli: Cli) -> ExitCode {
         Ok(None) => None,
         Err(e) => return usage_error(e),
     };
+    let class_code = match cli
+        .class_code
+        .as_deref()
+        .map(crate::core::vote::JoinCode::parse)
+    {
+        Some(Ok(code)) => Some(code),
+        Some(Err(e)) => return usage_error(format!("--class-code: {e}")),
+        None => None,
+    };
     crate::app::run_app(crate::state::AppLaunch {
         landscape,
         scene: cli.scene,
@@ -175,6 +192,8 @@ fn launch_app(cli: Cli) -> ExitCode {
         screenshot: cli.screenshot,
         play: cli.play,
         speed: cli.speed,
+        class_vote: cli.class_vote,
+        class_code,
     })
 }
 

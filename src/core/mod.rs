@@ -31,6 +31,7 @@
 //!   [`claims::check_scene`]).
 //! - [`scoreboard`]: [`ScoreTracker`] (a run's figures, step by step) and [`Scoreboard`] (the table).
 //! - [`predict`]: a lesson's prediction [`Question`], guesses, and the truth they are scored against.
+//! - [`vote`]: the class vote from phones as data: ballot, tally, limits, the JSON interface.
 //! - [`error`]: [`CoreError`], every way a landscape, optimizer or run can be misconfigured.
 
 pub mod claims;
@@ -55,6 +56,7 @@ pub mod scene;
 pub mod schedule;
 pub mod scoreboard;
 pub mod simulation;
+pub mod vote;
 
 pub use curvature::{
     Curvature, CurvatureKind, Diagnosis, DivergenceCause, EtaLimit, StabilityRule, diagnose, eigen,

@@ -13,6 +13,7 @@ use crate::core::{
     lessons::{self, DEFAULT_LESSON},
     predict::Question,
     scene::{OptimizerSpec, Scene, SurfaceStyle},
+    vote::JoinCode,
 };
 
 /// The landscape every optimizer runs on. Replacing it rebuilds the surface (`surface`) and restarts
@@ -79,6 +80,10 @@ pub struct AppLaunch {
     pub speed: Option<f64>,
     /// `--surface NAME` or `--formula EXPR [--domain ...]`: the scene's optimizers on this landscape.
     pub landscape: Option<LandscapeSpec>,
+    /// `--class-vote ADDR:PORT`: serve the class vote there from the start (`classroom::vote`).
+    pub class_vote: Option<std::net::SocketAddr>,
+    /// `--class-code CODE`: its join code instead of a random one.
+    pub class_code: Option<JoinCode>,
 }
 
 impl AppLaunch {
