@@ -1,5 +1,5 @@
 //! The app: the window, Bevy's plugins, and the feature plugins. The order of their systems is declared
-//! once, in [`crate::schedule`].
+//! once, in [`crate::system_order`].
 
 use std::process::ExitCode;
 
@@ -25,7 +25,7 @@ impl Plugin for AppPlugin {
         };
         app.insert_resource(SurfaceSettings(self.scene.surface.clone()));
         app.add_plugins((
-            crate::schedule::plugin,
+            crate::system_order::plugin,
             crate::third_party::plugin,
             crate::surface::plugin,
             crate::surface::cache_plugin,

@@ -15,7 +15,7 @@ pub mod geometry;
 #[cfg(feature = "app")]
 pub mod platform;
 #[cfg(feature = "app")]
-pub mod schedule;
+pub mod system_order;
 // floor 2: shared state, painting helpers, outside plugins
 #[cfg(feature = "app")]
 pub mod paint;

@@ -21,7 +21,7 @@ use crate::geometry::{SurfaceFrame, ViewKind, ViewProjection, place, pointer_par
 use crate::lessons::snapshot_scene;
 use crate::optimizers::{MAX_STEPS_PER_TICK, Optimizer, Playback};
 use crate::paint::{ViewLayer, egui_color, outlined, view_painter};
-use crate::schedule::KeepAwake;
+use crate::system_order::KeepAwake;
 use crate::state::{ActiveLandscape, CurrentScene, PredictMode, SurfaceSettings, UiPrefs};
 use crate::views::{Layout, ViewRects};
 

@@ -10,7 +10,7 @@ use crate::core::{
     scene::{SCENE_VERSION, Scene},
 };
 use crate::optimizers::{Optimizer, Playback, optimizer};
-use crate::schedule::AppSystems;
+use crate::system_order::AppSystems;
 use crate::state::{ActiveLandscape, CurrentScene, SurfaceSettings};
 use crate::views::Layout;
 

@@ -19,7 +19,7 @@ use crate::core::{Landscape, RunConfig};
 use crate::geometry::{SurfaceFrame, ViewKind, ViewProjection, place};
 use crate::optimizers::Optimizer;
 use crate::paint::{ViewLayer, view_painter};
-use crate::schedule::KeepAwake;
+use crate::system_order::KeepAwake;
 use crate::state::{ActiveLandscape, UiPrefs};
 use crate::views::ViewRects;
 

@@ -20,7 +20,7 @@ use crate::core::scene::Colormap;
 use crate::core::{Hyperparams, Landscape, OptimizerKind, RunConfig};
 use crate::optimizers::Optimizer;
 use crate::paint::{nice_step, tick_label, ticks};
-use crate::schedule::KeepAwake;
+use crate::system_order::KeepAwake;
 use crate::state::{ActiveLandscape, SurfaceSettings};
 
 /// Side of the heat map in egui points.

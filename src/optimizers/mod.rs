@@ -12,7 +12,7 @@ use bevy::{input::common_conditions::input_just_pressed, prelude::*};
 use crate::core::{
     CoreError, History, Hyperparams, Landscape, Runner, StepRecord, Vec2d, scene::OptimizerSpec,
 };
-use crate::schedule::{AppSystems, KeepAwake};
+use crate::system_order::{AppSystems, KeepAwake};
 use crate::state::ActiveLandscape;
 
 /// Fixed-timestep rate of the simulation clock (ticks per second).

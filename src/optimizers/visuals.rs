@@ -14,7 +14,7 @@ use crate::paint::{
     marks::{DIVERGED_GREY, ProjectedTrail, RunMarks, ball, paint_runs, start_ring, trail_width},
     view_painter,
 };
-use crate::schedule::AppSystems;
+use crate::system_order::AppSystems;
 use crate::state::{ActiveLandscape, UiPrefs};
 
 /// What the views draw of one optimizer, kept between frames.

@@ -48,7 +48,7 @@ use bevy_panorbit_camera::PanOrbitCamera;
 use crate::geometry::ViewKind;
 use crate::lessons::snapshot_scene;
 use crate::optimizers::{Optimizer, Playback};
-use crate::schedule::{AppSystems, KeepAwake};
+use crate::system_order::{AppSystems, KeepAwake};
 use crate::state::{ActiveLandscape, CurrentScene, SurfaceSettings};
 use crate::views::{BACKGROUND, Layout, ViewRects};
 

@@ -15,7 +15,7 @@ use bevy::{
 
 use crate::core::scene::SurfaceStyle;
 use crate::geometry::{SurfaceFrame, sample_surface};
-use crate::schedule::AppSystems;
+use crate::system_order::AppSystems;
 use crate::state::{ActiveLandscape, SurfaceSettings};
 use cache::{BackdropCopies, SurfaceRevision};
 use material::{SurfaceExtension, SurfaceMaterial, SurfaceUniform};

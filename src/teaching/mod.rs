@@ -23,7 +23,7 @@ use crate::core::{Convention, Landscape};
 use crate::geometry::{SurfaceFrame, ViewKind};
 use crate::optimizers::{Optimizer, Playback};
 use crate::paint::{ViewLayer, egui_color, view_painter};
-use crate::schedule::AppSystems;
+use crate::system_order::AppSystems;
 use crate::state::{ActiveLandscape, UiPrefs};
 use crate::views::{ViewRects, ViewportInsets};
 use arrows::{ArrowScale, BallArrows, Projector};

@@ -12,7 +12,7 @@ use bevy_egui::{
     EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, PrimaryEguiContext, egui,
 };
 
-use crate::schedule::AppSystems;
+use crate::system_order::AppSystems;
 
 /// Whether egui needs the keyboard this frame: a text field has the focus or a drop-down is open.
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +47,7 @@ fn release_keyboard(
     if !*quiet {
         // bevy_egui wakes the event loop whenever egui asks for a repaint, and egui asks in every frame
         // (it is fed a modifier-keys event each frame): that would keep a paused app drawing forever.
-        // Frames come from input and from whatever moves (schedule::KeepAwake) instead.
+        // Frames come from input and from whatever moves (system_order::KeepAwake) instead.
         ctx.set_request_repaint_callback(|_| {});
         *quiet = true;
     }

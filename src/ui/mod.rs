@@ -11,7 +11,7 @@ pub mod prefs;
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 
-use crate::schedule::AppSystems;
+use crate::system_order::AppSystems;
 use crate::state::{PanelState, UiPrefs};
 use crate::views::ViewportInsets;
 

@@ -17,7 +17,7 @@ use bevy_panorbit_camera::PanOrbitCamera;
 use crate::core::scene::ViewLayout;
 use crate::geometry::{HALF_EXTENT, SurfaceFrame, ViewKind, top_overlay_y};
 pub use crate::paint::BACKGROUND;
-use crate::schedule::AppSystems;
+use crate::system_order::AppSystems;
 
 /// The current layout (keys 1, 2, 3 and the panel).
 #[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq, Deref, DerefMut)]
