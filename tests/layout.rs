@@ -7,8 +7,9 @@ use std::path::Path;
 
 /// Module name -> floor, from the table rows in docs/design.md `| N | `a`, `b` | ... |`.
 fn floors() -> BTreeMap<String, u32> {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/design.md"))
-        .expect("docs/design.md");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/design.md"))
+            .expect("docs/design.md");
     let section = readme
         .split("## Layout of the code")
         .nth(1)

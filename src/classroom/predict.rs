@@ -21,8 +21,8 @@ use crate::geometry::{SurfaceFrame, ViewKind, ViewProjection, place, pointer_par
 use crate::lessons::snapshot_scene;
 use crate::optimizers::{MAX_STEPS_PER_TICK, Optimizer, Playback};
 use crate::paint::{ViewLayer, egui_color, outlined, view_painter};
-use crate::system_order::KeepAwake;
 use crate::state::{ActiveLandscape, CurrentScene, PredictMode, SurfaceSettings, UiPrefs};
+use crate::system_order::KeepAwake;
 use crate::views::{Layout, ViewRects};
 
 /// How many fixed ticks (1/60 s) a reveal takes to play the runs to K, at most 64 steps a tick.

@@ -19,8 +19,8 @@ use crate::core::{Landscape, RunConfig};
 use crate::geometry::{SurfaceFrame, ViewKind, ViewProjection, place};
 use crate::optimizers::Optimizer;
 use crate::paint::{ViewLayer, view_painter};
-use crate::system_order::KeepAwake;
 use crate::state::{ActiveLandscape, UiPrefs};
+use crate::system_order::KeepAwake;
 use crate::views::ViewRects;
 
 /// The largest grid the panel offers (per side; the core accepts up to 512).

@@ -20,8 +20,8 @@ use crate::core::scene::Colormap;
 use crate::core::{Hyperparams, Landscape, OptimizerKind, RunConfig};
 use crate::optimizers::Optimizer;
 use crate::paint::{nice_step, tick_label, ticks};
-use crate::system_order::KeepAwake;
 use crate::state::{ActiveLandscape, SurfaceSettings};
+use crate::system_order::KeepAwake;
 
 /// Side of the heat map in egui points.
 const MAP_SIDE: f32 = 300.0;

@@ -12,8 +12,8 @@ use bevy::{input::common_conditions::input_just_pressed, prelude::*};
 use crate::core::{
     CoreError, History, Hyperparams, Landscape, Runner, StepRecord, Vec2d, scene::OptimizerSpec,
 };
-use crate::system_order::{AppSystems, KeepAwake};
 use crate::state::ActiveLandscape;
+use crate::system_order::{AppSystems, KeepAwake};
 
 /// Fixed-timestep rate of the simulation clock (ticks per second).
 pub const FIXED_HZ: f64 = 60.0;

@@ -14,8 +14,8 @@ use crate::paint::{
     marks::{DIVERGED_GREY, ProjectedTrail, RunMarks, ball, paint_runs, start_ring, trail_width},
     view_painter,
 };
-use crate::system_order::AppSystems;
 use crate::state::{ActiveLandscape, UiPrefs};
+use crate::system_order::AppSystems;
 
 /// What the views draw of one optimizer, kept between frames.
 #[derive(Component, Debug)]

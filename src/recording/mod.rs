@@ -48,8 +48,8 @@ use bevy_panorbit_camera::PanOrbitCamera;
 use crate::geometry::ViewKind;
 use crate::lessons::snapshot_scene;
 use crate::optimizers::{Optimizer, Playback};
-use crate::system_order::{AppSystems, KeepAwake};
 use crate::state::{ActiveLandscape, CurrentScene, SurfaceSettings};
+use crate::system_order::{AppSystems, KeepAwake};
 use crate::views::{BACKGROUND, Layout, ViewRects};
 
 /// Frame-rate choices of the app (frames per second).
