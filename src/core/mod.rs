@@ -20,6 +20,7 @@
 //! - [`colormap`]: the surface's colormaps as the shader computes them, for pictures made on the CPU.
 //! - [`maps`]: many runs at once on all cores: hyperparameter sweeps ([`SweepSpec`]) and basins of
 //!   attraction ([`BasinSpec`]), with progress, cancel and pixels.
+//! - [`number`]: [`num`], how every number is written for people (readouts, labels, tables, text).
 //! - [`history`]: [`History`], a run's rows in bounded memory for the timeline and plots.
 //! - [`scene`]: [`scene::Scene`], everything on screen as data (RON files with a version).
 //! - [`lessons`]: the built-in lessons, scene files embedded in the binary.
@@ -39,6 +40,7 @@ pub mod landscape;
 pub mod lessons;
 pub mod linalg;
 pub mod maps;
+pub mod number;
 pub mod optimizer;
 pub mod predict;
 pub mod scene;
@@ -47,8 +49,8 @@ pub mod scoreboard;
 pub mod simulation;
 
 pub use curvature::{
-    Curvature, CurvatureKind, Diagnosis, DivergenceCause, EtaLimit, StabilityRule, diagnose, eigen,
-    eta_limit,
+    Curvature, CurvatureKind, Diagnosis, DivergenceCause, EtaLimit, RestKind, StabilityRule,
+    diagnose, eigen, eta_limit,
 };
 pub use error::CoreError;
 pub use gradient::GradientNoise;
@@ -59,6 +61,7 @@ pub use landscape::{
     RegressionParams, TerrainParams, Vec2d,
 };
 pub use maps::{BasinMap, BasinSpec, MapError, MapJob, MapSpec, SweepMap, SweepSpec};
+pub use number::num;
 pub use optimizer::{
     BiasTable, Convention, Hyperparams, OptimizerKind, OptimizerState, StepDetail,
     bias_corrections, step, step_with,

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::CoreError;
 use super::gradient::GradientNoise;
+use super::number::num;
 use analytic::Analytic;
 use formula::FormulaSurface;
 use regression::{REGRESSION_TRUTH, Regression};
@@ -276,7 +277,10 @@ impl Landscape {
                 rotation_deg,
             } => {
                 if !(kappa.is_finite() && kappa > 0.0) {
-                    return Err(invalid(format!("kappa = {kappa} must be finite and > 0")));
+                    return Err(invalid(format!(
+                        "kappa = {} must be finite and > 0",
+                        num(kappa)
+                    )));
                 }
                 if !rotation_deg.is_finite() {
                     return Err(invalid(format!(
@@ -312,10 +316,10 @@ impl Landscape {
             ),
             LandscapeSpec::Rosenbrock { a, b } => {
                 if !a.is_finite() {
-                    return Err(invalid(format!("a = {a} must be finite")));
+                    return Err(invalid(format!("a = {} must be finite", num(a))));
                 }
                 if !(b.is_finite() && b > 0.0) {
-                    return Err(invalid(format!("b = {b} must be finite and > 0")));
+                    return Err(invalid(format!("b = {} must be finite and > 0", num(b))));
                 }
                 let half = (a.abs() + 1.0).max(2.0);
                 let domain = Domain {
@@ -340,7 +344,7 @@ impl Landscape {
             ),
             LandscapeSpec::Rastrigin { a } => {
                 if !(a.is_finite() && a >= 0.0) {
-                    return Err(invalid(format!("A = {a} must be finite and >= 0")));
+                    return Err(invalid(format!("A = {} must be finite and >= 0", num(a))));
                 }
                 (
                     Surface::Analytic(Analytic::Rastrigin { a }),
