@@ -19,7 +19,7 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
 use crate::third_party::egui::keys_free;
 
-use crate::core::{Convention, Landscape};
+use crate::core::{Convention, Landscape, num};
 use crate::geometry::{SurfaceFrame, ViewKind};
 use crate::optimizers::{Optimizer, Playback};
 use crate::paint::{ViewLayer, egui_color, view_painter};
@@ -257,37 +257,37 @@ pub fn step_by_step(
     let Some(last) = view.last else {
         ui.label(format!(
             "t = 0: at the start θ = {}. Press Step to see the first update.",
-            formula::vec2(view.record.pos)
+            crate::core::number::point(view.record.pos)
         ));
         return out;
     };
     let h = &last.hyper;
     ui.strong(rule_summary(view.kind, h.convention));
-    let mut params = format!("η = {}", formula::num(h.lr));
+    let mut params = format!("η = {}", num(h.lr));
     if h.schedule != crate::core::Schedule::Constant {
         params.push_str(&format!(
             "   η_t = {} ({})",
-            formula::num(last.detail.eta),
+            num(last.detail.eta),
             h.schedule
         ));
     }
     if view.kind.uses_beta_m() {
-        params.push_str(&format!("   β_m = {}", formula::num(h.beta_m)));
+        params.push_str(&format!("   β_m = {}", num(h.beta_m)));
     }
     if view.kind.uses_beta_r() {
-        params.push_str(&format!("   β_r = {}", formula::num(h.beta_r)));
+        params.push_str(&format!("   β_r = {}", num(h.beta_r)));
     }
     if view.kind.uses_eps() {
-        params.push_str(&format!("   ε = {}", formula::num(h.eps)));
+        params.push_str(&format!("   ε = {}", num(h.eps)));
     }
     if view.kind.uses_weight_decay() {
-        params.push_str(&format!("   λ = {}", formula::num(h.weight_decay)));
+        params.push_str(&format!("   λ = {}", num(h.weight_decay)));
     }
     if view.kind.uses_nu() {
-        params.push_str(&format!("   ν = {}", formula::num(h.nu)));
+        params.push_str(&format!("   ν = {}", num(h.nu)));
     }
     if view.kind.uses_nu2() {
-        params.push_str(&format!("   ν2 = {}", formula::num(h.nu2)));
+        params.push_str(&format!("   ν2 = {}", num(h.nu2)));
     }
     ui.label(egui::RichText::new(params).monospace().size(14.0));
     if view.kind.uses_convention() && h.convention != run.convention {
