@@ -127,9 +127,10 @@ pub fn clip_views(
                 Some(camera) => (camera.transform, camera.projection.clone()),
                 None => {
                     let (orbit, mut projection): (PanOrbitCamera, Projection) = match view {
-                        ViewKind::ThreeD => {
-                            (orbit_for(frame), PerspectiveProjection::default().into())
-                        }
+                        ViewKind::ThreeD => (
+                            orbit_for(frame, rect.width().max(1.0) / rect.height().max(1.0)),
+                            PerspectiveProjection::default().into(),
+                        ),
                         ViewKind::Top => (top_orbit(), top_projection(frame)),
                     };
                     (orbit_transform(&orbit, &mut projection), projection)
