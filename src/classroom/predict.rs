@@ -14,6 +14,7 @@ use bevy::{prelude::*, window::PrimaryWindow};
 use bevy_egui::{EguiContexts, egui, input::EguiWantsInput};
 
 use super::scoreboard::Scores;
+use crate::core::number::{num, num_digits, point};
 use crate::core::{
     Answer, Guess, Guesses, Question, Reveal, Truth, Vec2d, Verdict, compute_truth, scene::Scene,
 };
@@ -620,8 +621,7 @@ fn revealed_ui(
     } else {
         ui.label(egui::RichText::new(format!("After {} steps:", reveal.truth.steps)).strong());
         for row in &reveal.truth.board.rows {
-            let [x, y] = row.score.final_pos;
-            ui.small(format!("{} at ({x:.3}, {y:.3})", row.name));
+            ui.small(format!("{} at {}", row.name, point(row.score.final_pos)));
         }
     }
     egui::Grid::new("guesses").striped(true).show(ui, |ui| {
@@ -633,7 +633,7 @@ fn revealed_ui(
                         .optimizers
                         .get(optimizer)
                         .map_or("?", |o| o.name.as_str());
-                    ui.label(format!("{name}: off by {distance:.3}"));
+                    ui.label(format!("{name}: off by {}", num(distance)));
                 }
                 (_, Verdict::Right) => {
                     ui.label("✔ right");
@@ -656,7 +656,7 @@ fn revealed_ui(
                 } else {
                     ui.label(
                         t.mean_distance
-                            .map_or("-".into(), |d| format!("mean distance {d:.3}")),
+                            .map_or("-".into(), |d| format!("mean distance {}", num(d))),
                     );
                 }
                 ui.end_row();
@@ -667,6 +667,9 @@ fn revealed_ui(
     ui.label(&question.explanation);
 }
 
+/// The predict window's size before egui has laid it out (egui points).
+const PREDICT_WINDOW: egui::Vec2 = egui::vec2(320.0, 300.0);
+
 /// Draws the round's window over the views while predict mode is on.
 pub fn predict_window(
     mut contexts: EguiContexts,
@@ -676,6 +679,8 @@ pub fn predict_window(
     rects: Res<ViewRects>,
     prefs: Res<UiPrefs>,
     optimizers: Query<&Optimizer>,
+    marks: Query<&crate::optimizers::visuals::Marks>,
+    mut spot: Local<crate::paint::WindowSpot>,
     mut requests: MessageWriter<PredictRequest>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
@@ -685,13 +690,16 @@ pub fn predict_window(
         .map(|o| egui_color(o.spec.color))
         .collect();
     let scale = prefs.ui_scale.max(0.1);
-    let mut window = egui::Window::new("Predict, then reveal")
-        .pivot(egui::Align2::RIGHT_TOP)
-        .default_width(340.0)
+    let title = "Predict, then reveal";
+    let mut window = egui::Window::new(title)
+        .default_width(PREDICT_WINDOW.x)
         .resizable(false)
         .vscroll(true);
-    if let Some(r) = rects.top.or(rects.three_d) {
-        window = window.default_pos(egui::pos2(r.max.x / scale - 12.0, r.min.y / scale + 12.0));
+    // in the corner of a view the runs leave free, again whenever the views change shape
+    let views = rects.clips(scale);
+    let points = crate::optimizers::visuals::runs_on_screen(marks.iter());
+    if let Some(at) = spot.place(&ctx, egui::Id::new(title), PREDICT_WINDOW, &views, &points) {
+        window = window.current_pos(at);
     }
     let asked = window
         .show(&ctx, |ui| round_ui(ui, &mut round, &scene, &colors))
@@ -769,7 +777,7 @@ pub fn paint_guesses(
                     &painter,
                     a.lerp(b, 0.5),
                     egui::Align2::LEFT_BOTTOM,
-                    &format!("{distance:.2}"),
+                    &num_digits(distance, 3),
                     color,
                     13.0,
                 );

@@ -327,7 +327,12 @@ pub fn step_by_step(
     out
 }
 
-/// The timeline strip under the views and the step-by-step window.
+/// The step-by-step panel's width until the teacher drags its edge (egui points).
+const STEP_PANEL_WIDTH: f32 = 400.0;
+
+/// The step-by-step window, docked along the right edge beside the views (so it hides no ball or trail,
+/// and stays there whatever the layout: the views take the room left), and the timeline strip under
+/// the views.
 fn teaching_ui(
     mut contexts: EguiContexts,
     prefs: Res<UiPrefs>,
@@ -336,24 +341,93 @@ fn teaching_ui(
     mut playback: ResMut<Playback>,
     mut aids: ResMut<TeachingAids>,
     views: Res<StepViews>,
-    rects: Res<ViewRects>,
     mut optimizers: Query<(Entity, &mut Optimizer)>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     let scale = prefs.ui_scale.max(0.1);
     let span = timeline::Span::of(optimizers.iter().map(|(_, o)| o));
     let newest = span.newest;
-
-    // the strip: right of the side panel, along the bottom of the window
+    // right of the side panel
     let mut area = ctx.viewport_rect();
     area.min.x = (area.min.x + insets.left / scale).min(area.max.x);
-    let mut root = egui::Ui::new(
-        ctx.clone(),
-        "losscape-timeline-root".into(),
-        egui::UiBuilder::new()
-            .layer_id(egui::LayerId::background())
-            .max_rect(area),
-    );
+    let root_over = |area: egui::Rect, name: &'static str| {
+        egui::Ui::new(
+            ctx.clone(),
+            name.into(),
+            egui::UiBuilder::new()
+                .layer_id(egui::LayerId::background())
+                .max_rect(area),
+        )
+    };
+
+    let mut out = StepWindowActions::default();
+    let mut right = 0.0;
+    if aids.step_window {
+        let runs: Vec<RunEntry> = optimizers
+            .iter()
+            .map(|(entity, o)| RunEntry {
+                entity,
+                name: o.spec.name.clone(),
+                color: o.spec.color,
+                convention: o.spec.hyper.convention,
+                uses_convention: o.spec.kind.uses_convention(),
+            })
+            .collect();
+        let selected = runs
+            .iter()
+            .find(|r| Some(r.entity) == aids.selected)
+            .or(runs.first())
+            .map(|r| r.entity);
+        let view = selected.and_then(|e| views.get(e));
+        let mut selection = aids.selected;
+        let scrubbed = timeline.scrubbed.is_some();
+        let mut open = true;
+        let mut root = root_over(area, "losscape-step-root");
+        let panel = egui::Panel::right("step-by-step")
+            .resizable(true)
+            .default_size(STEP_PANEL_WIDTH)
+            .min_size(260.0)
+            .show(&mut root, |ui| {
+                ui.horizontal(|ui| {
+                    ui.heading("Step by step");
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if ui.button("Close").on_hover_text("close (S)").clicked() {
+                            open = false;
+                        }
+                    });
+                });
+                egui::ScrollArea::vertical()
+                    .show(ui, |ui| {
+                        step_by_step(ui, &mut selection, &runs, view, scrubbed)
+                    })
+                    .inner
+            });
+        right = panel.response.rect.width();
+        out = panel.inner;
+        if !open {
+            aids.step_window = false;
+        }
+        if selection != aids.selected {
+            aids.selected = selection;
+        }
+        if let (Some(convention), Some(entity)) = (out.convention, selected)
+            && let Ok((_, mut opt)) = optimizers.get_mut(entity)
+        {
+            let mut spec = opt.spec.clone();
+            spec.hyper.convention = convention;
+            if let Err(e) = opt.apply_spec(spec) {
+                warn!("convention not changed: {e}");
+            }
+        }
+    }
+    let right = (right * scale).max(0.0);
+    if (insets.right - right).abs() > 0.5 {
+        insets.right = right;
+    }
+
+    // the strip: along the bottom, between the side panel and the docked window
+    area.max.x = (area.max.x - right / scale).max(area.min.x);
+    let mut root = root_over(area, "losscape-timeline-root");
     let mut actions = TimelineActions::default();
     let height = egui::Panel::bottom("timeline")
         .resizable(false)
@@ -374,48 +448,6 @@ fn teaching_ui(
         warn!("branch at step {k}: {e}");
     }
 
-    if !aids.step_window {
-        return Ok(());
-    }
-    let runs: Vec<RunEntry> = optimizers
-        .iter()
-        .map(|(entity, o)| RunEntry {
-            entity,
-            name: o.spec.name.clone(),
-            color: o.spec.color,
-            convention: o.spec.hyper.convention,
-            uses_convention: o.spec.kind.uses_convention(),
-        })
-        .collect();
-    let selected = runs
-        .iter()
-        .find(|r| Some(r.entity) == aids.selected)
-        .or(runs.first())
-        .map(|r| r.entity);
-    let view = selected.and_then(|e| views.get(e));
-    let mut open = true;
-    let mut selection = aids.selected;
-    let mut window = egui::Window::new("Step by step")
-        .open(&mut open)
-        .default_width(540.0)
-        .resizable(true)
-        .vscroll(true);
-    if let Some(r) = rects.three_d.or(rects.top) {
-        window = window.default_pos(egui::pos2(r.min.x / scale + 12.0, r.min.y / scale + 30.0));
-    }
-    let scrubbed = timeline.scrubbed.is_some();
-    let out = window
-        .show(&ctx, |ui| {
-            step_by_step(ui, &mut selection, &runs, view, scrubbed)
-        })
-        .and_then(|r| r.inner)
-        .unwrap_or_default();
-    if !open {
-        aids.step_window = false;
-    }
-    if selection != aids.selected {
-        aids.selected = selection;
-    }
     if out.step {
         playback.playing = false;
         playback.queued_steps += 1;
@@ -424,15 +456,6 @@ fn teaching_ui(
         let k = timeline.shown(newest);
         timeline.scrub_to(span.back(k), newest);
         playback.playing = false;
-    }
-    if let (Some(convention), Some(entity)) = (out.convention, selected)
-        && let Ok((_, mut opt)) = optimizers.get_mut(entity)
-    {
-        let mut spec = opt.spec.clone();
-        spec.hyper.convention = convention;
-        if let Err(e) = opt.apply_spec(spec) {
-            warn!("convention not changed: {e}");
-        }
     }
     Ok(())
 }
