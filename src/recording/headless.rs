@@ -190,12 +190,20 @@ pub fn render(job: &RenderJob, control: Option<&RenderControl>) -> Result<Render
         Corner::TopRight
     };
     let mut painter = ShapePainter::default();
+    // the step counter keeps off the top view's x values (fractions of the frame)
+    let mut keep_clear = Vec::new();
     // what never changes during the clip: the landscape, the axes, the title
     painter.paint(&mut still, |p, size| {
         if job.axes
             && let Some(top) = views.iter().find(|v| v.view == ViewKind::Top)
+            && let Some(band) =
+                paint_top_axes(p, top, &frame, (size.y / 480.0 * 12.0).clamp(9.0, 24.0))
         {
-            paint_top_axes(p, top, &frame, (size.y / 480.0 * 12.0).clamp(9.0, 24.0));
+            let fraction = |p: egui::Pos2| (p.to_vec2() / size).to_pos2();
+            keep_clear.push(egui::Rect::from_min_max(
+                fraction(band.min),
+                fraction(band.max),
+            ));
         }
         if let Some(title) = job.title.as_deref().filter(|t| !t.trim().is_empty()) {
             let legend = (job.legend || job.step_counter).then_some(corner);
@@ -225,6 +233,7 @@ pub fn render(job: &RenderJob, control: Option<&RenderControl>) -> Result<Render
             entries: Vec::new(),
             step: job.step_counter.then(|| paths.steps()),
             corner,
+            keep_clear: keep_clear.clone(),
         };
         let paths_rect = painter.paint(&mut image, |p, _| paths.paint(p));
         // the legend stays on top of the paths
@@ -324,6 +333,7 @@ impl Backdrop {
             entries,
             step: None,
             corner,
+            keep_clear: Vec::new(),
         };
         painter.paint(&mut image, |p, size| {
             legend_box = paint_legend(p, size, &legend).and_then(|r| {
