@@ -670,10 +670,13 @@ fn revealed_ui(
 /// The predict window's size before egui has laid it out (egui points).
 const PREDICT_WINDOW: egui::Vec2 = egui::vec2(320.0, 300.0);
 
-/// Draws the round's window over the views while predict mode is on.
+/// Draws the round's window over the views while predict mode is on: placed where it hides the fewest
+/// runs each time predict mode opens and whenever the views change shape, as tall as its content up to
+/// the height of a view (it scrolls beyond), so that it stays inside the view it was placed over.
 pub fn predict_window(
     mut contexts: EguiContexts,
     mut round: ResMut<Round>,
+    mode: Res<PredictMode>,
     current: Res<CurrentScene>,
     landscape: Res<ActiveLandscape>,
     rects: Res<ViewRects>,
@@ -690,19 +693,31 @@ pub fn predict_window(
         .map(|o| egui_color(o.spec.color))
         .collect();
     let scale = prefs.ui_scale.max(0.1);
+    if mode.is_changed() {
+        // predict mode just opened: the runs are back at their starts, find a free place again
+        spot.closed();
+    }
     let title = "Predict, then reveal";
+    let views = rects.clips(scale);
+    // the tallest view less its caption, axis values and the window's title bar
+    let tallest = views.iter().map(|v| v.height()).fold(0.0, f32::max);
+    let max_content = (tallest - 130.0).max(120.0);
     let mut window = egui::Window::new(title)
         .default_width(PREDICT_WINDOW.x)
-        .resizable(false)
-        .vscroll(true);
+        .resizable(false);
     // in the corner of a view the runs leave free, again whenever the views change shape
-    let views = rects.clips(scale);
     let points = crate::optimizers::visuals::runs_on_screen(marks.iter());
     if let Some(at) = spot.place(&ctx, egui::Id::new(title), PREDICT_WINDOW, &views, &points) {
         window = window.current_pos(at);
     }
     let asked = window
-        .show(&ctx, |ui| round_ui(ui, &mut round, &scene, &colors))
+        .show(&ctx, |ui| {
+            // a scroll area that shrinks to its content (the window's own does not)
+            egui::ScrollArea::vertical()
+                .max_height(max_content)
+                .show(ui, |ui| round_ui(ui, &mut round, &scene, &colors))
+                .inner
+        })
         .and_then(|r| r.inner)
         .unwrap_or_default();
     requests.write_batch(asked);

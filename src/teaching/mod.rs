@@ -327,8 +327,14 @@ pub fn step_by_step(
     out
 }
 
-/// The step-by-step panel's width until the teacher drags its edge (egui points).
+/// The step-by-step panel's width until the teacher drags its edge (egui points), at most: on a small
+/// screen (1024 x 768) it takes [`STEP_PANEL_SHARE`] of the room beside the side panel, so the views
+/// keep the larger part.
 const STEP_PANEL_WIDTH: f32 = 400.0;
+/// The narrowest the step-by-step panel gets (egui points): its formulas wrap below this.
+const STEP_PANEL_MIN: f32 = 240.0;
+/// The step-by-step panel's share of the room beside the side panel when it opens on a small screen.
+const STEP_PANEL_SHARE: f32 = 0.38;
 
 /// The step-by-step window, docked along the right edge beside the views (so it hides no ball or trail,
 /// and stays there whatever the layout: the views take the room left), and the timeline strip under
@@ -385,8 +391,9 @@ fn teaching_ui(
         let mut root = root_over(area, "losscape-step-root");
         let panel = egui::Panel::right("step-by-step")
             .resizable(true)
-            .default_size(STEP_PANEL_WIDTH)
-            .min_size(260.0)
+            .default_size((STEP_PANEL_SHARE * area.width()).clamp(STEP_PANEL_MIN, STEP_PANEL_WIDTH))
+            .min_size(STEP_PANEL_MIN)
+            .max_size((0.6 * area.width()).max(STEP_PANEL_MIN))
             .show(&mut root, |ui| {
                 ui.horizontal(|ui| {
                     ui.heading("Step by step");
