@@ -102,7 +102,7 @@ pub fn paint_top_axes(
         x_band = Some(x_band.map_or(band, |b| b.union(band)));
     }
     // the caption sits in the top-left corner, the x values along the bottom
-    let band = text_size * 2.2;
+    let band = text_size * 2.8;
     let x_values = x_band.map_or(clip.max.y, |b| b.min.y);
     let (y_lo, y_hi) = if left_of {
         (lo[1].max(d.y[0]), hi[1].min(d.y[1]))

@@ -118,6 +118,8 @@ fn counter_rect(
     keep_clear: &[egui::Rect],
 ) -> egui::Rect {
     let corners = legend.corner.counter_corners();
+    // half a margin of air between the counter and what it keeps off, so they do not touch
+    let keep_clear: Vec<egui::Rect> = keep_clear.iter().map(|k| k.expand(0.5 * margin)).collect();
     let clear = |r: &egui::Rect| !keep_clear.iter().any(|k| k.intersects(*r));
     if let Some(rect) = corners
         .iter()
@@ -132,7 +134,7 @@ fn counter_rect(
         .filter(|k| k.intersects(first))
         .map(|k| k.min.y)
         .fold(first.max.y, f32::min);
-    first.translate(vec2(0.0, (top - 0.5 * margin - first.max.y).min(0.0)))
+    first.translate(vec2(0.0, (top - first.max.y).min(0.0)))
 }
 
 /// The size of the legend's text for a frame of `size` (pixels).
