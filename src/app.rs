@@ -1,9 +1,12 @@
 //! The app: the window, Bevy's plugins, and the feature plugins. The order of their systems is declared
-//! once, in [`crate::schedule`].
+//! once, in [`crate::system_order`].
 
 use std::process::ExitCode;
 
-use bevy::{prelude::*, window::WindowResolution};
+use bevy::{
+    prelude::*,
+    window::{Monitor, OnMonitor, PrimaryMonitor, PrimaryWindow, WindowPosition, WindowResolution},
+};
 
 use crate::core::{Landscape, scene::Scene};
 use crate::state::{ActiveLandscape, AppLaunch, SurfaceSettings};
@@ -25,7 +28,7 @@ impl Plugin for AppPlugin {
         };
         app.insert_resource(SurfaceSettings(self.scene.surface.clone()));
         app.add_plugins((
-            crate::schedule::plugin,
+            crate::system_order::plugin,
             crate::third_party::plugin,
             crate::surface::plugin,
             crate::surface::cache_plugin,
@@ -52,14 +55,17 @@ impl Plugin for AppPlugin {
 /// authorisation): that panic is silenced and returned as a message; any other panic goes on.
 fn open_window(app: &mut App, title: String) -> Result<(), String> {
     let added = crate::platform::catch_quietly(|| {
+        let mut window = Window {
+            title,
+            resolution: WindowResolution::new(1280, 800),
+            ..default()
+        };
+        // the views take all the room there is; fit_window_to_monitor keeps it on a small screen
+        window.set_maximized(true);
         app.add_plugins(
             DefaultPlugins
                 .set(WindowPlugin {
-                    primary_window: Some(Window {
-                        title,
-                        resolution: WindowResolution::new(1280, 800),
-                        ..default()
-                    }),
+                    primary_window: Some(window),
                     ..default()
                 })
                 .set(bevy::render::RenderPlugin {
@@ -71,6 +77,7 @@ fn open_window(app: &mut App, title: String) -> Result<(), String> {
         );
     });
     let Err(panic) = added else {
+        app.add_systems(Update, fit_window_to_monitor);
         return Ok(());
     };
     let reason = crate::platform::panic_message(&*panic);
@@ -79,6 +86,40 @@ fn open_window(app: &mut App, title: String) -> Result<(), String> {
     } else {
         eprintln!("{reason}");
         std::panic::resume_unwind(panic)
+    }
+}
+
+/// Shrinks the window to its monitor once the monitor is known (a frame or two after start): on a
+/// 1024 x 768 projector the window is 1024 x 768, not 1280 x 800 with the top view and the timeline
+/// off screen. The window also asks to be maximized, but without a window manager (Xvfb, a kiosk) that
+/// does nothing, and a window manager may keep the asked size when it cannot maximize.
+fn fit_window_to_monitor(
+    mut fitted: Local<bool>,
+    mut windows: Query<(&mut Window, Option<&OnMonitor>), With<PrimaryWindow>>,
+    monitors: Query<(Entity, &Monitor, Has<PrimaryMonitor>)>,
+) {
+    if *fitted {
+        return;
+    }
+    let Ok((mut window, on)) = windows.single_mut() else {
+        return;
+    };
+    let monitor = on
+        .and_then(|on| monitors.get(on.0).ok())
+        .or_else(|| monitors.iter().find(|(_, _, primary)| *primary))
+        .map(|(_, m, _)| m);
+    let Some(monitor) = monitor else {
+        // not known yet
+        return;
+    };
+    *fitted = true;
+    let logical = monitor.physical_size().as_vec2() / (monitor.scale_factor as f32).max(0.1);
+    let size = window.size();
+    if size.x > logical.x || size.y > logical.y {
+        window
+            .resolution
+            .set(size.x.min(logical.x), size.y.min(logical.y));
+        window.position = WindowPosition::At(monitor.physical_position);
     }
 }
 

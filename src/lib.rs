@@ -15,7 +15,7 @@ pub mod geometry;
 #[cfg(feature = "app")]
 pub mod platform;
 #[cfg(feature = "app")]
-pub mod schedule;
+pub mod system_order;
 #[cfg(feature = "class-vote")]
 pub mod vote_server;
 // floor 2: shared state, painting helpers, outside plugins

@@ -129,10 +129,29 @@ fn inspect_bad_input_exits_2_with_one_line() {
         &["inspect", "--formula", "sin(x", "--at", "0,0"],
         &["inspect", "--formula", "sqrt(x)", "--at", "-1,0"],
         &["inspect", "--surface", "saddle"],
+        &["inspect", "--surface", "beale", "--at", "1e308,-1e308"],
     ] {
         let o = losscape(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         let err = stderr(&o);
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        // numbers as people write them, not 300 digits
+        assert!(err.len() < 200, "{args:?}: {err}");
     }
+    let o = losscape(&["inspect", "--surface", "beale", "--at", "1e308,-1e308"]);
+    assert!(
+        stderr(&o).contains("--at (1e308, -1e308) must be finite"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn inspect_text_reads_like_a_lecture() {
+    // plain decimals with four significant digits, scientific notation only for tiny numbers
+    let o = losscape(&["inspect", "--surface", "beale", "--at", "0.1,-2.64"]);
+    let text = stdout(&o);
+    assert!(text.starts_with("at (0.1, -2.64): loss 9.865\n"), "{text}");
+    assert!(text.contains("saddle: curves up along"), "{text}");
+    assert!(!text.contains("e0"), "{text}");
 }

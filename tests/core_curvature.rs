@@ -4,7 +4,7 @@
 use losscape::core::curvature::{DivergenceCause, diagnose, eta_limit};
 use losscape::core::{
     Convention, Curvature, CurvatureKind, Landscape, LandscapeSpec, OptimizerKind, OptimizerState,
-    RunConfig, RunStatus, trace,
+    RestKind, RunConfig, RunStatus, trace,
 };
 
 fn bowl() -> Landscape {
@@ -212,4 +212,46 @@ proptest::proptest! {
         }
         proptest::prop_assert!((v[0][0] * v[1][0] + v[0][1] * v[1][1]).abs() < 1e-14);
     }
+}
+
+#[test]
+fn a_point_of_rest_is_named_a_minimum_only_when_it_is_one() {
+    let beale = Landscape::new(LandscapeSpec::from_name("beale").unwrap()).unwrap();
+    let radius = 0.18;
+    // Adam comes to rest here on Beale's plain (basins --surface beale --optimizer adam): a saddle
+    let (kind, at) = RestKind::classify(&beale, [0.1006, -2.644], radius);
+    assert_eq!(kind, RestKind::Saddle);
+    assert_eq!(at, [0.1006, -2.644]);
+    // near the minimum: refined onto it
+    let (kind, at) = RestKind::classify(&beale, [3.001, 0.5003], radius);
+    assert_eq!(kind, RestKind::Minimum);
+    assert!(
+        (at[0] - 3.0).abs() < 1e-8 && (at[1] - 0.5).abs() < 1e-8,
+        "{at:?}"
+    );
+    // a slope that keeps falling (x - y) and the edge of ln(x)'s domain
+    let formula = |e: &str| {
+        Landscape::new(LandscapeSpec::formula(
+            e,
+            losscape::core::DEFAULT_FORMULA_DOMAIN,
+        ))
+        .unwrap()
+    };
+    assert_eq!(
+        RestKind::classify(&formula("1e-4*(x - y)"), [0.0, 0.0], radius).0,
+        RestKind::Plateau
+    );
+    assert_eq!(
+        RestKind::classify(&formula("ln(x)"), [1e-6, -2.6], radius).0,
+        RestKind::Edge
+    );
+    assert_eq!(
+        RestKind::classify(&formula("-(x^2) - y^2"), [1e-5, 0.0], radius).0,
+        RestKind::Maximum
+    );
+    // a flat minimum (zero Hessian) is still a minimum
+    assert_eq!(
+        RestKind::classify(&formula("x^4 + y^4"), [0.01, -0.01], radius).0,
+        RestKind::Minimum
+    );
 }

@@ -168,6 +168,20 @@ fn minima_are_found_numerically() {
             .minima()
             .is_empty()
     );
+    // ln(x) falls without bound toward x = 0, where it stops being defined: no minimum there
+    assert_eq!(
+        formula("ln(x)", DEFAULT_FORMULA_DOMAIN).minima(),
+        &[] as &[[f64; 2]]
+    );
+    // an undefined half-plane next to a real minimum does not hide it
+    let m = formula("(x-1)^2 + y^2 + sqrt(x)*0", DEFAULT_FORMULA_DOMAIN)
+        .minima()
+        .to_vec();
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(
+        (m[0][0] - 1.0).abs() < 1e-6 && m[0][1].abs() < 1e-6,
+        "{m:?}"
+    );
 }
 
 #[test]

@@ -64,6 +64,7 @@ fn clip_with_crop_legend_and_real_time_delays() {
                     }],
                     step: Some(k as u64),
                     corner: Corner::TopRight,
+                    keep_clear: Vec::new(),
                 }),
             })
             .unwrap();

@@ -9,12 +9,14 @@ use std::sync::Arc;
 
 use bevy::prelude::*;
 use common::bits;
-use losscape::core::{GradientNoise, Landscape, OptimizerKind, Runner, scene::OptimizerSpec};
+use losscape::core::{
+    GradientNoise, Landscape, OptimizerKind, Runner, number::point, scene::OptimizerSpec,
+};
 use losscape::optimizers::{Optimizer, Playback, optimizer, simulation_plugin};
 use losscape::state::ActiveLandscape;
 use losscape::teaching::{
     TeachingAids,
-    formula::{StepInputs, formula_lines, vec2},
+    formula::{StepInputs, formula_lines},
     headless_plugin,
     timeline::{StepViews, Timeline, step_view},
 };
@@ -265,20 +267,24 @@ fn step_by_step_lines_print_the_cores_numbers_for_the_scrubbed_step() {
                     .to_string()
             };
             assert_eq!(result("t"), k.to_string());
-            assert_eq!(result("g"), vec2(detail.grad), "{kind:?} k={k}");
-            assert_eq!(result("θ_new"), vec2(runner.position()), "{kind:?} k={k}");
+            assert_eq!(result("g"), point(detail.grad), "{kind:?} k={k}");
+            assert_eq!(result("θ_new"), point(runner.position()), "{kind:?} k={k}");
             if kind.uses_beta_m() {
-                assert_eq!(result("V"), vec2(runner.state().v), "{kind:?} k={k}");
+                assert_eq!(result("V"), point(runner.state().v), "{kind:?} k={k}");
                 let v = lines.iter().find(|l| l.symbol == "V").unwrap();
-                assert!(v.numbers[0].contains(&vec2(before.v)), "{kind:?} k={k}");
+                assert!(v.numbers[0].contains(&point(before.v)), "{kind:?} k={k}");
             }
             if kind.is_adaptive() {
-                assert_eq!(result("s"), vec2(runner.state().s), "{kind:?} k={k}");
-                assert_eq!(result("η_eff"), vec2(detail.effective_lr), "{kind:?} k={k}");
+                assert_eq!(result("s"), point(runner.state().s), "{kind:?} k={k}");
+                assert_eq!(
+                    result("η_eff"),
+                    point(detail.effective_lr),
+                    "{kind:?} k={k}"
+                );
             }
             if kind == OptimizerKind::Adam {
-                assert_eq!(result("V_hat"), vec2(detail.v_hat), "k={k}");
-                assert_eq!(result("s_hat"), vec2(detail.s_hat), "k={k}");
+                assert_eq!(result("V_hat"), point(detail.v_hat), "k={k}");
+                assert_eq!(result("s_hat"), point(detail.s_hat), "k={k}");
             }
         }
     }

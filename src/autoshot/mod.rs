@@ -9,7 +9,7 @@ use bevy::{
     render::view::screenshot::{Screenshot, ScreenshotCaptured},
 };
 
-use crate::schedule::{AppSystems, KeepAwake};
+use crate::system_order::{AppSystems, KeepAwake};
 use crate::views::{BACKGROUND, ViewRects};
 
 /// Frames between two captures that are compared.

@@ -15,8 +15,8 @@ pub mod vote;
 use bevy::{ecs::system::SystemParam, input::common_conditions::input_just_pressed, prelude::*};
 use bevy_egui::{EguiPrimaryContextPass, egui};
 
-use crate::schedule::AppSystems;
 use crate::state::{CurrentScene, PredictMode, predicting};
+use crate::system_order::AppSystems;
 use crate::third_party::egui::keys_free;
 
 pub use claims::ClaimBoard;

@@ -14,6 +14,7 @@ use bevy::{prelude::*, window::PrimaryWindow};
 use bevy_egui::{EguiContexts, egui, input::EguiWantsInput};
 
 use super::scoreboard::Scores;
+use crate::core::number::{num, num_digits, point};
 use crate::core::{
     Answer, Guess, Guesses, Question, Reveal, Truth, Vec2d, Verdict, compute_truth, scene::Scene,
 };
@@ -21,8 +22,8 @@ use crate::geometry::{SurfaceFrame, ViewKind, ViewProjection, place, pointer_par
 use crate::lessons::snapshot_scene;
 use crate::optimizers::{MAX_STEPS_PER_TICK, Optimizer, Playback};
 use crate::paint::{ViewLayer, egui_color, outlined, view_painter};
-use crate::schedule::KeepAwake;
 use crate::state::{ActiveLandscape, CurrentScene, PredictMode, SurfaceSettings, UiPrefs};
+use crate::system_order::KeepAwake;
 use crate::views::{Layout, ViewRects};
 
 /// How many fixed ticks (1/60 s) a reveal takes to play the runs to K, at most 64 steps a tick.
@@ -624,8 +625,7 @@ fn revealed_ui(
     } else {
         ui.label(egui::RichText::new(format!("After {} steps:", reveal.truth.steps)).strong());
         for row in &reveal.truth.board.rows {
-            let [x, y] = row.score.final_pos;
-            ui.small(format!("{} at ({x:.3}, {y:.3})", row.name));
+            ui.small(format!("{} at {}", row.name, point(row.score.final_pos)));
         }
     }
     egui::Grid::new("guesses").striped(true).show(ui, |ui| {
@@ -637,7 +637,7 @@ fn revealed_ui(
                         .optimizers
                         .get(optimizer)
                         .map_or("?", |o| o.name.as_str());
-                    ui.label(format!("{name}: off by {distance:.3}"));
+                    ui.label(format!("{name}: off by {}", num(distance)));
                 }
                 (_, Verdict::Right) => {
                     ui.label("✔ right");
@@ -660,7 +660,7 @@ fn revealed_ui(
                 } else {
                     ui.label(
                         t.mean_distance
-                            .map_or("-".into(), |d| format!("mean distance {d:.3}")),
+                            .map_or("-".into(), |d| format!("mean distance {}", num(d))),
                     );
                 }
                 ui.end_row();
@@ -671,15 +671,23 @@ fn revealed_ui(
     ui.label(&question.explanation);
 }
 
-/// Draws the round's window over the views while predict mode is on.
+/// The predict window's size before egui has laid it out (egui points).
+const PREDICT_WINDOW: egui::Vec2 = egui::vec2(320.0, 300.0);
+
+/// Draws the round's window over the views while predict mode is on: placed where it hides the fewest
+/// runs each time predict mode opens and whenever the views change shape, as tall as its content up to
+/// the height of a view (it scrolls beyond), so that it stays inside the view it was placed over.
 pub fn predict_window(
     mut contexts: EguiContexts,
     mut round: ResMut<Round>,
+    mode: Res<PredictMode>,
     current: Res<CurrentScene>,
     landscape: Res<ActiveLandscape>,
     rects: Res<ViewRects>,
     prefs: Res<UiPrefs>,
     optimizers: Query<&Optimizer>,
+    marks: Query<&crate::optimizers::visuals::Marks>,
+    mut spot: Local<crate::paint::WindowSpot>,
     mut requests: MessageWriter<PredictRequest>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
@@ -689,16 +697,31 @@ pub fn predict_window(
         .map(|o| egui_color(o.spec.color))
         .collect();
     let scale = prefs.ui_scale.max(0.1);
-    let mut window = egui::Window::new("Predict, then reveal")
-        .pivot(egui::Align2::RIGHT_TOP)
-        .default_width(340.0)
-        .resizable(false)
-        .vscroll(true);
-    if let Some(r) = rects.top.or(rects.three_d) {
-        window = window.default_pos(egui::pos2(r.max.x / scale - 12.0, r.min.y / scale + 12.0));
+    if mode.is_changed() {
+        // predict mode just opened: the runs are back at their starts, find a free place again
+        spot.closed();
+    }
+    let title = "Predict, then reveal";
+    let views = rects.clips(scale);
+    // the tallest view less its caption, axis values and the window's title bar
+    let tallest = views.iter().map(|v| v.height()).fold(0.0, f32::max);
+    let max_content = (tallest - 130.0).max(120.0);
+    let mut window = egui::Window::new(title)
+        .default_width(PREDICT_WINDOW.x)
+        .resizable(false);
+    // in the corner of a view the runs leave free, again whenever the views change shape
+    let points = crate::optimizers::visuals::runs_on_screen(marks.iter());
+    if let Some(at) = spot.place(&ctx, egui::Id::new(title), PREDICT_WINDOW, &views, &points) {
+        window = window.current_pos(at);
     }
     let asked = window
-        .show(&ctx, |ui| round_ui(ui, &mut round, &scene, &colors))
+        .show(&ctx, |ui| {
+            // a scroll area that shrinks to its content (the window's own does not)
+            egui::ScrollArea::vertical()
+                .max_height(max_content)
+                .show(ui, |ui| round_ui(ui, &mut round, &scene, &colors))
+                .inner
+        })
         .and_then(|r| r.inner)
         .unwrap_or_default();
     requests.write_batch(asked);
@@ -773,7 +796,7 @@ pub fn paint_guesses(
                     &painter,
                     a.lerp(b, 0.5),
                     egui::Align2::LEFT_BOTTOM,
-                    &format!("{distance:.2}"),
+                    &num_digits(distance, 3),
                     color,
                     13.0,
                 );

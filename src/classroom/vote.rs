@@ -23,8 +23,8 @@ use crate::core::vote::{ClassRecord, JoinCode, RoundInfo, RoundResult, Solution,
 use crate::geometry::{SurfaceFrame, ViewKind, ViewProjection, place};
 use crate::optimizers::Optimizer;
 use crate::paint::{ViewLayer, egui_color, view_painter};
-use crate::schedule::KeepAwake;
 use crate::state::{ActiveLandscape, CurrentScene, PredictMode, SurfaceSettings, UiPrefs};
+use crate::system_order::KeepAwake;
 use crate::views::ViewRects;
 use crate::vote_server::{
     DEFAULT_PORT, MapSource, Update, VoteServer, join_url, reachable_addresses,

@@ -10,11 +10,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::maps::{Sink, compute_with_progress, pool, rate, write_png};
-use super::trace::{RunArgs, num, parse_run};
+use super::trace::{RunArgs, exact, parse_run};
 use super::usage_error;
+use crate::core::RestKind;
 use crate::core::maps::{
     BasinMap, BasinSpec, DEFAULT_BASIN_GRID, DEFAULT_MAP_STEPS, MAX_BASIN_GRID,
 };
+use crate::core::number::{num, point};
 
 /// Arguments of `losscape basins`.
 #[derive(Debug, Clone, Args)]
@@ -102,12 +104,17 @@ pub fn run(args: &BasinsArgs) -> ExitCode {
         map.unfinished()
     );
     for (k, m) in map.minima.iter().enumerate() {
+        let what = match (m.kind, m.known) {
+            (RestKind::Minimum, true) => "listed",
+            (RestKind::Minimum, false) => "found",
+            // a small gradient is not a minimum: say what the point is
+            _ => "not a minimum: runs stall there",
+        };
         eprintln!(
-            "minimum {k}: ({}, {}), loss {}, {}, reached from {} starts",
-            num(m.pos[0]),
-            num(m.pos[1]),
+            "{} {k}: {}, loss {}, {what}, reached from {} starts",
+            m.kind,
+            point(m.pos),
             num(m.loss),
-            if m.known { "listed" } else { "found" },
             m.cells
         );
     }
@@ -133,7 +140,7 @@ fn png_text(map: &BasinMap) -> Vec<(&'static str, String)> {
         .minima
         .iter()
         .enumerate()
-        .map(|(k, m)| format!("{k}: ({}, {})", num(m.pos[0]), num(m.pos[1])))
+        .map(|(k, m)| format!("{k}: {} ({}, {})", m.kind, exact(m.pos[0]), exact(m.pos[1])))
         .collect();
     vec![
         (
@@ -163,11 +170,11 @@ pub fn write_csv(out: &mut impl Write, map: &BasinMap) -> io::Result<()> {
         writeln!(
             out,
             "{},{},{},{},{},{},{},{}",
-            num(cell.start[0]),
-            num(cell.start[1]),
-            num(e.pos[0]),
-            num(e.pos[1]),
-            num(e.loss),
+            exact(cell.start[0]),
+            exact(cell.start[1]),
+            exact(e.pos[0]),
+            exact(e.pos[1]),
+            exact(e.loss),
             e.steps,
             e.status.name(),
             cell.minimum.map_or(String::new(), |k| k.to_string())

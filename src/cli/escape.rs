@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::maps::{compute_with_progress, pool};
-use super::trace::num;
+use super::trace::exact;
 use super::{EXIT_FAILURE, usage_error};
 use crate::core::escape::{
     DEFAULT_ESCAPE_SEEDS, DEFAULT_ESCAPE_STEPS, EscapeSpec, EscapeStats, Margin,
@@ -201,7 +201,7 @@ pub fn write_csv(out: &mut impl Write, stats: &EscapeStats) -> io::Result<()> {
                 o.kind.name(),
                 r.seed,
                 r.escape_step.map_or(String::new(), |s| s.to_string()),
-                num(r.final_loss)
+                exact(r.final_loss)
             )?;
         }
     }

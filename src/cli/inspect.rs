@@ -6,9 +6,9 @@ use clap::{Args, ValueEnum};
 use std::process::ExitCode;
 
 use super::landscape::LandscapeArgs;
-use super::trace::num;
 use super::usage_error;
-use crate::core::curvature::{Curvature, sig};
+use crate::core::curvature::Curvature;
+use crate::core::number::num;
 use crate::core::{DIVERGENCE_BOUND, Landscape, Vec2d};
 
 /// Output format of `inspect`.
@@ -79,7 +79,11 @@ pub fn parse_inspect(args: &InspectArgs) -> Result<(Landscape, Vec2d), String> {
         && x.abs() <= DIVERGENCE_BOUND
         && y.abs() <= DIVERGENCE_BOUND)
     {
-        return Err(format!("--at ({x}, {y}) must be finite and within +-1e6"));
+        return Err(format!(
+            "--at ({}, {}) must be finite and within +-1e6",
+            num(x),
+            num(y)
+        ));
     }
     Ok((landscape, [x, y]))
 }
@@ -154,7 +158,7 @@ pub fn to_text(i: &Inspection) -> String {
         num(h[1][1]),
         c.text(),
         i.lr_limit_gd()
-            .map_or("∞ (nothing curves up here)".to_owned(), sig)
+            .map_or("∞ (nothing curves up here)".to_owned(), num)
     )
 }
 

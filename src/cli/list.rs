@@ -5,9 +5,8 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use super::EXIT_FAILURE;
-use crate::core::{
-    Convention, Hyperparams, Landscape, LandscapeSpec, OptimizerKind, Schedule, Vec2d,
-};
+use crate::core::number::{num, point};
+use crate::core::{Convention, Hyperparams, Landscape, LandscapeSpec, OptimizerKind, Schedule};
 
 /// `f(c)` of each of [`Schedule::FORMS`], in its order.
 const SCHEDULE_RULES: [&str; 6] = [
@@ -35,25 +34,6 @@ pub fn run(lessons: &[(&str, &str)]) -> ExitCode {
             ExitCode::from(EXIT_FAILURE)
         }
     }
-}
-
-/// A number with at most 4 decimals, trailing zeros dropped (`-0` shown as `0`).
-fn short(value: f64) -> String {
-    let text = format!("{value:.4}");
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        &text
-    };
-    if text == "-0" {
-        "0".to_owned()
-    } else {
-        text.to_owned()
-    }
-}
-
-fn point(p: Vec2d) -> String {
-    format!("({}, {})", short(p[0]), short(p[1]))
 }
 
 /// Writes the whole listing.
@@ -90,10 +70,10 @@ pub fn write_list(out: &mut impl Write, lessons: &[(&str, &str)]) -> io::Result<
             out,
             "  {:<16} x in [{}, {}], y in [{}, {}]; start {}",
             spec.name(),
-            short(d.x[0]),
-            short(d.x[1]),
-            short(d.y[0]),
-            short(d.y[1]),
+            num(d.x[0]),
+            num(d.x[1]),
+            num(d.y[0]),
+            num(d.y[1]),
             point(landscape.default_start()),
         )?;
         writeln!(out, "  {:<16} minima: {minima_text}", "")?;
@@ -126,24 +106,29 @@ pub fn write_list(out: &mut impl Write, lessons: &[(&str, &str)]) -> io::Result<
     )?;
     for kind in OptimizerKind::ALL {
         let h = Hyperparams::defaults_for(kind);
-        let mut line = format!("  {:<19} {:<18} eta {}", kind.name(), kind.label(), h.lr);
+        let mut line = format!(
+            "  {:<19} {:<18} eta {}",
+            kind.name(),
+            kind.label(),
+            num(h.lr)
+        );
         if kind.uses_beta_m() {
-            line += &format!("  beta_m {}", h.beta_m);
+            line += &format!("  beta_m {}", num(h.beta_m));
         }
         if kind.uses_beta_r() {
-            line += &format!("  beta_r {}", h.beta_r);
+            line += &format!("  beta_r {}", num(h.beta_r));
         }
         if kind.uses_eps() {
-            line += &format!("  eps {:e}", h.eps);
+            line += &format!("  eps {}", num(h.eps));
         }
         if kind.uses_weight_decay() {
-            line += &format!("  weight decay {}", h.weight_decay);
+            line += &format!("  weight decay {}", num(h.weight_decay));
         }
         if kind.uses_nu() {
-            line += &format!("  nu {}", h.nu);
+            line += &format!("  nu {}", num(h.nu));
         }
         if kind.uses_nu2() {
-            line += &format!("  nu2 {}", h.nu2);
+            line += &format!("  nu2 {}", num(h.nu2));
         }
         if kind.uses_bias_correction() {
             line += "  bias correction on";

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use super::landscape::LandscapeArgs;
-use super::trace::{OutputFormat, RunArgs, TraceArgs, num};
+use super::trace::{OutputFormat, RunArgs, TraceArgs, exact as num};
 use super::{EXIT_FAILURE, usage_error};
 use crate::core::network::{Network, Plane, SliceSpec};
 use crate::core::{

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::maps::{Sink, compute_with_progress, pool, rate, write_png};
-use super::trace::{RunArgs, num, parse_run};
+use super::trace::{RunArgs, exact, parse_run};
 use super::usage_error;
 use crate::core::maps::{
     AxisScale, DEFAULT_MAP_STEPS, MAX_MAP_STEPS, SweepAxis, SweepMap, SweepMetric, SweepParam,
@@ -252,11 +252,11 @@ pub fn write_csv(out: &mut impl Write, map: &SweepMap) -> io::Result<()> {
         write!(
             out,
             "{},{},{},{},{},{},{}",
-            num(cell.params[0]),
-            num(cell.params[1]),
-            num(e.pos[0]),
-            num(e.pos[1]),
-            num(e.loss),
+            exact(cell.params[0]),
+            exact(cell.params[1]),
+            exact(e.pos[0]),
+            exact(e.pos[1]),
+            exact(e.loss),
             e.steps,
             e.status.name()
         )?;

@@ -396,18 +396,18 @@ fn stream(
 fn row_text(r: &StepRecord, sep: &str) -> String {
     [
         r.step.to_string(),
-        num(r.pos[0]),
-        num(r.pos[1]),
-        num(r.loss),
-        num(r.grad[0]),
-        num(r.grad[1]),
+        exact(r.pos[0]),
+        exact(r.pos[1]),
+        exact(r.loss),
+        exact(r.grad[0]),
+        exact(r.grad[1]),
     ]
     .join(sep)
 }
 
 /// A finite f64 in shortest round-trip decimal (Rust's `Display`), valid in CSV and JSON. The core
 /// never produces non-finite numbers; `null` would mark one if it ever did.
-pub(super) fn num(value: f64) -> String {
+pub(super) fn exact(value: f64) -> String {
     if value.is_finite() {
         value.to_string()
     } else {
@@ -472,27 +472,27 @@ pub fn write_json(out: &mut impl Write, request: &TraceRequest) -> Result<RunSta
     writeln!(
         out,
         "  \"hyperparams\": {{\"lr\": {}, \"beta_m\": {}, \"beta_r\": {}, \"eps\": {}, \"bias_correction\": {}}},",
-        num(h.lr),
-        num(h.beta_m),
-        num(h.beta_r),
-        num(h.eps),
+        exact(h.lr),
+        exact(h.beta_m),
+        exact(h.beta_r),
+        exact(h.eps),
         h.bias_correction
     )?;
     writeln!(
         out,
         "  \"start\": [{}, {}],",
-        num(c.start[0]),
-        num(c.start[1])
+        exact(c.start[0]),
+        exact(c.start[1])
     )?;
     writeln!(out, "  \"steps\": {},", request.steps)?;
     writeln!(
         out,
         "  \"noise\": {{\"sigma\": {}, \"batch\": {}}},",
-        num(c.noise.sigma),
+        exact(c.noise.sigma),
         c.noise.batch.map_or("null".to_owned(), |b| b.to_string())
     )?;
     writeln!(out, "  \"seed\": {},", c.seed)?;
-    writeln!(out, "  \"converge_tol\": {},", num(c.converge_tol))?;
+    writeln!(out, "  \"converge_tol\": {},", exact(c.converge_tol))?;
     writeln!(out, "  \"status\": {status},")?;
     writeln!(
         out,

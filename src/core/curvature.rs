@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::landscape::{Domain, Landscape, Vec2d};
 use super::linalg::canonical;
 pub use super::linalg::eigen;
+use super::number::num;
 use super::optimizer::{self, Convention, Hyperparams, OptimizerKind, OptimizerState};
 use super::schedule::Schedule;
 use super::simulation::{DivergenceReason, RunConfig, RunStatus, StepRecord};
@@ -141,7 +142,7 @@ impl Curvature {
         let part = |w: &str, v: Vec2d, l: f64| {
             let verb = if w == "flat" { "flat" } else { "curves " };
             let w = if w == "flat" { "" } else { w };
-            format!("{verb}{w} along {} λ={}", vec_text(v), sig(l))
+            format!("{verb}{w} along {} λ={}", vec_text(v), num(l))
         };
         let second = part(w1, self.v[0], self.lambda[0]);
         // "curves up ..., down ..." rather than repeating the verb
@@ -155,7 +156,7 @@ impl Curvature {
             self.kind,
             part(w2, self.v[1], self.lambda[1]),
             second,
-            sig(self.condition)
+            num(self.condition)
         )
     }
 }
@@ -165,27 +166,75 @@ pub fn vec_text(v: Vec2d) -> String {
     format!("({:.2}, {:.2})", v[0] + 0.0, v[1] + 0.0)
 }
 
-/// A number with about three significant digits for the panel (`4.2`, `0.0131`, `1.5e6`, `∞`).
-pub fn sig(x: f64) -> String {
-    if x.is_nan() {
-        return "NaN".to_owned();
+/// What a point where runs came to rest really is, checked before anything calls it a minimum: a
+/// small gradient alone is not one (runs also crawl past saddles, over plateaus, and toward the edge of
+/// where the loss is defined).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RestKind {
+    /// A local minimum: descent from the point stays near it and finds nothing lower
+    /// ([`Landscape::minimum_near`]).
+    Minimum,
+    /// The surface curves up one way and down the other: runs slide off, given time.
+    Saddle,
+    /// The surface curves down every way.
+    Maximum,
+    /// The gradient is tiny but the ground still falls nearby (a plateau or a flat slope).
+    Plateau,
+    /// Next to where the loss is undefined (`ln(x)` near `x = 0`, which falls without bound there).
+    Edge,
+}
+
+impl RestKind {
+    /// `minimum`, `saddle`, `maximum`, `plateau` or `edge of the domain`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Minimum => "minimum",
+            Self::Saddle => "saddle",
+            Self::Maximum => "maximum",
+            Self::Plateau => "plateau",
+            Self::Edge => "edge of the domain",
+        }
     }
-    if x.is_infinite() {
-        return if x > 0.0 { "∞" } else { "-∞" }.to_owned();
+
+    /// What runs that end there did, for a legend: `reached a minimum`, `stalled at a saddle`, ...
+    pub fn verb(self) -> &'static str {
+        match self {
+            Self::Minimum => "reached a minimum",
+            Self::Saddle => "stalled at a saddle",
+            Self::Maximum => "stalled at a maximum",
+            Self::Plateau => "stalled on a plateau",
+            Self::Edge => "stalled where the loss ends",
+        }
     }
-    if x == 0.0 {
-        return "0".to_owned();
+
+    /// What a point where runs came to rest is, and where: a minimum found by descent from `p` within
+    /// `radius` (param units) is returned at its refined position; anything else at `p`.
+    pub fn classify(landscape: &Landscape, p: Vec2d, radius: f64) -> (Self, Vec2d) {
+        if let Some(m) = landscape.minimum_near(p, radius) {
+            return (Self::Minimum, m);
+        }
+        // defined all around, a little way off (within a twentieth of the radius)
+        let r = 0.05 * radius;
+        let defined = landscape.value(p).is_finite()
+            && (0..8).all(|k| {
+                let (s, c) = (f64::from(k) * std::f64::consts::FRAC_PI_4).sin_cos();
+                landscape.value([p[0] + r * c, p[1] + r * s]).is_finite()
+            });
+        let kind = match Curvature::at(landscape, p) {
+            Some(c) if defined => match c.kind {
+                CurvatureKind::Saddle => Self::Saddle,
+                CurvatureKind::Maximum => Self::Maximum,
+                CurvatureKind::Minimum | CurvatureKind::Flat => Self::Plateau,
+            },
+            _ => Self::Edge,
+        };
+        (kind, p)
     }
-    let e = x.abs().log10().floor() as i32;
-    if !(-3..5).contains(&e) {
-        return format!("{x:.2e}");
-    }
-    let decimals = (2 - e).max(0) as usize;
-    let text = format!("{x:.decimals$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        text
+}
+
+impl fmt::Display for RestKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -310,12 +359,12 @@ impl EtaLimit {
         let bound = if self.rule.bound_text == "2" {
             "2".to_owned()
         } else {
-            format!("{} = {}", self.rule.bound_text, sig(self.rule.bound))
+            format!("{} = {}", self.rule.bound_text, num(self.rule.bound))
         };
         format!(
             "{} = {} {op} {bound} along {}",
             self.rule.lhs,
-            sig(lhs),
+            num(lhs),
             vec_text(self.direction)
         )
     }
@@ -335,7 +384,7 @@ impl EtaLimit {
         format!(
             "Above η = {} each step along {}{adaptive} jumps past the bottom by more than it started \
              from, so the oscillation grows instead of dying out ({}).",
-            sig(eta_max),
+            num(eta_max),
             vec_text(self.direction),
             self.inequality()
         )
@@ -536,7 +585,7 @@ pub fn diagnose(
         .filter(|l| l.stability > 1.0)
         .max_by(|a, b| a.stability.total_cmp(&b.stability));
     // where the last good step ended, e.g. `(0.51, -2.3)`
-    let at = format!("({}, {})", sig(last.pos[0]), sig(last.pos[1]));
+    let at = format!("({}, {})", num(last.pos[0]), num(last.pos[1]));
     let (cause, last_stable, text) = match (overshoot, reason) {
         (Some(limit), _) => (
             DivergenceCause::Overshoot(limit),
@@ -643,7 +692,7 @@ mod tests {
         assert_eq!(c.kind, CurvatureKind::Saddle);
         assert_eq!(
             c.text(),
-            "saddle: curves up along (0.71, 0.71) λ=4.2, down along (0.71, -0.71) λ=-1.3; κ = 3.23"
+            "saddle: curves up along (0.71, 0.71) λ=4.2, down along (0.71, -0.71) λ=-1.3; κ = 3.231"
         );
         let bowl = Curvature::from_hessian([0.0, 0.0], [[1.0, 0.0], [0.0, 10.0]]).unwrap();
         assert_eq!(
@@ -664,8 +713,6 @@ mod tests {
         );
         assert_eq!(flat.condition, 1.0);
         assert!(Curvature::from_hessian([0.0, 0.0], [[f64::NAN, 0.0], [0.0, 1.0]]).is_none());
-        assert_eq!(sig(0.013125), "0.0131");
-        assert_eq!(sig(1.5e6), "1.50e6");
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! Messages are written for a student reading them on a projector: they name the offending value and
 //! say what would be accepted. The CLI prints them after `error: ` on one line.
 
+use super::number::num;
+
 /// Everything the core refuses. Nothing in the core panics on bad input; it returns one of these.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CoreError {
@@ -46,7 +48,7 @@ pub enum CoreError {
         error: super::formula::FormulaError,
     },
     /// A hyperparameter out of range.
-    #[error("invalid {name} = {value}: {expected}")]
+    #[error("invalid {name} = {}: {expected}", num(*value))]
     InvalidHyperparam {
         /// The hyperparameter's name as the lecture writes it (`eta`, `beta_m`, ...).
         name: &'static str,
@@ -62,7 +64,7 @@ pub enum CoreError {
     #[error("invalid gradient noise: {0}")]
     InvalidNoise(String),
     /// A start point that is not finite, too far away, or where the loss is not finite.
-    #[error("invalid start point ({x}, {y}): {reason}")]
+    #[error("invalid start point ({}, {}): {reason}", num(*x), num(*y))]
     InvalidStart {
         /// param x of the start.
         x: f64,
@@ -88,7 +90,7 @@ pub enum CoreError {
         reason: String,
     },
     /// A convergence tolerance that is negative or not finite.
-    #[error("invalid convergence tolerance {0}: must be finite and >= 0")]
+    #[error("invalid convergence tolerance {}: must be finite and >= 0", num(*.0))]
     InvalidTolerance(f64),
     /// A hyperparameter sweep that cannot run (an axis out of range, the same parameter twice, ...).
     #[error("invalid sweep: {0}")]

@@ -21,6 +21,7 @@ use super::curvature::{Curvature, CurvatureKind};
 use super::error::CoreError;
 use super::landscape::{Landscape, Vec2d};
 use super::maps::{MapCells, MapError, MapSpec};
+use super::number::num;
 use super::optimizer::OptimizerKind;
 use super::predict::Ask;
 use super::scene::Scene;
@@ -77,7 +78,7 @@ impl Margin {
                 f * 100.0
             )),
             Self::Absolute(a) if !(a.is_finite() && a > 0.0) => {
-                Err(format!("margin {a} must be a finite loss > 0"))
+                Err(format!("margin {} must be a finite loss > 0", num(a)))
             }
             _ => Ok(()),
         }
@@ -174,17 +175,6 @@ impl EscapeDefinition {
             num(self.saddle[1]),
             self.saddle_from,
         )
-    }
-}
-
-/// Up to 6 significant digits.
-fn num(x: f64) -> String {
-    let s = format!("{x:.6}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".to_owned()
-    } else {
-        s.to_owned()
     }
 }
 

@@ -24,6 +24,7 @@
 //! - [`network`]: multilayer perceptrons on classification data, planes through their parameter space.
 //! - [`run`]: [`run::SceneRun`], one optimizer of a scene running on a landscape or a network, in the
 //!   view's coordinates; [`run::ParamHistory`], a network run's weights in bounded memory.
+//! - [`number`]: [`num`], how every number is written for people (readouts, labels, tables, text).
 //! - [`history`]: [`History`], a run's rows in bounded memory for the timeline and plots.
 //! - [`scene`]: [`scene::Scene`], everything on screen as data (RON files with a version).
 //! - [`lessons`]: the built-in lessons, scene files embedded in the binary.
@@ -49,6 +50,7 @@ pub mod linalg;
 pub mod maps;
 pub mod mesh;
 pub mod network;
+pub mod number;
 pub mod optimizer;
 pub mod predict;
 pub mod run;
@@ -59,8 +61,8 @@ pub mod simulation;
 pub mod vote;
 
 pub use curvature::{
-    Curvature, CurvatureKind, Diagnosis, DivergenceCause, EtaLimit, StabilityRule, diagnose, eigen,
-    eta_limit,
+    Curvature, CurvatureKind, Diagnosis, DivergenceCause, EtaLimit, RestKind, StabilityRule,
+    diagnose, eigen, eta_limit,
 };
 pub use error::CoreError;
 pub use gradient::GradientNoise;
@@ -71,6 +73,7 @@ pub use landscape::{
     RegressionParams, TerrainParams, Vec2d,
 };
 pub use maps::{BasinMap, BasinSpec, MapError, MapJob, MapSpec, SweepMap, SweepSpec};
+pub use number::num;
 pub use optimizer::{
     BiasTable, Convention, Hyperparams, OptimizerKind, OptimizerState, Params, StepDetail,
     bias_corrections, step, step_into, step_with,

@@ -16,6 +16,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::error::CoreError;
+use super::number::num;
 
 /// A learning-rate schedule (see the module's table). `Constant` is the default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -178,7 +179,7 @@ impl Schedule {
                 if every == 0 {
                     bad("the step count K must be >= 1".into())
                 } else if !gamma_ok(gamma) {
-                    bad(format!("the decay G = {gamma} must be in (0, 1]"))
+                    bad(format!("the decay G = {} must be in (0, 1]", num(gamma)))
                 } else {
                     Ok(())
                 }
@@ -187,14 +188,17 @@ impl Schedule {
                 if gamma_ok(gamma) {
                     Ok(())
                 } else {
-                    bad(format!("the decay G = {gamma} must be in (0, 1]"))
+                    bad(format!("the decay G = {} must be in (0, 1]", num(gamma)))
                 }
             }
             Self::Cosine { steps, alpha } => {
                 if steps == 0 {
                     bad("the length T must be >= 1".into())
                 } else if !alpha_ok(alpha) {
-                    bad(format!("the final fraction A = {alpha} must be in [0, 1]"))
+                    bad(format!(
+                        "the final fraction A = {} must be in [0, 1]",
+                        num(alpha)
+                    ))
                 } else {
                     Ok(())
                 }
@@ -212,7 +216,10 @@ impl Schedule {
                          (T counts the warm-up)"
                     ))
                 } else if !alpha_ok(alpha) {
-                    bad(format!("the final fraction A = {alpha} must be in [0, 1]"))
+                    bad(format!(
+                        "the final fraction A = {} must be in [0, 1]",
+                        num(alpha)
+                    ))
                 } else {
                     Ok(())
                 }
@@ -221,7 +228,7 @@ impl Schedule {
                 if warmup.is_finite() && warmup > 0.0 {
                     Ok(())
                 } else {
-                    bad(format!("W = {warmup} must be finite and > 0"))
+                    bad(format!("W = {} must be finite and > 0", num(warmup)))
                 }
             }
         }

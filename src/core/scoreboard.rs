@@ -76,7 +76,10 @@ impl ScoreSettings {
             if value.is_finite() && value >= 0.0 {
                 Ok(())
             } else {
-                Err(format!("{name} must be a finite number >= 0, got {value}"))
+                Err(format!(
+                    "{name} must be a finite number >= 0, got {}",
+                    super::number::num(value)
+                ))
             }
         };
         check(self.loss_tol, "loss tolerance")?;
@@ -569,8 +572,8 @@ impl ScoreRow {
             ScoreColumn::ToTarget => s
                 .steps_to_target
                 .map_or_else(|| "never".to_owned(), |k| k.to_string()),
-            ScoreColumn::FinalLoss => format!("{:.4e}", s.final_loss),
-            ScoreColumn::PathLength => format!("{:.4}", s.path_length),
+            ScoreColumn::FinalLoss => super::number::num(s.final_loss),
+            ScoreColumn::PathLength => super::number::num(s.path_length),
             ScoreColumn::Accuracy => s
                 .accuracy
                 .map_or_else(String::new, |a| format!("{:.1}%", 100.0 * a)),

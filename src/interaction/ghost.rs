@@ -200,7 +200,7 @@ pub fn end_label(name: &str, ghost: &GhostPath) -> String {
                 RunStatus::Running => format!("after {} steps", end.step),
                 other => other.to_string(),
             };
-            format!("{name}: L = {:.4e} {how}", end.loss)
+            format!("{name}: L = {} {how}", crate::core::num(end.loss))
         }
         (Ok(_), None) => String::new(),
     }

@@ -5,7 +5,7 @@ use bevy::{prelude::*, window::PrimaryWindow};
 use bevy_egui::egui;
 
 use super::drag::{camera_at, param_under};
-use crate::core::Vec2d;
+use crate::core::{Vec2d, num};
 use crate::geometry::{SurfaceFrame, ViewKind};
 use crate::paint::outlined;
 use crate::state::ActiveLandscape;
@@ -75,8 +75,10 @@ pub fn update_hover(
 /// The readout's text.
 pub fn readout_text(point: &HoverPoint) -> String {
     format!(
-        "x = {:+.4}   y = {:+.4}   L = {:.5e}",
-        point.param[0], point.param[1], point.loss
+        "x = {}   y = {}   L = {}",
+        num(point.param[0]),
+        num(point.param[1]),
+        num(point.loss)
     )
 }
 

@@ -15,8 +15,8 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
 use crate::geometry::{SurfaceFrame, ViewKind};
 use crate::optimizers::Optimizer;
-use crate::schedule::AppSystems;
 use crate::state::{ActiveLandscape, UiPrefs};
+use crate::system_order::AppSystems;
 use crate::third_party::camera::PointerCaptured;
 use crate::views::ViewRects;
 

@@ -10,8 +10,8 @@ use crate::core::{
     scene::{SCENE_VERSION, Scene},
 };
 use crate::optimizers::{Optimizer, Playback, optimizer};
-use crate::schedule::AppSystems;
 use crate::state::{ActiveLandscape, CurrentScene, SurfaceSettings};
+use crate::system_order::AppSystems;
 use crate::views::Layout;
 
 /// Replace what is on screen with this scene.

@@ -15,12 +15,13 @@ use crate::core::maps::{
     BasinCell, BasinMap, BasinSpec, DEFAULT_BASIN_GRID, DEFAULT_MAP_STEPS, MapError, MapJob,
     color::{DIVERGED, UNFINISHED, minimum_rgb},
 };
-use crate::core::{Landscape, RunConfig};
+use crate::core::number::{num, point};
+use crate::core::{Landscape, RestKind, RunConfig};
 use crate::geometry::{SurfaceFrame, ViewKind, ViewProjection, place};
 use crate::optimizers::Optimizer;
 use crate::paint::{ViewLayer, view_painter};
-use crate::schedule::KeepAwake;
 use crate::state::{ActiveLandscape, UiPrefs};
+use crate::system_order::KeepAwake;
 use crate::views::ViewRects;
 
 /// The largest grid the panel offers (per side; the core accepts up to 512).
@@ -236,14 +237,19 @@ pub fn legend_lines(map: &BasinMap) -> Vec<(egui::Color32, String)> {
         .iter()
         .take(LEGEND_MINIMA)
         .map(|(k, m)| {
-            let found = if m.known { "" } else { " (found)" };
+            let note = match (m.kind, m.known) {
+                (RestKind::Minimum, true) => "",
+                (RestKind::Minimum, false) => " (found)",
+                // runs stalled there: not a minimum, and the legend says so
+                _ => " (stalled, not a minimum)",
+            };
             (
                 rgb(minimum_rgb(*k)),
                 format!(
-                    "({:.3}, {:.3}) L={:.2e} {:.0}%{found}",
-                    m.pos[0],
-                    m.pos[1],
-                    m.loss,
+                    "{} {} L={} {:.0}%{note}",
+                    m.kind,
+                    point(m.pos),
+                    num(m.loss),
                     percent(m.cells)
                 ),
             )

@@ -18,8 +18,8 @@ use crate::core::{Landscape, MapError, MapJob, RunConfig, Vec2d};
 use crate::lessons::snapshot_scene;
 use crate::optimizers::{Optimizer, Playback};
 use crate::paint::egui_color;
-use crate::schedule::KeepAwake;
 use crate::state::{ActiveLandscape, CurrentScene, SurfaceSettings};
+use crate::system_order::KeepAwake;
 use crate::views::Layout;
 
 /// The seeds the panel offers.

@@ -23,7 +23,7 @@ use bevy::prelude::*;
 use bevy_egui::{EguiPrimaryContextPass, egui};
 
 use crate::optimizers::Optimizer;
-use crate::schedule::AppSystems;
+use crate::system_order::AppSystems;
 
 pub use basins::BasinsLayer;
 pub use escape::EscapePanel;

@@ -16,12 +16,13 @@ use crate::core::maps::{
     SweepCell, SweepMap, SweepMetric, SweepParam, SweepSpec,
     color::{DIVERGED, NEVER},
 };
+use crate::core::number::{num, num_digits, point};
 use crate::core::scene::Colormap;
 use crate::core::{Hyperparams, Landscape, OptimizerKind, RunConfig};
 use crate::optimizers::Optimizer;
 use crate::paint::{nice_step, tick_label, ticks};
-use crate::schedule::KeepAwake;
 use crate::state::{ActiveLandscape, SurfaceSettings};
+use crate::system_order::KeepAwake;
 
 /// Side of the heat map in egui points.
 const MAP_SIDE: f32 = 300.0;
@@ -193,14 +194,6 @@ pub fn poll_sweep(mut window: ResMut<SweepWindow>, mut awake: ResMut<KeepAwake>)
     }
 }
 
-/// A value as the axis shows it: scientific on a log axis, three decimals on a linear one.
-pub fn format_value(axis: &SweepAxis, v: f64) -> String {
-    match axis.scale {
-        AxisScale::Log => format!("{v:.2e}"),
-        AxisScale::Linear => format!("{v:.3}"),
-    }
-}
-
 /// Where `value` lies across the picture, 0 at its left (or bottom) edge and 1 at the other: the axis's
 /// values sit at the centres of their cells (`min` at half a cell from the edge).
 pub fn picture_fraction(axis: &SweepAxis, value: f64) -> f64 {
@@ -223,7 +216,7 @@ pub fn axis_ticks(axis: &SweepAxis) -> Vec<(f64, String)> {
             let every = ((count + 5) / 6).max(1) as usize;
             (first..=last)
                 .step_by(every)
-                .map(|k| (10f64.powi(k), format!("1e{k}")))
+                .map(|k| (10f64.powi(k), num(10f64.powi(k))))
                 .collect()
         }
         _ => {
@@ -235,10 +228,7 @@ pub fn axis_ticks(axis: &SweepAxis) -> Vec<(f64, String)> {
         }
     };
     if out.len() < 2 {
-        out = vec![
-            (axis.min, format_value(axis, axis.min)),
-            (axis.max, format_value(axis, axis.max)),
-        ];
+        out = vec![(axis.min, num(axis.min)), (axis.max, num(axis.max))];
         out.dedup_by(|a, b| a.0 == b.0);
     }
     out
@@ -381,7 +371,7 @@ fn axis_ui(ui: &mut egui::Ui, name: &str, axis: &mut SweepAxis, kind: Option<Opt
         for value in [&mut axis.min, &mut axis.max] {
             let drag = egui::DragValue::new(value).speed(if log { 0.0 } else { 0.005 });
             let drag = if log {
-                drag.custom_formatter(|v, _| format!("{v:.1e}"))
+                drag.custom_formatter(|v, _| num_digits(v, 2))
                     .custom_parser(|s| s.trim().parse().ok())
             } else {
                 drag.max_decimals(4)
@@ -446,7 +436,7 @@ fn settings_ui(
                 egui::DragValue::new(&mut w.tol)
                     .speed(0.0)
                     .range(0.0..=f64::MAX)
-                    .custom_formatter(|v, _| format!("{v:.1e}"))
+                    .custom_formatter(|v, _| num_digits(v, 2))
                     .custom_parser(|s| s.trim().parse().ok()),
             );
         }
@@ -617,7 +607,7 @@ fn colour_bar(
     }
     let label = |t: f64| match map.spec.metric {
         SweepMetric::Diverged => (if t < 0.5 { "no" } else { "yes" }).to_owned(),
-        SweepMetric::FinalLoss => format!("{:.1e}", scale.value_at(t)),
+        SweepMetric::FinalLoss => num_digits(scale.value_at(t), 2),
         _ => format!("{:.0}", scale.value_at(t)),
     };
     let ts: &[f64] = if map.spec.metric == SweepMetric::Diverged {
@@ -674,14 +664,15 @@ fn cell_tooltip(ui: &mut egui::Ui, map: &SweepMap, cell: &SweepCell) {
     ui.label(format!(
         "{} = {}   {} = {}",
         x.param.label(),
-        format_value(x, cell.params[0]),
+        num(cell.params[0]),
         y.param.label(),
-        format_value(y, cell.params[1])
+        num(cell.params[1])
     ));
     let end = &cell.end;
     ui.label(format!(
-        "final loss {:.3e} at ({:.3}, {:.3})",
-        end.loss, end.pos[0], end.pos[1]
+        "final loss {} at {}",
+        num(end.loss),
+        point(end.pos)
     ));
     ui.label(format!("{} steps: {}", end.steps, end.status));
     if matches!(
@@ -729,7 +720,7 @@ mod tests {
         let lr = SweepAxis::default_for(SweepParam::Lr);
         let t = axis_ticks(&lr);
         let labels: Vec<_> = t.iter().map(|(_, l)| l.as_str()).collect();
-        assert_eq!(labels, ["1e-4", "1e-3", "1e-2", "1e-1", "1e0"]);
+        assert_eq!(labels, ["1e-4", "0.001", "0.01", "0.1", "1"]);
         let eps = SweepAxis::default_for(SweepParam::Eps);
         let t = axis_ticks(&eps);
         assert!(t.len() >= 2 && t.len() <= 6, "{t:?}");

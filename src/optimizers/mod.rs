@@ -15,8 +15,8 @@ use crate::core::{
     CoreError, History, Hyperparams, Landscape, StepRecord, Vec2d, network::Plane,
     scene::OptimizerSpec,
 };
-use crate::schedule::{AppSystems, KeepAwake};
 use crate::state::ActiveLandscape;
+use crate::system_order::{AppSystems, KeepAwake};
 
 /// Fixed-timestep rate of the simulation clock (ticks per second).
 pub const FIXED_HZ: f64 = 60.0;

@@ -17,8 +17,8 @@ use crate::paint::{
     },
     view_painter,
 };
-use crate::schedule::AppSystems;
 use crate::state::{ActiveLandscape, UiPrefs};
+use crate::system_order::AppSystems;
 
 /// What the views draw of one optimizer, kept between frames.
 #[derive(Component, Debug)]
@@ -44,6 +44,32 @@ impl Default for Marks {
             views: Default::default(),
         }
     }
+}
+
+impl Marks {
+    /// Where this run's trail (its ball at the end) lies in `view`, in egui points, as last painted:
+    /// what a floating window should not hide.
+    pub fn screen_points(&self, view: ViewKind) -> impl Iterator<Item = egui::Pos2> + '_ {
+        self.views[view as usize]
+            .trail
+            .pixels()
+            .iter()
+            .flatten()
+            .copied()
+    }
+}
+
+/// Where the runs' trails and balls (the trails' last points) lie in both views (egui points), as last
+/// painted.
+pub fn runs_on_screen<'a>(marks: impl Iterator<Item = &'a Marks>) -> crate::paint::RunsOnScreen {
+    let mut runs = crate::paint::RunsOnScreen::default();
+    for m in marks {
+        for view in ViewKind::ALL {
+            runs.trails.extend(m.screen_points(view));
+            runs.balls.extend(m.screen_points(view).last());
+        }
+    }
+    runs
 }
 
 /// One optimizer's marks projected into one view, valid while the view's projection and the surface

@@ -24,20 +24,23 @@ fn param_under(view: &ViewProjection, frame: &SurfaceFrame, pixel: egui::Pos2) -
 }
 
 /// Paints ticks and values along the bottom and left edges of the top view `view` (its rectangle in the
-/// painter's units), `text_size` points high. Values that would sit on the view's caption (top-left) or
-/// on the x values (bottom) are left out.
+/// painter's units), `text_size` points high: right under and left of the landscape's domain when there
+/// is room for them there (so they sit by the surface they measure, over the background), else along the
+/// view's own edges, over the surface. Values that would sit on the view's caption (top-left) or on the
+/// x values are left out. Returns the band that the x ticks and values take (what a step counter must
+/// keep off), if any were painted.
 pub fn paint_top_axes(
     painter: &egui::Painter,
     view: &ViewProjection,
     frame: &SurfaceFrame,
     text_size: f32,
-) {
+) -> Option<egui::Rect> {
     let clip = view.rect;
     let (Some(lo), Some(hi)) = (
         param_under(view, frame, egui::pos2(clip.min.x, clip.max.y)),
         param_under(view, frame, egui::pos2(clip.max.x, clip.min.y)),
     ) else {
-        return;
+        return None;
     };
     let y_plane = top_overlay_y(frame);
     let tick = (text_size * 0.65).round();
@@ -46,45 +49,101 @@ pub fn paint_top_axes(
         let xz = frame.param_to_xz(p);
         view.project(Vec3::new(xz.x, y_plane, xz.y)).map(|(s, _)| s)
     };
-    let (x_lo, x_hi) = (lo[0].min(hi[0]), lo[0].max(hi[0]));
+    let d = &frame.domain;
+    let domain = match (at([d.x[0], d.y[0]]), at([d.x[1], d.y[1]])) {
+        (Some(a), Some(b)) => egui::Rect::from_two_pos(a, b),
+        _ => clip,
+    };
+    // room for a tick and a line of values below the domain, and for "-4.5" left of it
+    let below =
+        domain.max.y + tick + 2.0 + 1.4 * text_size <= clip.max.y && domain.max.y >= clip.min.y;
+    let left_of =
+        domain.min.x - tick - 3.0 - 2.6 * text_size >= clip.min.x && domain.min.x <= clip.max.x;
+    let (x_lo, x_hi) = if below {
+        (lo[0].max(d.x[0]), hi[0].min(d.x[1]))
+    } else {
+        (lo[0].min(hi[0]), lo[0].max(hi[0]))
+    };
     let step_x = nice_step(x_hi - x_lo, 6.0);
+    let mut x_band: Option<egui::Rect> = None;
     for x in ticks(x_lo, x_hi, step_x) {
         let Some(s) = at([x, lo[1]]) else { continue };
-        let bottom = clip.max.y;
-        painter.line_segment(
-            [egui::pos2(s.x, bottom), egui::pos2(s.x, bottom - tick)],
-            stroke,
-        );
-        outlined(
-            painter,
-            egui::pos2(s.x, bottom - tick - 2.0),
-            egui::Align2::CENTER_BOTTOM,
-            &tick_label(x, step_x),
-            egui::Color32::WHITE,
-            text_size,
-        );
+        let label = if below {
+            let edge = domain.max.y;
+            painter.line_segment(
+                [egui::pos2(s.x, edge), egui::pos2(s.x, edge + tick)],
+                stroke,
+            );
+            outlined(
+                painter,
+                egui::pos2(s.x, edge + tick + 2.0),
+                egui::Align2::CENTER_TOP,
+                &tick_label(x, step_x),
+                egui::Color32::WHITE,
+                text_size,
+            )
+        } else {
+            let bottom = clip.max.y;
+            painter.line_segment(
+                [egui::pos2(s.x, bottom), egui::pos2(s.x, bottom - tick)],
+                stroke,
+            );
+            outlined(
+                painter,
+                egui::pos2(s.x, bottom - tick - 2.0),
+                egui::Align2::CENTER_BOTTOM,
+                &tick_label(x, step_x),
+                egui::Color32::WHITE,
+                text_size,
+            )
+        };
+        let top = if below { domain.max.y } else { label.min.y };
+        let band = egui::Rect::from_x_y_ranges(label.x_range(), top..=label.max.y.max(top));
+        x_band = Some(x_band.map_or(band, |b| b.union(band)));
     }
-    // the caption sits in the top-left corner and the x values along the bottom
-    let band = text_size * 2.2;
-    let (y_lo, y_hi) = (lo[1].min(hi[1]), lo[1].max(hi[1]));
+    // the caption sits in the top-left corner, the x values along the bottom
+    let band = text_size * 2.8;
+    let x_values = x_band.map_or(clip.max.y, |b| b.min.y);
+    let (y_lo, y_hi) = if left_of {
+        (lo[1].max(d.y[0]), hi[1].min(d.y[1]))
+    } else {
+        (lo[1].min(hi[1]), lo[1].max(hi[1]))
+    };
     let step_y = nice_step(y_hi - y_lo, 6.0);
     for y in ticks(y_lo, y_hi, step_y) {
         let Some(s) = at([lo[0], y]) else { continue };
-        if s.y < clip.min.y + band || s.y > clip.max.y - band {
+        if s.y < clip.min.y + band || s.y > x_values - 0.5 * band {
             continue;
         }
-        let left = clip.min.x;
-        painter.line_segment(
-            [egui::pos2(left, s.y), egui::pos2(left + tick, s.y)],
-            stroke,
-        );
-        outlined(
-            painter,
-            egui::pos2(left + tick + 3.0, s.y),
-            egui::Align2::LEFT_CENTER,
-            &tick_label(y, step_y),
-            egui::Color32::WHITE,
-            text_size,
-        );
+        if left_of {
+            let edge = domain.min.x;
+            painter.line_segment(
+                [egui::pos2(edge, s.y), egui::pos2(edge - tick, s.y)],
+                stroke,
+            );
+            outlined(
+                painter,
+                egui::pos2(edge - tick - 3.0, s.y),
+                egui::Align2::RIGHT_CENTER,
+                &tick_label(y, step_y),
+                egui::Color32::WHITE,
+                text_size,
+            );
+        } else {
+            let left = clip.min.x;
+            painter.line_segment(
+                [egui::pos2(left, s.y), egui::pos2(left + tick, s.y)],
+                stroke,
+            );
+            outlined(
+                painter,
+                egui::pos2(left + tick + 3.0, s.y),
+                egui::Align2::LEFT_CENTER,
+                &tick_label(y, step_y),
+                egui::Color32::WHITE,
+                text_size,
+            );
+        }
     }
+    x_band
 }

@@ -46,9 +46,14 @@ pub fn ticks(lo: f64, hi: f64, step: f64) -> Vec<f64> {
         .collect()
 }
 
+/// A tick's value with as many decimals as its spacing needs (`0.5`, `1.0`, `1.5`), so a row of ticks
+/// lines up; ticks finer than 0.001 or coarser than 10⁵ in the style of [`crate::core::num`].
 pub fn tick_label(v: f64, step: f64) -> String {
-    let decimals = (-step.log10().floor()).max(0.0) as usize;
     let v = if v.abs() < step * 1e-6 { 0.0 } else { v };
+    if !(1e-3..1e5).contains(&step) {
+        return crate::core::num(v);
+    }
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
     format!("{v:.decimals$}")
 }
 
@@ -124,7 +129,7 @@ pub fn view_painter(
 }
 
 /// Text on a dark translucent chip, so it reads over any colour of the surface (one rectangle and the
-/// glyphs: cheap to draw every frame, even on a software renderer).
+/// glyphs: cheap to draw every frame, even on a software renderer). Returns the chip's rectangle.
 pub fn outlined(
     painter: &egui::Painter,
     pos: egui::Pos2,
@@ -132,15 +137,13 @@ pub fn outlined(
     text: &str,
     color: egui::Color32,
     size: f32,
-) {
+) -> egui::Rect {
     let galley = painter.layout_no_wrap(text.to_owned(), egui::FontId::proportional(size), color);
     let rect = anchor.anchor_size(pos, galley.size());
-    painter.rect_filled(
-        rect.expand2(egui::vec2(3.0, 1.0)),
-        3.0,
-        egui::Color32::from_black_alpha(200),
-    );
+    let chip = rect.expand2(egui::vec2(3.0, 1.0));
+    painter.rect_filled(chip, 3.0, egui::Color32::from_black_alpha(200));
     painter.galley(rect.min, galley, color);
+    chip
 }
 
 /// An sRGB colour for egui from a spec colour.
@@ -212,6 +215,110 @@ impl LabelPlacer {
     }
 }
 
+/// What a floating window should not hide, in egui points: the runs' trail points, and their balls with
+/// the labels placed around them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunsOnScreen {
+    pub trails: Vec<egui::Pos2>,
+    pub balls: Vec<egui::Pos2>,
+}
+
+/// Where a ball's label may go around it ([`LabelPlacer`]: beside it, above or below), in egui points.
+const BALL_AND_LABEL: egui::Vec2 = egui::vec2(340.0, 80.0);
+
+/// Where a floating window of `size` (egui points) hides the least of the runs: over one of the `views`
+/// (egui points; the first view first), kept off the captions and readouts along a view's top and the
+/// axis values along its bottom, the place covering the fewest trail points, a ball with its label
+/// counting as a hundred; among equally good places the one nearest a corner of its view. Places are
+/// tried every [`SPOT_STEP`] points. `None` without views.
+pub fn free_corner(
+    views: &[egui::Rect],
+    size: egui::Vec2,
+    runs: &RunsOnScreen,
+) -> Option<egui::Pos2> {
+    // room for the caption and the readout under it, and for the axis values
+    const TOP: f32 = 52.0;
+    const BOTTOM: f32 = 30.0;
+    const SIDE: f32 = 8.0;
+    // a few thousand trail points are plenty to tell a free place from a busy one
+    let stride = (runs.trails.len() / 2000).max(1);
+    let trails: Vec<egui::Pos2> = runs.trails.iter().step_by(stride).copied().collect();
+    let hidden = |at: egui::Pos2| {
+        let rect = egui::Rect::from_min_size(at, size).expand(6.0);
+        let balls = runs
+            .balls
+            .iter()
+            .filter(|b| rect.intersects(egui::Rect::from_center_size(**b, BALL_AND_LABEL)))
+            .count();
+        trails.iter().filter(|m| rect.contains(**m)).count() * stride + 100 * balls
+    };
+    let places = views.iter().enumerate().flat_map(|(k, v)| {
+        let (left, right) = (
+            v.min.x + SIDE,
+            (v.max.x - SIDE - size.x).max(v.min.x + SIDE),
+        );
+        let (top, bottom) = (
+            v.min.y + TOP,
+            (v.max.y - BOTTOM - size.y).max(v.min.y + TOP),
+        );
+        let along = |lo: f32, hi: f32| {
+            let n = ((hi - lo) / SPOT_STEP).ceil().max(0.0) as usize;
+            (0..=n).map(move |i| (lo + i as f32 * SPOT_STEP).min(hi))
+        };
+        along(top, bottom).flat_map(move |y| {
+            along(left, right).map(move |x| {
+                let to_corner = (x - left).min(right - x) + (y - top).min(bottom - y);
+                (k, to_corner, egui::pos2(x, y))
+            })
+        })
+    });
+    places
+        .map(|(k, to_corner, at)| ((hidden(at), k, to_corner), at))
+        .min_by(|a, b| {
+            let ((h1, k1, c1), (h2, k2, c2)) = (a.0, b.0);
+            (h1, k1).cmp(&(h2, k2)).then(c1.total_cmp(&c2))
+        })
+        .map(|(_, at)| at)
+}
+
+/// How far apart the places [`free_corner`] tries are (egui points).
+const SPOT_STEP: f32 = 16.0;
+
+/// Keeps a floating window clear of the runs ([`free_corner`]): placed when it opens and whenever the
+/// views change shape (a layout key, a resized window or panel); where the teacher drags it otherwise.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct WindowSpot {
+    /// The views it was last placed for; `None` while the window is closed.
+    placed_for: Option<Vec<egui::Rect>>,
+}
+
+impl WindowSpot {
+    /// The window was closed: it is placed again when it opens.
+    pub fn closed(&mut self) {
+        self.placed_for = None;
+    }
+
+    /// Where to put window `id` this frame (`None`: where it is). `default_size` stands in for its size
+    /// until egui has laid it out once.
+    pub fn place(
+        &mut self,
+        ctx: &egui::Context,
+        id: egui::Id,
+        default_size: egui::Vec2,
+        views: &[egui::Rect],
+        runs: &RunsOnScreen,
+    ) -> Option<egui::Pos2> {
+        if self.placed_for.as_deref() == Some(views) {
+            return None;
+        }
+        self.placed_for = Some(views.to_vec());
+        let size = ctx
+            .memory(|m| m.area_rect(id))
+            .map_or(default_size, |r| r.size());
+        free_corner(views, size, runs)
+    }
+}
+
 /// Outlined text (see [`outlined`]) laid out by a [`LabelPlacer`]: its rectangle is measured from the
 /// real glyphs, so long labels ("SGD: converged at step 978") stay inside the view.
 pub fn placed_label(
@@ -248,6 +355,61 @@ mod tests {
         assert!(ticks(f64::NAN, 1.0, 0.5).is_empty());
         assert_eq!(tick_label(0.30000000000000004, 0.1), "0.3");
         assert_eq!(tick_label(-1e-17, 0.5), "0.0");
+        assert_eq!(tick_label(3e-5, 1e-5), "3e-5");
+        assert_eq!(tick_label(2e6, 1e6), "2e6");
+    }
+
+    #[test]
+    fn a_window_takes_the_corner_the_runs_leave_free() {
+        let views = [
+            egui::Rect::from_min_max(egui::pos2(300.0, 0.0), egui::pos2(900.0, 400.0)),
+            egui::Rect::from_min_max(egui::pos2(300.0, 400.0), egui::pos2(900.0, 800.0)),
+        ];
+        let size = egui::vec2(200.0, 150.0);
+        // runs everywhere in the first view but its bottom-right corner
+        let trails: Vec<egui::Pos2> = (0..40)
+            .flat_map(|i| {
+                (0..20).map(move |j| egui::pos2(300.0 + 15.0 * i as f32, 20.0 * j as f32))
+            })
+            .filter(|p| !(p.x > 650.0 && p.y > 200.0))
+            .collect();
+        let marks = RunsOnScreen {
+            trails,
+            balls: Vec::new(),
+        };
+        let at = free_corner(&views, size, &marks).unwrap();
+        assert_eq!(at, egui::pos2(900.0 - 8.0 - 200.0, 400.0 - 30.0 - 150.0));
+        // nothing anywhere: the first view's top-left, below its caption
+        let none = RunsOnScreen::default();
+        assert_eq!(
+            free_corner(&views, size, &none),
+            Some(egui::pos2(308.0, 52.0))
+        );
+        assert_eq!(free_corner(&[], size, &none), None);
+        // a ball (with its label) weighs more than a few trail points
+        let ball = RunsOnScreen {
+            trails: vec![egui::pos2(800.0, 500.0); 5],
+            balls: vec![egui::pos2(400.0, 100.0)],
+        };
+        assert_eq!(
+            free_corner(&views, size, &ball),
+            Some(egui::pos2(692.0, 52.0))
+        );
+        // placed once per shape of the views
+        let ctx = egui::Context::default();
+        let mut spot = WindowSpot::default();
+        let id = egui::Id::new("w");
+        assert!(spot.place(&ctx, id, size, &views, &marks).is_some());
+        assert!(spot.place(&ctx, id, size, &views, &marks).is_none());
+        assert!(
+            spot.place(&ctx, id, size, &views[..1], &marks).is_some(),
+            "a new layout"
+        );
+        spot.closed();
+        assert!(
+            spot.place(&ctx, id, size, &views[..1], &marks).is_some(),
+            "opened again"
+        );
     }
 
     #[test]

@@ -163,9 +163,10 @@ pub fn clip_views(
                 Some(camera) => (camera.transform, camera.projection.clone()),
                 None => {
                     let (orbit, mut projection): (PanOrbitCamera, Projection) = match view {
-                        ViewKind::ThreeD => {
-                            (orbit_for(frame), PerspectiveProjection::default().into())
-                        }
+                        ViewKind::ThreeD => (
+                            orbit_for(frame, rect.width().max(1.0) / rect.height().max(1.0)),
+                            PerspectiveProjection::default().into(),
+                        ),
                         ViewKind::Top => (top_orbit(), top_projection(frame)),
                     };
                     (orbit_transform(&orbit, &mut projection), projection)
@@ -250,12 +251,20 @@ pub fn render(job: &RenderJob, control: Option<&RenderControl>) -> Result<Render
     super::still::draw_surface(&mut still, &grid, &frame, &job.scene.surface, &views);
     phases.mark("landscape drawn");
     let mut painter = ShapePainter::default();
+    // the step counter keeps off the top view's x values (fractions of the frame)
+    let mut keep_clear = Vec::new();
     // what never changes during the clip: the landscape, the axes, the title
     painter.paint(&mut still, |p, size| {
         if job.axes
             && let Some(top) = views.iter().find(|v| v.view == ViewKind::Top)
+            && let Some(band) =
+                paint_top_axes(p, top, &frame, (size.y / 480.0 * 12.0).clamp(9.0, 24.0))
         {
-            paint_top_axes(p, top, &frame, (size.y / 480.0 * 12.0).clamp(9.0, 24.0));
+            let fraction = |p: egui::Pos2| (p.to_vec2() / size).to_pos2();
+            keep_clear.push(egui::Rect::from_min_max(
+                fraction(band.min),
+                fraction(band.max),
+            ));
         }
         if let Some(title) = job.title.as_deref().filter(|t| !t.trim().is_empty()) {
             let legend = (job.legend || job.step_counter).then_some(corner);
@@ -285,6 +294,7 @@ pub fn render(job: &RenderJob, control: Option<&RenderControl>) -> Result<Render
             entries: Vec::new(),
             step: job.step_counter.then(|| paths.steps()),
             corner,
+            keep_clear: keep_clear.clone(),
         };
         let paths_rect = painter.paint(&mut image, |p, _| paths.paint(p));
         // the legend stays on top of the paths
@@ -398,6 +408,7 @@ impl Backdrop {
             entries,
             step: None,
             corner,
+            keep_clear: Vec::new(),
         };
         painter.paint(&mut image, |p, size| {
             legend_box = paint_legend(p, size, &legend).and_then(|r| {

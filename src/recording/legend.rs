@@ -8,6 +8,7 @@ use bevy_egui::egui::{self, Color32, FontId, Pos2, pos2, vec2};
 
 use super::frame::RgbaImage;
 use super::raster::ShapePainter;
+use crate::core::num;
 use crate::core::scene::OptimizerSpec;
 pub use crate::paint::marks::rgb8;
 
@@ -26,18 +27,18 @@ impl LegendEntry {
     pub fn of(spec: &OptimizerSpec) -> Self {
         let h = &spec.hyper;
         let kind = spec.kind;
-        let mut detail = format!("η {}", h.lr);
+        let mut detail = format!("η {}", num(h.lr));
         if kind.uses_beta_m() {
-            detail += &format!("  β_m {}", h.beta_m);
+            detail += &format!("  β_m {}", num(h.beta_m));
         }
         if kind.uses_beta_r() {
-            detail += &format!("  β_r {}", h.beta_r);
+            detail += &format!("  β_r {}", num(h.beta_r));
         }
         if kind.uses_weight_decay() && h.weight_decay > 0.0 {
-            detail += &format!("  λ {}", h.weight_decay);
+            detail += &format!("  λ {}", num(h.weight_decay));
         }
         if kind.uses_nu() {
-            detail += &format!("  ν {}", h.nu);
+            detail += &format!("  ν {}", num(h.nu));
         }
         if h.schedule != crate::core::Schedule::Constant {
             detail += &format!("  {}", h.schedule.name());
@@ -82,11 +83,12 @@ impl Corner {
         egui::Rect::from_min_size(pos2(x, y).max(Pos2::ZERO), size)
     }
 
-    /// The bottom corner the step counter takes: the other one when the legend is in this one.
-    fn counter(self) -> Self {
+    /// The bottom corners the step counter may take, the first choice first: never the legend's.
+    fn counter_corners(self) -> &'static [Self] {
         match self {
-            Self::BottomRight => Self::BottomLeft,
-            _ => Self::BottomRight,
+            Self::BottomRight => &[Self::BottomLeft],
+            Self::BottomLeft => &[Self::BottomRight],
+            _ => &[Self::BottomRight, Self::BottomLeft],
         }
     }
 }
@@ -100,6 +102,39 @@ pub struct LegendState {
     pub step: Option<u64>,
     /// Where the legend box goes (the counter takes a bottom corner the legend leaves free).
     pub corner: Corner,
+    /// What the step counter keeps off, as fractions of the frame (0 to 1 across and down): the top
+    /// view's x values along its bottom edge. It takes a bottom corner clear of them, or sits above them.
+    pub keep_clear: Vec<egui::Rect>,
+}
+
+/// Where the step counter (a box of `size`) goes in a frame of `frame` size: the first bottom corner
+/// the legend leaves free whose box stays off `keep_clear` (in pixels), else the first one lifted above
+/// what it would cover.
+fn counter_rect(
+    legend: &LegendState,
+    frame: egui::Vec2,
+    size: egui::Vec2,
+    margin: f32,
+    keep_clear: &[egui::Rect],
+) -> egui::Rect {
+    let corners = legend.corner.counter_corners();
+    // half a margin of air between the counter and what it keeps off, so they do not touch
+    let keep_clear: Vec<egui::Rect> = keep_clear.iter().map(|k| k.expand(0.5 * margin)).collect();
+    let clear = |r: &egui::Rect| !keep_clear.iter().any(|k| k.intersects(*r));
+    if let Some(rect) = corners
+        .iter()
+        .map(|c| c.place(frame, size, margin))
+        .find(clear)
+    {
+        return rect;
+    }
+    let first = corners[0].place(frame, size, margin);
+    let top = keep_clear
+        .iter()
+        .filter(|k| k.intersects(first))
+        .map(|k| k.min.y)
+        .fold(first.max.y, f32::min);
+    first.translate(vec2(0.0, (top - first.max.y).min(0.0)))
 }
 
 /// The size of the legend's text for a frame of `size` (pixels).
@@ -194,7 +229,17 @@ pub fn paint_legend(
     if let Some(step) = legend.step {
         let g = painter.layout_no_wrap(format!("step {step}"), font, Color32::WHITE);
         let s = g.size() + vec2(2.0 * pad, pad);
-        let rect = legend.corner.counter().place(size, s, margin);
+        let keep_clear: Vec<egui::Rect> = legend
+            .keep_clear
+            .iter()
+            .map(|r| {
+                egui::Rect::from_min_max(
+                    (r.min.to_vec2() * size).to_pos2(),
+                    (r.max.to_vec2() * size).to_pos2(),
+                )
+            })
+            .collect();
+        let rect = counter_rect(legend, size, s, margin, &keep_clear);
         painter.rect_filled(rect, text * 0.3, bg);
         painter.galley(rect.min + vec2(pad, 0.5 * pad), g, Color32::WHITE);
     }
@@ -216,6 +261,7 @@ mod tests {
             }],
             step: Some(42),
             corner: Corner::TopRight,
+            keep_clear: Vec::new(),
         };
         let mut painter = ShapePainter::default();
         draw_legend(&mut painter, &mut image, &legend);
@@ -237,5 +283,31 @@ mod tests {
         let mut blank = RgbaImage::new(32, 32);
         draw_legend(&mut painter, &mut blank, &LegendState::default());
         assert_eq!(blank, RgbaImage::new(32, 32));
+    }
+
+    #[test]
+    fn the_step_counter_keeps_off_the_axis_values() {
+        let frame = vec2(640.0, 240.0);
+        let size = vec2(80.0, 20.0);
+        let legend = |corner| LegendState {
+            corner,
+            ..LegendState::default()
+        };
+        // the top view on the right half: its x values along the bottom
+        let axis = [egui::Rect::from_min_max(
+            pos2(320.0, 210.0),
+            pos2(640.0, 240.0),
+        )];
+        let r = counter_rect(&legend(Corner::TopRight), frame, size, 8.0, &axis);
+        assert!(
+            r.max.x <= 320.0 && r.max.y <= 240.0,
+            "{r:?}: the free bottom corner"
+        );
+        // the legend holds that corner: the counter rises above the values
+        let r = counter_rect(&legend(Corner::BottomLeft), frame, size, 8.0, &axis);
+        assert!(r.min.x >= 320.0 && r.max.y <= 210.0, "{r:?}");
+        // nothing to keep off: bottom right, as before
+        let r = counter_rect(&legend(Corner::TopRight), frame, size, 8.0, &[]);
+        assert_eq!(r.max, pos2(632.0, 232.0));
     }
 }

@@ -37,7 +37,7 @@ use bevy::{
     render::view::screenshot::{Screenshot, ScreenshotCaptured},
     window::PrimaryWindow,
 };
-use bevy_egui::EguiPrimaryContextPass;
+use bevy_egui::{EguiPrimaryContextPass, egui};
 
 use crate::third_party::egui::keys_free;
 
@@ -52,8 +52,8 @@ use bevy_panorbit_camera::PanOrbitCamera;
 use crate::geometry::ViewKind;
 use crate::lessons::snapshot_scene;
 use crate::optimizers::{Optimizer, Playback};
-use crate::schedule::{AppSystems, KeepAwake};
-use crate::state::{ActiveLandscape, CurrentScene, SurfaceSettings};
+use crate::state::{ActiveLandscape, CurrentScene, SurfaceSettings, UiPrefs};
+use crate::system_order::{AppSystems, KeepAwake};
 use crate::views::{BACKGROUND, Layout, ViewRects};
 
 /// Frame-rate choices of the app (frames per second).
@@ -328,7 +328,15 @@ pub fn capture_rect(rects: &ViewRects, capture: Capture) -> Option<Rect> {
     }
 }
 
-fn legend_state(settings: &RecordSettings, optimizers: &Query<&Optimizer>) -> Option<LegendState> {
+/// Height of the band the top view's x values take on screen (egui points: ticks and 12-point values,
+/// as `ui::overlay` paints them), which a recorded window's step counter keeps off.
+const AXIS_BAND_POINTS: f32 = 30.0;
+
+fn legend_state(
+    settings: &RecordSettings,
+    optimizers: &Query<&Optimizer>,
+    keep_clear: Vec<egui::Rect>,
+) -> Option<LegendState> {
     let entries: Vec<LegendEntry> = if settings.legend {
         optimizers
             .iter()
@@ -345,6 +353,7 @@ fn legend_state(settings: &RecordSettings, optimizers: &Query<&Optimizer>) -> Op
         entries,
         step,
         corner: legend::Corner::TopRight,
+        keep_clear,
     })
 }
 
@@ -659,6 +668,7 @@ fn capture_frame(
     mut recorder: ResMut<Recorder>,
     time: Res<Time<Real>>,
     rects: Res<ViewRects>,
+    prefs: Res<UiPrefs>,
     window: Single<&Window, With<PrimaryWindow>>,
     optimizers: Query<&Optimizer>,
     mut awake: ResMut<KeepAwake>,
@@ -700,7 +710,24 @@ fn capture_frame(
         return;
     };
     let scale = window.scale_factor();
-    let legend = legend_state(&settings, &optimizers);
+    // the top view's x values, as fractions of the captured rectangle
+    let keep_clear = rects
+        .top
+        .filter(|top| settings.capture != Capture::ThreeD && top.intersect(rect).width() > 0.0)
+        .map(|top| {
+            let band = AXIS_BAND_POINTS * prefs.ui_scale;
+            let fraction = |p: Vec2| {
+                let f = (p - rect.min) / rect.size().max(Vec2::ONE);
+                egui::pos2(f.x, f.y)
+            };
+            egui::Rect::from_min_max(
+                fraction(Vec2::new(top.min.x, top.max.y - band)),
+                fraction(top.max),
+            )
+        })
+        .into_iter()
+        .collect();
+    let legend = legend_state(&settings, &optimizers, keep_clear);
     commands.spawn(Screenshot::primary_window()).observe(
         move |captured: On<ScreenshotCaptured>, mut recorder: ResMut<Recorder>| {
             let RecordState::Recording { encoder, .. } = &mut recorder.state else {

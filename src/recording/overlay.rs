@@ -21,8 +21,7 @@ use crate::core::{
 use crate::geometry::{SurfaceFrame, ViewProjection, trail::TrailPoints};
 use crate::paint::marks::{
     DIVERGED_GREY, ProjectedTrail, RunMarks, ball_at, gap_line, paint_ball, paint_runs_with, rgb8,
-    start_ring,
-    trail_width,
+    start_ring, trail_width,
 };
 
 /// One optimizer's run as it is at some moment: what it is, its runner (state, random numbers, status) and
@@ -221,7 +220,7 @@ impl PathOverlay {
                 t.spec.name.as_str(),
                 t.color(),
                 t.trail.points(),
-                t.runner.position(),
+                t.run.position(),
             )
         })
     }

@@ -30,6 +30,7 @@ use bevy_egui::EguiContexts;
 
 use crate::geometry::ViewKind;
 use crate::paint::BACKGROUND;
+use crate::system_order::KeepAwake;
 
 /// The camera that draws one view's surface into its image.
 #[derive(Component, Debug)]
@@ -37,7 +38,13 @@ pub struct SurfaceCamera {
     pub view: ViewKind,
     /// What the image shows; drawn again when this changes.
     shown: Option<SurfaceKey>,
+    /// Frames it still renders after a change: two, as a resized image's new texture may not be ready
+    /// for the first (the view then stayed black until something moved).
+    pending: u8,
 }
+
+/// Frames a surface camera renders after what it shows changed.
+const RENDER_FRAMES: u8 = 2;
 
 /// Everything the image of a view depends on.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,7 +87,11 @@ pub fn spawn_surface_cameras(mut commands: Commands, mut images: ResMut<Assets<I
         let handle = images.add(target_image(UVec2::ONE));
         commands.spawn((
             Name::new(format!("{view:?} surface camera")),
-            SurfaceCamera { view, shown: None },
+            SurfaceCamera {
+                view,
+                shown: None,
+                pending: 0,
+            },
             Camera3d::default(),
             Camera {
                 order: -10 + i as isize,
@@ -124,6 +135,7 @@ pub fn drive_surface_cameras(
     )>,
     revision: Res<SurfaceRevision>,
     mut images: ResMut<Assets<Image>>,
+    mut awake: ResMut<KeepAwake>,
 ) {
     for (mut surface, mut camera, mut transform, mut projection, target) in &mut surfaces {
         let Some((_, view_camera, view_transform, view_projection)) =
@@ -164,9 +176,16 @@ pub fn drive_surface_cameras(
             *transform = *view_transform;
             *projection = view_projection.clone();
             surface.shown = Some(key);
+            surface.pending = RENDER_FRAMES;
         }
-        if camera.is_active != changed {
-            camera.is_active = changed;
+        let render = surface.pending > 0;
+        surface.pending = surface.pending.saturating_sub(1);
+        if surface.pending > 0 {
+            // the next frame renders too, even if nothing else wakes the app
+            awake.request();
+        }
+        if camera.is_active != render {
+            camera.is_active = render;
         }
     }
 }

@@ -15,8 +15,8 @@ use bevy::{
 
 use crate::core::scene::SurfaceStyle;
 use crate::geometry::{SurfaceFrame, sample_surface};
-use crate::schedule::AppSystems;
 use crate::state::{ActiveLandscape, SurfaceSettings};
+use crate::system_order::AppSystems;
 use cache::{BackdropCopies, SurfaceRevision};
 use material::{SurfaceExtension, SurfaceMaterial, SurfaceUniform};
 

@@ -8,6 +8,7 @@
 //! per-coordinate step size, `⊙` the per-coordinate product. Vectors print as `(x, y)`.
 
 use crate::core::linalg::Mat2;
+use crate::core::number::{num, point};
 use crate::core::{
     Convention, Hyperparams, OptimizerKind, OptimizerState, Schedule, StepDetail, Vec2d, eigen,
     optimizer,
@@ -57,28 +58,6 @@ pub struct StepInputs<'a> {
     pub noisy: bool,
 }
 
-/// A number with 4 significant digits: fixed between 1e-3 and 1e5, scientific outside, `0` for zero.
-pub fn num(x: f64) -> String {
-    if x == 0.0 {
-        return "0".into();
-    }
-    if !x.is_finite() {
-        return format!("{x}");
-    }
-    let mag = x.abs().log10().floor();
-    if (-3.0..5.0).contains(&mag) {
-        let decimals = (3.0 - mag).max(0.0) as usize;
-        format!("{x:.decimals$}")
-    } else {
-        format!("{x:.3e}")
-    }
-}
-
-/// A param-space vector: `(x, y)` with [`num`].
-pub fn vec2(v: Vec2d) -> String {
-    format!("({}, {})", num(v[0]), num(v[1]))
-}
-
 fn sq(v: Vec2d) -> Vec2d {
     [v[0] * v[0], v[1] * v[1]]
 }
@@ -115,11 +94,11 @@ fn ema(
             format!(
                 "= {}·{} + {}·{}",
                 num(beta),
-                vec2(old),
+                point(old),
                 num(1.0 - beta),
-                vec2(new_in)
+                point(new_in)
             ),
-            format!("= {}", vec2(out)),
+            format!("= {}", point(out)),
         ],
     )
 }
@@ -139,8 +118,8 @@ fn second_moment_correction(br: f64, c2: f64, d: &StepDetail) -> [FormulaLine; 2
             "s_hat",
             "s_hat = s / (1 - β_r^t)",
             vec![
-                format!("= {} / {}", vec2(d.s), num(c2)),
-                format!("= {}", vec2(d.s_hat)),
+                format!("= {} / {}", point(d.s), num(c2)),
+                format!("= {}", point(d.s_hat)),
             ],
         ),
     ]
@@ -162,7 +141,7 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
         FormulaLine::new(
             "θ",
             "θ (before the step)",
-            vec![format!("= {}", vec2(d.theta))],
+            vec![format!("= {}", point(d.theta))],
         ),
     ];
     if h.schedule != Schedule::Constant {
@@ -185,24 +164,24 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
                 vec![
                     format!(
                         "= {} - {}·{}·{}",
-                        vec2(d.theta),
+                        point(d.theta),
                         num(eta),
                         num(bm),
-                        vec2(b.v)
+                        point(b.v)
                     ),
-                    format!("= {}", vec2(ahead)),
+                    format!("= {}", point(ahead)),
                 ],
             ));
             lines.push(FormulaLine::new(
                 "g",
                 format!("g = ∇{loss}(θ_ahead)"),
-                vec![format!("= {}", vec2(d.grad))],
+                vec![format!("= {}", point(d.grad))],
             ));
         }
         _ => lines.push(FormulaLine::new(
             "g",
             format!("g = ∇{loss}(θ)"),
-            vec![format!("= {}", vec2(d.grad))],
+            vec![format!("= {}", point(d.grad))],
         )),
     }
     // momentum / first moment (Lion's comes after its step)
@@ -214,8 +193,8 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
                 "V",
                 "V <- β_m V + g",
                 vec![
-                    format!("= {}·{} + {}", num(bm), vec2(b.v), vec2(d.grad)),
-                    format!("= {}", vec2(d.v)),
+                    format!("= {}·{} + {}", num(bm), point(b.v), point(d.grad)),
+                    format!("= {}", point(d.v)),
                 ],
             ));
         } else {
@@ -228,8 +207,8 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
             "s",
             "s <- s + g²",
             vec![
-                format!("= {} + {}", vec2(b.s), vec2(sq(d.grad))),
-                format!("= {}", vec2(d.s)),
+                format!("= {} + {}", point(b.s), point(sq(d.grad))),
+                format!("= {}", point(d.s)),
             ],
         )),
         OptimizerKind::AdaDelta => lines.push(ema(
@@ -271,13 +250,13 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
                 format!(
                     "= {}·{} / {} + {}·{} / {}",
                     num(bm),
-                    vec2(d.v),
+                    point(d.v),
                     num(c1_next),
                     num(1.0 - bm),
-                    vec2(d.grad),
+                    point(d.grad),
                     num(c1)
                 ),
-                format!("= {}", vec2(d.v_hat)),
+                format!("= {}", point(d.v_hat)),
             ],
         ));
         lines.extend(second_moment_correction(br, c2, d));
@@ -296,8 +275,8 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
                 "V_hat",
                 "V_hat = V / (1 - β_m^t)",
                 vec![
-                    format!("= {} / {}", vec2(d.v), num(c1)),
-                    format!("= {}", vec2(d.v_hat)),
+                    format!("= {} / {}", point(d.v), num(c1)),
+                    format!("= {}", point(d.v_hat)),
                 ],
             ));
             lines.extend(second_moment_correction(br, c2, d));
@@ -305,12 +284,12 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
             lines.push(FormulaLine::new(
                 "V_hat",
                 "V_hat = V  (bias correction off)",
-                vec![format!("= {}", vec2(d.v_hat))],
+                vec![format!("= {}", point(d.v_hat))],
             ));
             lines.push(FormulaLine::new(
                 "s_hat",
                 "s_hat = s  (bias correction off)",
-                vec![format!("= {}", vec2(d.s_hat))],
+                vec![format!("= {}", point(d.s_hat))],
             ));
         }
     }
@@ -319,8 +298,8 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
             "s_max",
             "s_max <- max(s_max, s_hat)",
             vec![
-                format!("= max({}, {})", vec2(b.u), vec2(d.s_hat)),
-                format!("= {}", vec2(d.u)),
+                format!("= max({}, {})", point(b.u), point(d.s_hat)),
+                format!("= {}", point(d.u)),
             ],
         ));
     }
@@ -331,7 +310,7 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
             lines.push(FormulaLine::new(
                 "sign(c)",
                 "sign(c)",
-                vec![format!("= {}", vec2(d.direction))],
+                vec![format!("= {}", point(d.direction))],
             ));
         }
         OptimizerKind::Qhm => lines.push(FormulaLine::new(
@@ -341,11 +320,11 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
                 format!(
                     "= {}·{} + {}·{}",
                     num(1.0 - h.nu),
-                    vec2(d.grad),
+                    point(d.grad),
                     num(h.nu),
-                    vec2(d.v)
+                    point(d.v)
                 ),
-                format!("= {}", vec2(d.direction)),
+                format!("= {}", point(d.direction)),
             ],
         )),
         OptimizerKind::QhAdam => lines.push(FormulaLine::new(
@@ -355,11 +334,11 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
                 format!(
                     "= {}·{} + {}·{}",
                     num(1.0 - h.nu),
-                    vec2(d.grad),
+                    point(d.grad),
                     num(h.nu),
-                    vec2(d.v_hat)
+                    point(d.v_hat)
                 ),
-                format!("= {}", vec2(d.direction)),
+                format!("= {}", point(d.direction)),
             ],
         )),
         OptimizerKind::Newton | OptimizerKind::SaddleFreeNewton => {
@@ -387,7 +366,7 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
             lines.push(FormulaLine::new(
                 "d",
                 format!("d = {symbol} g"),
-                vec![format!("= {}", vec2(d.direction))],
+                vec![format!("= {}", point(d.direction))],
             ));
         }
         _ => {}
@@ -398,7 +377,7 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
         if lecture {
             (
                 format!("η_eff = η / √({second} + ε)"),
-                format!("= {} / √({} + {})", num(eta), vec2(value), num(eps)),
+                format!("= {} / √({} + {})", num(eta), point(value), num(eps)),
             )
         } else {
             (
@@ -406,7 +385,7 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
                 format!(
                     "= {} / ({} + {})",
                     num(eta),
-                    vec2([value[0].sqrt(), value[1].sqrt()]),
+                    point([value[0].sqrt(), value[1].sqrt()]),
                     num(eps)
                 ),
             )
@@ -418,7 +397,7 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
             format!(
                 "= {} / ({} + {})",
                 num(eta),
-                vec2([d.s[0].sqrt(), d.s[1].sqrt()]),
+                point([d.s[0].sqrt(), d.s[1].sqrt()]),
                 num(eps)
             ),
         )),
@@ -439,9 +418,9 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
             format!(
                 "= {}·√({} + {}) / √({} + {})",
                 num(eta),
-                vec2(b.u),
+                point(b.u),
                 num(eps),
-                vec2(d.s),
+                point(d.s),
                 num(eps)
             ),
         )),
@@ -451,7 +430,7 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
         lines.push(FormulaLine::new(
             "η_eff",
             formula,
-            vec![row, format!("= {}", vec2(eff))],
+            vec![row, format!("= {}", point(eff))],
         ));
     }
     if kind == OptimizerKind::AdaDelta {
@@ -464,12 +443,12 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
         lines.push(FormulaLine::new(
             "Δ",
             "Δ = √(u + ε) / √(s + ε) ⊙ g",
-            vec![format!("= {}", vec2(change))],
+            vec![format!("= {}", point(change))],
         ));
         lines.push(ema("u", "u <- ρ u + (1-ρ) Δ²", br, b.u, sq(change), d.u));
     }
     // the new position
-    let theta = vec2(d.theta);
+    let theta = point(d.theta);
     let decay = |formula: &'static str| {
         (
             formula,
@@ -477,12 +456,12 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
                 "= {theta} - {}·({}⊙{} + {}·{})",
                 num(eta),
                 // η_eff/η (0 while η_t is 0, in a warm-up's first step)
-                vec2(if eta == 0.0 {
+                point(if eta == 0.0 {
                     [0.0; 2]
                 } else {
                     [eff[0] / eta, eff[1] / eta]
                 }),
-                vec2(d.direction),
+                point(d.direction),
                 num(h.weight_decay),
                 theta
             ),
@@ -491,29 +470,29 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
     let (formula, row) = match (kind, lecture) {
         (OptimizerKind::Sgd, _) => (
             "θ <- θ - η g",
-            format!("= {theta} - {}·{}", num(eta), vec2(d.grad)),
+            format!("= {theta} - {}·{}", num(eta), point(d.grad)),
         ),
         (OptimizerKind::Momentum, _) | (OptimizerKind::Nesterov, true) => (
             "θ <- θ - η V",
-            format!("= {theta} - {}·{}", num(eta), vec2(d.v)),
+            format!("= {theta} - {}·{}", num(eta), point(d.v)),
         ),
         (OptimizerKind::Nesterov, false) => (
             "θ <- θ - η (g + β_m V)",
             format!(
                 "= {theta} - {}·({} + {}·{})",
                 num(eta),
-                vec2(d.grad),
+                point(d.grad),
                 num(bm),
-                vec2(d.v)
+                point(d.v)
             ),
         ),
         (OptimizerKind::AdaGrad | OptimizerKind::RmsProp | OptimizerKind::AdaDelta, _) => (
             "θ <- θ - η_eff ⊙ g",
-            format!("= {theta} - {}⊙{}", vec2(eff), vec2(d.grad)),
+            format!("= {theta} - {}⊙{}", point(eff), point(d.grad)),
         ),
         (OptimizerKind::Adam | OptimizerKind::NAdam | OptimizerKind::AmsGrad, _) => (
             "θ <- θ - η_eff ⊙ V_hat",
-            format!("= {theta} - {}⊙{}", vec2(eff), vec2(d.v_hat)),
+            format!("= {theta} - {}⊙{}", point(eff), point(d.v_hat)),
         ),
         (OptimizerKind::AdamW, _) => decay("θ <- θ - η (η_eff/η ⊙ V_hat + λ θ)"),
         (OptimizerKind::Lion, _) => (
@@ -521,21 +500,21 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
             format!(
                 "= {theta} - {}·({} + {}·{theta})",
                 num(eta),
-                vec2(d.direction),
+                point(d.direction),
                 num(h.weight_decay)
             ),
         ),
         (OptimizerKind::Qhm, _) => (
             "θ <- θ - η mix",
-            format!("= {theta} - {}·{}", num(eta), vec2(d.direction)),
+            format!("= {theta} - {}·{}", num(eta), point(d.direction)),
         ),
         (OptimizerKind::QhAdam, _) => (
             "θ <- θ - η_eff ⊙ mix",
-            format!("= {theta} - {}⊙{}", vec2(eff), vec2(d.direction)),
+            format!("= {theta} - {}⊙{}", point(eff), point(d.direction)),
         ),
         (OptimizerKind::Newton | OptimizerKind::SaddleFreeNewton, _) => (
             "θ <- θ - η d",
-            format!("= {theta} - {}·{}", num(eta), vec2(d.direction)),
+            format!("= {theta} - {}·{}", num(eta), point(d.direction)),
         ),
     };
     lines.push(FormulaLine::new(
@@ -543,8 +522,8 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
         formula,
         vec![
             row,
-            format!("= {theta} + {}", vec2(d.step)),
-            format!("= {}", vec2(d.new_theta)),
+            format!("= {theta} + {}", point(d.step)),
+            format!("= {}", point(d.new_theta)),
         ],
     ));
     if kind == OptimizerKind::Lion {
@@ -660,7 +639,7 @@ mod tests {
             let v = line(&lines, "V");
             assert_vec(v, after.v);
             // the input row carries the momentum before the step
-            assert!(v.numbers[0].contains(&vec2(before.v)), "{label}: {v:?}");
+            assert!(v.numbers[0].contains(&point(before.v)), "{label}: {v:?}");
         } else {
             assert!(lines.iter().all(|l| l.symbol != "V"), "{label}");
         }
@@ -670,7 +649,7 @@ mod tests {
         ) {
             let s = line(&lines, "s");
             assert_vec(s, after.s);
-            assert!(s.numbers[0].contains(&vec2(before.s)), "{label}: {s:?}");
+            assert!(s.numbers[0].contains(&point(before.s)), "{label}: {s:?}");
             assert_vec(line(&lines, "η_eff"), detail.effective_lr);
         }
         if kind == OptimizerKind::Adam {
@@ -772,14 +751,7 @@ mod tests {
     }
 
     #[test]
-    fn numbers_read_well() {
-        assert_eq!(num(0.0), "0");
-        assert_eq!(num(0.123456), "0.1235");
-        assert_eq!(num(-12.3456), "-12.35");
-        assert_eq!(num(12345.6), "12346");
-        assert_eq!(num(1.5e-5), "1.500e-5");
-        assert_eq!(num(f64::NAN), "NaN");
-        assert_eq!(vec2([1.0, -0.002]), "(1.000, -0.002000)");
+    fn numbers_read_back() {
         assert_eq!(
             parse_numbers("= 0.9·(1.000, -2.000e-3) + 1e5"),
             vec![0.9, 1.0, -2e-3, 1e5]

@@ -19,12 +19,12 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
 use crate::third_party::egui::keys_free;
 
-use crate::core::{Convention, Landscape};
+use crate::core::{Convention, Landscape, num};
 use crate::geometry::{SurfaceFrame, ViewKind};
 use crate::optimizers::{Optimizer, Playback};
 use crate::paint::{ViewLayer, egui_color, view_painter};
-use crate::schedule::AppSystems;
 use crate::state::{ActiveLandscape, UiPrefs};
+use crate::system_order::AppSystems;
 use crate::views::{ViewRects, ViewportInsets};
 use arrows::{ArrowScale, BallArrows, Projector};
 use field::FieldSamples;
@@ -257,37 +257,37 @@ pub fn step_by_step(
     let Some(last) = view.last else {
         ui.label(format!(
             "t = 0: at the start θ = {}. Press Step to see the first update.",
-            formula::vec2(view.record.pos)
+            crate::core::number::point(view.record.pos)
         ));
         return out;
     };
     let h = &last.hyper;
     ui.strong(rule_summary(view.kind, h.convention));
-    let mut params = format!("η = {}", formula::num(h.lr));
+    let mut params = format!("η = {}", num(h.lr));
     if h.schedule != crate::core::Schedule::Constant {
         params.push_str(&format!(
             "   η_t = {} ({})",
-            formula::num(last.detail.eta),
+            num(last.detail.eta),
             h.schedule
         ));
     }
     if view.kind.uses_beta_m() {
-        params.push_str(&format!("   β_m = {}", formula::num(h.beta_m)));
+        params.push_str(&format!("   β_m = {}", num(h.beta_m)));
     }
     if view.kind.uses_beta_r() {
-        params.push_str(&format!("   β_r = {}", formula::num(h.beta_r)));
+        params.push_str(&format!("   β_r = {}", num(h.beta_r)));
     }
     if view.kind.uses_eps() {
-        params.push_str(&format!("   ε = {}", formula::num(h.eps)));
+        params.push_str(&format!("   ε = {}", num(h.eps)));
     }
     if view.kind.uses_weight_decay() {
-        params.push_str(&format!("   λ = {}", formula::num(h.weight_decay)));
+        params.push_str(&format!("   λ = {}", num(h.weight_decay)));
     }
     if view.kind.uses_nu() {
-        params.push_str(&format!("   ν = {}", formula::num(h.nu)));
+        params.push_str(&format!("   ν = {}", num(h.nu)));
     }
     if view.kind.uses_nu2() {
-        params.push_str(&format!("   ν2 = {}", formula::num(h.nu2)));
+        params.push_str(&format!("   ν2 = {}", num(h.nu2)));
     }
     ui.label(egui::RichText::new(params).monospace().size(14.0));
     if view.kind.uses_convention() && h.convention != run.convention {
@@ -327,7 +327,18 @@ pub fn step_by_step(
     out
 }
 
-/// The timeline strip under the views and the step-by-step window.
+/// The step-by-step panel's width until the teacher drags its edge (egui points), at most: on a small
+/// screen (1024 x 768) it takes [`STEP_PANEL_SHARE`] of the room beside the side panel, so the views
+/// keep the larger part.
+const STEP_PANEL_WIDTH: f32 = 400.0;
+/// The narrowest the step-by-step panel gets (egui points): its formulas wrap below this.
+const STEP_PANEL_MIN: f32 = 240.0;
+/// The step-by-step panel's share of the room beside the side panel when it opens on a small screen.
+const STEP_PANEL_SHARE: f32 = 0.38;
+
+/// The step-by-step window, docked along the right edge beside the views (so it hides no ball or trail,
+/// and stays there whatever the layout: the views take the room left), and the timeline strip under
+/// the views.
 fn teaching_ui(
     mut contexts: EguiContexts,
     prefs: Res<UiPrefs>,
@@ -336,24 +347,94 @@ fn teaching_ui(
     mut playback: ResMut<Playback>,
     mut aids: ResMut<TeachingAids>,
     views: Res<StepViews>,
-    rects: Res<ViewRects>,
     mut optimizers: Query<(Entity, &mut Optimizer)>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     let scale = prefs.ui_scale.max(0.1);
     let span = timeline::Span::of(optimizers.iter().map(|(_, o)| o));
     let newest = span.newest;
-
-    // the strip: right of the side panel, along the bottom of the window
+    // right of the side panel
     let mut area = ctx.viewport_rect();
     area.min.x = (area.min.x + insets.left / scale).min(area.max.x);
-    let mut root = egui::Ui::new(
-        ctx.clone(),
-        "losscape-timeline-root".into(),
-        egui::UiBuilder::new()
-            .layer_id(egui::LayerId::background())
-            .max_rect(area),
-    );
+    let root_over = |area: egui::Rect, name: &'static str| {
+        egui::Ui::new(
+            ctx.clone(),
+            name.into(),
+            egui::UiBuilder::new()
+                .layer_id(egui::LayerId::background())
+                .max_rect(area),
+        )
+    };
+
+    let mut out = StepWindowActions::default();
+    let mut right = 0.0;
+    if aids.step_window {
+        let runs: Vec<RunEntry> = optimizers
+            .iter()
+            .map(|(entity, o)| RunEntry {
+                entity,
+                name: o.spec.name.clone(),
+                color: o.spec.color,
+                convention: o.spec.hyper.convention,
+                uses_convention: o.spec.kind.uses_convention(),
+            })
+            .collect();
+        let selected = runs
+            .iter()
+            .find(|r| Some(r.entity) == aids.selected)
+            .or(runs.first())
+            .map(|r| r.entity);
+        let view = selected.and_then(|e| views.get(e));
+        let mut selection = aids.selected;
+        let scrubbed = timeline.scrubbed.is_some();
+        let mut open = true;
+        let mut root = root_over(area, "losscape-step-root");
+        let panel = egui::Panel::right("step-by-step")
+            .resizable(true)
+            .default_size((STEP_PANEL_SHARE * area.width()).clamp(STEP_PANEL_MIN, STEP_PANEL_WIDTH))
+            .min_size(STEP_PANEL_MIN)
+            .max_size((0.6 * area.width()).max(STEP_PANEL_MIN))
+            .show(&mut root, |ui| {
+                ui.horizontal(|ui| {
+                    ui.heading("Step by step");
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if ui.button("Close").on_hover_text("close (S)").clicked() {
+                            open = false;
+                        }
+                    });
+                });
+                egui::ScrollArea::vertical()
+                    .show(ui, |ui| {
+                        step_by_step(ui, &mut selection, &runs, view, scrubbed)
+                    })
+                    .inner
+            });
+        right = panel.response.rect.width();
+        out = panel.inner;
+        if !open {
+            aids.step_window = false;
+        }
+        if selection != aids.selected {
+            aids.selected = selection;
+        }
+        if let (Some(convention), Some(entity)) = (out.convention, selected)
+            && let Ok((_, mut opt)) = optimizers.get_mut(entity)
+        {
+            let mut spec = opt.spec.clone();
+            spec.hyper.convention = convention;
+            if let Err(e) = opt.apply_spec(spec) {
+                warn!("convention not changed: {e}");
+            }
+        }
+    }
+    let right = (right * scale).max(0.0);
+    if (insets.right - right).abs() > 0.5 {
+        insets.right = right;
+    }
+
+    // the strip: along the bottom, between the side panel and the docked window
+    area.max.x = (area.max.x - right / scale).max(area.min.x);
+    let mut root = root_over(area, "losscape-timeline-root");
     let mut actions = TimelineActions::default();
     let height = egui::Panel::bottom("timeline")
         .resizable(false)
@@ -374,48 +455,6 @@ fn teaching_ui(
         warn!("branch at step {k}: {e}");
     }
 
-    if !aids.step_window {
-        return Ok(());
-    }
-    let runs: Vec<RunEntry> = optimizers
-        .iter()
-        .map(|(entity, o)| RunEntry {
-            entity,
-            name: o.spec.name.clone(),
-            color: o.spec.color,
-            convention: o.spec.hyper.convention,
-            uses_convention: o.spec.kind.uses_convention(),
-        })
-        .collect();
-    let selected = runs
-        .iter()
-        .find(|r| Some(r.entity) == aids.selected)
-        .or(runs.first())
-        .map(|r| r.entity);
-    let view = selected.and_then(|e| views.get(e));
-    let mut open = true;
-    let mut selection = aids.selected;
-    let mut window = egui::Window::new("Step by step")
-        .open(&mut open)
-        .default_width(540.0)
-        .resizable(true)
-        .vscroll(true);
-    if let Some(r) = rects.three_d.or(rects.top) {
-        window = window.default_pos(egui::pos2(r.min.x / scale + 12.0, r.min.y / scale + 30.0));
-    }
-    let scrubbed = timeline.scrubbed.is_some();
-    let out = window
-        .show(&ctx, |ui| {
-            step_by_step(ui, &mut selection, &runs, view, scrubbed)
-        })
-        .and_then(|r| r.inner)
-        .unwrap_or_default();
-    if !open {
-        aids.step_window = false;
-    }
-    if selection != aids.selected {
-        aids.selected = selection;
-    }
     if out.step {
         playback.playing = false;
         playback.queued_steps += 1;
@@ -424,15 +463,6 @@ fn teaching_ui(
         let k = timeline.shown(newest);
         timeline.scrub_to(span.back(k), newest);
         playback.playing = false;
-    }
-    if let (Some(convention), Some(entity)) = (out.convention, selected)
-        && let Ok((_, mut opt)) = optimizers.get_mut(entity)
-    {
-        let mut spec = opt.spec.clone();
-        spec.hyper.convention = convention;
-        if let Err(e) = opt.apply_spec(spec) {
-            warn!("convention not changed: {e}");
-        }
     }
     Ok(())
 }

@@ -303,7 +303,8 @@ pub fn timeline_strip(
     let newest = span.newest;
     let mut actions = TimelineActions::default();
     let mut k = timeline.shown(newest);
-    ui.horizontal(|ui| {
+    // on a narrow strip (a small screen, the step-by-step window docked) the buttons wrap to a second line
+    ui.horizontal_wrapped(|ui| {
         ui.label("timeline");
         if ui
             .add_enabled(k > 0, egui::Button::new("◀"))
@@ -319,7 +320,8 @@ pub fn timeline_strip(
         {
             k = span.forward(k);
         }
-        let width = (ui.available_width() - 380.0).max(120.0);
+        // the slider takes what the labels and buttons leave
+        let width = (ui.available_width() - 430.0).max(100.0);
         ui.spacing_mut().slider_width = width;
         ui.add(egui::Slider::new(&mut k, 0..=newest.max(1)).text(format!("/ {newest}")));
         k = span.snap(k);

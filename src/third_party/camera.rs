@@ -6,7 +6,7 @@ use bevy::prelude::*;
 use bevy_egui::input::EguiWantsInput;
 use bevy_panorbit_camera::{PanOrbitCamera, PanOrbitCameraPlugin};
 
-use crate::schedule::{AppSystems, KeepAwake};
+use crate::system_order::{AppSystems, KeepAwake};
 
 /// Set while something else owns the pointer (a handle drag); the cameras stay still.
 #[derive(Resource, Default, Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! them) through one camera. Also who owns the keyboard: the app's keys work
 //! unless a text field is being typed in or a drop-down is open ([`keys_free`]).
 
+use bevy::asset::AssetEventSystems;
 use bevy::{
     camera::{CameraMainTextureUsages, visibility::RenderLayers},
     core_pipeline::tonemapping::Tonemapping,
@@ -9,10 +10,11 @@ use bevy::{
     render::render_resource::TextureUsages,
 };
 use bevy_egui::{
-    EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, PrimaryEguiContext, egui,
+    EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPostUpdateSet, EguiPrimaryContextPass,
+    EguiRenderOutput, PrimaryEguiContext, egui,
 };
 
-use crate::schedule::AppSystems;
+use crate::system_order::{AppSystems, KeepAwake};
 
 /// Whether egui needs the keyboard this frame: a text field has the focus or a drop-down is open.
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +29,31 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(
             EguiPrimaryContextPass,
             release_keyboard.in_set(AppSystems::UiFocus),
+        )
+        // Glyphs new to egui's font atlas reach the GPU in the frame that first draws them. bevy_egui
+        // writes them into the atlas image in `PostProcessOutput`, which Bevy left unordered against
+        // `AssetEventSystems`, where an image's changes are announced to the renderer: when it ran
+        // after, the renderer drew that frame with last frame's atlas, and the new glyphs (egui keeps
+        // one per character, size and sub-pixel offset) were blank: "Momentum: converged at step 1361"
+        // read "Momentum   n e e t   p1 61" in both views, and stayed so when nothing moved after it.
+        .configure_sets(
+            PostUpdate,
+            EguiPostUpdateSet::PostProcessOutput.before(AssetEventSystems),
+        )
+        .add_systems(
+            PostUpdate,
+            draw_again_after_new_glyphs
+                .in_set(EguiPostUpdateSet::PostProcessOutput)
+                .before(bevy_egui::update_egui_textures_system),
         );
+}
+
+/// A frame that changed egui's textures (new glyphs in the font atlas) is followed by one more, so that
+/// a frame drawn before a texture reached the GPU never stays on screen while the app sleeps.
+fn draw_again_after_new_glyphs(outputs: Query<&EguiRenderOutput>, mut awake: ResMut<KeepAwake>) {
+    if outputs.iter().any(|o| !o.textures_delta.is_empty()) {
+        awake.request();
+    }
 }
 
 /// Run condition of every key binding: the keys belong to the app unless egui is taking text.
@@ -47,7 +73,7 @@ fn release_keyboard(
     if !*quiet {
         // bevy_egui wakes the event loop whenever egui asks for a repaint, and egui asks in every frame
         // (it is fed a modifier-keys event each frame): that would keep a paused app drawing forever.
-        // Frames come from input and from whatever moves (schedule::KeepAwake) instead.
+        // Frames come from input and from whatever moves (system_order::KeepAwake) instead.
         ctx.set_request_repaint_callback(|_| {});
         *quiet = true;
     }

@@ -7,6 +7,7 @@ use bevy::{ecs::system::SystemParam, prelude::*};
 use bevy_egui::{EguiContexts, egui};
 
 use super::{PANEL_WIDTH, plot, set_insets};
+use crate::core::number::{num, point};
 use crate::core::{
     Convention, Curvature, EtaLimit, Hyperparams, Landscape, LandscapeSpec, OptimizerKind,
     RunStatus, Schedule, Vec2d, diagnose, eta_limit,
@@ -207,7 +208,7 @@ pub fn side_panel(mut p: PanelParams) -> Result {
                 }
                 ui.add_space(8.0);
                 ui.small(
-                    "Space play/pause · N step · R restart · [ ] speed · 1 2 3 layout · G record · P still",
+                    "Space play/pause · N step · R restart · [ ] speed · 1 2 3 layout · Home frame · G record · P still",
                 );
             });
         })
@@ -664,7 +665,7 @@ pub fn optimizer_card(
             hyper_controls(ui, id, spec, limit.as_ref(), run.run.steps());
             if let Some(limit) = &limit {
                 // what the red tick on the η slider means, in one sentence
-                ui.label(egui::RichText::new(limit.explanation()).small().weak());
+                ui.label(egui::RichText::new(limit.explanation()).weak());
             }
             if is_regression {
                 let mut batch = spec.noise.batch.unwrap_or(0);
@@ -697,7 +698,7 @@ pub fn optimizer_card(
                 }
             });
         });
-    out.rewind = readout(ui, run, landscape, limit.as_ref());
+    out.rewind = readout(ui, id, run, landscape, limit.as_ref());
     out
 }
 
@@ -804,9 +805,9 @@ pub fn hyper_controls(
     if h.schedule != Schedule::Constant {
         ui.label(
             egui::RichText::new(format!(
-                "{}   now η_t = {:.3e}",
+                "{}   now η_t = {}",
                 h.schedule.formula(),
-                h.lr * factor
+                num(h.lr * factor)
             ))
             .small()
             .weak(),
@@ -936,8 +937,8 @@ fn mark_eta_limit(ui: &egui::Ui, slider: &egui::Response, eta_max: f64, limit: &
     );
     ui.interact(tip, slider.id.with("eta-limit"), egui::Sense::hover())
         .on_hover_text(format!(
-            "η limit here: {:.3e}. {}",
-            eta_max,
+            "η limit here: {}. {}",
+            num(eta_max),
             limit.explanation()
         ));
 }
@@ -947,6 +948,7 @@ fn mark_eta_limit(ui: &egui::Ui, slider: &egui::Response, eta_max: f64, limit: &
 /// to its last stable step (the step returned when clicked).
 pub fn readout(
     ui: &mut egui::Ui,
+    id: Entity,
     run: &Optimizer,
     landscape: &Landscape,
     limit: Option<&EtaLimit>,
@@ -978,16 +980,16 @@ pub fn readout(
         return None;
     }
     ui.monospace(format!(
-        "t={:<6} x={:+.4} y={:+.4}{status}\nL={:.6e} |g|={:.3e}",
+        "t={:<6} x={}  y={}{status}\nL={}  |g|={}",
         last.step,
-        p[0],
-        p[1],
-        last.loss,
-        (g[0] * g[0] + g[1] * g[1]).sqrt()
+        num(p[0]),
+        num(p[1]),
+        num(last.loss),
+        num((g[0] * g[0] + g[1] * g[1]).sqrt())
     ));
     let mut extra = String::new();
     if let Some((m, d)) = landscape.nearest_minimum(p) {
-        extra.push_str(&format!("to min ({:+.3}, {:+.3}): {:.3e}", m[0], m[1], d));
+        extra.push_str(&format!("to min {}: {}", point(m), num(d)));
     }
     if run.spec.kind.is_adaptive()
         && run.view_step.is_none()
@@ -997,7 +999,7 @@ pub fn readout(
         if !extra.is_empty() {
             extra.push('\n');
         }
-        extra.push_str(&format!("η_eff = ({:.3e}, {:.3e})", e[0], e[1]));
+        extra.push_str(&format!("η_eff = {}", point(e)));
     }
     let hyper = *run.run.hyper();
     if hyper.schedule != Schedule::Constant && run.view_step.is_none() {
@@ -1006,22 +1008,15 @@ pub fn readout(
         }
         let next = run.run.steps() + 1;
         extra.push_str(&format!(
-            "η_t = {:.3e} at step {next} ({})",
-            hyper.lr_at(next),
+            "η_t = {} at step {next} ({})",
+            num(hyper.lr_at(next)),
             hyper.schedule
         ));
     }
     if !extra.is_empty() {
         ui.monospace(extra);
     }
-    let weak = |text: String| egui::RichText::new(text).small();
-    if let Some(curvature) = Curvature::at(landscape, p) {
-        ui.label(weak(curvature.text()));
-    }
-    if let Some(limit) = limit {
-        ui.label(weak(limit.inequality()))
-            .on_hover_text(limit.explanation());
-    }
+    curvature_here(ui, id, Curvature::at(landscape, p).as_ref(), limit);
     let runner = run.run.surface()?;
     let diagnosis = diagnose(
         landscape,
@@ -1041,6 +1036,38 @@ pub fn readout(
     .on_hover_text("forget the steps after it; lower η, then play on")
     .clicked()
     .then_some(diagnosis.last_stable_step)
+}
+
+/// The curvature at a run's point and its η limit, collapsed to one short line (`curvature: saddle ·
+/// κ 12.1 · η stable`) that opens on a click to the sentences, at the panel's own text size: several
+/// runs at one point no longer repeat the same small-print sentence.
+fn curvature_here(
+    ui: &mut egui::Ui,
+    id: Entity,
+    curvature: Option<&Curvature>,
+    limit: Option<&EtaLimit>,
+) {
+    let Some(curvature) = curvature else {
+        return;
+    };
+    let verdict = match limit {
+        Some(l) if l.stability > 1.0 => " · η too large",
+        Some(_) => " · η stable",
+        None => "",
+    };
+    egui::CollapsingHeader::new(format!(
+        "curvature: {}{verdict}",
+        super::curvature::label(curvature)
+    ))
+    .id_salt(("curvature", id))
+    .default_open(false)
+    .show(ui, |ui| {
+        ui.label(curvature.text());
+        if let Some(limit) = limit {
+            ui.label(limit.inequality());
+            ui.label(egui::RichText::new(limit.explanation()).weak());
+        }
+    });
 }
 
 /// Kind picker and the Add button.

@@ -6,6 +6,7 @@
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 
+use crate::core::number::{num, num_digits};
 use crate::core::{Curvature, CurvatureKind, Landscape, Vec2d};
 use crate::geometry::{SurfaceFrame, ViewKind};
 use crate::interaction::HoverReadout;
@@ -38,7 +39,7 @@ pub fn half_axes(c: &Curvature) -> [f32; 2] {
 /// The short label: `saddle · κ 3.2`.
 pub fn label(c: &Curvature) -> String {
     let kappa = if c.condition.is_finite() {
-        format!("κ {:.2}", c.condition)
+        format!("κ {}", num_digits(c.condition, 3))
     } else {
         "κ ∞".to_owned()
     };
@@ -128,7 +129,7 @@ fn draw_axes(painter: &egui::Painter, proj: &Projector, c: &Curvature) {
             painter,
             b + dir * 4.0,
             egui::Align2::LEFT_CENTER,
-            &format!("λ {:.3}", lambda),
+            &format!("λ {}", num(*lambda)),
             color,
             12.0,
         );
@@ -162,7 +163,7 @@ mod tests {
             (b - AXIS).abs() < 1e-4 && (a - AXIS / 4.0).abs() < 1e-4,
             "{a} {b}"
         );
-        assert_eq!(label(&c), "saddle · κ 4.00");
+        assert_eq!(label(&c), "saddle · κ 4");
         let flat = Landscape::new(LandscapeSpec::formula(
             "0*x + 0*y + 1",
             crate::core::landscape::DEFAULT_FORMULA_DOMAIN,

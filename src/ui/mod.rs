@@ -11,8 +11,8 @@ pub mod prefs;
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 
-use crate::schedule::AppSystems;
 use crate::state::{PanelState, UiPrefs};
+use crate::system_order::AppSystems;
 use crate::views::ViewportInsets;
 
 /// Width of the side panel when it first opens (egui points).

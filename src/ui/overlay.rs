@@ -11,7 +11,7 @@ use crate::paint::{
     LabelPlacer, ViewLayer, axes::paint_top_axes, egui_color, outlined, placed_label, view_painter,
 };
 use crate::state::{ActiveLandscape, UiPrefs};
-use crate::views::ViewRects;
+use crate::views::{FrameSurface, ViewRects};
 
 pub fn draw_overlays(
     mut contexts: EguiContexts,
@@ -21,6 +21,7 @@ pub fn draw_overlays(
     landscape: Res<ActiveLandscape>,
     cameras: Query<(&ViewKind, &Camera, &GlobalTransform)>,
     optimizers: Query<&Optimizer>,
+    mut reframe: MessageWriter<FrameSurface>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let scale = prefs.ui_scale.max(0.1);
@@ -93,9 +94,26 @@ pub fn draw_overlays(
         if *view == ViewKind::Top {
             let projection = ViewProjection::of_camera(*view, camera, transform, clip);
             paint_top_axes(&painter, &projection, &frame, 12.0);
+        } else if frame_button(ctx, clip) {
+            reframe.write(FrameSurface);
         }
     }
     Ok(())
+}
+
+/// The 3D view's "frame" button in its top-right corner: the whole surface back in view after orbiting
+/// (key Home does the same). Whether it was clicked.
+fn frame_button(ctx: &egui::Context, clip: egui::Rect) -> bool {
+    egui::Area::new(egui::Id::new("frame-surface"))
+        .order(egui::Order::Middle)
+        .pivot(egui::Align2::RIGHT_TOP)
+        .fixed_pos(clip.right_top() + egui::vec2(-8.0, 6.0))
+        .show(ctx, |ui| {
+            ui.button("Frame")
+                .on_hover_text("the whole surface back in view (Home)")
+                .clicked()
+        })
+        .inner
 }
 
 /// Why a run diverged, in a few words for its label: `η·λ = 3 > 2 along (1.00, 0.00)`.

@@ -2,9 +2,10 @@
 //! when a run has a learning-rate schedule, η_t per step in a small plot of its own under it.
 
 use bevy_egui::egui;
-use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
+use egui_plot::{HoverPosition, Legend, Line, Plot, PlotPoints, VLine};
 
 use crate::core::Schedule;
+use crate::core::number::{num, num_digits};
 use crate::optimizers::Optimizer;
 use crate::paint::egui_color;
 
@@ -40,9 +41,10 @@ pub fn loss_plot(ui: &mut egui::Ui, runs: &[&Optimizer], log: bool) {
         .height(170.0)
         .legend(Legend::default())
         .allow_scroll(false)
-        .x_axis_label("step");
+        .x_axis_label("step")
+        .label_formatter(hover_label("L", log));
     if log {
-        plot = plot.y_axis_formatter(|mark, _| format!("1e{:.0}", mark.value));
+        plot = plot.y_axis_formatter(|mark, _| num_digits(10f64.powf(mark.value), 2));
     }
     plot.show(ui, |plot_ui| {
         for run in runs.iter().filter(|r| r.spec.visible) {
@@ -58,6 +60,30 @@ pub fn loss_plot(ui: &mut egui::Ui, runs: &[&Optimizer], log: bool) {
         }
         plot_ui.vline(VLine::new("", current as f64).color(egui::Color32::from_gray(160)));
     });
+}
+
+/// The label by the pointer near a line: the run, the step and the value there (`what = 4.61`; `log`:
+/// the plot holds log10 of the value).
+fn hover_label(what: &'static str, log: bool) -> impl Fn(&HoverPosition<'_>) -> Option<String> {
+    move |hover| match hover {
+        HoverPosition::NearDataPoint {
+            plot_name,
+            position,
+            ..
+        } => {
+            let y = if log {
+                10f64.powf(position.y)
+            } else {
+                position.y
+            };
+            Some(format!(
+                "{plot_name}\nstep {}\n{what} = {}",
+                position.x.round(),
+                num(y)
+            ))
+        }
+        HoverPosition::Elsewhere { .. } => None,
+    }
 }
 
 /// How far ahead of the newest step the η_t plot reaches: to where the schedule's shape is complete
@@ -111,6 +137,7 @@ pub fn eta_plot(ui: &mut egui::Ui, runs: &[&Optimizer]) {
         .height(90.0)
         .allow_scroll(false)
         .x_axis_label("step")
+        .label_formatter(hover_label("η_t", false))
         .show(ui, |plot_ui| {
             for run in scheduled {
                 plot_ui.line(

@@ -68,7 +68,7 @@ pub fn headless_app() -> bevy::app::App {
     use bevy::{prelude::*, time::TimeUpdateStrategy};
     let mut app = App::new();
     app.add_plugins(MinimalPlugins)
-        .add_plugins(losscape::schedule::plugin)
+        .add_plugins(losscape::system_order::plugin)
         .insert_resource(TimeUpdateStrategy::ManualDuration(
             std::time::Duration::from_secs_f64(1.0 / losscape::optimizers::FIXED_HZ),
         ));

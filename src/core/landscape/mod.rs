@@ -28,6 +28,7 @@ use std::sync::Arc;
 use super::error::CoreError;
 use super::gradient::GradientNoise;
 use super::network::{Network, NetworkSpec, Plane, SliceGrid, SliceSpec};
+use super::number::num;
 use analytic::Analytic;
 use formula::FormulaSurface;
 use regression::{REGRESSION_TRUTH, Regression};
@@ -293,7 +294,10 @@ impl Landscape {
                 rotation_deg,
             } => {
                 if !(kappa.is_finite() && kappa > 0.0) {
-                    return Err(invalid(format!("kappa = {kappa} must be finite and > 0")));
+                    return Err(invalid(format!(
+                        "kappa = {} must be finite and > 0",
+                        num(kappa)
+                    )));
                 }
                 if !rotation_deg.is_finite() {
                     return Err(invalid(format!(
@@ -329,10 +333,10 @@ impl Landscape {
             ),
             LandscapeSpec::Rosenbrock { a, b } => {
                 if !a.is_finite() {
-                    return Err(invalid(format!("a = {a} must be finite")));
+                    return Err(invalid(format!("a = {} must be finite", num(a))));
                 }
                 if !(b.is_finite() && b > 0.0) {
-                    return Err(invalid(format!("b = {b} must be finite and > 0")));
+                    return Err(invalid(format!("b = {} must be finite and > 0", num(b))));
                 }
                 let half = (a.abs() + 1.0).max(2.0);
                 let domain = Domain {
@@ -357,7 +361,7 @@ impl Landscape {
             ),
             LandscapeSpec::Rastrigin { a } => {
                 if !(a.is_finite() && a >= 0.0) {
-                    return Err(invalid(format!("A = {a} must be finite and >= 0")));
+                    return Err(invalid(format!("A = {} must be finite and >= 0", num(a))));
                 }
                 (
                     Surface::Analytic(Analytic::Rastrigin { a }),

@@ -15,6 +15,7 @@
 //! `x0 = x_min + (i + 1/2) w / nx`, `y0 = y_min + (j + 1/2) h / ny`. Pictures put `y_max` at the top.
 
 use super::{MapCells, MapError, MapSpec, RunEnd, bias_table, check_steps, in_bounds, run_cell};
+use crate::core::curvature::RestKind;
 use crate::core::error::CoreError;
 use crate::core::landscape::{Domain, Landscape, Vec2d};
 use crate::core::optimizer::BiasTable;
@@ -204,6 +205,7 @@ impl BasinSpec {
                 pos,
                 loss: landscape.value(pos),
                 known: true,
+                kind: RestKind::Minimum,
                 cells: 0,
             })
             .collect();
@@ -218,13 +220,24 @@ impl BasinSpec {
                 cell.minimum = Some(match near {
                     Some(k) => known + k,
                     None => {
-                        minima.push(BasinMinimum {
-                            pos: end.pos,
-                            loss: end.loss,
-                            known: false,
-                            cells: 0,
+                        // a small gradient is not a minimum: say what the point is
+                        let (kind, pos) = RestKind::classify(landscape, end.pos, self.radius);
+                        let listed = minima[..known].iter().position(|m| {
+                            (m.pos[0] - pos[0]).hypot(m.pos[1] - pos[1]) <= self.radius
                         });
-                        minima.len() - 1
+                        match listed {
+                            Some(k) if kind == RestKind::Minimum => k,
+                            _ => {
+                                minima.push(BasinMinimum {
+                                    pos,
+                                    loss: landscape.value(pos),
+                                    known: false,
+                                    kind,
+                                    cells: 0,
+                                });
+                                minima.len() - 1
+                            }
+                        }
                     }
                 });
             }
@@ -248,7 +261,7 @@ pub struct BasinCell {
     pub minimum: Option<usize>,
 }
 
-/// A minimum that some starts reach.
+/// A minimum that some starts reach, or another point where they came to rest (see [`Self::kind`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BasinMinimum {
     /// Where it is: the landscape's listed position, or the first end point of its cluster.
@@ -257,6 +270,9 @@ pub struct BasinMinimum {
     pub loss: f64,
     /// Listed by the landscape (`true`) or found by clustering end points (`false`).
     pub known: bool,
+    /// What the point is: a found cluster is a minimum only when descent from it finds nothing lower
+    /// nearby; runs also come to rest at saddles, on plateaus and where the loss ends.
+    pub kind: RestKind,
     /// How many starts reach it.
     pub cells: usize,
 }

@@ -682,16 +682,20 @@ pub fn build(scene: &FigureScene, provenance: Provenance) -> Figure {
     }
     let mut painter = ShapePainter::default();
     let legend_shown = job.legend || job.step_counter;
+    // the step counter keeps off the top view's x values, as in the clips
+    let mut keep_clear = Vec::new();
     let shapes = painter.shapes(size, |p, size| {
         if job.axes
             && let Some(top) = scene.views.iter().find(|v| v.view == ViewKind::Top)
-        {
-            paint_top_axes(
+            && let Some(band) = paint_top_axes(
                 p,
                 top,
                 scene.frame,
                 (size.y / 480.0 * 12.0).clamp(9.0, 24.0),
-            );
+            )
+        {
+            let fraction = |p: egui::Pos2| (p.to_vec2() / size).to_pos2();
+            keep_clear.push(Rect::from_min_max(fraction(band.min), fraction(band.max)));
         }
         if let Some(title) = job.title.as_deref().filter(|t| !t.trim().is_empty()) {
             paint_title(p, size, title, legend_shown.then_some(scene.corner));
@@ -708,6 +712,7 @@ pub fn build(scene: &FigureScene, provenance: Provenance) -> Figure {
         },
         step: job.step_counter.then(|| scene.paths.steps()),
         corner: scene.corner,
+        keep_clear,
     };
     let shapes = painter.shapes(size, |p, size| {
         paint_legend(p, size, &legend);
