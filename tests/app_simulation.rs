@@ -139,7 +139,7 @@ fn a_live_hyperparameter_change_applies_from_the_next_step() {
     app.update();
 
     // what the core says the next step is with the new eta, from the same state
-    let mut expected_runner = app.world().get::<Optimizer>(e).unwrap().runner.clone();
+    let mut expected_runner = app.world().get::<Optimizer>(e).unwrap().run.clone();
     let mut new_hyper = s.hyper;
     new_hyper.lr = 0.05;
     expected_runner.set_hyper(new_hyper).unwrap();
@@ -203,9 +203,9 @@ fn a_diverging_run_stops_and_never_reaches_the_views_as_nan() {
     app.update();
     let opt = app.world().get::<Optimizer>(e).unwrap();
     assert!(
-        matches!(opt.runner.status(), RunStatus::Diverged { .. }),
+        matches!(opt.run.status(), RunStatus::Diverged { .. }),
         "{}",
-        opt.runner.status()
+        opt.run.status()
     );
     assert!(opt.history.steps() < 50);
     assert!(

@@ -99,7 +99,7 @@ fn adam_over_every_weight_is_the_lecture_formula() {
     assert_eq!(theta0.len(), 2 * 5 + 5 + 5 * 2 + 2);
     let mut config = RunConfig::new(OptimizerKind::Adam, theta0.clone());
     config.hyper.lr = 0.01;
-    let hp = config.hyper.clone();
+    let hp = config.hyper;
     let mut runner = Runner::new(Arc::clone(&network), config).expect("Adam runs on a network");
     let n = theta0.len();
     let (mut theta, mut v, mut s) = (theta0, vec![0.0; n], vec![0.0; n]);

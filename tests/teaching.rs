@@ -66,8 +66,8 @@ fn branching_at_k_then_stepping_is_the_run_that_never_went_back() {
             "{kind:?}"
         );
         assert_eq!(
-            branched.runner.state(),
-            reference.runner.state(),
+            branched.run.surface().map(|r| *r.state()),
+            reference.run.surface().map(|r| *r.state()),
             "{kind:?}"
         );
 

@@ -15,6 +15,9 @@ use super::simulation::{PointOf, RunConfig, RunStatus, Runner, StepRecord};
 
 /// A run of a scene's optimizer.
 #[derive(Clone, Debug)]
+// Both variants are about a kilobyte (a runner's state and its bias table); a box would only move the
+// smaller one behind a pointer, one per optimizer on screen.
+#[allow(clippy::large_enum_variant)]
 pub enum SceneRun {
     /// On a 2-D landscape.
     Surface(Runner),

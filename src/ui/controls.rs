@@ -145,7 +145,7 @@ pub fn side_panel(mut p: PanelParams) -> Result {
                     egui::CollapsingHeader::new("Network")
                         .default_open(true)
                         .show(ui, |ui| {
-                            let runs: Vec<_> = p.optimizers.iter().map(|(e, o)| (e, &*o)).collect();
+                            let runs: Vec<_> = p.optimizers.iter().collect();
                             crate::networks::network_section(ui, &mut p.network, &runs)
                         });
                 }
