@@ -89,6 +89,10 @@ pub enum AppSystems {
     DriveSurfaces,
 }
 
+/// How often a frame is drawn while background work runs (a map, a network's slice: its progress bar
+/// moves).
+pub const PROGRESS_REDRAW: std::time::Duration = std::time::Duration::from_millis(150);
+
 /// Whether the next frame is needed soon: set during a frame by whatever is moving (runs playing, a
 /// queued step, a recording, a camera still easing). The app draws continuously while it is set, and
 /// otherwise sleeps until the next input (a key, the pointer moving over the window, egui asking to

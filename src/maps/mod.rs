@@ -17,7 +17,6 @@ pub mod basins;
 pub mod escape;
 pub mod sweep;
 
-use std::time::Duration;
 
 use bevy::prelude::*;
 use bevy_egui::{EguiPrimaryContextPass, egui};
@@ -29,8 +28,7 @@ pub use basins::BasinsLayer;
 pub use escape::EscapePanel;
 pub use sweep::SweepWindow;
 
-/// How often a frame is drawn while a map is computed (its progress bar moves).
-pub const PROGRESS_REDRAW: Duration = Duration::from_millis(150);
+pub use crate::system_order::PROGRESS_REDRAW;
 
 /// The jobs and their results without egui: usable headless next to
 /// [`crate::optimizers::simulation_plugin`].

@@ -23,9 +23,9 @@ use bevy::prelude::*;
 
 use crate::core::network::{Network, Plane, SliceJob, SliceSpec};
 use crate::core::{CoreError, Landscape, landscape::slice_of};
-use crate::maps::PROGRESS_REDRAW;
 use crate::optimizers::Optimizer;
 use crate::state::ActiveLandscape;
+use crate::system_order::PROGRESS_REDRAW;
 use crate::system_order::{AppSystems, KeepAwake};
 
 pub use panel::{NetworkPanel, network_section};
