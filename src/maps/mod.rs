@@ -17,7 +17,6 @@ pub mod basins;
 pub mod escape;
 pub mod sweep;
 
-
 use bevy::prelude::*;
 use bevy_egui::{EguiPrimaryContextPass, egui};
 
