@@ -63,6 +63,10 @@ pub const PRESETS: &[Preset] = &[
         "network-moons",
         "a real network: 354 weights on two moons, three optimizers race from the same weights"
     ),
+    preset!(
+        "network-eta",
+        "one eta for every weight? SGD cannot separate two spirals, RMSProp and Adam can"
+    ),
 ];
 
 /// Names of the built-in lessons.
