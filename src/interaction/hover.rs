@@ -19,6 +19,8 @@ pub struct HoverPoint {
     pub param: Vec2d,
     /// The loss there.
     pub loss: f64,
+    /// Whether the landscape is a network's plane (the point is (α, β), the loss the plane's).
+    pub on_plane: bool,
 }
 
 /// The point under the cursor, `None` off the surface or over the panel.
@@ -67,6 +69,7 @@ pub fn update_hover(
             view,
             param,
             loss: landscape.0.value(param),
+            on_plane: landscape.0.network().is_some(),
         })
     });
     readout.set_if_neq(HoverReadout(point));
@@ -74,6 +77,14 @@ pub fn update_hover(
 
 /// The readout's text.
 pub fn readout_text(point: &HoverPoint) -> String {
+    if point.on_plane {
+        return format!(
+            "α = {}   β = {}   loss on the plane = {}",
+            num(point.param[0]),
+            num(point.param[1]),
+            num(point.loss)
+        );
+    }
     format!(
         "x = {}   y = {}   L = {}",
         num(point.param[0]),

@@ -13,6 +13,7 @@ use egui_plot::{Bar, BarChart, Legend, Plot};
 
 use super::{ChoosePlane, NetworkView, PlaneChoice};
 use crate::core::network::{Network, Plane, PlaneKind};
+use crate::core::number::num;
 use crate::optimizers::Optimizer;
 use crate::paint::egui_color;
 use crate::state::ActiveLandscape;
@@ -62,13 +63,12 @@ const CLASS_COLORS: [[u8; 3]; 8] = [
     [158, 157, 36],
 ];
 
+/// A number as every readout writes it ([`num`]), a dash for one that is not finite.
 fn fmt(v: f64) -> String {
-    if !v.is_finite() {
-        "–".to_owned()
-    } else if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
-        format!("{v:.2e}")
+    if v.is_finite() {
+        num(v)
     } else {
-        format!("{v:.3}")
+        "–".to_owned()
     }
 }
 

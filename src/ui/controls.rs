@@ -966,7 +966,7 @@ pub fn readout(
         // its whole gradient (every weight's), not only the part along the plane
         let now = run.view_step.is_none();
         let accuracy = (now.then(|| run.run.accuracy()).flatten())
-            .map_or(String::new(), |a| format!(" acc={:.1}%", 100.0 * a));
+            .map_or(String::new(), |a| format!("  acc={:.1}%", 100.0 * a));
         // scrubbed back, only the history's gradient along the plane is at hand
         let (g_name, grad) = if now {
             ("|g|", run.run.gradient_norm())
@@ -974,8 +974,12 @@ pub fn readout(
             ("|g along plane|", (g[0] * g[0] + g[1] * g[1]).sqrt())
         };
         ui.monospace(format!(
-            "t={:<6} α={:+.4} β={:+.4}{status}\nL={:.6e}{accuracy} {g_name}={:.3e}",
-            last.step, p[0], p[1], last.loss, grad
+            "t={:<6} α={}  β={}{status}\nL={}{accuracy}  {g_name}={}",
+            last.step,
+            num(p[0]),
+            num(p[1]),
+            num(last.loss),
+            num(grad)
         ));
         return None;
     }

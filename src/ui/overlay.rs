@@ -32,8 +32,10 @@ pub fn draw_overlays(
             continue;
         };
         let (painter, clip) = view_painter(ctx, *view, rect, scale, ViewLayer::Overlay);
+        let on_plane = landscape.0.network().is_some();
         let caption = match view {
             ViewKind::ThreeD => "3D · drag to orbit",
+            ViewKind::Top if on_plane => "top · α right, β up (a plane of the weights)",
             ViewKind::Top => "top · x right, y up",
         };
         outlined(
@@ -51,11 +53,16 @@ pub fn draw_overlays(
             egui::vec2(330.0, 46.0),
         ));
         for opt in optimizers.iter().filter(|o| o.spec.visible) {
-            let pos = opt.displayed_position();
+            let shown = opt.displayed_record();
+            let pos = shown.pos;
+            // a network run's ball stands at its true loss, not the plane's
+            let height = if on_plane {
+                shown.loss
+            } else {
+                landscape.0.value(pos)
+            };
             let world = match view {
-                ViewKind::ThreeD => {
-                    frame.world_point(pos, landscape.0.value(pos)) + Vec3::Y * (2.2 * BALL_RADIUS)
-                }
+                ViewKind::ThreeD => frame.world_point(pos, height) + Vec3::Y * (2.2 * BALL_RADIUS),
                 ViewKind::Top => {
                     let xz = frame.param_to_xz(pos);
                     Vec3::new(xz.x, top_overlay_y(&frame), xz.y)
