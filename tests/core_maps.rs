@@ -274,7 +274,7 @@ fn cancel_stops_early_and_says_cancelled() {
     spec.grid = [256, 256];
     spec.steps = 100_000;
     // 6.5 billion steps: minutes of work, unless cancelled.
-    let mut job = spec.spawn(rosen.clone());
+    let job = spec.spawn(rosen.clone());
     // progress moves: wait for the first cells (the deadline only turns a hang into a failure)
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
     while job.progress().0 < 2 {
