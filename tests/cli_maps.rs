@@ -133,6 +133,68 @@ fn sweep_metrics_and_png() {
     assert_eq!(rows[5][6], "diverged");
 }
 
+/// The heat map's cells where they belong: lr to the right, β_m upwards, and light grey exactly where
+/// the lecture's averaged momentum on the bowl (λ_max = 10) must diverge, `η (1 − β_m) 10 > 2 (1 + β_m)`
+/// (docs/guide.md's rule), the other cells in the colormap's colours.
+#[test]
+fn sweep_png_cells_are_where_the_rule_puts_them() {
+    let dir = temp_dir("cli-sweep-cells");
+    let png = dir.join("cells.png");
+    let (lrs, betas) = ([0.05, 0.15, 0.25, 0.35, 0.45, 0.55], [0.0, 0.3, 0.6, 0.9]);
+    let o = losscape(&[
+        "sweep",
+        "--surface",
+        "bowl",
+        "--optimizer",
+        "momentum",
+        "--vary",
+        "lr=0.05:0.55:lin:6",
+        "--vary",
+        "beta-m=0:0.9:lin:4",
+        "--steps",
+        "300",
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut reader = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()))
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(frame.color_type, png::ColorType::Rgba);
+    assert_eq!(frame.bit_depth, png::BitDepth::Eight);
+    let (width, height) = (frame.width as usize, frame.height as usize);
+    // square cells, about 512 pixels across
+    let cell = width / lrs.len();
+    assert_eq!((width, height), (cell * 6, cell * 4));
+    assert!((500..=512).contains(&width), "{width}");
+    let at = |px: usize, py: usize| {
+        let i = 4 * (py * width + px);
+        [pixels[i], pixels[i + 1], pixels[i + 2]]
+    };
+    let light_grey = [236, 236, 236];
+    let mut diverged = 0;
+    for (i, lr) in lrs.iter().enumerate() {
+        for (j, beta) in betas.iter().enumerate() {
+            // the centre of cell (i, j): column i from the left, row j from the bottom
+            let colour = at(i * cell + cell / 2, height - 1 - (j * cell + cell / 2));
+            let must_diverge = lr * (1.0 - beta) * 10.0 > 2.0 * (1.0 + beta);
+            assert_eq!(
+                colour == light_grey,
+                must_diverge,
+                "lr {lr}, β_m {beta}: {colour:?}"
+            );
+            diverged += usize::from(must_diverge);
+            // one colour over the whole cell
+            for (dx, dy) in [(1, 1), (cell - 2, cell - 2)] {
+                assert_eq!(at(i * cell + dx, height - 1 - (j * cell + dy)), colour);
+            }
+        }
+    }
+    assert_eq!(diverged, 6);
+}
+
 #[test]
 fn basins_csv_and_png() {
     let dir = temp_dir("cli-basins");
