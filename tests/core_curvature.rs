@@ -63,6 +63,25 @@ fn just_below_the_limit_converges_and_just_above_diverges() {
             )
             .unwrap();
             let eta_max = limit.eta_max.unwrap();
+            // the textbook limits for λ_max = 10, written out (the lecture's momentum is averaged:
+            // V <- β V + (1 − β) g, so its η is 1/(1 − β) times smaller per unit of gradient)
+            let (b, nu, lambda) = (probe.hyper.beta_m, probe.hyper.nu, 10.0);
+            let averaged = if convention == Convention::Lecture {
+                1.0 - b
+            } else {
+                1.0
+            };
+            let textbook = match kind {
+                OptimizerKind::Sgd => 2.0 / lambda,
+                OptimizerKind::Momentum => 2.0 * (1.0 + b) / (averaged * lambda),
+                OptimizerKind::Nesterov => 2.0 * (1.0 + b) / ((1.0 + 2.0 * b) * averaged * lambda),
+                OptimizerKind::Qhm => 2.0 * (1.0 + b) / ((1.0 + b - 2.0 * nu * b) * lambda),
+                _ => 2.0, // Newton's methods: H^-1 H = I
+            };
+            assert!(
+                (eta_max - textbook).abs() <= 1e-12 * textbook,
+                "{kind:?} {convention:?}: η_max {eta_max} against {textbook}"
+            );
             let start_loss = landscape.value(probe.start);
             let below = trace(
                 &landscape,
