@@ -245,6 +245,51 @@ fn basins_csv_and_png() {
         &start,
     ]);
     assert_eq!(&rows[7][2..5], &last[1..4]);
+    // the same map as a PNG: every cell where its start is (x to the right, y upwards), in its
+    // minimum's hue, darker the more of the 400 steps it took (as the CSV says)
+    let png = dir.join("himmelblau.png");
+    let o = losscape(&[
+        "basins",
+        "--surface",
+        "himmelblau",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "0.002",
+        "--grid",
+        "6",
+        "--steps",
+        "400",
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut reader = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()))
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(frame.color_type, png::ColorType::Rgba);
+    let (width, height) = (frame.width as usize, frame.height as usize);
+    let cell = width / 6;
+    assert_eq!((width, height), (6 * cell, 6 * cell));
+    for (n, row) in rows.iter().enumerate() {
+        let (i, j) = (n % 6, n / 6);
+        let k: usize = row[7].parse().unwrap();
+        let steps: f64 = row[5].parse().unwrap();
+        let shade = 1.0 - 0.6 * (steps / 400.0).min(1.0);
+        let expect = losscape::core::maps::color::minimum_rgb(k)
+            .map(|c| (f64::from(c) * shade).round() as u8);
+        let (px, py) = (i * cell + cell / 2, height - 1 - (j * cell + cell / 2));
+        let at = 4 * (py * width + px);
+        assert_eq!(
+            pixels[at..at + 3],
+            expect,
+            "start ({}, {}) ends at minimum {k} after {steps} steps",
+            row[0],
+            row[1]
+        );
+    }
     let png = dir.join("basins.png");
     let o = losscape(&[
         "basins",
