@@ -5,7 +5,7 @@ mod common;
 
 use common::{losscape, stderr, stdout, temp_dir};
 use losscape::core::scene::OptimizerSpec;
-use losscape::core::scoreboard::{CSV_HEADER, ScoreSettings, Target};
+use losscape::core::scoreboard::CSV_HEADER;
 use losscape::core::{Landscape, LandscapeSpec, lessons};
 
 /// The `trace` arguments that run `spec` on `scene`'s landscape for `steps` steps.
@@ -37,8 +37,20 @@ fn trace_args(surface: &str, spec: &OptimizerSpec, steps: u64) -> Vec<String> {
     args
 }
 
-/// What the scoreboard says of each optimizer, from its CSV: (name, steps, to target, final loss, path).
-fn board_rows(csv: &str) -> Vec<(String, u64, Option<u64>, f64, f64)> {
+/// One optimizer's row of the scoreboard's CSV.
+struct BoardRow {
+    name: String,
+    steps: u64,
+    to_target: Option<u64>,
+    final_loss: f64,
+    path: f64,
+    saddle_steps: u64,
+    diverged: bool,
+    diverged_at: Option<u64>,
+}
+
+/// What the scoreboard says of each optimizer, from its CSV (10 columns, accuracy last).
+fn board_rows(csv: &str) -> Vec<BoardRow> {
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some(CSV_HEADER));
     lines
@@ -46,82 +58,241 @@ fn board_rows(csv: &str) -> Vec<(String, u64, Option<u64>, f64, f64)> {
             // the built-in lessons' names hold no comma
             let c: Vec<&str> = line.split(',').collect();
             assert_eq!(c.len(), 10, "{line}");
-            (
-                c[0].to_owned(),
-                c[2].parse().unwrap(),
-                (!c[3].is_empty()).then(|| c[3].parse().unwrap()),
-                c[4].parse().unwrap(),
-                c[5].parse().unwrap(),
-            )
+            let optional = |cell: &str| (!cell.is_empty()).then(|| cell.parse().unwrap());
+            BoardRow {
+                name: c[0].to_owned(),
+                steps: c[2].parse().unwrap(),
+                to_target: optional(c[3]),
+                final_loss: c[4].parse().unwrap(),
+                path: c[5].parse().unwrap(),
+                saddle_steps: c[6].parse().unwrap(),
+                diverged: c[7].parse().unwrap(),
+                diverged_at: optional(c[8]),
+            }
         })
         .collect()
+}
+
+/// The scoreboard's CSV for `compare ARGS --steps STEPS --format csv`.
+fn board(args: &[&str], steps: u64) -> Vec<BoardRow> {
+    let mut all = vec!["compare"];
+    all.extend_from_slice(args);
+    let steps = steps.to_string();
+    all.extend(["--steps", &steps, "--format", "csv"]);
+    let o = losscape(&all);
+    assert_eq!(o.status.code(), Some(0), "{all:?}: {}", stderr(&o));
+    board_rows(&stdout(&o))
+}
+
+/// `K` from trace's `diverged at step K: REASON` on stderr; `None` when the run did not diverge.
+fn diverged_at(stderr: &str) -> Option<u64> {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("diverged at step "))
+        .map(|rest| rest.split(':').next().unwrap().parse().unwrap())
+}
+
+/// `compare`'s `--loss-tol` and `--radius` (`None`: 1% of the domain's diagonal).
+#[derive(Clone, Copy)]
+struct Tolerances {
+    loss_tol: f64,
+    radius: Option<f64>,
+}
+
+/// docs/cli.md's defaults.
+const DEFAULT_TOLERANCES: Tolerances = Tolerances {
+    loss_tol: 1e-3,
+    radius: None,
+};
+
+/// The eigenvalues of the symmetric 2 x 2 matrix `h`, smaller first, in closed form:
+/// `(a + d)/2 -+ sqrt(((a - d)/2)^2 + b^2)`.
+fn eigenvalues(h: [[f64; 2]; 2]) -> [f64; 2] {
+    let mean = 0.5 * (h[0][0] + h[1][1]);
+    let r = (0.5 * (h[0][0] - h[1][1])).hypot(0.5 * (h[0][1] + h[1][0]));
+    [mean - r, mean + r]
+}
+
+/// Every column of the scoreboard of `scene` (from `compare ARGS`) derived from `losscape trace` rows
+/// of the same optimizers, by the definitions of docs/cli.md written out here (not through
+/// `core::scoreboard`): steps, final loss and path from the rows; to target: the first row whose loss
+/// is within 1e-3 of the lowest known minimum's loss or that lies within 1% of the domain's diagonal
+/// of a known minimum; saddle steps: rows after the start where `|grad L| < 0.1` and the Hessian's
+/// eigenvalues have opposite signs; diverged (at): trace's `diverged at step K` on stderr. Returns how
+/// many saddle steps and divergences it saw, so that a caller can make sure those columns were tested.
+fn board_equals_trace(
+    what: &str,
+    scene: &losscape::core::scene::Scene,
+    board: &[BoardRow],
+    steps: u64,
+    target: Tolerances,
+) -> (u64, usize) {
+    assert_eq!(board.len(), scene.optimizers.len(), "{what}");
+    let landscape = Landscape::new(scene.landscape.clone()).unwrap();
+    let ron = ron::to_string(&scene.landscape).unwrap();
+    let surface = if ron.contains('(') {
+        ron
+    } else {
+        scene.landscape.name().to_owned()
+    };
+    let lowest_minimum = landscape
+        .minima()
+        .iter()
+        .map(|&m| landscape.value(m))
+        .reduce(f64::min);
+    let d = landscape.domain();
+    let radius = target.radius.unwrap_or(0.01 * d.width().hypot(d.height()));
+    let at_target = |x: f64, y: f64, loss: f64| {
+        lowest_minimum.is_some_and(|min| loss <= min + target.loss_tol)
+            || landscape
+                .minima()
+                .iter()
+                .any(|m| (m[0] - x).hypot(m[1] - y) <= radius)
+    };
+    let (mut saddles_seen, mut divergences_seen) = (0, 0);
+    for (spec, row) in scene.optimizers.iter().zip(board) {
+        let what = format!("{what} / {}", spec.name);
+        let args = trace_args(&surface, spec, steps);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let t = losscape(&args);
+        assert_eq!(t.status.code(), Some(0), "{args:?}: {}", stderr(&t));
+        // step, x, y, loss
+        let rows: Vec<[f64; 4]> = stdout(&t)
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let c: Vec<f64> = l.split(',').take(4).map(|v| v.parse().unwrap()).collect();
+                [c[0], c[1], c[2], c[3]]
+            })
+            .collect();
+        let last = rows.last().unwrap();
+        let path: f64 = rows
+            .windows(2)
+            .map(|w| (w[1][1] - w[0][1]).hypot(w[1][2] - w[0][2]))
+            .sum();
+        let to_target = rows
+            .iter()
+            .find(|r| at_target(r[1], r[2], r[3]))
+            .map(|r| r[0] as u64);
+        // trace's gradient column is the one used for the step (noisy, or Nesterov's look-ahead): the
+        // saddle test reads the exact gradient and Hessian where each step ended
+        let saddle_rows: Vec<&[f64; 4]> = rows
+            .iter()
+            .skip(1)
+            .filter(|r| {
+                let g = landscape.gradient([r[1], r[2]]);
+                let [low, high] = eigenvalues(landscape.hessian([r[1], r[2]]));
+                g[0].hypot(g[1]) < 0.1 && low < 0.0 && high > 0.0
+            })
+            .collect();
+        // and `losscape inspect` agrees on the first of them
+        if let Some(r) = saddle_rows.first() {
+            let at = format!("--at={},{}", r[1], r[2]);
+            let o = losscape(&["inspect", "--surface", &surface, &at, "--format", "json"]);
+            assert_eq!(o.status.code(), Some(0), "{what}: {}", stderr(&o));
+            let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+            assert_eq!(json["kind"], "saddle", "{what}: {json}");
+        }
+        let err = stderr(&t);
+        let diverged_at = diverged_at(&err);
+        if let Some(k) = diverged_at {
+            // the refused step is not written: the rows end just before it
+            assert_eq!(last[0] as u64, k - 1, "{what}: {err}");
+        }
+        saddles_seen += saddle_rows.len() as u64;
+        divergences_seen += usize::from(diverged_at.is_some());
+
+        assert_eq!(row.name, spec.name, "{what}");
+        assert_eq!(row.steps, last[0] as u64, "{what}: steps");
+        assert_eq!(row.to_target, to_target, "{what}: steps to target");
+        assert_eq!(row.final_loss, last[3], "{what}: final loss");
+        assert!(
+            (row.path - path).abs() <= 1e-12 * path.max(1.0),
+            "{what}: path {} against {path}",
+            row.path
+        );
+        assert_eq!(
+            row.saddle_steps,
+            saddle_rows.len() as u64,
+            "{what}: saddle steps"
+        );
+        assert_eq!(row.diverged, diverged_at.is_some(), "{what}: diverged");
+        assert_eq!(row.diverged_at, diverged_at, "{what}: diverged at");
+    }
+    (saddles_seen, divergences_seen)
 }
 
 #[test]
 fn scoreboard_figures_equal_those_computed_from_trace_output() {
     let steps = 400;
+    let mut saddles_seen = 0;
     for preset in lessons::names() {
         let scene = lessons::preset(preset).unwrap();
-        let o = losscape(&[
-            "compare",
-            "--preset",
-            preset,
-            "--steps",
-            &steps.to_string(),
-            "--format",
-            "csv",
-        ]);
-        assert_eq!(o.status.code(), Some(0), "{preset}: {}", stderr(&o));
-        let board = board_rows(&stdout(&o));
-        assert_eq!(board.len(), scene.optimizers.len());
-
+        let board = board(&["--preset", preset], steps);
         if let LandscapeSpec::Network(net) = &scene.landscape {
             network_board_equals_trace(preset, &scene, net, &board, steps);
             continue;
         }
-        let landscape = Landscape::new(scene.landscape.clone()).unwrap();
-        let target = Target::new(&landscape, &ScoreSettings::default());
-        let ron = ron::to_string(&scene.landscape).unwrap();
-        let surface = if ron.contains('(') {
-            ron
-        } else {
-            scene.landscape.name().to_owned()
-        };
-        for (spec, row) in scene.optimizers.iter().zip(&board) {
-            let args = trace_args(&surface, spec, steps);
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let t = losscape(&args);
-            assert_eq!(t.status.code(), Some(0), "{args:?}: {}", stderr(&t));
-            // step, x, y, loss
-            let rows: Vec<[f64; 4]> = stdout(&t)
-                .lines()
-                .skip(1)
-                .map(|l| {
-                    let c: Vec<f64> = l.split(',').take(4).map(|v| v.parse().unwrap()).collect();
-                    [c[0], c[1], c[2], c[3]]
-                })
-                .collect();
-            let last = rows.last().unwrap();
-            let path: f64 = rows
-                .windows(2)
-                .map(|w| (w[1][1] - w[0][1]).hypot(w[1][2] - w[0][2]))
-                .sum();
-            let to_target = rows
-                .iter()
-                .find(|r| target.reached(&landscape, [r[1], r[2]], r[3]))
-                .map(|r| r[0] as u64);
-            let what = format!("{preset} / {}", spec.name);
-            assert_eq!(row.0, spec.name, "{what}");
-            assert_eq!(row.1, last[0] as u64, "{what}: steps");
-            assert_eq!(row.2, to_target, "{what}: steps to target");
-            assert_eq!(row.3, last[3], "{what}: final loss");
-            assert!(
-                (row.4 - path).abs() <= 1e-12 * path.max(1.0),
-                "{what}: path {} against {path}",
-                row.4
-            );
-        }
+        saddles_seen += board_equals_trace(preset, &scene, &board, steps, DEFAULT_TOLERANCES).0;
     }
+    // each half of the target's test alone: the loss tolerance with no radius, the radius with no
+    // tolerance
+    for (preset, target) in [
+        (
+            "beale",
+            Tolerances {
+                loss_tol: 0.05,
+                radius: Some(0.0),
+            },
+        ),
+        (
+            "ravine",
+            Tolerances {
+                loss_tol: 0.0,
+                radius: Some(0.3),
+            },
+        ),
+    ] {
+        let scene = lessons::preset(preset).unwrap();
+        let tol = target.loss_tol.to_string();
+        let radius = target.radius.unwrap().to_string();
+        let args = ["--preset", preset, "--loss-tol", &tol, "--radius", &radius];
+        let board = board(&args, steps);
+        assert!(
+            board.iter().any(|r| r.to_target.is_some()),
+            "{preset}: someone reaches the target"
+        );
+        board_equals_trace(preset, &scene, &board, steps, target);
+    }
+    // the saddle lessons linger there: the column was tested on rows that count
+    assert!(saddles_seen >= 200, "{saddles_seen} saddle steps");
+}
+
+/// A scene where one optimizer diverges: the ravine (curvature 20 across) with SGD at η = 0.105, just
+/// above 2/20: the diverged columns against `trace`'s.
+#[test]
+fn diverged_columns_equal_trace_on_a_scene_that_diverges() {
+    let dir = temp_dir("compare-diverge");
+    let mut scene = lessons::preset("ravine").unwrap();
+    scene.claims.clear();
+    scene.optimizers[0].hyper.lr = 0.105;
+    let path = dir.join("diverge.ron");
+    scene.write_file(&path).unwrap();
+    let steps = 1000;
+    let board = board(&["--scene", path.to_str().unwrap()], steps);
+    let (_, divergences) = board_equals_trace(
+        "ravine, SGD at 0.105",
+        &scene,
+        &board,
+        steps,
+        DEFAULT_TOLERANCES,
+    );
+    assert_eq!(divergences, 1);
+    // the rows say which: SGD diverged, by growing 1.1 times a step from 1.2 to past 1e6
+    assert!(board[0].diverged && !board[1].diverged && !board[2].diverged);
+    let k = board[0].diverged_at.unwrap();
+    assert!((130..=150).contains(&k), "diverged at {k}");
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// A network lesson's scoreboard against `trace` of the same network: steps, the first step at 95%
@@ -130,7 +301,7 @@ fn network_board_equals_trace(
     preset: &str,
     scene: &losscape::core::scene::Scene,
     net: &losscape::core::network::NetworkSpec,
-    board: &[(String, u64, Option<u64>, f64, f64)],
+    board: &[BoardRow],
     steps: u64,
 ) {
     use losscape::core::network::DataSpec;
@@ -172,10 +343,15 @@ fn network_board_equals_trace(
         let last = rows.last().unwrap();
         let to_target = rows.iter().find(|r| r[2] >= 0.95).map(|r| r[0] as u64);
         let what = format!("{preset} / {}", spec.name);
-        assert_eq!(row.0, spec.name, "{what}");
-        assert_eq!(row.1, last[0] as u64, "{what}: steps");
-        assert_eq!(row.2, to_target, "{what}: steps to 95% accuracy");
-        assert_eq!(row.3, last[1], "{what}: final loss");
+        assert_eq!(row.name, spec.name, "{what}");
+        assert_eq!(row.steps, last[0] as u64, "{what}: steps");
+        assert_eq!(row.to_target, to_target, "{what}: steps to 95% accuracy");
+        assert_eq!(row.final_loss, last[1], "{what}: final loss");
+        // a network's board counts no saddle steps (it has no Hessian of the network)
+        assert_eq!(row.saddle_steps, 0, "{what}");
+        let diverged_at = diverged_at(&stderr(&t));
+        assert_eq!(row.diverged, diverged_at.is_some(), "{what}: diverged");
+        assert_eq!(row.diverged_at, diverged_at, "{what}: diverged at");
     }
 }
 

@@ -35,6 +35,45 @@ fn escape_writes_one_row_per_optimizer_and_seed() {
         assert!(r[3].is_empty() || r[3].parse::<u64>().is_ok());
         assert!(r[4].parse::<f64>().is_ok());
     }
+    // the steps themselves: docs/guide.md's figures (plain GD 492, momentum never within 600 steps
+    // (629), RMSProp 36, Adam 108, every seed alike) and each row's escape step from `trace` of that
+    // run: the first step with loss below 0.9
+    let escape_of =
+        |name: &str| -> Vec<&str> { rows.iter().filter(|r| r[0] == name).map(|r| r[3]).collect() };
+    assert_eq!(escape_of("SGD"), ["492"; 5]);
+    assert_eq!(escape_of("Momentum"), [""; 5]);
+    assert_eq!(escape_of("RMSProp"), ["36"; 5]);
+    assert_eq!(escape_of("Adam"), ["108"; 5]);
+    let scene = losscape::core::lessons::preset("saddle").unwrap();
+    let noisy = scene
+        .optimizers
+        .iter()
+        .find(|o| o.name == "SGD + noise")
+        .unwrap();
+    for r in rows.iter().filter(|r| r[0] == "SGD + noise") {
+        let t = losscape(&[
+            "trace",
+            "--surface",
+            scene.landscape.name(),
+            "--optimizer",
+            "sgd",
+            &format!("--lr={}", noisy.hyper.lr),
+            &format!("--start={},{}", noisy.start[0], noisy.start[1]),
+            &format!("--noise={}", noisy.noise.sigma),
+            &format!("--seed={}", r[2]),
+            "--steps=600",
+        ]);
+        assert_eq!(t.status.code(), Some(0), "{}", stderr(&t));
+        let first = stdout(&t)
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .find(|c| c[3].parse::<f64>().unwrap() < 0.9)
+            .map(|c| c[0].to_owned())
+            .unwrap_or_default();
+        assert_eq!(r[3], first, "SGD + noise, seed {}", r[2]);
+        assert!(!first.is_empty(), "seed {} escapes within 600 steps", r[2]);
+    }
     let summary = stdout(&o);
     assert!(
         summary.contains("escaped: the first step whose loss is below 0.9"),
@@ -60,20 +99,40 @@ fn escape_writes_one_row_per_optimizer_and_seed() {
 
 #[test]
 fn escape_bad_arguments_are_one_line_errors() {
-    for args in [
-        &["escape", "--preset", "nope"][..],
-        &["escape", "--preset", "saddle", "--seeds", "0"],
-        &["escape", "--preset", "saddle", "--max-steps", "-3"],
-        &["escape", "--preset", "saddle", "--margin", "150%"],
-        &["escape", "--preset", "saddle", "--margin", "x"],
-        &["escape", "--preset", "saddle", "--saddle", "1"],
-        &["escape"],
+    // each refused for its own reason
+    for (args, says) in [
+        (&["escape", "--preset", "nope"][..], "unknown lesson 'nope'"),
+        (
+            &["escape", "--preset", "saddle", "--seeds", "0"],
+            "seeds = 0 must be between 1 and 100000",
+        ),
+        (
+            &["escape", "--preset", "saddle", "--max-steps", "-3"],
+            "invalid value '-3' for '--max-steps <N>'",
+        ),
+        (
+            &["escape", "--preset", "saddle", "--margin", "150%"],
+            "--margin 150% must be more than 0% and at most 100%",
+        ),
+        (
+            &["escape", "--preset", "saddle", "--margin", "x"],
+            "--margin 'x' must be a loss",
+        ),
+        (
+            &["escape", "--preset", "saddle", "--saddle", "1"],
+            "--saddle '1' must be two numbers X,Y",
+        ),
+        (
+            &["escape"],
+            "required arguments were not provided: --preset",
+        ),
     ] {
         let o = losscape(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         let err = stderr(&o);
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
         assert!(err.starts_with("error: "), "{err}");
+        assert!(err.contains(says), "{args:?}: {err}");
     }
 }
 
@@ -122,28 +181,45 @@ fn inspect_prints_json_a_program_can_read() {
 
 #[test]
 fn inspect_bad_input_exits_2_with_one_line() {
-    for args in [
-        &["inspect", "--surface", "nope", "--at", "0,0"][..],
-        &["inspect", "--surface", "saddle", "--at", "0"],
-        &["inspect", "--surface", "saddle", "--at", "nan,0"],
-        &["inspect", "--formula", "sin(x", "--at", "0,0"],
-        &["inspect", "--formula", "sqrt(x)", "--at", "-1,0"],
-        &["inspect", "--surface", "saddle"],
-        &["inspect", "--surface", "beale", "--at", "1e308,-1e308"],
+    // each refused for its own reason
+    for (args, says) in [
+        (
+            &["inspect", "--surface", "nope", "--at", "0,0"][..],
+            "unknown landscape 'nope'",
+        ),
+        (
+            &["inspect", "--surface", "saddle", "--at", "0"],
+            "--at '0' must be two numbers X,Y",
+        ),
+        (
+            &["inspect", "--surface", "saddle", "--at", "nan,0"],
+            "--at (NaN, 0) must be finite",
+        ),
+        (
+            &["inspect", "--formula", "sin(x", "--at", "0,0"],
+            "invalid formula: unclosed '(' at column 4",
+        ),
+        (
+            &["inspect", "--formula", "sqrt(x)", "--at", "-1,0"],
+            "not defined (or not twice differentiable) at (-1, 0)",
+        ),
+        (
+            &["inspect", "--surface", "saddle"],
+            "required arguments were not provided: --at",
+        ),
+        (
+            &["inspect", "--surface", "beale", "--at", "1e308,-1e308"],
+            "--at (1e308, -1e308) must be finite",
+        ),
     ] {
         let o = losscape(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         let err = stderr(&o);
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
         // numbers as people write them, not 300 digits
         assert!(err.len() < 200, "{args:?}: {err}");
     }
-    let o = losscape(&["inspect", "--surface", "beale", "--at", "1e308,-1e308"]);
-    assert!(
-        stderr(&o).contains("--at (1e308, -1e308) must be finite"),
-        "{}",
-        stderr(&o)
-    );
 }
 
 #[test]

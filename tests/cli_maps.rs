@@ -133,6 +133,68 @@ fn sweep_metrics_and_png() {
     assert_eq!(rows[5][6], "diverged");
 }
 
+/// The heat map's cells where they belong: lr to the right, β_m upwards, and light grey exactly where
+/// the lecture's averaged momentum on the bowl (λ_max = 10) must diverge, `η (1 − β_m) 10 > 2 (1 + β_m)`
+/// (docs/guide.md's rule), the other cells in the colormap's colours.
+#[test]
+fn sweep_png_cells_are_where_the_rule_puts_them() {
+    let dir = temp_dir("cli-sweep-cells");
+    let png = dir.join("cells.png");
+    let (lrs, betas) = ([0.05, 0.15, 0.25, 0.35, 0.45, 0.55], [0.0, 0.3, 0.6, 0.9]);
+    let o = losscape(&[
+        "sweep",
+        "--surface",
+        "bowl",
+        "--optimizer",
+        "momentum",
+        "--vary",
+        "lr=0.05:0.55:lin:6",
+        "--vary",
+        "beta-m=0:0.9:lin:4",
+        "--steps",
+        "300",
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut reader = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()))
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(frame.color_type, png::ColorType::Rgba);
+    assert_eq!(frame.bit_depth, png::BitDepth::Eight);
+    let (width, height) = (frame.width as usize, frame.height as usize);
+    // square cells, about 512 pixels across
+    let cell = width / lrs.len();
+    assert_eq!((width, height), (cell * 6, cell * 4));
+    assert!((500..=512).contains(&width), "{width}");
+    let at = |px: usize, py: usize| {
+        let i = 4 * (py * width + px);
+        [pixels[i], pixels[i + 1], pixels[i + 2]]
+    };
+    let light_grey = [236, 236, 236];
+    let mut diverged = 0;
+    for (i, lr) in lrs.iter().enumerate() {
+        for (j, beta) in betas.iter().enumerate() {
+            // the centre of cell (i, j): column i from the left, row j from the bottom
+            let colour = at(i * cell + cell / 2, height - 1 - (j * cell + cell / 2));
+            let must_diverge = lr * (1.0 - beta) * 10.0 > 2.0 * (1.0 + beta);
+            assert_eq!(
+                colour == light_grey,
+                must_diverge,
+                "lr {lr}, β_m {beta}: {colour:?}"
+            );
+            diverged += usize::from(must_diverge);
+            // one colour over the whole cell
+            for (dx, dy) in [(1, 1), (cell - 2, cell - 2)] {
+                assert_eq!(at(i * cell + dx, height - 1 - (j * cell + dy)), colour);
+            }
+        }
+    }
+    assert_eq!(diverged, 6);
+}
+
 #[test]
 fn basins_csv_and_png() {
     let dir = temp_dir("cli-basins");
@@ -183,6 +245,51 @@ fn basins_csv_and_png() {
         &start,
     ]);
     assert_eq!(&rows[7][2..5], &last[1..4]);
+    // the same map as a PNG: every cell where its start is (x to the right, y upwards), in its
+    // minimum's hue, darker the more of the 400 steps it took (as the CSV says)
+    let png = dir.join("himmelblau.png");
+    let o = losscape(&[
+        "basins",
+        "--surface",
+        "himmelblau",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "0.002",
+        "--grid",
+        "6",
+        "--steps",
+        "400",
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut reader = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()))
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(frame.color_type, png::ColorType::Rgba);
+    let (width, height) = (frame.width as usize, frame.height as usize);
+    let cell = width / 6;
+    assert_eq!((width, height), (6 * cell, 6 * cell));
+    for (n, row) in rows.iter().enumerate() {
+        let (i, j) = (n % 6, n / 6);
+        let k: usize = row[7].parse().unwrap();
+        let steps: f64 = row[5].parse().unwrap();
+        let shade = 1.0 - 0.6 * (steps / 400.0).min(1.0);
+        let expect = losscape::core::maps::color::minimum_rgb(k)
+            .map(|c| (f64::from(c) * shade).round() as u8);
+        let (px, py) = (i * cell + cell / 2, height - 1 - (j * cell + cell / 2));
+        let at = 4 * (py * width + px);
+        assert_eq!(
+            pixels[at..at + 3],
+            expect,
+            "start ({}, {}) ends at minimum {k} after {steps} steps",
+            row[0],
+            row[1]
+        );
+    }
     let png = dir.join("basins.png");
     let o = losscape(&[
         "basins",
@@ -260,23 +367,41 @@ fn bad_input_is_refused_before_anything_is_computed() {
     }
     // An unwritable path is refused at once, not after the map.
     let missing = dir.join("no-such-dir").join("map.csv");
-    let started = std::time::Instant::now();
-    let o = losscape(&[
-        "basins",
-        "--surface",
-        "rosenbrock",
-        "--optimizer",
-        "adam",
-        "--grid",
-        "512",
-        "--steps",
-        "100000",
-        "--out",
-        missing.to_str().unwrap(),
-    ]);
+    // (26 billion steps: a map computed before the refusal would take hours; the deadline only turns
+    // such a hang into a failure)
+    let mut child = std::process::Command::new(common::BIN)
+        .args([
+            "basins",
+            "--surface",
+            "rosenbrock",
+            "--optimizer",
+            "adam",
+            "--grid",
+            "512",
+            "--steps",
+            "100000",
+            "--out",
+            missing.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("basins computed the map before refusing an unwritable --out");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("cannot write"), "{}", stderr(&o));
-    assert!(started.elapsed().as_secs() < 5);
+    // one line, the reason, and no summary of a map on stdout: nothing was computed
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("cannot write"), "{err}");
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
     for (args, message) in [
         (&["--grid", "0"][..], "--grid 0 must be between 1 and 512"),
         (

@@ -41,7 +41,7 @@ fn plain_gd_escapes_later_than_noisy_sgd() {
             .iter()
             .all(|r| r.escape_step == gd.runs[0].escape_step)
     );
-    let gd_step = gd.median().map_or(u64::MAX, |s| s);
+    let gd_step = gd.median().expect("plain GD escapes within 1000 steps");
     let noisy_median = noisy.median().expect("noisy SGD escapes");
     assert!(
         noisy_median < gd_step,
@@ -53,6 +53,47 @@ fn plain_gd_escapes_later_than_noisy_sgd() {
     assert!(distinct.len() > 1);
     let h = histogram(&noisy.steps(), 10, stats.max_steps);
     assert_eq!(h.counts.iter().sum::<u64>() + h.never, 24);
+}
+
+/// docs/guide.md's figures for the saddle lesson (200 seeds, 1000 steps) are what the code computes now.
+#[test]
+fn the_guides_escape_figures_hold() {
+    let (landscape, spec) = saddle_lesson(200);
+    let stats = spec.run(&landscape).unwrap();
+    let by_name = |n: &str| stats.optimizers.iter().find(|o| o.name == n).unwrap();
+    let all_escape = |n: &str| {
+        let o = by_name(n);
+        assert_eq!(o.escaped(), 200, "{n}");
+        o.median().unwrap()
+    };
+    let noisy = by_name("SGD + noise").steps();
+    let fastest = noisy.iter().flatten().min().unwrap();
+    let slowest = noisy.iter().flatten().max().unwrap();
+    let computed = format!(
+        "On the saddle lesson (200 seeds): plain GD escapes at step {}, noisy SGD at a median of {} \
+         ({fastest} to {slowest}), momentum at {}, RMSProp at {}, Adam at {}.",
+        all_escape("SGD"),
+        all_escape("SGD + noise"),
+        all_escape("Momentum"),
+        all_escape("RMSProp"),
+        all_escape("Adam"),
+    );
+    let guide = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/guide.md"),
+    )
+    .unwrap();
+    // the guide wraps its lines: compare with single spaces
+    let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words(&guide).contains(&words(&computed)),
+        "docs/guide.md should say: {computed}"
+    );
+    // and the figures the lesson is about, written out
+    assert_eq!(
+        (all_escape("SGD"), all_escape("SGD + noise")),
+        (492, 88),
+        "{computed}"
+    );
 }
 
 #[test]

@@ -408,8 +408,17 @@ mod robustness {
                     let start = l.default_start();
                     prop_assert!(l.domain().contains(start));
                     let config = RunConfig::new(OptimizerKind::Adam, start);
-                    if let Ok(run) = trace(&l, &config, 200) {
-                        prop_assert!(run.records.iter().all(|r| r.loss.is_finite()));
+                    match trace(&l, &config, 200) {
+                        Ok(run) => prop_assert!(run.records.iter().all(|r| r.loss.is_finite())),
+                        // refused only where the start truly has no finite loss or gradient
+                        Err(losscape::core::CoreError::InvalidStart { .. }) => {
+                            let (v, g) = l.value_and_gradient(start);
+                            prop_assert!(
+                                !(v.is_finite() && g[0].is_finite() && g[1].is_finite()),
+                                "{} at {:?}", expr, start
+                            );
+                        }
+                        Err(other) => prop_assert!(false, "{}: {}", expr, other),
                     }
                     let _ = l.hessian(start);
                 }

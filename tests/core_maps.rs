@@ -274,22 +274,36 @@ fn cancel_stops_early_and_says_cancelled() {
     spec.grid = [256, 256];
     spec.steps = 100_000;
     // 6.5 billion steps: minutes of work, unless cancelled.
-    let started = std::time::Instant::now();
-    let mut job = spec.spawn(rosen.clone());
-    std::thread::sleep(std::time::Duration::from_millis(50));
+    let job = spec.spawn(rosen.clone());
+    // progress moves: wait for the first cells (the deadline only turns a hang into a failure)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while job.progress().0 < 2 {
+        assert!(std::time::Instant::now() < deadline, "no cell finished");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let cells = job.shared_cells();
     job.cancel();
-    let (done, total) = loop {
-        if let Some(result) = job.try_take() {
-            match result {
-                Err(MapError::Cancelled { done, total }) => break (done, total),
-                other => panic!("expected Cancelled, got {other:?}"),
-            }
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
+    // cancel is checked before each cell: after it, each thread finishes at most the cell it is on
+    let done_at_cancel = job.progress().0;
+    let threads = rayon::current_num_threads() as u64;
+    while !job.is_finished() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the map went on after cancel"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let Err(MapError::Cancelled { done, total }) = job.join() else {
+        panic!("expected Cancelled")
     };
     assert_eq!(total, 65_536);
-    assert!(done < total);
-    assert!(started.elapsed().as_secs() < 10);
+    assert!(
+        (done_at_cancel..=done_at_cancel + threads).contains(&done),
+        "{done} done, {done_at_cancel} when cancelled, {threads} threads"
+    );
+    // the cells computed stay readable, and they are all there are
+    assert_eq!(cells.iter().filter(Option::is_some).count() as u64, done);
+    assert!(cells.is_cancelled());
     // Cancelled before it starts: nothing is computed.
     let mut small = BasinSpec::new(&rosen, config);
     small.grid = [4, 4];

@@ -88,10 +88,13 @@ fn invalid(text: &str) -> String {
 #[test]
 fn truncated_file_names_a_line() {
     let text = saddle().to_ron().unwrap();
-    let cut = &text[..text.len() / 2];
-    let (line, message) = parse_error(cut);
-    assert!(line >= 1, "line {line}");
-    assert!(!message.is_empty());
+    // the file ends after its line n, part way through the scene: the error is at its end, line n
+    for n in [20, 40, text.lines().count() / 2] {
+        let cut = text.lines().take(n).collect::<Vec<_>>().join("\n");
+        let (line, message) = parse_error(&cut);
+        assert_eq!(line, n, "{message}");
+        assert!(message.contains("Unexpected end"), "{message}");
+    }
 }
 
 #[test]

@@ -179,8 +179,13 @@ fn divergence_stops_at_the_last_finite_point_and_reports_the_step() {
     );
 }
 
+/// With η = 1000 the methods whose step grows with the gradient (or with `H^-1 g`) leave the box within
+/// a few steps; the adaptive methods and Lion, whose steps are about η whatever the gradient, wander
+/// or leave it later. Whatever happens, no NaN or infinity leaves a run: a diverged run ends at its last
+/// finite row, just before the refused step.
 #[test]
 fn every_optimizer_diverges_cleanly_with_a_huge_learning_rate() {
+    let mut diverged = 0;
     for name in [
         "rosenbrock",
         "beale",
@@ -193,8 +198,74 @@ fn every_optimizer_diverges_cleanly_with_a_huge_learning_rate() {
             let mut config = RunConfig::new(kind, l.default_start());
             config.hyper.lr = 1e3;
             let t = trace(&l, &config, 5000).unwrap();
-            assert!(all_finite(&t.records), "{name} {kind:?}");
+            let what = format!("{name} {kind:?}: {}", t.status);
+            assert!(all_finite(&t.records), "{what}");
+            let grows_with_the_gradient = !kind.is_adaptive() && kind != OptimizerKind::Lion;
+            match t.status {
+                RunStatus::Diverged { step, reason } => {
+                    diverged += 1;
+                    assert_eq!(reason, DivergenceReason::OutOfBounds, "{what}");
+                    assert_eq!(t.records.len() as u64, step, "{what}");
+                    if grows_with_the_gradient {
+                        assert!(step <= 3, "{what}");
+                    }
+                }
+                _ => assert!(!grows_with_the_gradient, "{what}"),
+            }
         }
+    }
+    assert!(diverged >= 50, "{diverged} of 75 runs diverged");
+}
+
+/// The two causes a diagnosis gives when nothing overshoots and the run did not leave the box: the
+/// gradient overflowed (Adam's `g^2` of a gradient of 2e200), or the step landed where the loss is
+/// undefined (`ln x` for x < 0).
+#[test]
+fn overflow_and_undefined_are_told_apart() {
+    use losscape::core::curvature::{DivergenceCause, diagnose};
+    let formula = |e: &str| {
+        Landscape::new(LandscapeSpec::formula(
+            e,
+            losscape::core::DEFAULT_FORMULA_DOMAIN,
+        ))
+        .unwrap()
+    };
+    for (expr, kind, lr, reason, cause, text) in [
+        (
+            "1e200*x^2 + y^2",
+            OptimizerKind::Adam,
+            0.1,
+            DivergenceReason::NonFiniteUpdate,
+            DivergenceCause::GradientOverflow,
+            "the gradient overflowed after (1, 1): the numbers became infinite",
+        ),
+        (
+            "ln(x) + y^2",
+            OptimizerKind::Sgd,
+            1.0,
+            DivergenceReason::NonFiniteLoss,
+            DivergenceCause::Undefined,
+            "the step from (1, 1) landed where the loss is undefined or infinite",
+        ),
+    ] {
+        let l = formula(expr);
+        let mut config = RunConfig::new(kind, [1.0, 1.0]);
+        config.hyper.lr = lr;
+        let t = trace(&l, &config, 100).unwrap();
+        // (ln: x = 1 - 1 * 1/1 = 0, where ln is -inf)
+        assert_eq!(t.status, RunStatus::Diverged { step: 1, reason }, "{expr}");
+        assert_eq!(t.records.len(), 1, "{expr}");
+        let d = diagnose(
+            &l,
+            &config,
+            &t.records,
+            t.status,
+            &losscape::core::OptimizerState::default(),
+        )
+        .unwrap();
+        assert_eq!(d.cause, cause, "{expr}");
+        assert_eq!(d.text, text, "{expr}");
+        assert_eq!((d.diverged_at, d.last_stable_step), (1, 0), "{expr}");
     }
 }
 

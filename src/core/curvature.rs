@@ -381,9 +381,18 @@ impl EtaLimit {
         } else {
             ""
         };
+        // on a quadratic the plain and momentum methods' rule is exact; an adaptive method's step sizes
+        // move (they shrink as the oscillation grows), so its mark is where it stands now
+        let guide = if self.kind.is_adaptive() {
+            " For an adaptive method the mark is a guide, not a promise: it holds while the step sizes \
+             stay as they are now, and moves as they change; above it the wobble grows until the step \
+             sizes shrink, which may settle it without blowing up."
+        } else {
+            ""
+        };
         format!(
             "Above η = {} each step along {}{adaptive} jumps past the bottom by more than it started \
-             from, so the oscillation grows instead of dying out ({}).",
+             from, so the oscillation grows instead of dying out ({}).{guide}",
             num(eta_max),
             vec_text(self.direction),
             self.inequality()
