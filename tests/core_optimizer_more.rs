@@ -859,7 +859,7 @@ fn every_new_kind_steps_with_the_scheduled_eta() {
             let mut state = OptimizerState::default();
             let mut theta = [0.7, -1.3];
             for t in 1..=6u64 {
-                let before = state;
+                let before = state.clone();
                 let d = step(kind, &h, &mut state, theta, &mut |p| grad(p), &mut |_| SPD);
                 let f5 = (1.0 + 3f64.sqrt() / 2.0) / 2.0;
                 let expected_eta = 0.2 * [0.0, 0.25, 0.5, 0.75, 1.0, f5][t as usize - 1];
