@@ -1475,21 +1475,28 @@ pub fn step_into<P: Params>(
         (OptimizerKind::Lbfgs, _) => {
             let memory = &mut state.curvature;
             if let Some((theta_prev, g_prev)) = &memory.previous {
-                let (mut sv, mut yv) = if memory.pairs.len() >= hp.memory {
-                    memory
-                        .pairs
-                        .pop_front()
-                        .unwrap_or_else(|| (P::zeros(n), P::zeros(n)))
-                } else {
-                    (P::zeros(n), P::zeros(n))
-                };
-                fit(&mut sv, n);
-                fit(&mut yv, n);
+                let work = &mut memory.work;
+                work.clear();
+                work.resize(2 * n, 0.0);
+                let (sw, yw) = work.split_at_mut(n);
                 for i in 0..n {
-                    sv.as_mut_slice()[i] = th[i] - theta_prev.as_slice()[i];
-                    yv.as_mut_slice()[i] = g[i] - g_prev.as_slice()[i];
+                    sw[i] = th[i] - theta_prev.as_slice()[i];
+                    yw[i] = g[i] - g_prev.as_slice()[i];
                 }
-                if positive_curvature(sv.as_slice(), yv.as_slice()) {
+                if positive_curvature(sw, yw) {
+                    // the oldest pair's buffers hold the newest when the memory is full
+                    let (mut sv, mut yv) = if memory.pairs.len() >= hp.memory {
+                        memory
+                            .pairs
+                            .pop_front()
+                            .unwrap_or_else(|| (P::zeros(n), P::zeros(n)))
+                    } else {
+                        (P::zeros(n), P::zeros(n))
+                    };
+                    fit(&mut sv, n);
+                    fit(&mut yv, n);
+                    sv.as_mut_slice().copy_from_slice(sw);
+                    yv.as_mut_slice().copy_from_slice(yw);
                     memory.pairs.push_back((sv, yv));
                 } else {
                     d.pair_skipped = true;

@@ -526,14 +526,13 @@ where
                 objective.value_and_gradient(p, out);
             }
         };
-        // The loss for the line search: cached at `pos`, counted at every trial point.
+        // The loss for the line search: cached at `pos` (every trial point counts as an evaluation,
+        // below, even one that rounds to `pos`).
         let trial_grad = &mut self.trial_grad;
-        let mut trials = 0;
         let mut loss = |p: &PointOf<L>| {
             if p == here {
                 loss_here
             } else {
-                trials += 1;
                 objective.value_and_gradient(p, trial_grad)
             }
         };
@@ -587,7 +586,7 @@ where
         std::mem::swap(&mut self.grad, &mut self.next_grad);
         self.steps = next;
         // the new position's loss is the accepted trial's where the step was searched
-        self.evals += trials.max(1);
+        self.evals += (self.scratch.trials.len() as u64).max(1);
         // the new detail becomes the last; the older one's buffers are the next step's scratch
         match &mut self.last_detail {
             Some(last) => std::mem::swap(last, &mut self.scratch),
