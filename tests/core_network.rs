@@ -173,3 +173,45 @@ fn newtons_methods_are_refused_on_a_network_with_the_reason() {
     let config = RunConfig::new(OptimizerKind::Sgd, vec![0.0; 3]);
     assert!(Runner::new(network, config).is_err());
 }
+
+/// BFGS, L-BFGS and CG train every weight of a network: each accepted step passes the Armijo test (so
+/// the full-data loss never rises), evaluations grow by the trials, and the loss falls well below its
+/// start. BFGS's `H` is `N × N`.
+#[test]
+fn searching_methods_train_every_weight_of_a_network() {
+    let network = small_network();
+    let theta0 = network.init().to_vec();
+    let n = theta0.len();
+    for kind in [OptimizerKind::Bfgs, OptimizerKind::Lbfgs, OptimizerKind::Cg] {
+        let config = RunConfig::new(kind, theta0.clone());
+        let mut runner = Runner::new(Arc::clone(&network), config).expect("runs on a network");
+        let start = runner.loss();
+        for _ in 0..40 {
+            let (loss, evals) = (runner.loss(), runner.evals());
+            if !runner.advance(None) {
+                break;
+            }
+            let d = runner.last_detail().unwrap();
+            let last = d.trials.last().expect("a searched step");
+            assert!(last.loss <= loss + 1e-4 * last.alpha * d.slope, "{kind:?}");
+            assert!(runner.loss() <= loss, "{kind:?}: the loss rose");
+            assert_eq!(runner.evals(), evals + d.trials.len() as u64);
+            if kind == OptimizerKind::Bfgs {
+                assert_eq!(d.inverse_hessian.len(), n * n);
+            }
+        }
+        assert!(runner.steps() >= 20, "{kind:?}: {}", runner.status());
+        assert!(
+            runner.loss() < 0.8 * start,
+            "{kind:?}: {} from {start}",
+            runner.loss()
+        );
+    }
+    // with mini-batches they are refused, with the reason
+    let mut config = RunConfig::new(OptimizerKind::Lbfgs, theta0);
+    config.noise.batch = Some(8);
+    let err = Runner::new(Arc::clone(&network), config)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("exact loss and gradient"), "{err}");
+}

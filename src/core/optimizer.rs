@@ -999,7 +999,8 @@ fn line_search<P: Params>(
     d.step.as_mut_slice().fill(0.0);
     d.effective_lr.as_mut_slice().fill(0.0);
     d.new_theta.clone_from(theta);
-    if !(slope < 0.0) {
+    // NaN is no descent either
+    if slope.is_nan() || slope >= 0.0 {
         d.search_failure = Some(SearchFailure::NotDescent);
         return;
     }
