@@ -906,13 +906,14 @@ mod tests {
     fn csv_has_a_header_quoted_names_and_empty_cells_for_never() {
         let mut r = row("SGD, \"noisy\"", None, 0.5, Some(4));
         r.score.steps = 3;
+        r.score.evals = 9;
         let board = Scoreboard {
             rows: vec![r, row("Adam", Some(2), 0.25, None)],
         };
         assert_eq!(
             board.to_csv(),
             format!(
-                "{CSV_HEADER}\n\"SGD, \"\"noisy\"\"\",sgd,3,,0.5,1,0,true,4,\nAdam,sgd,10,2,0.25,0.5,0,false,,\n"
+                "{CSV_HEADER}\n\"SGD, \"\"noisy\"\"\",sgd,3,,0.5,1,0,true,4,,9\nAdam,sgd,10,2,0.25,0.5,0,false,,,11\n"
             )
         );
         let text = board.to_text();
@@ -925,7 +926,7 @@ mod tests {
         let mut r = row("SGD", Some(5), 0.5, None);
         r.score.accuracy = Some(0.975);
         let board = Scoreboard { rows: vec![r] };
-        assert!(board.to_csv().ends_with(",false,,0.975\n"));
+        assert!(board.to_csv().ends_with(",false,,0.975,11\n"));
         let text = board.to_text();
         assert!(text.contains("accuracy") && text.contains("97.5%"));
         assert!(!text.contains("saddle"));
