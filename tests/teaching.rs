@@ -28,9 +28,10 @@ fn landscape() -> Arc<Landscape> {
 fn spec(kind: OptimizerKind, index: usize) -> OptimizerSpec {
     let mut spec = OptimizerSpec::with_defaults(kind, index, [-1.2, 1.0]);
     spec.hyper.lr = 0.002;
-    // noise makes the random numbers part of what must be re-derived
+    // noise makes the random numbers part of what must be re-derived (the line-searching kinds need
+    // exact gradients: theirs is the line search's memory, s, y and H)
     spec.noise = GradientNoise {
-        sigma: 0.5,
+        sigma: if kind.always_searches() { 0.0 } else { 0.5 },
         ..Default::default()
     };
     spec
