@@ -333,9 +333,8 @@ impl StabilityRule {
     pub fn none_because(kind: OptimizerKind, hp: &Hyperparams) -> Option<&'static str> {
         if hp.searches(kind) {
             Some(
-                "no η limit: the backtracking line search shrinks each step until the Armijo test \
-                 L(θ + α p) <= L(θ) + c α gᵀp holds, so an accepted step always lowers the loss (η is \
-                 only the first trial step)",
+                "no η limit: the line search accepts only steps that pass the Armijo test, which \
+                 lower the loss (η is the first trial step)",
             )
         } else if kind == OptimizerKind::Lion {
             Some(

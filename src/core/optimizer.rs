@@ -296,17 +296,17 @@ impl OptimizerKind {
             }
             Self::Bfgs => {
                 "p = -H g (H₀ = I);  θ <- θ + α p (α by backtracking from η);  s = θ_new - θ, \
-                 y = g_new - g, ρ_k = 1/(yᵀs):  H <- (I - ρ_k s yᵀ) H (I - ρ_k y sᵀ) + ρ_k s sᵀ  \
-                 (skipped when yᵀs <= 1e-10 |s| |y|)"
+                 y = g_new - g, ρ_k = 1/(y^T s):  H <- (I - ρ_k s y^T) H (I - ρ_k y s^T) + ρ_k s s^T  \
+                 (skipped when y^T s <= 1e-10 |s| |y|)"
             }
             Self::Lbfgs => {
                 "p = -H g by the two-loop recursion over the last m pairs (s, y), H₀ = γ I, \
-                 γ = sᵀy / yᵀy of the newest pair (I before the first);  θ <- θ + α p \
+                 γ = s^T y / y^T y of the newest pair (I before the first);  θ <- θ + α p \
                  (α by backtracking from η)"
             }
             Self::Cg => {
-                "β = max(0, gᵀ(g - g_prev) / |g_prev|²);  p = -g + β p_prev (p₀ = -g; p = -g when \
-                 gᵀp >= 0);  θ <- θ + α p (α by backtracking from η)"
+                "β = max(0, g^T (g - g_prev) / |g_prev|²);  p = -g + β p_prev (p₀ = -g; p = -g when \
+                 g^T p >= 0);  θ <- θ + α p (α by backtracking from η)"
             }
         }
     }
@@ -430,7 +430,7 @@ fn default_memory() -> usize {
 }
 
 /// The backtracking (Armijo) line search: from `α₀ = η_t` along a descent direction `p`, `α ← ρ α` until
-/// `L(θ + α p) <= L(θ) + c α gᵀp`, at most `max_backtracks` times; no such `α` ends the run.
+/// `L(θ + α p) <= L(θ) + c α g^T p`, at most `max_backtracks` times; no such `α` ends the run.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LineSearch {
@@ -854,7 +854,7 @@ pub struct StepDetail<P = Vec2d> {
     /// The loss at `theta`, `L(θ)`, that the Armijo test compares with (0 when not searched).
     #[serde(default)]
     pub loss: f64,
-    /// The slope `gᵀp` along the searched direction `p = −direction` (negative: a descent direction;
+    /// The slope `g^T p` along the searched direction `p = −direction` (negative: a descent direction;
     /// 0 when not searched).
     #[serde(default)]
     pub slope: f64,
@@ -865,7 +865,7 @@ pub struct StepDetail<P = Vec2d> {
     /// the others.
     #[serde(default)]
     pub inverse_hessian: Vec<f64>,
-    /// BFGS and L-BFGS: whether the previous pair `(s, y)` was left out because `yᵀs <= 1e-10 |s| |y|`
+    /// BFGS and L-BFGS: whether the previous pair `(s, y)` was left out because `y^T s <= 1e-10 |s| |y|`
     /// (no positive curvature along `s`).
     #[serde(default)]
     pub pair_skipped: bool,
@@ -885,12 +885,12 @@ pub struct Trial {
     pub alpha: f64,
     /// The loss there, `L(θ + α p)` (may be infinite or NaN: then the test fails and `α` shrinks).
     pub loss: f64,
-    /// The Armijo bound `L(θ) + c α gᵀp` it must not exceed.
+    /// The Armijo bound `L(θ) + c α g^T p` it must not exceed.
     pub bound: f64,
 }
 
 impl Trial {
-    /// Whether it passes the Armijo test `L(θ + α p) <= L(θ) + c α gᵀp`.
+    /// Whether it passes the Armijo test `L(θ + α p) <= L(θ) + c α g^T p`.
     pub fn accepted(&self) -> bool {
         self.loss <= self.bound
     }
@@ -899,7 +899,7 @@ impl Trial {
 /// Why a line search found no step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SearchFailure {
-    /// `gᵀp >= 0`: the direction does not go downhill (Newton's `H^-1 g` where `H` is not positive
+    /// `g^T p >= 0`: the direction does not go downhill (Newton's `H^-1 g` where `H` is not positive
     /// definite), so no step along it can pass the Armijo test for small `α`.
     NotDescent,
     /// Every trial step, down to `α₀ ρ^max_backtracks`, failed the Armijo test.
@@ -948,19 +948,19 @@ fn ratio(a: f64, b: f64) -> f64 {
     if b == 0.0 { 0.0 } else { a / b }
 }
 
-/// `aᵀb`, summed in order.
+/// `a^T b`, summed in order.
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// Whether a pair `(s, y)` carries curvature BFGS and L-BFGS may learn: `yᵀs > 1e-10 |s| |y|` (otherwise
+/// Whether a pair `(s, y)` carries curvature BFGS and L-BFGS may learn: `y^T s > 1e-10 |s| |y|` (otherwise
 /// `H` would lose positive definiteness, and with it the guarantee that `−H g` goes downhill).
 fn positive_curvature(s: &[f64], y: &[f64]) -> bool {
     let norm = |v: &[f64]| dot(v, v).sqrt();
     dot(y, s) > CURVATURE_TOL * norm(s) * norm(y)
 }
 
-/// A pair `(s, y)` with `yᵀs <= CURVATURE_TOL |s| |y|` is skipped by BFGS and not stored by L-BFGS.
+/// A pair `(s, y)` with `y^T s <= CURVATURE_TOL |s| |y|` is skipped by BFGS and not stored by L-BFGS.
 pub const CURVATURE_TOL: f64 = 1e-10;
 
 /// `previous = (θ, g)`, reusing its buffers.
@@ -975,7 +975,7 @@ fn remember<P: Params>(previous: &mut Option<(P, P)>, theta: &P, grad: &P) {
 }
 
 /// The backtracking (Armijo) line search along `p = −direction` from `α₀ = η_t`: `α <- ρ α` until
-/// `L(θ + α p) <= L(θ) + c α gᵀp`, at most `max_backtracks` times. Writes the accepted step into
+/// `L(θ + α p) <= L(θ) + c α g^T p`, at most `max_backtracks` times. Writes the accepted step into
 /// `step` (and `α` into `effective_lr`), every trial into `trials`; without a descent direction or an
 /// accepted trial, `search_failure` says why and the step is 0.
 fn line_search<P: Params>(
@@ -986,7 +986,7 @@ fn line_search<P: Params>(
     d: &mut StepDetail<P>,
 ) {
     let n = theta.dim();
-    // gᵀp with p = −direction
+    // g^T p with p = −direction
     let slope: f64 = d
         .grad
         .as_slice()
@@ -1419,8 +1419,8 @@ pub fn step_into<P: Params>(
             }
         }
         // BFGS: fold in the previous step's pair: s = θ − θ_prev, y = g − g_prev;
-        // skip when yᵀs <= 1e-10 |s| |y|, else with ρ_k = 1/(yᵀs):
-        // H <- (I − ρ_k s yᵀ) H (I − ρ_k y sᵀ) + ρ_k s sᵀ   (H₀ = I);  then p = −H g
+        // skip when y^T s <= 1e-10 |s| |y|, else with ρ_k = 1/(y^T s):
+        // H <- (I − ρ_k s y^T) H (I − ρ_k y s^T) + ρ_k s s^T   (H₀ = I);  then p = −H g
         (OptimizerKind::Bfgs, _) => {
             let memory = &mut state.curvature;
             let h = &mut memory.h;
@@ -1443,8 +1443,8 @@ pub fn step_into<P: Params>(
                 }
                 if positive_curvature(sv, yv) {
                     let rho = 1.0 / dot(yv, sv);
-                    // the product written out (H symmetric, so yᵀH = (H y)ᵀ):
-                    // H − ρ_k s (H y)ᵀ − ρ_k (H y) sᵀ + (ρ_k² yᵀH y + ρ_k) s sᵀ
+                    // the product written out (H symmetric, so y^T H = (H y)^T):
+                    // H − ρ_k s (H y)^T − ρ_k (H y) s^T + (ρ_k² y^T H y + ρ_k) s s^T
                     for i in 0..n {
                         hy[i] = dot(&h[i * n..(i + 1) * n], yv);
                     }
@@ -1468,11 +1468,11 @@ pub fn step_into<P: Params>(
             d.inverse_hessian.clone_from(h);
             remember(&mut memory.previous, theta, &d.grad);
         }
-        // L-BFGS(m): store the previous step's pair (s, y) unless yᵀs <= 1e-10 |s| |y|, keeping the
+        // L-BFGS(m): store the previous step's pair (s, y) unless y^T s <= 1e-10 |s| |y|, keeping the
         // last m; p = −H g by the two-loop recursion:
-        //   q = g; newest to oldest: ρ_i = 1/(y_iᵀ s_i), a_i = ρ_i s_iᵀ q, q <- q − a_i y_i;
-        //   r = γ q, γ = sᵀy / yᵀy of the newest pair (1 before the first);
-        //   oldest to newest: b = ρ_i y_iᵀ r, r <- r + s_i (a_i − b);  H g = r
+        //   q = g; newest to oldest: ρ_i = 1/(y_i^T s_i), a_i = ρ_i s_i^T q, q <- q − a_i y_i;
+        //   r = γ q, γ = s^T y / y^T y of the newest pair (1 before the first);
+        //   oldest to newest: b = ρ_i y_i^T r, r <- r + s_i (a_i − b);  H g = r
         (OptimizerKind::Lbfgs, _) => {
             let memory = &mut state.curvature;
             if let Some((theta_prev, g_prev)) = &memory.previous {
@@ -1541,8 +1541,8 @@ pub fn step_into<P: Params>(
             d.scale = gamma;
             remember(&mut memory.previous, theta, &d.grad);
         }
-        // CG (Polak–Ribière+): p₀ = −g; β = max(0, gᵀ(g − g_prev) / |g_prev|²), p = −g + β p_prev;
-        // restart with p = −g when gᵀp >= 0
+        // CG (Polak–Ribière+): p₀ = −g; β = max(0, g^T (g − g_prev) / |g_prev|²), p = −g + β p_prev;
+        // restart with p = −g when g^T p >= 0
         (OptimizerKind::Cg, _) => {
             let memory = &mut state.curvature;
             let mut p = memory.direction.take().unwrap_or_else(|| P::zeros(n));

@@ -309,7 +309,7 @@ pub enum DivergenceReason {
     NonFiniteLoss,
     /// Newton's methods: the Hessian has an eigenvalue of (numerically) zero, so `H^-1 g` is undefined.
     SingularHessian,
-    /// The line search's direction does not go downhill (`gᵀp >= 0`): the run stops (see
+    /// The line search's direction does not go downhill (`g^T p >= 0`): the run stops (see
     /// [`Self::is_stop`]).
     NotDescent,
     /// No trial step of the line search passed the Armijo test: the run stops rather than take a
@@ -344,12 +344,12 @@ impl fmt::Display for DivergenceReason {
                 "the Hessian is singular here (an eigenvalue is 0), so Newton's step H^-1 g is undefined"
             }
             Self::NotDescent => {
-                "the line search has no descent direction here (gᵀp >= 0: Newton's H^-1 g where H is \
+                "the line search has no descent direction here (g^T p >= 0: Newton's H^-1 g where H is \
                  not positive definite), so no step along p lowers the loss"
             }
             Self::NoSufficientDecrease => {
                 "the line search found no step: every trial α (down to α₀ ρ^max) failed the Armijo \
-                 test L(θ + α p) <= L(θ) + c α gᵀp"
+                 test L(θ + α p) <= L(θ) + c α g^T p"
             }
         })
     }

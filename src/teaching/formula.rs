@@ -590,14 +590,14 @@ fn direction_lines(inp: &StepInputs) -> Vec<FormulaLine> {
         ));
         if d.pair_skipped {
             lines.push(FormulaLine::new(
-                "yᵀs",
-                "skip the pair when yᵀs <= 1e-10 |s| |y| (no curvature to learn along s)",
+                "y^T s",
+                "skip the pair when y^T s <= 1e-10 |s| |y| (no curvature to learn along s)",
                 vec![format!("= {}: skipped", num(dot(y, s)))],
             ));
         } else if kind == OptimizerKind::Bfgs {
             lines.push(FormulaLine::new(
                 "ρ_k",
-                "ρ_k = 1 / (yᵀs)",
+                "ρ_k = 1 / (y^T s)",
                 vec![
                     format!("= 1 / {}", num(dot(y, s))),
                     format!("= {}", num(1.0 / dot(y, s))),
@@ -618,7 +618,7 @@ fn direction_lines(inp: &StepInputs) -> Vec<FormulaLine> {
             } else if d.pair_skipped {
                 "H unchanged (the pair was skipped)"
             } else {
-                "H <- (I - ρ_k s yᵀ) H (I - ρ_k y sᵀ) + ρ_k s sᵀ"
+                "H <- (I - ρ_k s y^T) H (I - ρ_k y s^T) + ρ_k s s^T"
             };
             lines.push(FormulaLine::new("H", formula, vec![format!("= {matrix}")]));
             lines.push(FormulaLine::new(
@@ -632,7 +632,7 @@ fn direction_lines(inp: &StepInputs) -> Vec<FormulaLine> {
             let kept = (b.curvature.pairs.len() + stored).min(inp.hyper.memory);
             lines.push(FormulaLine::new(
                 "γ",
-                "H₀ = γ I,  γ = sᵀy / yᵀy of the newest pair (1 before the first)",
+                "H₀ = γ I,  γ = s^T y / y^T y of the newest pair (1 before the first)",
                 vec![format!(
                     "= {}   ({kept} of m = {} pairs kept)",
                     num(d.scale),
@@ -650,7 +650,7 @@ fn direction_lines(inp: &StepInputs) -> Vec<FormulaLine> {
                 let (num_beta, den) = (dot(d.grad, sub(d.grad, g_prev)), dot(g_prev, g_prev));
                 lines.push(FormulaLine::new(
                     "β",
-                    "β = max(0, gᵀ(g - g_prev) / |g_prev|²)   (Polak–Ribière+)",
+                    "β = max(0, g^T (g - g_prev) / |g_prev|²)   (Polak–Ribière+)",
                     vec![
                         format!("= max(0, {} / {})", num(num_beta), num(den)),
                         format!("= {}", num(d.scale)),
@@ -663,7 +663,7 @@ fn direction_lines(inp: &StepInputs) -> Vec<FormulaLine> {
                     point(p_prev)
                 )];
                 if d.restarted {
-                    numbers.push("gᵀp >= 0, not downhill: restart with p = -g".to_owned());
+                    numbers.push("g^T p >= 0, not downhill: restart with p = -g".to_owned());
                 }
                 numbers.push(format!("= {}", point(neg(d.direction))));
                 lines.push(FormulaLine::new("p", "p = -g + β p_prev", numbers));
@@ -680,13 +680,13 @@ fn direction_lines(inp: &StepInputs) -> Vec<FormulaLine> {
     lines
 }
 
-/// The backtracking search's lines: the slope `gᵀp`, then each trial `α` with its loss against the
+/// The backtracking search's lines: the slope `g^T p`, then each trial `α` with its loss against the
 /// Armijo bound, and why the search found no step if it did not.
 fn search_lines(d: &StepDetail, h: &Hyperparams) -> Vec<FormulaLine> {
     let search = &h.line_search;
     let mut lines = vec![FormulaLine::new(
-        "gᵀp",
-        "gᵀp (< 0: downhill)",
+        "g^T p",
+        "g^T p (< 0: downhill)",
         vec![format!("= {}", num(d.slope))],
     )];
     for (i, trial) in d.trials.iter().enumerate() {
@@ -698,7 +698,7 @@ fn search_lines(d: &StepDetail, h: &Hyperparams) -> Vec<FormulaLine> {
         lines.push(FormulaLine::new(
             "α",
             format!(
-                "trial {}: α = η ρ^{i},  L(θ + α p) <= L(θ) + c α gᵀp ?   (c = {}, ρ = {})",
+                "trial {}: α = η ρ^{i},  L(θ + α p) <= L(θ) + c α g^T p ?   (c = {}, ρ = {})",
                 i + 1,
                 num(search.c),
                 num(search.rho)

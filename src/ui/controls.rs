@@ -708,7 +708,7 @@ fn line_search_controls(ui: &mut egui::Ui, kind: OptimizerKind, h: &mut Hyperpar
     if kind.offers_line_search() && !kind.always_searches() {
         ui.checkbox(&mut h.line_search.armijo, "backtracking line search")
             .on_hover_text(
-                "from α = η, halve α until L(θ + α p) <= L(θ) + c α gᵀp (Armijo): every step \
+                "from α = η, halve α until L(θ + α p) <= L(θ) + c α g^T p (Armijo): every step \
                  lowers the loss, at the cost of loss evaluations; needs exact gradients",
             );
     }
