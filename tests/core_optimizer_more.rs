@@ -1,7 +1,9 @@
 //! The optimizers added after the lecture's six (AdamW, NAdam, AMSGrad, Lion, AdaDelta, QHM, QHAdam,
 //! Newton, saddle-free Newton): their first steps against values worked out by hand from the formulas
 //! (arithmetic in the comments), in both conventions where the kind has two; the learning-rate schedule
-//! inside each step; and, on the runner, Newton's attraction to saddles and its singular Hessians.
+//! inside each step; and, on the runner, Newton's attraction to saddles and its singular Hessians. Then
+//! (issue 25) the backtracking line search, BFGS, L-BFGS and CG: by hand on a bowl, against an
+//! independent implementation of their formulas, the Armijo test at every step, refusals and stops.
 //!
 //! Test problems, chosen so that the arithmetic stays short:
 //! - a constant gradient `g = (3, -4)` (or a list of gradients, one per step) for the adaptive family,
@@ -1152,6 +1154,15 @@ fn bowl() -> Landscape {
     landscape(LandscapeSpec::formula("x*x + 3*y*y", Domain::square(4.0)))
 }
 
+/// The kinds a line search can choose the steps of (with the one reference implementation below).
+const SEARCHED: [OptimizerKind; 5] = [
+    OptimizerKind::Sgd,
+    OptimizerKind::Newton,
+    OptimizerKind::Bfgs,
+    OptimizerKind::Lbfgs,
+    OptimizerKind::Cg,
+];
+
 fn searching(kind: OptimizerKind, start: Vec2d) -> RunConfig {
     let mut c = RunConfig::new(kind, start);
     c.hyper.line_search.armijo = true;
@@ -1443,13 +1454,7 @@ fn searching_methods_match_an_independent_implementation() {
     let settings = [(1e-4, 0.5, 30, 5), (0.3, 0.7, 12, 1), (1e-3, 0.25, 60, 2)];
     for (name, start) in cases {
         let l = landscape(LandscapeSpec::from_name(name).unwrap());
-        for kind in [
-            OptimizerKind::Sgd,
-            OptimizerKind::Newton,
-            OptimizerKind::Bfgs,
-            OptimizerKind::Lbfgs,
-            OptimizerKind::Cg,
-        ] {
+        for kind in SEARCHED {
             for (c, rho, max_backtracks, memory) in settings {
                 let mut config = searching(kind, start);
                 config.hyper.line_search.c = c;
@@ -1563,13 +1568,7 @@ fn line_search_settings_out_of_range_are_refused_with_the_reason() {
     assert!(e.contains("halvings"), "{e}");
     // the line search compares exact losses: with noise it is refused, on every searching kind
     let l = bowl();
-    for kind in [
-        OptimizerKind::Sgd,
-        OptimizerKind::Newton,
-        OptimizerKind::Bfgs,
-        OptimizerKind::Lbfgs,
-        OptimizerKind::Cg,
-    ] {
+    for kind in SEARCHED {
         let mut config = searching(kind, [1.0, 1.0]);
         config.noise.sigma = 0.1;
         let e = Runner::new(&l, config).unwrap_err().to_string();
