@@ -57,7 +57,10 @@ fn board_rows(csv: &str) -> Vec<BoardRow> {
         .map(|line| {
             // the built-in lessons' names hold no comma
             let c: Vec<&str> = line.split(',').collect();
-            assert_eq!(c.len(), 10, "{line}");
+            assert_eq!(c.len(), 11, "{line}");
+            // no built-in lesson searches its steps: one loss evaluation at the start and one a step
+            let (steps, evals): (u64, u64) = (c[2].parse().unwrap(), c[10].parse().unwrap());
+            assert_eq!(evals, steps + 1, "{line}");
             let optional = |cell: &str| (!cell.is_empty()).then(|| cell.parse().unwrap());
             BoardRow {
                 name: c[0].to_owned(),

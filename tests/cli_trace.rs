@@ -5,9 +5,9 @@ mod common;
 use common::{losscape, stderr, stdout};
 use serde_json::Value;
 
-fn rows(csv: &str) -> Vec<[f64; 6]> {
+fn rows(csv: &str) -> Vec<[f64; 7]> {
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("step,x,y,loss,grad_x,grad_y"));
+    assert_eq!(lines.next(), Some("step,x,y,loss,grad_x,grad_y,evals"));
     lines
         .map(|line| {
             let cells: Vec<f64> = line
@@ -17,7 +17,7 @@ fn rows(csv: &str) -> Vec<[f64; 6]> {
                         .unwrap_or_else(|_| panic!("not a number: {c:?} in {line:?}"))
                 })
                 .collect();
-            cells.try_into().expect("six columns")
+            cells.try_into().expect("seven columns")
         })
         .collect()
 }
@@ -37,12 +37,14 @@ fn csv_has_the_header_the_start_row_and_one_row_per_step() {
     let rows = rows(&stdout(&o));
     assert_eq!(rows.len(), 26);
     // Step 0 is the landscape's default start (-1.2, 1), L = 24.2, grad = (-215.6, -88).
-    let [step, x, y, loss, gx, gy] = rows[0];
-    assert_eq!((step, x, y), (0.0, -1.2, 1.0));
+    let [step, x, y, loss, gx, gy, evals] = rows[0];
+    assert_eq!((step, x, y, evals), (0.0, -1.2, 1.0, 1.0));
     assert!((loss - 24.2).abs() < 1e-12 && (gx + 215.6).abs() < 1e-9 && (gy + 88.0).abs() < 1e-9);
     for (k, r) in rows.iter().enumerate() {
         assert_eq!(r[0], k as f64);
         assert!(r.iter().all(|v| v.is_finite()));
+        // without a line search, one loss evaluation a step
+        assert_eq!(r[6], k as f64 + 1.0);
     }
     // Adam's first step moves each coordinate by about eta = 0.01 against the gradient's sign.
     assert!((rows[1][1] - (-1.19)).abs() < 1e-6 && (rows[1][2] - 1.01).abs() < 1e-6);
@@ -265,12 +267,12 @@ fn json_parses_and_carries_settings_status_and_rows() {
     assert_eq!(field(&v, "seed"), 3);
     assert_eq!(field(field(&v, "status"), "state"), "running");
     let columns = field(&v, "columns").as_array().expect("columns");
-    assert_eq!(columns.len(), 6);
+    assert_eq!(columns.len(), 7);
     let rows = field(&v, "rows").as_array().expect("rows");
     assert_eq!(rows.len(), 8);
     for (k, row) in rows.iter().enumerate() {
         let cells = row.as_array().expect("row");
-        assert_eq!(cells.len(), 6);
+        assert_eq!(cells.len(), 7);
         assert_eq!(cells[0].as_f64(), Some(k as f64));
     }
     // The JSON rows are the CSV rows.

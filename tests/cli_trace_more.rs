@@ -11,16 +11,16 @@ use losscape::core::{
 };
 
 /// The CSV's rows, every cell a number.
-fn rows(csv: &str) -> Vec<[f64; 6]> {
+fn rows(csv: &str) -> Vec<[f64; 7]> {
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("step,x,y,loss,grad_x,grad_y"));
+    assert_eq!(lines.next(), Some("step,x,y,loss,grad_x,grad_y,evals"));
     lines
         .map(|line| {
             let cells: Vec<f64> = line
                 .split(',')
                 .map(|c| c.parse().unwrap_or_else(|_| panic!("{c:?} in {line:?}")))
                 .collect();
-            cells.try_into().expect("six columns")
+            cells.try_into().expect("seven columns")
         })
         .collect()
 }
@@ -38,6 +38,7 @@ fn same_rows(csv: &str, expected: &Trajectory) {
             r.loss,
             r.grad[0],
             r.grad[1],
+            r.evals as f64,
         ];
         assert_eq!(
             row.map(f64::to_bits),
@@ -327,7 +328,7 @@ fn newton_traces_onto_the_saddle_and_saddle_free_newton_into_a_valley() {
         assert!(matches!(expected.status, RunStatus::Converged { .. }));
         same_rows(&out, &expected);
         let last = *rows(&out).last().unwrap();
-        let [_, x, y, loss, _, _] = last;
+        let [_, x, y, loss, _, _, _] = last;
         assert!(x.abs() < 1e-9, "{name}: {last:?}");
         assert!((y - y_end).abs() < 1e-6, "{name}: {last:?}");
         assert!((loss - loss_end).abs() < 1e-9, "{name}: {last:?}");
@@ -401,7 +402,7 @@ fn a_network_trace_writes_loss_accuracy_and_its_plane() {
     let mut lines = out.lines();
     assert_eq!(
         lines.next(),
-        Some("step,loss,accuracy,alpha,beta,distance,batch_loss,grad_norm")
+        Some("step,loss,accuracy,alpha,beta,distance,batch_loss,grad_norm,evals")
     );
     let rows: Vec<Vec<String>> = lines
         .map(|l| l.split(',').map(str::to_owned).collect())

@@ -303,7 +303,7 @@ fn a_run_that_reaches_an_undefined_point_diverges() {
 
 #[test]
 fn scenes_with_a_formula_round_trip_and_version_1_still_loads() {
-    assert_eq!(SCENE_VERSION, 5);
+    assert_eq!(SCENE_VERSION, 6);
     let mut scene = lessons::preset("saddle").unwrap();
     scene.landscape = LandscapeSpec::formula("x^2 - y^2 + 0.1*x^4", Domain::square(2.0));
     scene.version = SCENE_VERSION;

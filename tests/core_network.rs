@@ -17,15 +17,16 @@ fn separable_gradient(a: &[f64], p: &[f64], out: &mut [f64]) {
     }
 }
 
-/// Every update rule but Newton's acts coordinate by coordinate, so on a separable loss one run over
-/// four parameters is, bit for bit, two 2-D runs over its halves: the N-parameter code is the 2-D
-/// code, not a copy of it.
+/// Every update rule but Newton's and the line-searching ones (whose step length, BFGS's `H`, and CG's
+/// `β` couple the coordinates) acts coordinate by coordinate, so on a separable loss one run over four
+/// parameters is, bit for bit, two 2-D runs over its halves: the N-parameter code is the 2-D code, not a
+/// copy of it.
 #[test]
 fn four_parameters_step_as_two_pairs_bit_for_bit() {
     let a = [1.0, 8.0, 0.3, 2.5];
     let start = [1.5, -0.7, -2.0, 0.4];
     for kind in OptimizerKind::ALL {
-        if kind.uses_hessian() {
+        if kind.uses_hessian() || kind.always_searches() {
             continue;
         }
         for convention in [Convention::Lecture, Convention::PyTorch] {
@@ -33,7 +34,7 @@ fn four_parameters_step_as_two_pairs_bit_for_bit() {
             hp.convention = convention;
             hp.lr = 0.05;
             let mut whole = OptimizerState::<Vec<f64>>::zeros(4);
-            let mut halves = [OptimizerState::<[f64; 2]>::default(); 2];
+            let mut halves = [(); 2].map(|()| OptimizerState::<[f64; 2]>::default());
             let mut theta = start.to_vec();
             let mut pairs = [[start[0], start[1]], [start[2], start[3]]];
             let mut detail = StepDetail::<Vec<f64>>::default();
@@ -44,6 +45,7 @@ fn four_parameters_step_as_two_pairs_bit_for_bit() {
                     &hp,
                     &mut whole,
                     &theta,
+                    &mut |_| f64::NAN,
                     &mut |p: &Vec<f64>, out: &mut Vec<f64>| separable_gradient(&a, p, out),
                     &mut |_| [[f64::NAN; 2]; 2],
                     None,
@@ -57,6 +59,7 @@ fn four_parameters_step_as_two_pairs_bit_for_bit() {
                         &hp,
                         state,
                         pair,
+                        &mut |_| f64::NAN,
                         &mut |p: &[f64; 2], out: &mut [f64; 2]| separable_gradient(&coeffs, p, out),
                         &mut |_| [[f64::NAN; 2]; 2],
                         None,
@@ -169,4 +172,46 @@ fn newtons_methods_are_refused_on_a_network_with_the_reason() {
     // a start of the wrong length is refused, not truncated
     let config = RunConfig::new(OptimizerKind::Sgd, vec![0.0; 3]);
     assert!(Runner::new(network, config).is_err());
+}
+
+/// BFGS, L-BFGS and CG train every weight of a network: each accepted step passes the Armijo test (so
+/// the full-data loss never rises), evaluations grow by the trials, and the loss falls well below its
+/// start. BFGS's `H` is `N × N`.
+#[test]
+fn searching_methods_train_every_weight_of_a_network() {
+    let network = small_network();
+    let theta0 = network.init().to_vec();
+    let n = theta0.len();
+    for kind in [OptimizerKind::Bfgs, OptimizerKind::Lbfgs, OptimizerKind::Cg] {
+        let config = RunConfig::new(kind, theta0.clone());
+        let mut runner = Runner::new(Arc::clone(&network), config).expect("runs on a network");
+        let start = runner.loss();
+        for _ in 0..40 {
+            let (loss, evals) = (runner.loss(), runner.evals());
+            if !runner.advance(None) {
+                break;
+            }
+            let d = runner.last_detail().unwrap();
+            let last = d.trials.last().expect("a searched step");
+            assert!(last.loss <= loss + 1e-4 * last.alpha * d.slope, "{kind:?}");
+            assert!(runner.loss() <= loss, "{kind:?}: the loss rose");
+            assert_eq!(runner.evals(), evals + d.trials.len() as u64);
+            if kind == OptimizerKind::Bfgs {
+                assert_eq!(d.inverse_hessian.len(), n * n);
+            }
+        }
+        assert!(runner.steps() >= 20, "{kind:?}: {}", runner.status());
+        assert!(
+            runner.loss() < 0.8 * start,
+            "{kind:?}: {} from {start}",
+            runner.loss()
+        );
+    }
+    // with mini-batches they are refused, with the reason
+    let mut config = RunConfig::new(OptimizerKind::Lbfgs, theta0);
+    config.noise.batch = Some(8);
+    let err = Runner::new(Arc::clone(&network), config)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("exact loss and gradient"), "{err}");
 }

@@ -1,7 +1,9 @@
 //! The optimizers added after the lecture's six (AdamW, NAdam, AMSGrad, Lion, AdaDelta, QHM, QHAdam,
 //! Newton, saddle-free Newton): their first steps against values worked out by hand from the formulas
 //! (arithmetic in the comments), in both conventions where the kind has two; the learning-rate schedule
-//! inside each step; and, on the runner, Newton's attraction to saddles and its singular Hessians.
+//! inside each step; and, on the runner, Newton's attraction to saddles and its singular Hessians. Then
+//! (issue 25) the backtracking line search, BFGS, L-BFGS and CG: by hand on a bowl, against an
+//! independent implementation of their formulas, the Armijo test at every step, refusals and stops.
 //!
 //! Test problems, chosen so that the arithmetic stays short:
 //! - a constant gradient `g = (3, -4)` (or a list of gradients, one per step) for the adaptive family,
@@ -13,7 +15,7 @@
 use losscape::core::{
     Convention, Diagnosis, DivergenceCause, DivergenceReason, Domain, Hyperparams, Landscape,
     LandscapeSpec, OptimizerKind, OptimizerState, RunConfig, RunStatus, Runner, Schedule,
-    StepDetail, StepRecord, Vec2d, diagnose, step,
+    StepDetail, StepRecord, Vec2d, diagnose, step, step_into,
 };
 
 type Mat2 = [[f64; 2]; 2];
@@ -859,7 +861,7 @@ fn every_new_kind_steps_with_the_scheduled_eta() {
             let mut state = OptimizerState::default();
             let mut theta = [0.7, -1.3];
             for t in 1..=6u64 {
-                let before = state;
+                let before = state.clone();
                 let d = step(kind, &h, &mut state, theta, &mut |p| grad(p), &mut |_| SPD);
                 let f5 = (1.0 + 3f64.sqrt() / 2.0) / 2.0;
                 let expected_eta = 0.2 * [0.0, 0.25, 0.5, 0.75, 1.0, f5][t as usize - 1];
@@ -1141,4 +1143,523 @@ fn a_singular_hessian_ends_newtons_run_as_diverged() {
     // The gradient methods do not need H and keep going.
     let (_, runner) = run_runner(&flat, config(OptimizerKind::Sgd, 0.1, [1.0, 1.0]), 5);
     assert_eq!(runner.status(), RunStatus::Running);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Line searches and quasi-Newton (issue 25): BFGS, L-BFGS, CG and the backtracking (Armijo) search
+
+/// `L = x² + 3y²` (g = (2x, 6y), H = A = diag(2, 6)), written with products so that every value at the
+/// dyadic points below is exact.
+fn bowl() -> Landscape {
+    landscape(LandscapeSpec::formula("x*x + 3*y*y", Domain::square(4.0)))
+}
+
+/// The kinds a line search can choose the steps of (with the one reference implementation below).
+const SEARCHED: [OptimizerKind; 5] = [
+    OptimizerKind::Sgd,
+    OptimizerKind::Newton,
+    OptimizerKind::Bfgs,
+    OptimizerKind::Lbfgs,
+    OptimizerKind::Cg,
+];
+
+fn searching(kind: OptimizerKind, start: Vec2d) -> RunConfig {
+    let mut c = RunConfig::new(kind, start);
+    c.hyper.line_search.armijo = true;
+    c
+}
+
+/// Every step of `config` on `l` (up to `n`), with its detail.
+fn details(
+    l: &Landscape,
+    config: RunConfig,
+    n: usize,
+) -> (Vec<StepRecord>, Vec<StepDetail>, RunStatus) {
+    let mut runner = Runner::new(l, config).expect("a valid run");
+    let (mut rows, mut details) = (vec![runner.record()], Vec::new());
+    for _ in 0..n {
+        let Some(row) = runner.step() else { break };
+        rows.push(row);
+        details.push(runner.last_detail().unwrap().clone());
+    }
+    (rows, details, runner.status())
+}
+
+/// The trials' step lengths and losses.
+fn trials(d: &StepDetail) -> Vec<(f64, f64)> {
+    d.trials.iter().map(|t| (t.alpha, t.loss)).collect()
+}
+
+/// CG (PR+) on the bowl from (3, 1), by hand (c = 1e-4, ρ = 0.5, η = 1; L(θ₀) = 12):
+/// 1. g₀ = (6, 6), p₀ = −g₀, gᵀp = −72. α = 1 → (−3, −5), L = 84; α = ½ → (0, −2), L = 12 > 12 − 0.0036;
+///    α = ¼ → (1.5, −0.5), L = 3: accepted (the exact line minimum gᵀg/gᵀAg = 72/288 = ¼).
+/// 2. g₁ = (3, −3); β = g₁ᵀ(g₁ − g₀)/|g₀|² = (−9 + 27)/72 = ¼; p₁ = −g₁ + ¼ p₀ = (−4.5, 1.5), gᵀp = −18.
+///    α = 1 → (−3, 1), L = 12 > 3; α = ½ → (−0.75, 0.25), L = 0.75 <= 3 − 0.0009: accepted. (The exact
+///    line minimum is α = ⅓, which would end at the minimum: backtracking is not an exact search, so
+///    CG does not finish in two steps here.)
+/// 3. g₂ = (−1.5, 1.5); β = ((−1.5)(−4.5) + 1.5 · 4.5)/18 = ¾; −g₂ + ¾ p₁ = (−1.875, −0.375) has
+///    gᵀp = 2.25 >= 0: restart with p = −g₂ = (1.5, −1.5), gᵀp = −4.5. α = 1 → (0.75, −1.25), L = 5.25;
+///    α = ½ → (0, −0.5), L = 0.75 > 0.75 − 0.000225; α = ¼ → (−0.375, −0.125), L = 0.1875: accepted.
+///
+/// Evaluations: 1 + 3 + 2 + 3 = 9.
+#[test]
+fn cg_on_a_bowl_by_hand_with_its_restart() {
+    let (rows, d, status) = details(&bowl(), RunConfig::new(OptimizerKind::Cg, [3.0, 1.0]), 3);
+    assert_eq!(status, RunStatus::Running);
+    let pos: Vec<Vec2d> = rows.iter().map(|r| r.pos).collect();
+    assert_eq!(
+        pos,
+        [[3.0, 1.0], [1.5, -0.5], [-0.75, 0.25], [-0.375, -0.125]]
+    );
+    let evals: Vec<u64> = rows.iter().map(|r| r.evals).collect();
+    assert_eq!(evals, [1, 4, 6, 9]);
+    assert_eq!(trials(&d[0]), [(1.0, 84.0), (0.5, 12.0), (0.25, 3.0)]);
+    assert_eq!(trials(&d[1]), [(1.0, 12.0), (0.5, 0.75)]);
+    assert_eq!(trials(&d[2]), [(1.0, 5.25), (0.5, 0.75), (0.25, 0.1875)]);
+    assert_eq!([d[0].slope, d[1].slope, d[2].slope], [-72.0, -18.0, -4.5]);
+    assert_eq!([d[0].scale, d[1].scale, d[2].scale], [0.0, 0.25, 0.75]);
+    assert_eq!(
+        [d[0].restarted, d[1].restarted, d[2].restarted],
+        [false, false, true]
+    );
+    // the direction moved against is −p
+    assert_eq!(d[1].direction, [4.5, -1.5]);
+    assert_eq!(d[2].direction, [-1.5, 1.5]);
+    assert_eq!(d[2].effective_lr, [0.25, 0.25]);
+}
+
+/// `step_into` on the 2-D landscape `l` with its loss: the steps of a run driven by hand.
+fn step_on(
+    l: &Landscape,
+    kind: OptimizerKind,
+    hp: &Hyperparams,
+    state: &mut OptimizerState,
+    theta: Vec2d,
+) -> StepDetail {
+    let mut d = StepDetail::default();
+    step_into(
+        kind,
+        hp,
+        state,
+        &theta,
+        &mut |p: &Vec2d| l.value_and_gradient(*p).0,
+        &mut |p: &Vec2d, out: &mut Vec2d| *out = l.value_and_gradient(*p).1,
+        &mut |p: &Vec2d| l.hessian(*p),
+        None,
+        &mut d,
+    );
+    d
+}
+
+fn close_matrix(h: &[f64], want: Mat2, tol: f64) -> bool {
+    h.len() == 4 && (0..4).all(|k| (h[k] - want[k / 2][k % 2]).abs() <= tol)
+}
+
+/// On the bowl, BFGS's `H` after two updates from independent steps is the true `A⁻¹ = diag(½, ⅙)` when
+/// the first line search is exact (from (3, 1) backtracking lands on the line minimum α = ¼): then
+/// `s₁ᵀA s₀ = 0` and `H₂` keeps `H₁`'s secant equation `H y₀ = s₀` beside its own `H y₁ = s₁`. From
+/// (1, 1) backtracking stops at α = ¼ short of the line minimum 40/224, and `H₂` is not `A⁻¹`: what
+/// always holds is the newest secant equation.
+#[test]
+fn bfgs_learns_the_inverse_hessian_of_a_bowl() {
+    let l = bowl();
+    let inverse = [[0.5, 0.0], [0.0, 1.0 / 6.0]];
+    let hp = Hyperparams::defaults_for(OptimizerKind::Bfgs);
+    for (start, exact_first_search) in [([3.0, 1.0], true), ([1.0, 1.0], false)] {
+        let mut state = OptimizerState::default();
+        let mut theta = start;
+        let mut steps = Vec::new();
+        for _ in 0..3 {
+            let d = step_on(&l, OptimizerKind::Bfgs, &hp, &mut state, theta);
+            steps.push(d.clone());
+            if d.search_failure.is_some() {
+                break;
+            }
+            theta = d.new_theta;
+        }
+        assert!(
+            close_matrix(&steps[0].inverse_hessian, [[1.0, 0.0], [0.0, 1.0]], 0.0),
+            "H₀ = I"
+        );
+        // H₁ (the second step's) satisfies H₁ y₀ = s₀
+        let (s0, y0) = (
+            sub(steps[0].new_theta, steps[0].theta),
+            sub(steps[1].grad, steps[0].grad),
+        );
+        assert!(secant(&steps[1].inverse_hessian, y0, s0));
+        // H₂ (the third step's, computed before its search) satisfies H₂ y₁ = s₁ ...
+        let (s1, y1) = (
+            sub(steps[1].new_theta, steps[1].theta),
+            sub(steps[2].grad, steps[1].grad),
+        );
+        assert!(secant(&steps[2].inverse_hessian, y1, s1));
+        // ... and is A⁻¹ exactly when the first search was exact
+        assert_eq!(
+            close_matrix(&steps[2].inverse_hessian, inverse, 1e-12),
+            exact_first_search,
+            "from {start:?}: H₂ = {:?}",
+            steps[2].inverse_hessian
+        );
+    }
+}
+
+fn sub(a: Vec2d, b: Vec2d) -> Vec2d {
+    [a[0] - b[0], a[1] - b[1]]
+}
+
+/// `H y = s`, to rounding.
+fn secant(h: &[f64], y: Vec2d, s: Vec2d) -> bool {
+    let hy = [h[0] * y[0] + h[1] * y[1], h[2] * y[0] + h[3] * y[1]];
+    (0..2).all(|i| (hy[i] - s[i]).abs() <= 1e-9 * (1.0 + s[i].abs()))
+}
+
+/// An independent implementation of the issue's formulas (plain arrays; BFGS's update as the product
+/// `(I − ρ s yᵀ) H (I − ρ y sᵀ) + ρ s sᵀ`; L-BFGS's two loops; CG's PR+ with its restart; Armijo's
+/// backtracking): the positions and evaluation counts of `steps` steps, and whether it stopped.
+fn reference(
+    l: &Landscape,
+    kind: OptimizerKind,
+    hp: &Hyperparams,
+    start: Vec2d,
+    steps: usize,
+) -> (Vec<(Vec2d, u64)>, bool) {
+    let f = |p: Vec2d| l.value_and_gradient(p);
+    let dot = |a: Vec2d, b: Vec2d| a[0] * b[0] + a[1] * b[1];
+    let ls = hp.line_search;
+    let (mut x, mut evals) = (start, 1u64);
+    let (mut fx, mut g) = f(x);
+    let mut h: Mat2 = [[1.0, 0.0], [0.0, 1.0]];
+    let mut pairs: Vec<(Vec2d, Vec2d)> = Vec::new();
+    let mut prev: Option<(Vec2d, Vec2d, Vec2d)> = None; // θ, g, p of the step before
+    let mut out = vec![(x, evals)];
+    for _ in 0..steps {
+        if g[0].hypot(g[1]) < 1e-8 {
+            break;
+        }
+        if let Some((xp, gp, _)) = prev {
+            let (s, y) = (sub(x, xp), sub(g, gp));
+            let curved = dot(y, s) > 1e-10 * s[0].hypot(s[1]) * y[0].hypot(y[1]);
+            if kind == OptimizerKind::Bfgs && curved {
+                let r = 1.0 / dot(y, s);
+                let left = [
+                    [1.0 - r * s[0] * y[0], -r * s[0] * y[1]],
+                    [-r * s[1] * y[0], 1.0 - r * s[1] * y[1]],
+                ];
+                let mut next = [[0.0; 2]; 2];
+                for i in 0..2 {
+                    for j in 0..2 {
+                        // (left H leftᵀ)_ij + ρ s_i s_j
+                        let mut v = 0.0;
+                        for a in 0..2 {
+                            for b in 0..2 {
+                                v += left[i][a] * h[a][b] * left[j][b];
+                            }
+                        }
+                        next[i][j] = v + r * s[i] * s[j];
+                    }
+                }
+                h = next;
+            }
+            if kind == OptimizerKind::Lbfgs && curved {
+                pairs.push((s, y));
+                if pairs.len() > hp.memory {
+                    pairs.remove(0);
+                }
+            }
+        }
+        let p: Vec2d = match kind {
+            OptimizerKind::Sgd => [-g[0], -g[1]],
+            OptimizerKind::Newton => {
+                let a = l.hessian(x);
+                let det = a[0][0] * a[1][1] - a[0][1] * a[1][0];
+                let inv = [
+                    [a[1][1] / det, -a[0][1] / det],
+                    [-a[1][0] / det, a[0][0] / det],
+                ];
+                [
+                    -(inv[0][0] * g[0] + inv[0][1] * g[1]),
+                    -(inv[1][0] * g[0] + inv[1][1] * g[1]),
+                ]
+            }
+            OptimizerKind::Bfgs => [
+                -(h[0][0] * g[0] + h[0][1] * g[1]),
+                -(h[1][0] * g[0] + h[1][1] * g[1]),
+            ],
+            OptimizerKind::Lbfgs => {
+                let mut q = g;
+                let mut a = vec![0.0; pairs.len()];
+                for (i, &(s, y)) in pairs.iter().enumerate().rev() {
+                    a[i] = 1.0 / dot(y, s) * dot(s, q);
+                    q = [q[0] - a[i] * y[0], q[1] - a[i] * y[1]];
+                }
+                let gamma = pairs.last().map_or(1.0, |&(s, y)| dot(s, y) / dot(y, y));
+                let mut r = [gamma * q[0], gamma * q[1]];
+                for (i, &(s, y)) in pairs.iter().enumerate() {
+                    let b = 1.0 / dot(y, s) * dot(y, r);
+                    r = [r[0] + s[0] * (a[i] - b), r[1] + s[1] * (a[i] - b)];
+                }
+                [-r[0], -r[1]]
+            }
+            OptimizerKind::Cg => match prev {
+                None => [-g[0], -g[1]],
+                Some((_, gp, pp)) => {
+                    let beta = (dot(g, sub(g, gp)) / dot(gp, gp)).max(0.0);
+                    let p = [-g[0] + beta * pp[0], -g[1] + beta * pp[1]];
+                    if dot(g, p) >= 0.0 { [-g[0], -g[1]] } else { p }
+                }
+            },
+            other => panic!("no reference for {other:?}"),
+        };
+        // Armijo: α = η, ρη, ρ²η, ... until L(x + αp) <= L(x) + c α gᵀp
+        let slope = dot(g, p);
+        if slope >= 0.0 {
+            return (out, true);
+        }
+        let mut alpha = hp.lr;
+        let mut accepted = None;
+        for k in 0..=ls.max_backtracks {
+            if k > 0 {
+                alpha *= ls.rho;
+            }
+            let trial = [x[0] + alpha * p[0], x[1] + alpha * p[1]];
+            evals += 1;
+            if f(trial).0 <= fx + ls.c * alpha * slope {
+                accepted = Some(trial);
+                break;
+            }
+        }
+        let Some(next) = accepted else {
+            return (out, true);
+        };
+        prev = Some((x, g, p));
+        x = next;
+        (fx, g) = f(x);
+        out.push((x, evals));
+    }
+    (out, false)
+}
+
+/// The runner's trajectories (positions and evaluation counts) equal the independent implementation's,
+/// for each searching method on several landscapes and starts, with the line search's settings varied.
+#[test]
+fn searching_methods_match_an_independent_implementation() {
+    let cases = [
+        ("rosenbrock", [-1.2, 1.0]),
+        ("rosenbrock", [0.5, -0.8]),
+        ("beale", [1.0, 1.5]),
+        ("himmelblau", [0.3, -0.2]),
+        ("six-hump-camel", [1.0, -0.6]),
+        ("bowl", [-1.5, 1.8]),
+    ];
+    let settings = [(1e-4, 0.5, 30, 5), (0.3, 0.7, 12, 1), (1e-3, 0.25, 60, 2)];
+    for (name, start) in cases {
+        let l = landscape(LandscapeSpec::from_name(name).unwrap());
+        for kind in SEARCHED {
+            for (c, rho, max_backtracks, memory) in settings {
+                let mut config = searching(kind, start);
+                config.hyper.line_search.c = c;
+                config.hyper.line_search.rho = rho;
+                config.hyper.line_search.max_backtracks = max_backtracks;
+                config.hyper.memory = memory;
+                if kind == OptimizerKind::Sgd {
+                    config.hyper.lr = 0.5;
+                }
+                let (rows, _, status) = details(&l, config, 60);
+                let (want, stopped) = reference(&l, kind, &config.hyper, start, 60);
+                let what = format!("{kind:?} on {name} from {start:?}, c {c} rho {rho} m {memory}");
+                assert_eq!(rows.len(), want.len(), "{what}: {status}");
+                for (row, (x, evals)) in rows.iter().zip(&want) {
+                    // BFGS's update is the product here and its expansion in the core: the same
+                    // numbers up to rounding, which Rosenbrock's valley amplifies over the steps
+                    let tol = 1e-6 * (1.0 + x[0].abs().max(x[1].abs()));
+                    assert!(
+                        (row.pos[0] - x[0]).abs() <= tol && (row.pos[1] - x[1]).abs() <= tol,
+                        "{what}, step {}: {:?} vs {x:?}",
+                        row.step,
+                        row.pos
+                    );
+                    assert_eq!(row.evals, *evals, "{what}, step {}", row.step);
+                }
+                let ran_out =
+                    matches!(status, RunStatus::Diverged { reason, .. } if reason.is_stop());
+                assert_eq!(ran_out, stopped, "{what}: {status}");
+            }
+        }
+    }
+}
+
+/// At every accepted step of every searching method: the trials are `α₀ = η, ρη, ρ²η, ...`, every one
+/// but the last fails the Armijo test and the last passes it, `α` is the step taken, the new loss is the
+/// last trial's, and the evaluations grow by the number of trials.
+#[test]
+fn the_armijo_condition_holds_at_every_accepted_step() {
+    for name in [
+        "rosenbrock",
+        "beale",
+        "himmelblau",
+        "saddle-valleys",
+        "rastrigin",
+    ] {
+        let l = landscape(LandscapeSpec::from_name(name).unwrap());
+        for kind in OptimizerKind::ALL
+            .into_iter()
+            .filter(|k| k.offers_line_search())
+        {
+            let mut config = searching(kind, l.default_start());
+            if kind == OptimizerKind::Sgd {
+                config.hyper.lr = 1.0;
+            }
+            let (rows, details, _) = details(&l, config, 150);
+            let c = config.hyper.line_search.c;
+            for (k, d) in details.iter().enumerate() {
+                let (before, after) = (&rows[k], &rows[k + 1]);
+                assert!(d.slope < 0.0, "{kind:?} on {name}: a descent direction");
+                assert_eq!(d.loss, before.loss);
+                let (last, rejected) = d.trials.split_last().expect("at least one trial");
+                let mut alpha = config.hyper.lr;
+                for t in rejected {
+                    assert_eq!(t.alpha, alpha);
+                    assert!(
+                        !t.accepted() && t.bound == before.loss + c * t.alpha * d.slope,
+                        "{kind:?} on {name}"
+                    );
+                    alpha *= 0.5;
+                }
+                assert_eq!(last.alpha, alpha);
+                assert!(last.loss <= before.loss + c * last.alpha * d.slope);
+                // never up (equal only where c α gᵀp is below the loss's rounding)
+                assert!(
+                    after.loss <= before.loss,
+                    "{kind:?} on {name}: the loss went up"
+                );
+                assert_eq!(after.loss, last.loss);
+                assert_eq!(d.effective_lr, [alpha, alpha]);
+                assert_eq!(after.evals, before.evals + d.trials.len() as u64);
+            }
+        }
+    }
+}
+
+#[test]
+fn line_search_settings_out_of_range_are_refused_with_the_reason() {
+    let ok = Hyperparams::defaults_for(OptimizerKind::Lbfgs);
+    let with = |f: &dyn Fn(&mut Hyperparams)| {
+        let mut h = ok;
+        f(&mut h);
+        h.validate().unwrap_err().to_string()
+    };
+    for c in [0.0, 1.0, -0.1, 1.5, f64::NAN] {
+        let e = with(&|h| h.line_search.c = c);
+        assert!(e.contains("Armijo c") && e.contains("(0, 1)"), "{e}");
+    }
+    for rho in [0.0, 1.0, -0.5, 2.0, f64::NAN] {
+        let e = with(&|h| h.line_search.rho = rho);
+        assert!(
+            e.contains("backtracking rho") && e.contains("(0, 1)"),
+            "{e}"
+        );
+    }
+    let e = with(&|h| h.memory = 0);
+    assert!(
+        e.contains("L-BFGS memory m") && e.contains("between 1"),
+        "{e}"
+    );
+    let e = with(&|h| h.line_search.max_backtracks = 201);
+    assert!(e.contains("halvings"), "{e}");
+    // the line search compares exact losses: with noise it is refused, on every searching kind
+    let l = bowl();
+    for kind in SEARCHED {
+        let mut config = searching(kind, [1.0, 1.0]);
+        config.noise.sigma = 0.1;
+        let e = Runner::new(&l, config).unwrap_err().to_string();
+        assert!(e.contains("exact loss and gradient"), "{kind:?}: {e}");
+    }
+    // ... also when switched on live under noise
+    let mut config = RunConfig::new(OptimizerKind::Sgd, [1.0, 1.0]);
+    config.noise.sigma = 0.1;
+    let mut runner = Runner::new(&l, config).unwrap();
+    let mut hyper = config.hyper;
+    hyper.line_search.armijo = true;
+    assert!(runner.set_hyper(hyper).is_err());
+    // a kind that does not offer the search ignores the switch, as other unused fields
+    let mut adam = searching(OptimizerKind::Adam, [1.0, 1.0]);
+    adam.noise.sigma = 0.1;
+    assert!(Runner::new(&l, adam).is_ok());
+}
+
+/// No step found stops the run with the reason, at the last good point: a first trial that fails with
+/// no halving left, and Newton's `H⁻¹g` going uphill on a saddle (`x² − y²` where |y| > |x|).
+#[test]
+fn a_line_search_without_a_step_stops_the_run() {
+    let rosen = landscape(LandscapeSpec::from_name("rosenbrock").unwrap());
+    let mut config = searching(OptimizerKind::Sgd, [-1.2, 1.0]);
+    config.hyper.lr = 0.01;
+    config.hyper.line_search.max_backtracks = 0;
+    let (rows, _, status) = details(&rosen, config, 10);
+    assert_eq!(
+        status,
+        RunStatus::Diverged {
+            step: 1,
+            reason: DivergenceReason::NoSufficientDecrease
+        }
+    );
+    assert_eq!(rows.len(), 1);
+    assert_eq!(status.name(), "stopped");
+    assert!(
+        status
+            .to_string()
+            .starts_with("stopped at step 1: the line search found no step")
+    );
+
+    let saddle = landscape(LandscapeSpec::formula("x*x - y*y", Domain::square(2.0)));
+    let (rows, _, status) = details(&saddle, searching(OptimizerKind::Newton, [0.5, 1.0]), 10);
+    assert_eq!(
+        status,
+        RunStatus::Diverged {
+            step: 1,
+            reason: DivergenceReason::NotDescent
+        }
+    );
+    assert_eq!(rows.len(), 1);
+    assert!(
+        status.to_string().contains("no descent direction"),
+        "{status}"
+    );
+    // without the search Newton jumps to the saddle point
+    let (rows, _, _) = details(
+        &saddle,
+        RunConfig::new(OptimizerKind::Newton, [0.5, 1.0]),
+        1,
+    );
+    assert_eq!(rows[1].pos, [0.0, 0.0]);
+}
+
+/// The N-parameter code is the 2-D code: each searching method stepped through `step_into` on `Vec<f64>`
+/// with the landscape's loss gives, bit for bit, the 2-D runner's trajectory.
+#[test]
+fn searching_methods_on_vectors_equal_the_2d_runs() {
+    let l = landscape(LandscapeSpec::from_name("rosenbrock").unwrap());
+    for kind in [OptimizerKind::Bfgs, OptimizerKind::Lbfgs, OptimizerKind::Cg] {
+        let config = RunConfig::new(kind, [-1.2, 1.0]);
+        let (rows, _, _) = details(&l, config, 40);
+        let mut state = OptimizerState::<Vec<f64>>::zeros(2);
+        let mut d = StepDetail::<Vec<f64>>::zeros(2);
+        let mut theta = vec![-1.2, 1.0];
+        for row in &rows[1..] {
+            let at = |p: &Vec<f64>| l.value_and_gradient([p[0], p[1]]);
+            step_into(
+                kind,
+                &config.hyper,
+                &mut state,
+                &theta,
+                &mut |p: &Vec<f64>| at(p).0,
+                &mut |p: &Vec<f64>, out: &mut Vec<f64>| *out = at(p).1.to_vec(),
+                &mut |_| [[f64::NAN; 2]; 2],
+                None,
+                &mut d,
+            );
+            theta.clone_from(&d.new_theta);
+            assert_eq!(theta, row.pos.to_vec(), "{kind:?} step {}", row.step);
+        }
+    }
 }

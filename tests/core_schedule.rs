@@ -10,7 +10,7 @@ use common::bits;
 
 use losscape::core::{
     Hyperparams, Landscape, LandscapeSpec, OptimizerKind, OptimizerState, RunConfig, Runner,
-    Schedule, StepRecord, step, trace,
+    Schedule, StepDetail, StepRecord, Vec2d, step_into, trace,
 };
 
 #[track_caller]
@@ -559,13 +559,17 @@ fn a_scheduled_run_is_the_same_through_the_runner_trace_and_step() {
             let mut state = OptimizerState::default();
             let mut theta = config.start;
             for (t, row) in rows.iter().enumerate().skip(1) {
-                let d = step(
+                let mut d = StepDetail::default();
+                step_into(
                     kind,
                     &config.hyper,
                     &mut state,
-                    theta,
-                    &mut |p| land.gradient(p),
-                    &mut |p| land.hessian(p),
+                    &theta,
+                    &mut |p: &Vec2d| land.value_and_gradient(*p).0,
+                    &mut |p: &Vec2d, out: &mut Vec2d| *out = land.gradient(*p),
+                    &mut |p: &Vec2d| land.hessian(*p),
+                    None,
+                    &mut d,
                 );
                 assert_eq!(d.eta, config.hyper.lr_at(t as u64));
                 assert_eq!(d.new_theta, row.pos, "{kind:?} {schedule} t{t}");

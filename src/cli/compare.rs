@@ -23,8 +23,8 @@ use crate::core::{
 pub enum TableFormat {
     /// Aligned columns for a terminal (the default on stdout).
     Text,
-    /// `optimizer,kind,steps,steps_to_target,final_loss,path_length,saddle_steps,diverged,diverged_at`
-    /// (the default with --out).
+    /// `optimizer,kind,steps,steps_to_target,final_loss,path_length,saddle_steps,diverged,diverged_at,
+    /// accuracy,evals` (the default with --out).
     Csv,
 }
 
@@ -33,7 +33,8 @@ pub enum TableFormat {
 #[command(
     about = "Run a scene's optimizers headless and print the scoreboard (or write it as CSV)",
     long_about = "Run a scene's optimizers headless and print the scoreboard (or write it as CSV).\n\n\
-                  Columns: steps taken; steps to the target (within --loss-tol of the lowest known \
+                  Columns: steps taken; loss evaluations (one a step, or one per trial step of a line \
+                  search); steps to the target (within --loss-tol of the lowest known \
                   minimum's loss, or within --radius of a known minimum); final loss; path length in \
                   the (x, y) plane; saddle steps (|grad L| < --saddle-grad where the Hessian is \
                   indefinite); the step at which a run diverged. Each run stops early when it \

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use super::EXIT_FAILURE;
 use crate::core::number::{num, point};
-use crate::core::{Convention, Hyperparams, Landscape, LandscapeSpec, OptimizerKind, Schedule};
+use crate::core::{
+    Convention, Hyperparams, Landscape, LandscapeSpec, LineSearch, OptimizerKind, Schedule,
+};
 
 /// `f(c)` of each of [`Schedule::FORMS`], in its order.
 const SCHEDULE_RULES: [&str; 6] = [
@@ -133,6 +135,14 @@ pub fn write_list(out: &mut impl Write, lessons: &[(&str, &str)]) -> io::Result<
         if kind.uses_bias_correction() {
             line += "  bias correction on";
         }
+        if kind == OptimizerKind::Lbfgs {
+            line += &format!("  memory {}", h.memory);
+        }
+        if kind.always_searches() {
+            line += "  line search armijo";
+        } else if kind.offers_line_search() {
+            line += "  line search off (--line-search armijo)";
+        }
         writeln!(out, "{line}")?;
         let lecture = kind.update_rule(Convention::Lecture);
         let pytorch = kind.update_rule(Convention::PyTorch);
@@ -143,6 +153,25 @@ pub fn write_list(out: &mut impl Write, lessons: &[(&str, &str)]) -> io::Result<
             writeln!(out, "  {:<19} pytorch: {pytorch}", "")?;
         }
     }
+    let search = LineSearch::default();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Line search (--line-search armijo with sgd, newton, saddle-free-newton; always with bfgs, lbfgs, cg)"
+    )?;
+    writeln!(
+        out,
+        "  backtracking (Armijo): alpha = eta, then alpha <- rho alpha until \
+         L(theta + alpha p) <= L(theta) + c alpha g.p, at most K times (no such alpha stops the run)"
+    )?;
+    writeln!(
+        out,
+        "  --armijo-c C (default {}), --backtrack RHO (default {}), --max-backtracks K (default {}); \
+         exact gradients only (no --noise, no --batch)",
+        num(search.c),
+        num(search.rho),
+        search.max_backtracks
+    )?;
     writeln!(out)?;
     writeln!(
         out,

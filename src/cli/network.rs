@@ -118,10 +118,12 @@ struct Row {
     /// The mini-batch loss of the step leaving this row (`None`: full batch, or the last row).
     batch_loss: Option<f64>,
     grad_norm: f64,
+    /// Loss evaluations so far.
+    evals: u64,
 }
 
 /// The columns of a network trace.
-pub const NETWORK_COLUMNS: [&str; 8] = [
+pub const NETWORK_COLUMNS: [&str; 9] = [
     "step",
     "loss",
     "accuracy",
@@ -130,6 +132,7 @@ pub const NETWORK_COLUMNS: [&str; 8] = [
     "distance",
     "batch_loss",
     "grad_norm",
+    "evals",
 ];
 
 /// Runs `config` for up to `steps` steps, calling `row` with each step's parameters (step 0 first) and
@@ -306,6 +309,7 @@ fn write_rows(
             num(row.distance),
             row.batch_loss.map(num).unwrap_or_default(),
             num(row.grad_norm),
+            row.evals.to_string(),
         ];
         if json {
             let cells: Vec<String> = cells
@@ -342,6 +346,7 @@ fn write_rows(
             distance: at.distance,
             batch_loss: None,
             grad_norm: r.gradient().norm(),
+            evals: r.evals(),
         });
         if let Some(p) = params.as_mut() {
             write!(p, "{}", r.steps())?;

@@ -22,7 +22,7 @@ use crate::core::{
 /// Output format of `trace`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// `step,x,y,loss,grad_x,grad_y`, one row per step, step 0 the start.
+    /// `step,x,y,loss,grad_x,grad_y,evals`, one row per step, step 0 the start.
     Csv,
     /// One object: the settings, the final status and the rows.
     Json,
@@ -35,9 +35,11 @@ pub enum OutputFormat {
     long_about = "Run one optimizer on one landscape and write its trajectory (CSV or JSON).\n\n\
                   The landscape is a built-in one (--surface NAME) or your own formula (--formula EXPR, \
                   e.g. --formula '(x^2+y-11)^2+(x+y^2-7)^2' --domain=-5,5,-5,5).\n\
-                  Rows: step, x, y, loss, grad_x, grad_y; step 0 is the start; grad is the gradient used \
-                  for the step leaving that row (noisy / mini-batch / Nesterov look-ahead), on the last row \
-                  the exact gradient there. Numbers are shortest round-trip decimals.\n\
+                  Rows: step, x, y, loss, grad_x, grad_y, evals; step 0 is the start; grad is the gradient \
+                  used for the step leaving that row (noisy / mini-batch / Nesterov look-ahead), on the last \
+                  row the exact gradient there; evals counts the loss evaluations so far (1 at the start, \
+                  then 1 a step, or one per trial point of a line search). Numbers are shortest \
+                  round-trip decimals.\n\
                   The run stops early when |grad L| < --tol (exact gradients only) or when it diverges; \
                   both are reported on stderr."
 )]
@@ -81,7 +83,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub landscape: LandscapeArgs,
     /// Optimizer: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw, nadam, amsgrad, lion,
-    /// adadelta, qhm, qhadam, newton, saddle-free-newton (formulas: `losscape list`).
+    /// adadelta, qhm, qhadam, newton, saddle-free-newton, bfgs, lbfgs, cg (formulas: `losscape list`).
     #[arg(long, value_name = "NAME")]
     pub optimizer: String,
     /// eta, the betas, eps, lambda, nu and nu2.
@@ -152,6 +154,32 @@ pub struct HyperFlags {
     /// QHAdam's second mix nu2, in [0, 1] [default: 1].
     #[arg(long, value_name = "F", allow_hyphen_values = true)]
     pub nu2: Option<f64>,
+    /// Step-length search of sgd, newton and saddle-free-newton: none, or armijo (backtracking from
+    /// alpha = eta until L(theta + alpha p) <= L(theta) + c alpha g.p); bfgs, lbfgs and cg always
+    /// search [default: none].
+    #[arg(long, value_enum, value_name = "armijo|none")]
+    pub line_search: Option<LineSearchFlag>,
+    /// Armijo's sufficient-decrease constant c, in (0, 1) [default: 1e-4].
+    #[arg(long, value_name = "C", allow_hyphen_values = true)]
+    pub armijo_c: Option<f64>,
+    /// Backtracking factor rho (alpha <- rho alpha), in (0, 1) [default: 0.5].
+    #[arg(long, value_name = "RHO", allow_hyphen_values = true)]
+    pub backtrack: Option<f64>,
+    /// The most times one line search shrinks alpha, at most 200 [default: 30].
+    #[arg(long, value_name = "K")]
+    pub max_backtracks: Option<u32>,
+    /// L-BFGS's memory m: how many pairs (s, y) it keeps, 1 to 1000 [default: 5].
+    #[arg(long, value_name = "M", allow_hyphen_values = true)]
+    pub memory: Option<i64>,
+}
+
+/// `--line-search`'s values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LineSearchFlag {
+    /// A fixed step eta (no search).
+    None,
+    /// Backtracking (Armijo).
+    Armijo,
 }
 
 impl HyperFlags {
@@ -189,6 +217,38 @@ impl HyperFlags {
                 if !used {
                     unused.push(flag);
                 }
+            }
+        }
+        if let Some(search) = self.line_search {
+            hyper.line_search.armijo = search == LineSearchFlag::Armijo;
+            if !kind.offers_line_search() || kind.always_searches() {
+                unused.push("--line-search");
+            }
+        }
+        let searches = hyper.searches(kind);
+        let search = &mut hyper.line_search;
+        for (value, field, flag) in [
+            (self.armijo_c, &mut search.c, "--armijo-c"),
+            (self.backtrack, &mut search.rho, "--backtrack"),
+        ] {
+            if let Some(v) = value {
+                *field = v;
+                if !searches {
+                    unused.push(flag);
+                }
+            }
+        }
+        if let Some(k) = self.max_backtracks {
+            search.max_backtracks = k;
+            if !searches {
+                unused.push("--max-backtracks");
+            }
+        }
+        if let Some(m) = self.memory {
+            // a negative or huge m is refused by `Hyperparams::validate` with the range
+            hyper.memory = usize::try_from(m).unwrap_or(0);
+            if kind != OptimizerKind::Lbfgs {
+                unused.push("--memory");
             }
         }
         unused
@@ -392,7 +452,7 @@ fn stream(
         .map_err(Failure::Io)
 }
 
-/// One row's numbers, comma separated: `step, x, y, loss, grad_x, grad_y` with `sep` between them.
+/// One row's numbers: `step, x, y, loss, grad_x, grad_y, evals` with `sep` between them.
 fn row_text(r: &StepRecord, sep: &str) -> String {
     [
         r.step.to_string(),
@@ -401,6 +461,7 @@ fn row_text(r: &StepRecord, sep: &str) -> String {
         exact(r.loss),
         exact(r.grad[0]),
         exact(r.grad[1]),
+        r.evals.to_string(),
     ]
     .join(sep)
 }
@@ -415,9 +476,9 @@ pub(super) fn exact(value: f64) -> String {
     }
 }
 
-/// CSV: header `step,x,y,loss,grad_x,grad_y`, then one row per record, written as the run goes.
+/// CSV: header `step,x,y,loss,grad_x,grad_y,evals`, then one row per record, written as the run goes.
 pub fn write_csv(out: &mut impl Write, request: &TraceRequest) -> Result<RunStatus, Failure> {
-    writeln!(out, "step,x,y,loss,grad_x,grad_y")?;
+    writeln!(out, "step,x,y,loss,grad_x,grad_y,evals")?;
     stream(request, |r| writeln!(out, "{}", row_text(r, ",")))
 }
 
@@ -460,7 +521,8 @@ pub fn write_json(out: &mut impl Write, request: &TraceRequest) -> Result<RunSta
         RunStatus::Running => r#"{"state": "running"}"#.to_owned(),
         RunStatus::Converged { step } => format!(r#"{{"state": "converged", "step": {step}}}"#),
         RunStatus::Diverged { step, reason } => format!(
-            r#"{{"state": "diverged", "step": {step}, "reason": {}}}"#,
+            r#"{{"state": "{}", "step": {step}, "reason": {}}}"#,
+            final_status.name(),
             json_str(&reason.to_string())
         ),
     };
@@ -478,6 +540,16 @@ pub fn write_json(out: &mut impl Write, request: &TraceRequest) -> Result<RunSta
         exact(h.eps),
         h.bias_correction
     )?;
+    let search = &h.line_search;
+    writeln!(
+        out,
+        "  \"line_search\": {{\"armijo\": {}, \"c\": {}, \"rho\": {}, \"max_backtracks\": {}}},",
+        h.searches(c.kind),
+        exact(search.c),
+        exact(search.rho),
+        search.max_backtracks
+    )?;
+    writeln!(out, "  \"memory\": {},", h.memory)?;
     writeln!(
         out,
         "  \"start\": [{}, {}],",
@@ -501,7 +573,7 @@ pub fn write_json(out: &mut impl Write, request: &TraceRequest) -> Result<RunSta
     )?;
     writeln!(
         out,
-        "  \"columns\": [\"step\", \"x\", \"y\", \"loss\", \"grad_x\", \"grad_y\"],"
+        "  \"columns\": [\"step\", \"x\", \"y\", \"loss\", \"grad_x\", \"grad_y\", \"evals\"],"
     )?;
     writeln!(out, "  \"rows\": [")?;
     let mut written = 0u64;

@@ -1175,6 +1175,7 @@ mod tests {
     fn score(steps: u64, to_target: Option<u64>, saddle: u64) -> Score {
         Score {
             steps,
+            evals: steps + 1,
             steps_to_target: to_target,
             final_loss: 1.0,
             final_pos: [0.0, 0.0],

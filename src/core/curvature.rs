@@ -267,8 +267,12 @@ pub struct StabilityRule {
 impl StabilityRule {
     /// The rule of `kind` under `hp`'s convention, `beta_m` and `ν`; `None` for Lion, whose sign step
     /// has the same length at every curvature (it never overshoots by more than `η`, and never settles
-    /// closer than that).
+    /// closer than that); `None` for a step chosen by the backtracking line search (BFGS, L-BFGS, CG,
+    /// SGD or Newton with it on; see [`Self::none_because`]).
     pub fn of(kind: OptimizerKind, hp: &Hyperparams) -> Option<Self> {
+        if hp.searches(kind) {
+            return None;
+        }
         let b = hp.beta_m;
         let averaged = hp.convention == Convention::Lecture;
         let rule = |scale, bound, lhs, bound_text| {
@@ -320,6 +324,25 @@ impl StabilityRule {
                 rule(1.0, 2.0, "η·λ(H^-1 H)", "2")
             }
             OptimizerKind::Lion => None,
+            // the line search's Armijo test accepts only steps that lower the loss: no η overshoots
+            OptimizerKind::Bfgs | OptimizerKind::Lbfgs | OptimizerKind::Cg => None,
+        }
+    }
+
+    /// Why `kind` has no η limit under `hp`, where it has none ([`Self::of`] is `None`).
+    pub fn none_because(kind: OptimizerKind, hp: &Hyperparams) -> Option<&'static str> {
+        if hp.searches(kind) {
+            Some(
+                "no η limit: the line search accepts only steps that pass the Armijo test, which \
+                 lower the loss (η is the first trial step)",
+            )
+        } else if kind == OptimizerKind::Lion {
+            Some(
+                "no η limit: Lion's sign step has the same length η at every curvature; it never \
+                 overshoots by more than η, and never settles closer than that",
+            )
+        } else {
+            None
         }
     }
 }
@@ -414,7 +437,7 @@ pub fn eta_limit(
     let precondition = if kind.is_adaptive() {
         // the step sizes the next step would use, with the exact gradient (per unit of η, so without
         // the schedule)
-        let mut probe = *state;
+        let mut probe = state.clone();
         let constant = Hyperparams {
             schedule: Schedule::Constant,
             ..*hp
@@ -578,6 +601,10 @@ pub fn diagnose(
     let RunStatus::Diverged { step, reason } = status else {
         return None;
     };
+    if reason.is_stop() {
+        // a line search that found no step: the run stopped, it did not diverge
+        return None;
+    }
     let last = rows.last()?;
     let lowest = rows
         .iter()
@@ -618,6 +645,9 @@ pub fn diagnose(
             last_inside(landscape.domain(), rows),
             "it left the bound |x|, |y| ≤ 1e6: the loss keeps falling that way".to_owned(),
         ),
+        (None, DivergenceReason::NotDescent | DivergenceReason::NoSufficientDecrease) => {
+            return None;
+        }
         (None, DivergenceReason::NonFiniteLoss) => (
             DivergenceCause::Undefined,
             last.step,

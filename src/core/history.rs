@@ -158,6 +158,7 @@ mod tests {
             pos: [step as f64, -(step as f64)],
             loss: 1.0 / (1.0 + step as f64),
             grad: [0.0, 0.0],
+            evals: step + 1,
         }
     }
 

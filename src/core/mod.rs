@@ -75,8 +75,8 @@ pub use landscape::{
 pub use maps::{BasinMap, BasinSpec, MapError, MapJob, MapSpec, SweepMap, SweepSpec};
 pub use number::num;
 pub use optimizer::{
-    BiasTable, Convention, Hyperparams, OptimizerKind, OptimizerState, Params, StepDetail,
-    bias_corrections, step, step_into, step_with,
+    BiasTable, Convention, CurvatureMemory, Hyperparams, LineSearch, OptimizerKind, OptimizerState,
+    Params, SearchFailure, StepDetail, Trial, bias_corrections, step, step_into, step_with,
 };
 pub use predict::{Answer, Ask, Guess, Guesses, Question, Reveal, Truth, Verdict, compute_truth};
 pub use schedule::Schedule;

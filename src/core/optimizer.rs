@@ -8,6 +8,7 @@
 //! vectors are per coordinate.
 
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 use std::fmt;
 
 use super::error::CoreError;
@@ -48,11 +49,17 @@ pub enum OptimizerKind {
     Newton,
     /// Saddle-free Newton: `|H|^-1 g`, eigenvalues by absolute value (Dauphin et al. 2014).
     SaddleFreeNewton,
+    /// BFGS: `p = −H g` with `H` the quasi-Newton inverse-Hessian approximation; backtracking step.
+    Bfgs,
+    /// L-BFGS(m): BFGS's `H g` by the two-loop recursion over the last `m` pairs; backtracking step.
+    Lbfgs,
+    /// Nonlinear conjugate gradient (Polak–Ribière+); backtracking step.
+    Cg,
 }
 
 impl OptimizerKind {
     /// Every kind, in `list` order.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 18] = [
         Self::Sgd,
         Self::Momentum,
         Self::Nesterov,
@@ -68,6 +75,9 @@ impl OptimizerKind {
         Self::QhAdam,
         Self::Newton,
         Self::SaddleFreeNewton,
+        Self::Bfgs,
+        Self::Lbfgs,
+        Self::Cg,
     ];
 
     /// The command-line names, in [`Self::ALL`] order.
@@ -87,6 +97,9 @@ impl OptimizerKind {
         "qhadam",
         "newton",
         "saddle-free-newton",
+        "bfgs",
+        "lbfgs",
+        "cg",
     ];
 
     /// The kind called `name` (one of [`Self::NAMES`]).
@@ -124,6 +137,9 @@ impl OptimizerKind {
             Self::QhAdam => "QHAdam",
             Self::Newton => "Newton",
             Self::SaddleFreeNewton => "Saddle-free Newton",
+            Self::Bfgs => "BFGS",
+            Self::Lbfgs => "L-BFGS",
+            Self::Cg => "CG (PR+)",
         }
     }
 
@@ -278,7 +294,37 @@ impl OptimizerKind {
             Self::SaddleFreeNewton => {
                 "θ <- θ - η |H|^-1 g  (|H|: H with its eigenvalues' absolute values)"
             }
+            Self::Bfgs => {
+                "p = -H g (H₀ = I);  θ <- θ + α p (α by backtracking from η);  s = θ_new - θ, \
+                 y = g_new - g, ρ_k = 1/(y^T s):  H <- (I - ρ_k s y^T) H (I - ρ_k y s^T) + ρ_k s s^T  \
+                 (skipped when y^T s <= 1e-10 |s| |y|)"
+            }
+            Self::Lbfgs => {
+                "p = -H g by the two-loop recursion over the last m pairs (s, y), H₀ = γ I, \
+                 γ = s^T y / y^T y of the newest pair (I before the first);  θ <- θ + α p \
+                 (α by backtracking from η)"
+            }
+            Self::Cg => {
+                "β = max(0, g^T (g - g_prev) / |g_prev|²);  p = -g + β p_prev (p₀ = -g; p = -g when \
+                 g^T p >= 0);  θ <- θ + α p (α by backtracking from η)"
+            }
         }
+    }
+
+    /// Whether this kind always chooses its step by the backtracking line search (BFGS, L-BFGS, CG).
+    pub fn always_searches(self) -> bool {
+        matches!(self, Self::Bfgs | Self::Lbfgs | Self::Cg)
+    }
+
+    /// Whether the backtracking line search can choose this kind's step: the kinds that step along a
+    /// direction that is a descent direction by construction or by test (SGD/GD, Newton's methods,
+    /// BFGS, L-BFGS, CG). The adaptive and momentum methods change their own state with every
+    /// gradient, so "the step along p" is not one line they could search.
+    pub fn offers_line_search(self) -> bool {
+        matches!(
+            self,
+            Self::Sgd | Self::Newton | Self::SaddleFreeNewton | Self::Bfgs | Self::Lbfgs | Self::Cg
+        )
     }
 
     /// Whether the step needs the Hessian (Newton, saddle-free Newton).
@@ -363,6 +409,50 @@ pub struct Hyperparams {
     /// The learning-rate schedule (constant by default).
     #[serde(default)]
     pub schedule: Schedule,
+    /// The backtracking (Armijo) line search: off by default for SGD and Newton's methods; BFGS,
+    /// L-BFGS and CG always search (with these `c`, `ρ` and halvings).
+    #[serde(default)]
+    pub line_search: LineSearch,
+    /// L-BFGS's memory `m >= 1`: how many pairs `(s, y)` it keeps; 5 when a scene leaves it out.
+    #[serde(default = "default_memory")]
+    pub memory: usize,
+}
+
+/// L-BFGS's usual memory `m`.
+pub const DEFAULT_MEMORY: usize = 5;
+/// The most pairs L-BFGS may keep (a guard against typos: each pair is two parameter vectors).
+pub const MAX_MEMORY: usize = 1000;
+/// The most backtracking halvings one line search may take.
+pub const MAX_BACKTRACKS: u32 = 200;
+
+fn default_memory() -> usize {
+    DEFAULT_MEMORY
+}
+
+/// The backtracking (Armijo) line search: from `α₀ = η_t` along a descent direction `p`, `α ← ρ α` until
+/// `L(θ + α p) <= L(θ) + c α g^T p`, at most `max_backtracks` times; no such `α` ends the run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineSearch {
+    /// Whether SGD/GD and Newton's methods search (BFGS, L-BFGS and CG always do).
+    pub armijo: bool,
+    /// The sufficient-decrease constant `c` in `(0, 1)` (1e-4).
+    pub c: f64,
+    /// The backtracking factor `ρ` in `(0, 1)` (0.5: halving).
+    pub rho: f64,
+    /// The most times `α` is multiplied by `ρ` (30): at most `max_backtracks + 1` trial points.
+    pub max_backtracks: u32,
+}
+
+impl Default for LineSearch {
+    fn default() -> Self {
+        Self {
+            armijo: false,
+            c: 1e-4,
+            rho: 0.5,
+            max_backtracks: 30,
+        }
+    }
 }
 
 fn default_true() -> bool {
@@ -394,7 +484,8 @@ impl Hyperparams {
     /// beta_r 0.999, eps 1e-8; AdamW the same with λ 0.01; Lion eta 0.01, β1 0.9, β2 0.99, λ 0;
     /// AdaDelta eta 1, ρ 0.9, eps 1e-6; QHM eta 0.01, beta_m 0.999, ν 0.7; QHAdam eta 0.01,
     /// beta_m 0.995, beta_r 0.999, ν 0.7, ν2 1 (the QH values are the paper's recommendations);
-    /// Newton and saddle-free Newton eta 1 (the full step). Unused fields get the same usual values
+    /// Newton and saddle-free Newton eta 1 (the full step); BFGS, L-BFGS and CG eta 1 (the first trial
+    /// step of their line search), L-BFGS memory 5; line search off (c 1e-4, ρ 0.5, 30 halvings). Unused fields get the same usual values
     /// (beta_m 0.9, beta_r 0.999, eps 1e-8, λ 0.01, ν 0.7, ν2 1). Lecture convention, bias correction
     /// on, constant schedule.
     pub fn defaults_for(kind: OptimizerKind) -> Self {
@@ -409,6 +500,8 @@ impl Hyperparams {
             nu: DEFAULT_NU,
             nu2: DEFAULT_NU2,
             schedule: Schedule::Constant,
+            line_search: LineSearch::default(),
+            memory: DEFAULT_MEMORY,
         };
         match kind {
             OptimizerKind::Sgd
@@ -442,7 +535,11 @@ impl Hyperparams {
                 beta_m: 0.995,
                 ..base
             },
-            OptimizerKind::Newton | OptimizerKind::SaddleFreeNewton => Self { lr: 1.0, ..base },
+            OptimizerKind::Newton
+            | OptimizerKind::SaddleFreeNewton
+            | OptimizerKind::Bfgs
+            | OptimizerKind::Lbfgs
+            | OptimizerKind::Cg => Self { lr: 1.0, ..base },
         }
     }
 
@@ -490,7 +587,42 @@ impl Hyperparams {
         if !(0.0..=1.0).contains(&self.nu2) {
             return bad("nu2", self.nu2, "must be in [0, 1]");
         }
+        let search = &self.line_search;
+        if !(search.c > 0.0 && search.c < 1.0) {
+            return bad(
+                "Armijo c",
+                search.c,
+                "must be in (0, 1): the accepted step must decrease the loss by a share c of what \
+                 the slope promises, a share between none and all",
+            );
+        }
+        if !(search.rho > 0.0 && search.rho < 1.0) {
+            return bad(
+                "backtracking rho",
+                search.rho,
+                "must be in (0, 1): each trial step is rho times the one before, so it must shrink",
+            );
+        }
+        if search.max_backtracks > MAX_BACKTRACKS {
+            return bad(
+                "backtracking halvings",
+                f64::from(search.max_backtracks),
+                "must be at most 200",
+            );
+        }
+        if !(1..=MAX_MEMORY).contains(&self.memory) {
+            return bad(
+                "L-BFGS memory m",
+                self.memory as f64,
+                "must be between 1 and 1000 pairs (with no pair L-BFGS is gradient descent)",
+            );
+        }
         self.schedule.validate()
+    }
+
+    /// Whether `kind`'s step is chosen by the backtracking line search with these hyperparameters.
+    pub fn searches(&self, kind: OptimizerKind) -> bool {
+        kind.always_searches() || (self.line_search.armijo && kind.offers_line_search())
     }
 }
 
@@ -550,7 +682,7 @@ fn fit<P: Params>(p: &mut P, n: usize) {
 
 /// What an optimizer remembers between steps. `Default` (2-D) or [`OptimizerState::zeros`] is the state
 /// before the first step.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct OptimizerState<P = Vec2d> {
     /// Steps taken so far (the next step is `t + 1`).
     pub t: u64,
@@ -564,6 +696,30 @@ pub struct OptimizerState<P = Vec2d> {
     /// updates `u`; 0 for the others.
     #[serde(default)]
     pub u: P,
+    /// BFGS's, L-BFGS's and CG's memory of the steps before (empty for the others).
+    #[serde(default)]
+    pub curvature: CurvatureMemory<P>,
+}
+
+impl<P: Params> Clone for OptimizerState<P> {
+    fn clone(&self) -> Self {
+        Self {
+            t: self.t,
+            v: self.v.clone(),
+            s: self.s.clone(),
+            u: self.u.clone(),
+            curvature: self.curvature.clone(),
+        }
+    }
+
+    // field by field, so that the runner's copy of the state before each step reuses its buffers
+    fn clone_from(&mut self, source: &Self) {
+        self.t = source.t;
+        self.v.clone_from(&source.v);
+        self.s.clone_from(&source.s);
+        self.u.clone_from(&source.u);
+        self.curvature.clone_from(&source.curvature);
+    }
 }
 
 impl<P: Params> OptimizerState<P> {
@@ -574,12 +730,79 @@ impl<P: Params> OptimizerState<P> {
             v: P::zeros(n),
             s: P::zeros(n),
             u: P::zeros(n),
+            curvature: CurvatureMemory::default(),
         }
     }
 }
 
+/// What BFGS, L-BFGS and CG remember of the steps before. Their updates need the gradient at the new
+/// point, which the step does not have: each step first folds in the pair of the step before
+/// (`s = θ − θ_prev`, `y = g − g_prev`), then chooses its direction — the same numbers as updating right
+/// after the step.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurvatureMemory<P> {
+    /// Where the previous step started, `θ_prev`, and the gradient there, `g_prev`; `None` before the
+    /// first step.
+    pub previous: Option<(P, P)>,
+    /// BFGS's inverse-Hessian approximation `H`, `n × n` row by row (empty before the first step: `H₀ =
+    /// I`).
+    pub h: Vec<f64>,
+    /// L-BFGS's pairs `(s, y)`, oldest first, at most `m`.
+    pub pairs: VecDeque<(P, P)>,
+    /// CG's previous direction `p_prev`.
+    pub direction: Option<P>,
+    /// Scratch: BFGS's `H y`, L-BFGS's `a_i` of the two-loop recursion.
+    #[serde(skip)]
+    work: Vec<f64>,
+}
+
+impl<P> Default for CurvatureMemory<P> {
+    fn default() -> Self {
+        Self {
+            previous: None,
+            h: Vec::new(),
+            pairs: VecDeque::new(),
+            direction: None,
+            work: Vec::new(),
+        }
+    }
+}
+
+impl<P: Params> Clone for CurvatureMemory<P> {
+    fn clone(&self) -> Self {
+        let mut copy = Self::default();
+        copy.clone_from(self);
+        copy
+    }
+
+    // field by field, reusing buffers (the runner saves the state before every step)
+    fn clone_from(&mut self, source: &Self) {
+        clone_option(&mut self.previous, &source.previous);
+        self.h.clone_from(&source.h);
+        self.pairs.truncate(source.pairs.len());
+        for (i, (s, y)) in source.pairs.iter().enumerate() {
+            match self.pairs.get_mut(i) {
+                Some((s_to, y_to)) => {
+                    s_to.clone_from(s);
+                    y_to.clone_from(y);
+                }
+                None => self.pairs.push_back((s.clone(), y.clone())),
+            }
+        }
+        clone_option(&mut self.direction, &source.direction);
+    }
+}
+
+/// `to = from.clone()`, reusing `to`'s buffers where it holds a value.
+fn clone_option<T: Clone>(to: &mut Option<T>, from: &Option<T>) {
+    match (to.as_mut(), from) {
+        (Some(to), Some(from)) => to.clone_from(from),
+        _ => to.clone_from(from),
+    }
+}
+
 /// Everything about one step, for the teaching panel. All vectors in param units.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StepDetail<P = Vec2d> {
     /// The step number, 1 at the first step.
     pub t: u64,
@@ -624,6 +847,63 @@ pub struct StepDetail<P = Vec2d> {
     pub step: P,
     /// Position after the step.
     pub new_theta: P,
+    /// The line search's trial points, in order (empty when the step was not searched); the last is the
+    /// accepted one unless `search_failure` says none was.
+    #[serde(default)]
+    pub trials: Vec<Trial>,
+    /// The loss at `theta`, `L(θ)`, that the Armijo test compares with (0 when not searched).
+    #[serde(default)]
+    pub loss: f64,
+    /// The slope `g^T p` along the searched direction `p = −direction` (negative: a descent direction;
+    /// 0 when not searched).
+    #[serde(default)]
+    pub slope: f64,
+    /// Why the line search found no step, if it did not (then the runner refuses the step).
+    #[serde(default)]
+    pub search_failure: Option<SearchFailure>,
+    /// BFGS: the `H` of this step (after folding in the previous pair), `n × n` row by row; empty for
+    /// the others.
+    #[serde(default)]
+    pub inverse_hessian: Vec<f64>,
+    /// BFGS and L-BFGS: whether the previous pair `(s, y)` was left out because `y^T s <= 1e-10 |s| |y|`
+    /// (no positive curvature along `s`).
+    #[serde(default)]
+    pub pair_skipped: bool,
+    /// L-BFGS: `γ` of `H₀ = γ I` (1 before the first pair). CG: `β` (0 at the first step and on a
+    /// restart). 0 for the others.
+    #[serde(default)]
+    pub scale: f64,
+    /// CG: whether `p` was reset to `−g` because `−g + β p_prev` was not a descent direction.
+    #[serde(default)]
+    pub restarted: bool,
+}
+
+/// One trial point of a line search: `θ + α p`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Trial {
+    /// The step length `α`.
+    pub alpha: f64,
+    /// The loss there, `L(θ + α p)` (may be infinite or NaN: then the test fails and `α` shrinks).
+    pub loss: f64,
+    /// The Armijo bound `L(θ) + c α g^T p` it must not exceed.
+    pub bound: f64,
+}
+
+impl Trial {
+    /// Whether it passes the Armijo test `L(θ + α p) <= L(θ) + c α g^T p`.
+    pub fn accepted(&self) -> bool {
+        self.loss <= self.bound
+    }
+}
+
+/// Why a line search found no step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SearchFailure {
+    /// `g^T p >= 0`: the direction does not go downhill (Newton's `H^-1 g` where `H` is not positive
+    /// definite), so no step along it can pass the Armijo test for small `α`.
+    NotDescent,
+    /// Every trial step, down to `α₀ ρ^max_backtracks`, failed the Armijo test.
+    NoSufficientDecrease,
 }
 
 impl<P: Params> StepDetail<P> {
@@ -646,6 +926,14 @@ impl<P: Params> StepDetail<P> {
             precondition: None,
             step: P::zeros(n),
             new_theta: P::zeros(n),
+            trials: Vec::new(),
+            loss: 0.0,
+            slope: 0.0,
+            search_failure: None,
+            inverse_hessian: Vec::new(),
+            pair_skipped: false,
+            scale: 0.0,
+            restarted: false,
         }
     }
 }
@@ -658,6 +946,90 @@ pub const SINGULAR_TOL: f64 = 1e-12;
 /// formula is 0/0 on a coordinate that has seen no gradient) gives 0: no information, no step.
 fn ratio(a: f64, b: f64) -> f64 {
     if b == 0.0 { 0.0 } else { a / b }
+}
+
+/// `a^T b`, summed in order.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Whether a pair `(s, y)` carries curvature BFGS and L-BFGS may learn: `y^T s > 1e-10 |s| |y|` (otherwise
+/// `H` would lose positive definiteness, and with it the guarantee that `−H g` goes downhill).
+fn positive_curvature(s: &[f64], y: &[f64]) -> bool {
+    let norm = |v: &[f64]| dot(v, v).sqrt();
+    dot(y, s) > CURVATURE_TOL * norm(s) * norm(y)
+}
+
+/// A pair `(s, y)` with `y^T s <= CURVATURE_TOL |s| |y|` is skipped by BFGS and not stored by L-BFGS.
+pub const CURVATURE_TOL: f64 = 1e-10;
+
+/// `previous = (θ, g)`, reusing its buffers.
+fn remember<P: Params>(previous: &mut Option<(P, P)>, theta: &P, grad: &P) {
+    match previous {
+        Some((t, g)) => {
+            t.clone_from(theta);
+            g.clone_from(grad);
+        }
+        None => *previous = Some((theta.clone(), grad.clone())),
+    }
+}
+
+/// The backtracking (Armijo) line search along `p = −direction` from `α₀ = η_t`: `α <- ρ α` until
+/// `L(θ + α p) <= L(θ) + c α g^T p`, at most `max_backtracks` times. Writes the accepted step into
+/// `step` (and `α` into `effective_lr`), every trial into `trials`; without a descent direction or an
+/// accepted trial, `search_failure` says why and the step is 0.
+fn line_search<P: Params>(
+    search: &LineSearch,
+    eta: f64,
+    theta: &P,
+    loss: &mut dyn FnMut(&P) -> f64,
+    d: &mut StepDetail<P>,
+) {
+    let n = theta.dim();
+    // g^T p with p = −direction
+    let slope: f64 = d
+        .grad
+        .as_slice()
+        .iter()
+        .zip(d.direction.as_slice())
+        .map(|(g, dir)| g * -dir)
+        .sum();
+    d.loss = loss(theta);
+    d.slope = slope;
+    d.step.as_mut_slice().fill(0.0);
+    d.effective_lr.as_mut_slice().fill(0.0);
+    d.new_theta.clone_from(theta);
+    // NaN is no descent either
+    if slope.is_nan() || slope >= 0.0 {
+        d.search_failure = Some(SearchFailure::NotDescent);
+        return;
+    }
+    let mut alpha = eta;
+    for k in 0..=search.max_backtracks {
+        if k > 0 {
+            alpha *= search.rho;
+        }
+        let th = theta.as_slice();
+        let (dir, delta) = (d.direction.as_slice(), d.step.as_mut_slice());
+        let next = d.new_theta.as_mut_slice();
+        for i in 0..n {
+            // α p = −α direction
+            delta[i] = -alpha * dir[i];
+            next[i] = th[i] + delta[i];
+        }
+        let trial = Trial {
+            alpha,
+            loss: loss(&d.new_theta),
+            bound: d.loss + search.c * alpha * slope,
+        };
+        d.trials.push(trial);
+        if trial.accepted() {
+            d.effective_lr.as_mut_slice().fill(alpha);
+            return;
+        }
+    }
+    d.search_failure = Some(SearchFailure::NoSufficientDecrease);
+    d.step.as_mut_slice().fill(0.0);
 }
 
 /// One optimizer step from `theta` on the 2-D landscapes. `grad` evaluates the (possibly noisy)
@@ -742,7 +1114,8 @@ fn sign(x: f64) -> f64 {
 }
 
 /// [`step`], with the bias corrections `1 − β^t` looked up in `table` when it fits `hp` and reaches this
-/// step (otherwise computed): the same numbers either way.
+/// step (otherwise computed): the same numbers either way. It has no loss to search with: a kind that
+/// searches ([`Hyperparams::searches`]) finds no step here (use [`step_into`] with the loss).
 pub fn step_with(
     kind: OptimizerKind,
     hp: &Hyperparams,
@@ -758,6 +1131,7 @@ pub fn step_with(
         hp,
         state,
         &theta,
+        &mut |_: &Vec2d| f64::NAN,
         &mut |p: &Vec2d, out: &mut Vec2d| *out = grad(*p),
         &mut |p: &Vec2d| hessian(*p),
         table,
@@ -767,7 +1141,8 @@ pub fn step_with(
 }
 
 /// One optimizer step from `theta`, for any number of parameters: every update rule of the lecture, each
-/// written once. `grad(p, out)` writes the (possibly noisy) gradient at `p` into `out`; it is called
+/// written once. `loss(p)` is the loss at `p`, asked only by the backtracking line search (once at
+/// `theta`, then at each trial point: see [`Hyperparams::searches`]). `grad(p, out)` writes the (possibly noisy) gradient at `p` into `out`; it is called
 /// exactly once per step (at `theta`, or at the look-ahead point for the lecture's Nesterov).
 /// `hessian` is called once per step by Newton's methods, which step on two parameters only (on more,
 /// their direction is NaN and the runner refuses the step; [`super::simulation::Objective::supports`]
@@ -779,6 +1154,7 @@ pub fn step_into<P: Params>(
     hp: &Hyperparams,
     state: &mut OptimizerState<P>,
     theta: &P,
+    loss: &mut dyn FnMut(&P) -> f64,
     grad: &mut dyn FnMut(&P, &mut P),
     hessian: &mut dyn FnMut(&P) -> Mat2,
     table: Option<&BiasTable>,
@@ -796,6 +1172,7 @@ pub fn step_into<P: Params>(
         &mut d.direction,
         &mut d.effective_lr,
         &mut d.step,
+        &mut d.new_theta,
     ] {
         fit(buffer, n);
     }
@@ -814,6 +1191,14 @@ pub fn step_into<P: Params>(
     d.theta.clone_from(theta);
     d.hessian = None;
     d.precondition = None;
+    d.trials.clear();
+    d.loss = 0.0;
+    d.slope = 0.0;
+    d.search_failure = None;
+    d.inverse_hessian.clear();
+    d.pair_skipped = false;
+    d.scale = 0.0;
+    d.restarted = false;
     let lookahead = d.lookahead.take();
     d.effective_lr.as_mut_slice().fill(eta);
     d.direction.as_mut_slice().fill(0.0);
@@ -1033,6 +1418,180 @@ pub fn step_into<P: Params>(
                 delta[i] = -eta * direction[i];
             }
         }
+        // BFGS: fold in the previous step's pair: s = θ − θ_prev, y = g − g_prev;
+        // skip when y^T s <= 1e-10 |s| |y|, else with ρ_k = 1/(y^T s):
+        // H <- (I − ρ_k s y^T) H (I − ρ_k y s^T) + ρ_k s s^T   (H₀ = I);  then p = −H g
+        (OptimizerKind::Bfgs, _) => {
+            let memory = &mut state.curvature;
+            let h = &mut memory.h;
+            if h.len() != n * n {
+                h.clear();
+                h.resize(n * n, 0.0);
+                for i in 0..n {
+                    h[i * n + i] = 1.0;
+                }
+            }
+            let work = &mut memory.work;
+            work.clear();
+            work.resize(3 * n, 0.0);
+            let (sv, rest) = work.split_at_mut(n);
+            let (yv, hy) = rest.split_at_mut(n);
+            if let Some((theta_prev, g_prev)) = &memory.previous {
+                for i in 0..n {
+                    sv[i] = th[i] - theta_prev.as_slice()[i];
+                    yv[i] = g[i] - g_prev.as_slice()[i];
+                }
+                if positive_curvature(sv, yv) {
+                    let rho = 1.0 / dot(yv, sv);
+                    // the product written out (H symmetric, so y^T H = (H y)^T):
+                    // H − ρ_k s (H y)^T − ρ_k (H y) s^T + (ρ_k² y^T H y + ρ_k) s s^T
+                    for i in 0..n {
+                        hy[i] = dot(&h[i * n..(i + 1) * n], yv);
+                    }
+                    let yhy = dot(yv, hy);
+                    let outer = rho * rho * yhy + rho;
+                    for i in 0..n {
+                        for j in 0..n {
+                            h[i * n + j] +=
+                                -rho * (sv[i] * hy[j] + hy[i] * sv[j]) + outer * sv[i] * sv[j];
+                        }
+                    }
+                } else {
+                    d.pair_skipped = true;
+                }
+            }
+            // p = −H g: the direction moved against is H g
+            for i in 0..n {
+                direction[i] = dot(&h[i * n..(i + 1) * n], g);
+                delta[i] = -eta * direction[i];
+            }
+            d.inverse_hessian.clone_from(h);
+            remember(&mut memory.previous, theta, &d.grad);
+        }
+        // L-BFGS(m): store the previous step's pair (s, y) unless y^T s <= 1e-10 |s| |y|, keeping the
+        // last m; p = −H g by the two-loop recursion:
+        //   q = g; newest to oldest: ρ_i = 1/(y_i^T s_i), a_i = ρ_i s_i^T q, q <- q − a_i y_i;
+        //   r = γ q, γ = s^T y / y^T y of the newest pair (1 before the first);
+        //   oldest to newest: b = ρ_i y_i^T r, r <- r + s_i (a_i − b);  H g = r
+        (OptimizerKind::Lbfgs, _) => {
+            let memory = &mut state.curvature;
+            if let Some((theta_prev, g_prev)) = &memory.previous {
+                let work = &mut memory.work;
+                work.clear();
+                work.resize(2 * n, 0.0);
+                let (sw, yw) = work.split_at_mut(n);
+                for i in 0..n {
+                    sw[i] = th[i] - theta_prev.as_slice()[i];
+                    yw[i] = g[i] - g_prev.as_slice()[i];
+                }
+                if positive_curvature(sw, yw) {
+                    // the oldest pair's buffers hold the newest when the memory is full
+                    let (mut sv, mut yv) = if memory.pairs.len() >= hp.memory {
+                        memory
+                            .pairs
+                            .pop_front()
+                            .unwrap_or_else(|| (P::zeros(n), P::zeros(n)))
+                    } else {
+                        (P::zeros(n), P::zeros(n))
+                    };
+                    fit(&mut sv, n);
+                    fit(&mut yv, n);
+                    sv.as_mut_slice().copy_from_slice(sw);
+                    yv.as_mut_slice().copy_from_slice(yw);
+                    memory.pairs.push_back((sv, yv));
+                } else {
+                    d.pair_skipped = true;
+                }
+            }
+            while memory.pairs.len() > hp.memory {
+                memory.pairs.pop_front();
+            }
+            let q = direction;
+            q.copy_from_slice(g);
+            let a = &mut memory.work;
+            a.clear();
+            a.resize(memory.pairs.len(), 0.0);
+            for (i, (sv, yv)) in memory.pairs.iter().enumerate().rev() {
+                let (sv, yv) = (sv.as_slice(), yv.as_slice());
+                let rho = 1.0 / dot(yv, sv);
+                a[i] = rho * dot(sv, q);
+                for k in 0..n {
+                    q[k] -= a[i] * yv[k];
+                }
+            }
+            let gamma = memory.pairs.back().map_or(1.0, |(sv, yv)| {
+                dot(sv.as_slice(), yv.as_slice()) / dot(yv.as_slice(), yv.as_slice())
+            });
+            let r = q;
+            for x in r.iter_mut() {
+                *x *= gamma;
+            }
+            for (i, (sv, yv)) in memory.pairs.iter().enumerate() {
+                let (sv, yv) = (sv.as_slice(), yv.as_slice());
+                let rho = 1.0 / dot(yv, sv);
+                let b = rho * dot(yv, r);
+                for k in 0..n {
+                    r[k] += sv[k] * (a[i] - b);
+                }
+            }
+            // p = −r: the direction moved against is r = H g
+            for i in 0..n {
+                delta[i] = -eta * r[i];
+            }
+            d.scale = gamma;
+            remember(&mut memory.previous, theta, &d.grad);
+        }
+        // CG (Polak–Ribière+): p₀ = −g; β = max(0, g^T (g − g_prev) / |g_prev|²), p = −g + β p_prev;
+        // restart with p = −g when g^T p >= 0
+        (OptimizerKind::Cg, _) => {
+            let memory = &mut state.curvature;
+            let mut p = memory.direction.take().unwrap_or_else(|| P::zeros(n));
+            fit(&mut p, n);
+            let pv = p.as_mut_slice();
+            match &memory.previous {
+                Some((_, g_prev)) => {
+                    let gp = g_prev.as_slice();
+                    let mut change = 0.0;
+                    let mut before = 0.0;
+                    for i in 0..n {
+                        change += g[i] * (g[i] - gp[i]);
+                        before += gp[i] * gp[i];
+                    }
+                    // |g_prev| = 0 would have ended the run (converged): no β to take
+                    let beta = if before > 0.0 {
+                        (change / before).max(0.0)
+                    } else {
+                        0.0
+                    };
+                    for i in 0..n {
+                        pv[i] = -g[i] + beta * pv[i];
+                    }
+                    if dot(g, pv) >= 0.0 {
+                        for i in 0..n {
+                            pv[i] = -g[i];
+                        }
+                        d.restarted = true;
+                    }
+                    d.scale = beta;
+                }
+                None => {
+                    for i in 0..n {
+                        pv[i] = -g[i];
+                    }
+                }
+            }
+            // the direction moved against is −p
+            for i in 0..n {
+                direction[i] = -pv[i];
+                delta[i] = -eta * direction[i];
+            }
+            memory.direction = Some(p);
+            remember(&mut memory.previous, theta, &d.grad);
+        }
+    }
+
+    if hp.searches(kind) && d.direction.as_slice().iter().all(|x| x.is_finite()) {
+        line_search(&hp.line_search, eta, theta, loss, d);
     }
 
     d.v.clone_from(&state.v);
@@ -1042,7 +1601,6 @@ pub fn step_into<P: Params>(
         d.v_hat.clone_from(&state.v);
         d.s_hat.clone_from(&state.s);
     }
-    fit(&mut d.new_theta, n);
     for ((next, &x), &dx) in d
         .new_theta
         .as_mut_slice()
@@ -1077,6 +1635,8 @@ impl<P: Params> StepDetail<P> {
             .into_iter()
             .all(finite)
             && self.lookahead.as_ref().is_none_or(finite)
+            && self.inverse_hessian.iter().all(|x| x.is_finite())
+            && self.scale.is_finite()
             && [h0, h1, p0, p1].iter().flatten().all(|x| x.is_finite())
     }
 

@@ -87,6 +87,7 @@ impl NetworkRun {
             pos: [self.at.alpha, self.at.beta],
             loss: self.runner.loss(),
             grad: self.plane_gradient(),
+            evals: self.runner.evals(),
         }
     }
 
@@ -433,6 +434,7 @@ mod tests {
                 pos: [0.0, 0.0],
                 loss: 0.0,
                 grad: [0.0, 0.0],
+                evals: 1,
             },
             8,
         );
@@ -444,6 +446,7 @@ mod tests {
                 pos: [k as f64, 0.0],
                 loss: 0.0,
                 grad: [0.0, 0.0],
+                evals: k + 1,
             });
         }
         let steps: Vec<u64> = weights.rows().map(|(k, _)| k).collect();

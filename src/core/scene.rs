@@ -18,9 +18,11 @@ use super::simulation::RunConfig;
 /// SaddleFreeNewton and the hyperparameters `weight_decay`, `nu`, `nu2` and `schedule` (e.g.
 /// `schedule: Cosine(steps: 1000, alpha: 0.0)`); 4 adds the lesson's `claims` (see
 /// [`super::claims`]); 5 adds network landscapes (`landscape: Network((data: ..., hidden: [16, 16],
-/// ...))`), an optimizer's own starting `weights` and the scene's `plane`. Every older version still
-/// reads (each only adds; a missing field takes its default).
-pub const SCENE_VERSION: u32 = 5;
+/// ...))`), an optimizer's own starting `weights` and the scene's `plane`; 6 adds the optimizers Bfgs,
+/// Lbfgs and Cg and the hyperparameters `line_search: (armijo: true, c: 0.0001, rho: 0.5,
+/// max_backtracks: 30)` and `memory` (L-BFGS's m). Every older version still reads (each only adds; a
+/// missing field takes its default).
+pub const SCENE_VERSION: u32 = 6;
 
 /// Perceptual colormaps the surface shader knows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -155,6 +155,9 @@ pub fn near_saddle(landscape: &Landscape, pos: Vec2d, grad: Vec2d, saddle_grad: 
 pub struct Score {
     /// Steps taken.
     pub steps: u64,
+    /// Loss evaluations so far ([`StepRecord::evals`]: a line search costs one per trial point).
+    #[serde(default)]
+    pub evals: u64,
     /// The first step at which the run was at the [`Target`] (0: it started there).
     pub steps_to_target: Option<u64>,
     /// The loss at the run's position now.
@@ -195,6 +198,7 @@ impl ScoreTracker {
             target: Target::new(landscape, &settings),
             score: Score {
                 steps: 0,
+                evals: start.evals,
                 steps_to_target: None,
                 final_loss: start.loss,
                 final_pos: start.pos,
@@ -258,6 +262,7 @@ impl ScoreTracker {
         self.target = Target::new(landscape, &self.settings);
         self.score = Score {
             steps: start.step,
+            evals: start.evals,
             steps_to_target: self
                 .target
                 .reached(landscape, start.pos, start.loss)
@@ -300,6 +305,7 @@ impl ScoreTracker {
         s.path_length += length;
         s.max_step = s.max_step.max(length);
         s.steps = row.step;
+        s.evals = row.evals;
         s.final_pos = row.pos;
         s.final_loss = row.loss;
         if s.steps_to_target.is_none() && self.target.reached(landscape, row.pos, row.loss) {
@@ -345,6 +351,7 @@ impl ScoreTracker {
                     },
                     score: Score {
                         steps: start.step,
+                        evals: start.evals,
                         steps_to_target: None,
                         final_loss: start.loss,
                         final_pos: start.pos,
@@ -383,6 +390,7 @@ impl ScoreTracker {
                         .map_or(0.0, |d| d.step.iter().map(|x| x * x).sum::<f64>().sqrt());
                     let s = &mut self.score;
                     s.steps = row.step;
+                    s.evals = row.evals;
                     s.final_pos = row.pos;
                     s.final_loss = row.loss;
                     s.path_length += length;
@@ -455,6 +463,8 @@ pub enum ScoreColumn {
     Optimizer,
     /// Steps taken.
     Steps,
+    /// Loss evaluations (a line search costs one per trial point).
+    Evals,
     /// Steps to the target; never reached sorts last.
     ToTarget,
     /// Final loss.
@@ -471,9 +481,10 @@ pub enum ScoreColumn {
 
 impl ScoreColumn {
     /// Every column, in table order.
-    pub const ALL: [ScoreColumn; 8] = [
+    pub const ALL: [ScoreColumn; 9] = [
         Self::Optimizer,
         Self::Steps,
+        Self::Evals,
         Self::ToTarget,
         Self::FinalLoss,
         Self::PathLength,
@@ -483,9 +494,10 @@ impl ScoreColumn {
     ];
 
     /// The command-line names (`--sort`), in [`Self::ALL`] order.
-    pub const NAMES: [&str; 8] = [
+    pub const NAMES: [&str; 9] = [
         "optimizer",
         "steps",
+        "evals",
         "to-target",
         "final-loss",
         "path",
@@ -509,6 +521,7 @@ impl ScoreColumn {
         match self {
             Self::Optimizer => "optimizer",
             Self::Steps => "steps",
+            Self::Evals => "evals",
             Self::ToTarget => "to target",
             Self::FinalLoss => "final loss",
             Self::PathLength => "path",
@@ -523,6 +536,9 @@ impl ScoreColumn {
         match self {
             Self::Optimizer => "the optimizer's name in the scene",
             Self::Steps => "steps taken so far",
+            Self::Evals => {
+                "loss evaluations so far: 1 at the start and 1 a step, or with a line search one per trial step (BFGS, L-BFGS, CG, and SGD or Newton with backtracking)"
+            }
             Self::ToTarget => {
                 "first step within the loss tolerance of the lowest known minimum, or within the radius of a known minimum; on a network, first step whose accuracy over all the data reaches the target (95% by default)"
             }
@@ -569,6 +585,7 @@ impl ScoreRow {
         match column {
             ScoreColumn::Optimizer => self.name.clone(),
             ScoreColumn::Steps => s.steps.to_string(),
+            ScoreColumn::Evals => s.evals.to_string(),
             ScoreColumn::ToTarget => s
                 .steps_to_target
                 .map_or_else(|| "never".to_owned(), |k| k.to_string()),
@@ -591,6 +608,7 @@ impl ScoreRow {
         match column {
             ScoreColumn::Optimizer => self.name.cmp(&other.name),
             ScoreColumn::Steps => a.steps.cmp(&b.steps),
+            ScoreColumn::Evals => a.evals.cmp(&b.evals),
             ScoreColumn::ToTarget => {
                 never_last(a.steps_to_target).cmp(&never_last(b.steps_to_target))
             }
@@ -615,7 +633,7 @@ pub struct Scoreboard {
 }
 
 /// The CSV header [`Scoreboard::write_csv`] writes.
-pub const CSV_HEADER: &str = "optimizer,kind,steps,steps_to_target,final_loss,path_length,saddle_steps,diverged,diverged_at,accuracy";
+pub const CSV_HEADER: &str = "optimizer,kind,steps,steps_to_target,final_loss,path_length,saddle_steps,diverged,diverged_at,accuracy,evals";
 
 impl Scoreboard {
     /// Sorts the rows by `column` (stable: ties keep their order).
@@ -638,7 +656,7 @@ impl Scoreboard {
             let opt = |v: Option<u64>| v.map(|k| k.to_string()).unwrap_or_default();
             writeln!(
                 out,
-                "{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{}",
                 csv_field(&row.name),
                 row.kind.name(),
                 s.steps,
@@ -649,6 +667,7 @@ impl Scoreboard {
                 s.diverged_at.is_some(),
                 opt(s.diverged_at),
                 s.accuracy.map(|a| a.to_string()).unwrap_or_default(),
+                s.evals,
             )?;
         }
         Ok(())
@@ -849,6 +868,7 @@ mod tests {
             kind: OptimizerKind::Sgd,
             score: Score {
                 steps: 10,
+                evals: 11,
                 steps_to_target: to_target,
                 final_loss: loss,
                 final_pos: [0.0, 0.0],
@@ -889,13 +909,14 @@ mod tests {
     fn csv_has_a_header_quoted_names_and_empty_cells_for_never() {
         let mut r = row("SGD, \"noisy\"", None, 0.5, Some(4));
         r.score.steps = 3;
+        r.score.evals = 9;
         let board = Scoreboard {
             rows: vec![r, row("Adam", Some(2), 0.25, None)],
         };
         assert_eq!(
             board.to_csv(),
             format!(
-                "{CSV_HEADER}\n\"SGD, \"\"noisy\"\"\",sgd,3,,0.5,1,0,true,4,\nAdam,sgd,10,2,0.25,0.5,0,false,,\n"
+                "{CSV_HEADER}\n\"SGD, \"\"noisy\"\"\",sgd,3,,0.5,1,0,true,4,,9\nAdam,sgd,10,2,0.25,0.5,0,false,,,11\n"
             )
         );
         let text = board.to_text();
@@ -908,7 +929,7 @@ mod tests {
         let mut r = row("SGD", Some(5), 0.5, None);
         r.score.accuracy = Some(0.975);
         let board = Scoreboard { rows: vec![r] };
-        assert!(board.to_csv().ends_with(",false,,0.975\n"));
+        assert!(board.to_csv().ends_with(",false,,0.975,11\n"));
         let text = board.to_text();
         assert!(text.contains("accuracy") && text.contains("97.5%"));
         assert!(!text.contains("saddle"));

@@ -18,7 +18,7 @@ use super::gradient::GradientNoise;
 use super::landscape::{Landscape, Vec2d};
 use super::linalg::Mat2;
 use super::optimizer::{
-    self, BiasTable, Hyperparams, OptimizerKind, OptimizerState, Params, StepDetail,
+    self, BiasTable, Hyperparams, OptimizerKind, OptimizerState, Params, SearchFailure, StepDetail,
 };
 
 /// A run that leaves `|x| <= 1e6` and `|y| <= 1e6` in param space has diverged.
@@ -234,6 +234,7 @@ impl<P: Params> RunConfig<P> {
             start.first().copied().unwrap_or(f64::NAN),
             start.get(1).copied().unwrap_or(f64::NAN),
         );
+        check_search(self.kind, &self.hyper, objective.exact_under(&self.noise))?;
         if let Err(reason) = objective.check_start(&self.start) {
             return Err(CoreError::InvalidParameters(reason));
         }
@@ -253,6 +254,30 @@ impl<P: Params> RunConfig<P> {
     }
 }
 
+/// Refuses a line search on gradients that are not exact: the Armijo test compares losses, and with
+/// noise or mini-batches the loss the optimizer sees is not the loss it is tested against (the test on a
+/// batch's own loss would accept steps by luck of the draw). BFGS, L-BFGS and CG always search.
+fn check_search(kind: OptimizerKind, hyper: &Hyperparams, exact: bool) -> Result<(), CoreError> {
+    if hyper.searches(kind) && !exact {
+        return Err(CoreError::NotOffered {
+            kind: kind.label(),
+            reason: if kind.always_searches() {
+                format!(
+                    "{} chooses every step by a backtracking line search, whose Armijo test needs the \
+                     exact loss and gradient; turn off the gradient noise and mini-batches",
+                    kind.label()
+                )
+            } else {
+                "the backtracking line search needs the exact loss and gradient (its Armijo test on \
+                 a noisy or mini-batch loss would accept steps by the luck of the draw); turn off \
+                 the gradient noise and mini-batches, or the line search"
+                    .to_owned()
+            },
+        });
+    }
+    Ok(())
+}
+
 /// One row of a trajectory: the state after `step` steps.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord<P = Vec2d> {
@@ -266,6 +291,11 @@ pub struct StepRecord<P = Vec2d> {
     /// the step leaving this row (noisy, mini-batch or Nesterov look-ahead), and for the final row the
     /// exact gradient at `pos`.
     pub grad: P,
+    /// Loss evaluations so far: 1 at the start, then per step 1 at the new position, or with a line
+    /// search one per trial point (the accepted one is the new position). Gradient-only evaluations
+    /// (Nesterov's look-ahead) are not counted.
+    #[serde(default)]
+    pub evals: u64,
 }
 
 /// Why a run diverged.
@@ -279,6 +309,29 @@ pub enum DivergenceReason {
     NonFiniteLoss,
     /// Newton's methods: the Hessian has an eigenvalue of (numerically) zero, so `H^-1 g` is undefined.
     SingularHessian,
+    /// The line search's direction does not go downhill (`g^T p >= 0`): the run stops (see
+    /// [`Self::is_stop`]).
+    NotDescent,
+    /// No trial step of the line search passed the Armijo test: the run stops rather than take a
+    /// silent tiny step.
+    NoSufficientDecrease,
+}
+
+impl DivergenceReason {
+    /// Whether the run stopped by its own rule (a line search that found no step) rather than blew up:
+    /// the status reads "stopped", not "diverged".
+    pub fn is_stop(self) -> bool {
+        matches!(self, Self::NotDescent | Self::NoSufficientDecrease)
+    }
+}
+
+impl From<SearchFailure> for DivergenceReason {
+    fn from(failure: SearchFailure) -> Self {
+        match failure {
+            SearchFailure::NotDescent => Self::NotDescent,
+            SearchFailure::NoSufficientDecrease => Self::NoSufficientDecrease,
+        }
+    }
 }
 
 impl fmt::Display for DivergenceReason {
@@ -289,6 +342,14 @@ impl fmt::Display for DivergenceReason {
             Self::NonFiniteLoss => "the loss became infinite or NaN",
             Self::SingularHessian => {
                 "the Hessian is singular here (an eigenvalue is 0), so Newton's step H^-1 g is undefined"
+            }
+            Self::NotDescent => {
+                "the line search has no descent direction here (g^T p >= 0: Newton's H^-1 g where H is \
+                 not positive definite), so no step along p lowers the loss"
+            }
+            Self::NoSufficientDecrease => {
+                "the line search found no step: every trial α (down to α₀ ρ^max) failed the Armijo \
+                 test L(θ + α p) <= L(θ) + c α g^T p"
             }
         })
     }
@@ -304,7 +365,8 @@ pub enum RunStatus {
         /// Steps taken when it converged.
         step: u64,
     },
-    /// Step `step` was refused; the run stays at the position after `step - 1` steps.
+    /// Step `step` was refused; the run stays at the position after `step - 1` steps. A line search
+    /// that found no step is reported here too, as "stopped" ([`DivergenceReason::is_stop`]).
     Diverged {
         /// The refused step's number.
         step: u64,
@@ -319,6 +381,7 @@ impl RunStatus {
         match self {
             Self::Running => "running",
             Self::Converged { .. } => "converged",
+            Self::Diverged { reason, .. } if reason.is_stop() => "stopped",
             Self::Diverged { .. } => "diverged",
         }
     }
@@ -334,6 +397,9 @@ impl fmt::Display for RunStatus {
         match self {
             Self::Running => f.write_str("running"),
             Self::Converged { step } => write!(f, "converged at step {step}"),
+            Self::Diverged { step, reason } if reason.is_stop() => {
+                write!(f, "stopped at step {step}: {reason}")
+            }
             Self::Diverged { step, reason } => write!(f, "diverged at step {step}: {reason}"),
         }
     }
@@ -377,6 +443,10 @@ where
     batch_loss: Option<f64>,
     /// The accuracy at `pos`, where the objective has one (a network's).
     accuracy: Option<f64>,
+    /// Loss evaluations so far ([`StepRecord::evals`]).
+    evals: u64,
+    /// Scratch: the gradient at a line search's trial point (which only its loss is needed of).
+    trial_grad: PointOf<L>,
     /// Scratch: the optimizer state before a step (restored when the step is refused), the detail being
     /// written, and the gradient at the new position.
     saved: OptimizerState<PointOf<L>>,
@@ -409,6 +479,8 @@ where
             status: RunStatus::Running,
             last_detail: None,
             batch_loss: None,
+            evals: 1,
+            trial_grad: PointOf::<L>::zeros(n),
             saved: OptimizerState::zeros(n),
             scratch: StepDetail::zeros(n),
             next_grad: PointOf::<L>::zeros(n),
@@ -440,7 +512,7 @@ where
         let objective: &L::Target = &self.objective;
         let noise = self.config.noise;
         let exact = objective.exact_under(&noise);
-        let (here, grad_here) = (&self.pos, &self.grad);
+        let (here, grad_here, loss_here) = (&self.pos, &self.grad, self.loss);
         let rng = &mut self.rng;
         let batches = &mut self.batches;
         let mut batch_loss = None;
@@ -454,12 +526,23 @@ where
                 objective.value_and_gradient(p, out);
             }
         };
+        // The loss for the line search: cached at `pos` (every trial point counts as an evaluation,
+        // below, even one that rounds to `pos`).
+        let trial_grad = &mut self.trial_grad;
+        let mut loss = |p: &PointOf<L>| {
+            if p == here {
+                loss_here
+            } else {
+                objective.value_and_gradient(p, trial_grad)
+            }
+        };
         self.saved.clone_from(&self.state);
         optimizer::step_into(
             self.config.kind,
             &self.config.hyper,
             &mut self.state,
             &self.pos,
+            &mut loss,
             &mut gradient,
             &mut |p| objective.hessian(p),
             table,
@@ -472,6 +555,9 @@ where
             false
         };
         let detail = &self.scratch;
+        if let Some(failure) = detail.search_failure {
+            return refuse(self, failure.into());
+        }
         if !detail.is_finite() {
             let reason = if detail.singular_hessian() {
                 DivergenceReason::SingularHessian
@@ -499,6 +585,8 @@ where
         self.accuracy = accuracy;
         std::mem::swap(&mut self.grad, &mut self.next_grad);
         self.steps = next;
+        // the new position's loss is the accepted trial's where the step was searched
+        self.evals += (self.scratch.trials.len() as u64).max(1);
         // the new detail becomes the last; the older one's buffers are the next step's scratch
         match &mut self.last_detail {
             Some(last) => std::mem::swap(last, &mut self.scratch),
@@ -530,6 +618,7 @@ where
             pos: self.pos.clone(),
             loss: self.loss,
             grad: self.grad.clone(),
+            evals: self.evals,
         }
     }
 
@@ -564,6 +653,11 @@ where
     /// The loss of the last step's mini-batch (at the position before that step), where it drew one.
     pub fn batch_loss(&self) -> Option<f64> {
         self.batch_loss
+    }
+
+    /// Loss evaluations so far ([`StepRecord::evals`]).
+    pub fn evals(&self) -> u64 {
+        self.evals
     }
 
     /// Steps taken.
@@ -605,6 +699,11 @@ where
     /// squared-gradient accumulator are kept (as when a teacher moves a slider mid-run).
     pub fn set_hyper(&mut self, hyper: Hyperparams) -> Result<(), CoreError> {
         hyper.validate()?;
+        check_search(
+            self.config.kind,
+            &hyper,
+            self.objective.exact_under(&self.config.noise),
+        )?;
         self.config.hyper = hyper;
         Ok(())
     }
@@ -618,6 +717,7 @@ where
         self.state = OptimizerState::zeros(n);
         self.pos.clone_from(&self.config.start);
         self.steps = 0;
+        self.evals = 1;
         self.rng = Xoshiro256PlusPlus::seed_from_u64(self.config.seed);
         self.batches = Default::default();
         self.status = RunStatus::Running;

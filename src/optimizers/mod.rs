@@ -106,6 +106,7 @@ impl Optimizer {
                         loss,
                         // the gradient along the old plane says nothing of the new one
                         grad: [f64::NAN; 2],
+                        evals: self.history.get(step).map_or(0, |r| r.evals),
                     }
                 })
                 .collect();

@@ -164,7 +164,7 @@ impl BallArrows {
     /// The vectors of a run at its displayed step; `previous` is the position one step earlier.
     pub fn of(view: &StepView, previous: Option<Vec2d>) -> Self {
         let r = &view.record;
-        let s = view.last.map_or(view.state.s, |l| l.detail.s_hat);
+        let s = view.last.as_ref().map_or(view.state.s, |l| l.detail.s_hat);
         Self {
             ball: r.pos,
             neg_gradient: [-r.grad[0], -r.grad[1]],

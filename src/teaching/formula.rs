@@ -371,6 +371,12 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
         }
         _ => {}
     }
+    // the quasi-Newton and conjugate-gradient directions, then the line search's trials
+    lines.extend(direction_lines(inp));
+    let searched = !d.trials.is_empty() || d.search_failure.is_some();
+    if searched {
+        lines.extend(search_lines(d, h));
+    }
     // effective learning rate of the adaptive methods
     let eff = d.effective_lr;
     let adam_eff = |second: &str, value: Vec2d| {
@@ -467,7 +473,12 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
             ),
         )
     };
+    let alpha = eff[0];
     let (formula, row) = match (kind, lecture) {
+        _ if searched => (
+            "θ <- θ + α p",
+            format!("= {theta} + {}·{}", num(alpha), point(neg(d.direction))),
+        ),
         (OptimizerKind::Sgd, _) => (
             "θ <- θ - η g",
             format!("= {theta} - {}·{}", num(eta), point(d.grad)),
@@ -516,6 +527,11 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
             "θ <- θ - η d",
             format!("= {theta} - {}·{}", num(eta), point(d.direction)),
         ),
+        // (they always search: the first arm)
+        (OptimizerKind::Bfgs | OptimizerKind::Lbfgs | OptimizerKind::Cg, _) => (
+            "θ <- θ + α p",
+            format!("= {theta} + {}·{}", num(alpha), point(neg(d.direction))),
+        ),
     };
     lines.push(FormulaLine::new(
         "θ_new",
@@ -528,6 +544,185 @@ pub fn formula_lines(inp: &StepInputs) -> Vec<FormulaLine> {
     ));
     if kind == OptimizerKind::Lion {
         lines.push(ema("V", "V <- β_r V + (1-β_r) g", br, b.v, d.grad, d.v));
+    }
+    lines
+}
+
+fn neg(v: Vec2d) -> Vec2d {
+    [-v[0], -v[1]]
+}
+
+fn sub(a: Vec2d, b: Vec2d) -> Vec2d {
+    [a[0] - b[0], a[1] - b[1]]
+}
+
+fn dot(a: Vec2d, b: Vec2d) -> f64 {
+    a[0] * b[0] + a[1] * b[1]
+}
+
+/// BFGS's, L-BFGS's and CG's lines: the previous step's pair `(s, y)`, the update of `H` (or `γ`, or
+/// `β` and the restart), and the direction `p`. Empty for the other kinds.
+fn direction_lines(inp: &StepInputs) -> Vec<FormulaLine> {
+    let (d, b, kind) = (inp.detail, inp.before, inp.kind);
+    let mut lines = Vec::new();
+    if !kind.always_searches() {
+        if inp.hyper.searches(kind) {
+            let (formula, p) = if kind == OptimizerKind::Sgd {
+                ("p = -g", "p")
+            } else {
+                ("p = -d", "p")
+            };
+            lines.push(FormulaLine::new(
+                p,
+                formula,
+                vec![format!("= {}", point(neg(d.direction)))],
+            ));
+        }
+        return lines;
+    }
+    let previous = b.curvature.previous;
+    if let (Some((theta_prev, g_prev)), true) = (previous, kind != OptimizerKind::Cg) {
+        let (s, y) = (sub(d.theta, theta_prev), sub(d.grad, g_prev));
+        lines.push(FormulaLine::new(
+            "s, y",
+            "s = θ - θ_prev,  y = g - g_prev   (the step before)",
+            vec![format!("s = {},  y = {}", point(s), point(y))],
+        ));
+        if d.pair_skipped {
+            lines.push(FormulaLine::new(
+                "y^T s",
+                "skip the pair when y^T s <= 1e-10 |s| |y| (no curvature to learn along s)",
+                vec![format!("= {}: skipped", num(dot(y, s)))],
+            ));
+        } else if kind == OptimizerKind::Bfgs {
+            lines.push(FormulaLine::new(
+                "ρ_k",
+                "ρ_k = 1 / (y^T s)",
+                vec![
+                    format!("= 1 / {}", num(dot(y, s))),
+                    format!("= {}", num(1.0 / dot(y, s))),
+                ],
+            ));
+        }
+    }
+    match kind {
+        OptimizerKind::Bfgs => {
+            let h = &d.inverse_hessian;
+            let matrix = if h.len() == 4 {
+                mat2([[h[0], h[1]], [h[2], h[3]]])
+            } else {
+                format!("{} numbers", h.len())
+            };
+            let formula = if previous.is_none() {
+                "H = H₀ = I"
+            } else if d.pair_skipped {
+                "H unchanged (the pair was skipped)"
+            } else {
+                "H <- (I - ρ_k s y^T) H (I - ρ_k y s^T) + ρ_k s s^T"
+            };
+            lines.push(FormulaLine::new("H", formula, vec![format!("= {matrix}")]));
+            lines.push(FormulaLine::new(
+                "p",
+                "p = -H g",
+                vec![format!("= {}", point(neg(d.direction)))],
+            ));
+        }
+        OptimizerKind::Lbfgs => {
+            let stored = usize::from(previous.is_some() && !d.pair_skipped);
+            let kept = (b.curvature.pairs.len() + stored).min(inp.hyper.memory);
+            lines.push(FormulaLine::new(
+                "γ",
+                "H₀ = γ I,  γ = s^T y / y^T y of the newest pair (1 before the first)",
+                vec![format!(
+                    "= {}   ({kept} of m = {} pairs kept)",
+                    num(d.scale),
+                    inp.hyper.memory
+                )],
+            ));
+            lines.push(FormulaLine::new(
+                "p",
+                "p = -H g (the two-loop recursion over the pairs)",
+                vec![format!("= {}", point(neg(d.direction)))],
+            ));
+        }
+        OptimizerKind::Cg => {
+            if let (Some((_, g_prev)), Some(p_prev)) = (previous, b.curvature.direction) {
+                let (num_beta, den) = (dot(d.grad, sub(d.grad, g_prev)), dot(g_prev, g_prev));
+                lines.push(FormulaLine::new(
+                    "β",
+                    "β = max(0, g^T (g - g_prev) / |g_prev|²)   (Polak–Ribière+)",
+                    vec![
+                        format!("= max(0, {} / {})", num(num_beta), num(den)),
+                        format!("= {}", num(d.scale)),
+                    ],
+                ));
+                let mut numbers = vec![format!(
+                    "= -{} + {}·{}",
+                    point(d.grad),
+                    num(d.scale),
+                    point(p_prev)
+                )];
+                if d.restarted {
+                    numbers.push("g^T p >= 0, not downhill: restart with p = -g".to_owned());
+                }
+                numbers.push(format!("= {}", point(neg(d.direction))));
+                lines.push(FormulaLine::new("p", "p = -g + β p_prev", numbers));
+            } else {
+                lines.push(FormulaLine::new(
+                    "p",
+                    "p₀ = -g",
+                    vec![format!("= {}", point(neg(d.direction)))],
+                ));
+            }
+        }
+        _ => {}
+    }
+    lines
+}
+
+/// The backtracking search's lines: the slope `g^T p`, then each trial `α` with its loss against the
+/// Armijo bound, and why the search found no step if it did not.
+fn search_lines(d: &StepDetail, h: &Hyperparams) -> Vec<FormulaLine> {
+    let search = &h.line_search;
+    let mut lines = vec![FormulaLine::new(
+        "g^T p",
+        "g^T p (< 0: downhill)",
+        vec![format!("= {}", num(d.slope))],
+    )];
+    for (i, trial) in d.trials.iter().enumerate() {
+        let verdict = if trial.accepted() {
+            "accepted"
+        } else {
+            "rejected"
+        };
+        lines.push(FormulaLine::new(
+            "α",
+            format!(
+                "trial {}: α = η ρ^{i},  L(θ + α p) <= L(θ) + c α g^T p ?   (c = {}, ρ = {})",
+                i + 1,
+                num(search.c),
+                num(search.rho)
+            ),
+            vec![
+                format!(
+                    "{} <= {} + {}·{}·{} = {} ?",
+                    num(trial.loss),
+                    num(d.loss),
+                    num(search.c),
+                    num(trial.alpha),
+                    num(d.slope),
+                    num(trial.bound)
+                ),
+                format!("= {}: {verdict}", num(trial.alpha)),
+            ],
+        ));
+    }
+    if let Some(failure) = d.search_failure {
+        lines.push(FormulaLine::new(
+            "stop",
+            "no step: the run stops",
+            vec![crate::core::DivergenceReason::from(failure).to_string()],
+        ));
     }
     lines
 }
@@ -546,17 +741,25 @@ pub fn rule_summary(kind: OptimizerKind, convention: Convention) -> String {
 /// Re-derives a step from the state before it, with the gradient it used: the core's own [`optimizer::step`]
 /// fed the recorded gradient. Used by the tests to check that the lines describe a step that really follows.
 pub fn recompute(inp: &StepInputs) -> StepDetail {
-    let mut state = *inp.before;
+    let mut state = inp.before.clone();
     let g = inp.detail.grad;
     let h = inp.detail.hessian.unwrap_or_default();
-    optimizer::step(
+    // the line search's losses as recorded: L(θ) first, then each trial's
+    let mut losses =
+        std::iter::once(inp.detail.loss).chain(inp.detail.trials.iter().map(|t| t.loss));
+    let mut detail = StepDetail::default();
+    optimizer::step_into(
         inp.kind,
         inp.hyper,
         &mut state,
-        inp.detail.theta,
-        &mut |_| g,
-        &mut |_| h,
-    )
+        &inp.detail.theta,
+        &mut |_: &Vec2d| losses.next().unwrap_or(f64::NAN),
+        &mut |_: &Vec2d, out: &mut Vec2d| *out = g,
+        &mut |_: &Vec2d| h,
+        None,
+        &mut detail,
+    );
+    detail
 }
 
 #[cfg(test)]
@@ -613,10 +816,10 @@ mod tests {
         let mut runner = Runner::new(landscape, config).unwrap();
         runner.step().unwrap();
         runner.step().unwrap();
-        let before = *runner.state();
+        let before = runner.state().clone();
         runner.step().unwrap();
-        let detail = *runner.last_detail().unwrap();
-        let after = *runner.state();
+        let detail = runner.last_detail().unwrap().clone();
+        let after = runner.state().clone();
         let inp = StepInputs {
             kind,
             hyper: &config.hyper,
@@ -695,9 +898,9 @@ mod tests {
             config.hyper.schedule = "cosine:4:0.1".parse().unwrap();
             let mut runner = Runner::new(landscape.clone(), config).unwrap();
             runner.step().unwrap();
-            let before = *runner.state();
+            let before = runner.state().clone();
             runner.step().unwrap();
-            let detail = *runner.last_detail().unwrap();
+            let detail = runner.last_detail().unwrap().clone();
             let inp = StepInputs {
                 kind,
                 hyper: &config.hyper,

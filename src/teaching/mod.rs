@@ -254,7 +254,7 @@ pub fn step_by_step(
         ui.label("…");
         return out;
     };
-    let Some(last) = view.last else {
+    let Some(last) = &view.last else {
         ui.label(format!(
             "t = 0: at the start θ = {}. Press Step to see the first update.",
             crate::core::number::point(view.record.pos)

@@ -102,7 +102,7 @@ pub struct StepView {
 }
 
 /// The step that led to the displayed point.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LastStep {
     /// The memory before it.
     pub before: OptimizerState,
@@ -187,15 +187,15 @@ fn view_at(opt: &Optimizer, k: u64, kept: &mut Option<Replay>) -> Result<StepVie
     };
     while replay.runner.steps() < k {
         apply_logged_hyper(opt, &mut replay.runner)?;
-        let before = *replay.runner.state();
+        let before = replay.runner.state().clone();
         let hyper = replay.runner.config().hyper;
         if replay.runner.step().is_none() {
             break;
         }
-        replay.last = replay.runner.last_detail().map(|&detail| LastStep {
+        replay.last = replay.runner.last_detail().map(|detail| LastStep {
             before,
             hyper,
-            detail,
+            detail: detail.clone(),
         });
     }
     apply_logged_hyper(opt, &mut replay.runner)?;
@@ -203,8 +203,8 @@ fn view_at(opt: &Optimizer, k: u64, kept: &mut Option<Replay>) -> Result<StepVie
         step: replay.runner.steps(),
         kind: opt.spec.kind,
         record: replay.runner.record(),
-        state: *replay.runner.state(),
-        last: replay.last.filter(|_| replay.runner.steps() > 0),
+        state: replay.runner.state().clone(),
+        last: replay.last.clone().filter(|_| replay.runner.steps() > 0),
         noisy: !opt.spec.noise.is_exact_on(replay.runner.landscape()),
     })
 }

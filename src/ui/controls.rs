@@ -702,6 +702,41 @@ pub fn optimizer_card(
     out
 }
 
+/// The backtracking line search: a switch for SGD and Newton's methods (BFGS, L-BFGS and CG always
+/// search), its `c` and `ρ` where it runs, and L-BFGS's memory `m`.
+fn line_search_controls(ui: &mut egui::Ui, kind: OptimizerKind, h: &mut Hyperparams) {
+    if kind.offers_line_search() && !kind.always_searches() {
+        ui.checkbox(&mut h.line_search.armijo, "backtracking line search")
+            .on_hover_text(
+                "from α = η, halve α until L(θ + α p) <= L(θ) + c α g^T p (Armijo): every step \
+                 lowers the loss, at the cost of loss evaluations; needs exact gradients",
+            );
+    }
+    if h.searches(kind) {
+        ui.add(
+            egui::Slider::new(&mut h.line_search.c, 1e-6..=0.9)
+                .logarithmic(true)
+                .clamping(egui::SliderClamping::Always)
+                .text("c (Armijo)"),
+        )
+        .on_hover_text("the share of the slope's promised decrease a step must deliver");
+        ui.add(
+            egui::Slider::new(&mut h.line_search.rho, 0.05..=0.95)
+                .clamping(egui::SliderClamping::Always)
+                .text("ρ (backtrack)"),
+        )
+        .on_hover_text("each rejected trial step is ρ times the one before");
+    }
+    if kind == OptimizerKind::Lbfgs {
+        ui.add(
+            egui::Slider::new(&mut h.memory, 1..=50)
+                .clamping(egui::SliderClamping::Always)
+                .text("m (pairs kept)"),
+        )
+        .on_hover_text("how many of the last steps' pairs (s, y) L-BFGS builds its H from");
+    }
+}
+
 /// The η slider's range.
 const ETA_RANGE: std::ops::RangeInclusive<f64> = 1e-5..=10.0;
 
@@ -798,6 +833,7 @@ pub fn hyper_controls(
                 "the averaged squared gradient's share of the denominator (1 is Adam's)",
             );
     }
+    line_search_controls(ui, kind, h);
     if kind.uses_bias_correction() {
         ui.checkbox(&mut h.bias_correction, "bias correction");
     }
@@ -1016,6 +1052,29 @@ pub fn readout(
             num(hyper.lr_at(next)),
             hyper.schedule
         ));
+    }
+    // the line search: the step length it chose, its cost in loss evaluations, and why η has no limit
+    if hyper.searches(run.spec.kind)
+        && run.view_step.is_none()
+        && let Some(runner) = run.run.surface()
+    {
+        if !extra.is_empty() {
+            extra.push('\n');
+        }
+        if let Some(detail) = runner.last_detail() {
+            extra.push_str(&format!(
+                "α = {} after {} trial(s);  ",
+                num(detail.effective_lr[0]),
+                detail.trials.len()
+            ));
+        }
+        extra.push_str(&format!("{} loss evaluations", runner.evals()));
+        if let Some(reason) =
+            crate::core::curvature::StabilityRule::none_because(run.spec.kind, &hyper)
+        {
+            extra.push('\n');
+            extra.push_str(reason);
+        }
     }
     if !extra.is_empty() {
         ui.monospace(extra);
