@@ -15,10 +15,7 @@ use super::landscape::LandscapeArgs;
 use super::trace::{OutputFormat, RunArgs, TraceArgs, exact as num};
 use super::{EXIT_FAILURE, usage_error};
 use crate::core::network::{Network, Plane, SliceSpec};
-use crate::core::{
-    Convention, CoreError, GradientNoise, Hyperparams, OptimizerKind, Params, RunConfig, RunStatus,
-    Runner,
-};
+use crate::core::{CoreError, GradientNoise, Params, RunConfig, RunStatus, Runner};
 
 /// Which plane a network trace reports `alpha, beta, distance` against.
 #[derive(Clone, Debug)]
@@ -65,19 +62,7 @@ pub fn parse_network_run(
     let Some(spec) = args.landscape.network_spec(args.seed)? else {
         return Err("a network needs --network DATASET or --data FILE.csv".to_owned());
     };
-    let kind = OptimizerKind::from_name(&args.optimizer).map_err(|e| e.to_string())?;
-    let convention = Convention::from_name(&args.convention).map_err(|e| e.to_string())?;
-    let mut warnings = Vec::new();
-    let mut hyper = Hyperparams::defaults_for(kind);
-    hyper.convention = convention;
-    hyper.bias_correction = !args.no_bias_correction;
-    for flag in args.hyper.apply(&mut hyper, kind) {
-        warnings.push(format!("{flag} has no effect on {}", kind.name()));
-    }
-    hyper.schedule = args
-        .schedule
-        .parse()
-        .map_err(|e: CoreError| e.to_string())?;
+    let (kind, hyper, warnings) = super::trace::hyper_of(args)?;
     hyper.validate().map_err(|e| e.to_string())?;
     let network = Network::new(spec).map_err(|e| e.to_string())?;
     if let Some(batch) = args.batch

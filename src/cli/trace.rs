@@ -286,16 +286,12 @@ pub fn parse_request(args: &TraceArgs) -> Result<(TraceRequest, Vec<String>), St
     ))
 }
 
-/// Turns the run flags into a landscape and a validated run (start included), or the one-line reason
-/// they are refused; with warnings for options that have no effect.
-pub fn parse_run(args: &RunArgs) -> Result<(Landscape, RunConfig, Vec<String>), String> {
-    if args.landscape.is_network() {
-        return Err(
-            "this command runs on the 2-D landscapes; a network runs in `trace` and the app"
-                .to_owned(),
-        );
-    }
-    let spec = args.landscape.spec()?;
+/// The optimizer and its hyperparameters from the flags (`--optimizer`, `--convention`, the
+/// hyperparameter flags, `--schedule`), with a warning for each flag the optimizer does not use; not yet
+/// validated. Shared by the 2-D runs and the network runs.
+pub(super) fn hyper_of(
+    args: &RunArgs,
+) -> Result<(OptimizerKind, Hyperparams, Vec<String>), String> {
     let kind = OptimizerKind::from_name(&args.optimizer).map_err(|e| e.to_string())?;
     let convention = Convention::from_name(&args.convention).map_err(|e| e.to_string())?;
     let mut warnings = Vec::new();
@@ -309,6 +305,21 @@ pub fn parse_run(args: &RunArgs) -> Result<(Landscape, RunConfig, Vec<String>), 
         .schedule
         .parse()
         .map_err(|e: CoreError| e.to_string())?;
+    Ok((kind, hyper, warnings))
+}
+
+/// Turns the run flags into a landscape and a validated run (start included), or the one-line reason
+/// they are refused; with warnings for options that have no effect.
+pub fn parse_run(args: &RunArgs) -> Result<(Landscape, RunConfig, Vec<String>), String> {
+    if args.landscape.is_network() {
+        return Err(
+            "this command runs on the 2-D landscapes; a network runs in `trace` and the app"
+                .to_owned(),
+        );
+    }
+    let spec = args.landscape.spec()?;
+    let (kind, hyper, mut warnings) = hyper_of(args)?;
+    let convention = hyper.convention;
     if args.no_bias_correction && !kind.uses_bias_correction() {
         warnings.push(format!(
             "--no-bias-correction has no effect on {}",

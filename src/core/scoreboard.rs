@@ -180,6 +180,26 @@ pub struct Score {
     pub converged_at: Option<u64>,
 }
 
+impl Score {
+    /// The figures of a run standing at `start` after `steps` steps (nothing walked, no target yet),
+    /// with a network's `accuracy` there.
+    fn at_start(start: &StepRecord, steps: u64, accuracy: Option<f64>) -> Self {
+        Self {
+            steps,
+            evals: start.evals,
+            steps_to_target: None,
+            final_loss: start.loss,
+            final_pos: start.pos,
+            path_length: 0.0,
+            saddle_steps: 0,
+            max_step: 0.0,
+            accuracy,
+            diverged_at: None,
+            converged_at: None,
+        }
+    }
+}
+
 /// Follows one run step by step, in constant memory (nothing of the path is stored).
 #[derive(Clone, Debug)]
 pub struct ScoreTracker {
@@ -196,19 +216,7 @@ impl ScoreTracker {
         let mut tracker = Self {
             settings,
             target: Target::new(landscape, &settings),
-            score: Score {
-                steps: 0,
-                evals: start.evals,
-                steps_to_target: None,
-                final_loss: start.loss,
-                final_pos: start.pos,
-                path_length: 0.0,
-                saddle_steps: 0,
-                max_step: 0.0,
-                accuracy: None,
-                diverged_at: None,
-                converged_at: None,
-            },
+            score: Score::at_start(start, 0, None),
             checkpoints: Vec::new(),
         };
         tracker.reset(landscape, start);
@@ -349,19 +357,7 @@ impl ScoreTracker {
                         loss_tol: settings.loss_tol,
                         radius: 0.0,
                     },
-                    score: Score {
-                        steps: start.step,
-                        evals: start.evals,
-                        steps_to_target: None,
-                        final_loss: start.loss,
-                        final_pos: start.pos,
-                        path_length: 0.0,
-                        saddle_steps: 0,
-                        max_step: 0.0,
-                        accuracy: n.runner().accuracy(),
-                        diverged_at: None,
-                        converged_at: None,
-                    },
+                    score: Score::at_start(&start, start.step, n.runner().accuracy()),
                     checkpoints: Vec::new(),
                 };
                 tracker.score.steps_to_target = tracker
