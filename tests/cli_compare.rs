@@ -34,6 +34,19 @@ fn trace_args(surface: &str, spec: &OptimizerSpec, steps: u64) -> Vec<String> {
     if let Some(batch) = spec.noise.batch {
         args.push(format!("--batch={batch}"));
     }
+    let search = &h.line_search;
+    if spec.kind.offers_line_search() {
+        args.push(format!(
+            "--line-search={}",
+            if search.armijo { "armijo" } else { "none" }
+        ));
+        args.push(format!("--armijo-c={}", search.c));
+        args.push(format!("--backtrack={}", search.rho));
+        args.push(format!("--max-backtracks={}", search.max_backtracks));
+    }
+    if spec.kind == losscape::core::OptimizerKind::Lbfgs {
+        args.push(format!("--memory={}", h.memory));
+    }
     args
 }
 
@@ -47,6 +60,7 @@ struct BoardRow {
     saddle_steps: u64,
     diverged: bool,
     diverged_at: Option<u64>,
+    evals: u64,
 }
 
 /// What the scoreboard says of each optimizer, from its CSV (10 columns, accuracy last).
@@ -58,9 +72,9 @@ fn board_rows(csv: &str) -> Vec<BoardRow> {
             // the built-in lessons' names hold no comma
             let c: Vec<&str> = line.split(',').collect();
             assert_eq!(c.len(), 11, "{line}");
-            // no built-in lesson searches its steps: one loss evaluation at the start and one a step
+            // one loss evaluation at the start and at least one a step (a line search's trials more)
             let (steps, evals): (u64, u64) = (c[2].parse().unwrap(), c[10].parse().unwrap());
-            assert_eq!(evals, steps + 1, "{line}");
+            assert!(evals > steps, "{line}");
             let optional = |cell: &str| (!cell.is_empty()).then(|| cell.parse().unwrap());
             BoardRow {
                 name: c[0].to_owned(),
@@ -71,6 +85,7 @@ fn board_rows(csv: &str) -> Vec<BoardRow> {
                 saddle_steps: c[6].parse().unwrap(),
                 diverged: c[7].parse().unwrap(),
                 diverged_at: optional(c[8]),
+                evals: c[10].parse().unwrap(),
             }
         })
         .collect()
@@ -169,6 +184,14 @@ fn board_equals_trace(
             })
             .collect();
         let last = rows.last().unwrap();
+        // trace's last column counts the loss evaluations (a line search's trials included)
+        let evals: u64 = stdout(&t)
+            .lines()
+            .last()
+            .and_then(|l| l.rsplit(',').next())
+            .and_then(|v| v.parse().ok())
+            .expect("an evals column");
+        assert_eq!(row.evals, evals, "{what}: evals");
         let path: f64 = rows
             .windows(2)
             .map(|w| (w[1][1] - w[0][1]).hypot(w[1][2] - w[0][2]))

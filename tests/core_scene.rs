@@ -25,7 +25,7 @@ fn scene_round_trip_is_identical() {
 /// Every lesson loads and runs 200 steps; none diverges (none is meant to).
 #[test]
 fn every_lesson_runs_200_steps_without_divergence() {
-    assert_eq!(PRESETS.len(), 11);
+    assert_eq!(PRESETS.len(), 12);
     for preset in PRESETS {
         let scene = lessons::preset(preset.name).expect("lesson loads");
         assert!(

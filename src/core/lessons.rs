@@ -60,6 +60,10 @@ pub const PRESETS: &[Preset] = &[
         "Newton's method walks onto a saddle; saddle-free Newton and GD leave it"
     ),
     preset!(
+        "line-search",
+        "choosing the step: backtracking, BFGS, L-BFGS and CG against GD and Newton on Rosenbrock"
+    ),
+    preset!(
         "network-moons",
         "a real network: 354 weights on two moons, three optimizers race from the same weights"
     ),
