@@ -489,7 +489,9 @@ fn eta_histogram(ui: &mut egui::Ui, network: &Network, run: &Optimizer) {
         .enumerate()
         .map(|(k, layer)| {
             let mut counts = vec![0u32; bins];
-            for &v in &lr[layer.weights.start..layer.bias.end] {
+            // a detail from another network (the landscape just changed) has other lengths: no bars
+            let of_layer = lr.get(layer.weights.start..layer.bias.end).unwrap_or(&[]);
+            for &v in of_layer {
                 if v.is_finite() && v > 0.0 {
                     let b = (((v.log10() - lo) / width) as usize).min(bins - 1);
                     counts[b] += 1;
