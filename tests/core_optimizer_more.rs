@@ -1663,3 +1663,47 @@ fn searching_methods_on_vectors_equal_the_2d_runs() {
         }
     }
 }
+
+#[test]
+fn a_step_detail_is_finite_only_when_every_number_in_it_is() {
+    use losscape::core::StepDetail;
+    let zero = StepDetail::<[f64; 2]>::zeros(2);
+    assert!(zero.is_finite());
+    let mut big = zero.clone();
+    big.new_theta = [f64::MAX, -f64::MAX];
+    big.hessian = Some([[f64::MIN_POSITIVE, 1e300], [-1e300, 0.0]]);
+    assert!(big.is_finite(), "large and tiny numbers are finite");
+    type Poke = fn(&mut StepDetail<[f64; 2]>, f64);
+    let pokes: [(&str, Poke); 17] = [
+        ("eta", |d, x| d.eta = x),
+        ("scale", |d, x| d.scale = x),
+        ("theta", |d, x| d.theta[1] = x),
+        ("grad", |d, x| d.grad[0] = x),
+        ("v", |d, x| d.v[1] = x),
+        ("s", |d, x| d.s[0] = x),
+        ("u", |d, x| d.u[1] = x),
+        ("v_hat", |d, x| d.v_hat[0] = x),
+        ("s_hat", |d, x| d.s_hat[1] = x),
+        ("direction", |d, x| d.direction[0] = x),
+        ("effective_lr", |d, x| d.effective_lr[1] = x),
+        ("step", |d, x| d.step[0] = x),
+        ("new_theta", |d, x| d.new_theta[1] = x),
+        ("lookahead", |d, x| d.lookahead = Some([0.0, x])),
+        ("inverse_hessian", |d, x| {
+            d.inverse_hessian = vec![1.0, 0.0, x, 1.0]
+        }),
+        ("hessian", |d, x| d.hessian = Some([[1.0, 0.0], [0.0, x]])),
+        ("precondition", |d, x| {
+            d.precondition = Some([[x, 0.0], [0.0, 1.0]])
+        }),
+    ];
+    for (name, poke) in pokes {
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut d = zero.clone();
+            poke(&mut d, bad);
+            assert!(!d.is_finite(), "{name} = {bad} is not finite");
+            poke(&mut d, -2.5e-7);
+            assert!(d.is_finite(), "{name} = -2.5e-7 is");
+        }
+    }
+}

@@ -768,6 +768,16 @@ impl<P> Default for CurvatureMemory<P> {
     }
 }
 
+impl<P> CurvatureMemory<P> {
+    /// Nothing remembered (every method but BFGS, L-BFGS and CG, and those before their first step).
+    pub fn is_empty(&self) -> bool {
+        self.previous.is_none()
+            && self.h.is_empty()
+            && self.pairs.is_empty()
+            && self.direction.is_none()
+    }
+}
+
 impl<P: Params> Clone for CurvatureMemory<P> {
     fn clone(&self) -> Self {
         let mut copy = Self::default();
@@ -777,6 +787,10 @@ impl<P: Params> Clone for CurvatureMemory<P> {
 
     // field by field, reusing buffers (the runner saves the state before every step)
     fn clone_from(&mut self, source: &Self) {
+        // the methods without this memory copy nothing (the runner saves the state before every step)
+        if source.is_empty() && self.is_empty() {
+            return;
+        }
         clone_option(&mut self.previous, &source.previous);
         self.h.clone_from(&source.h);
         self.pairs.truncate(source.pairs.len());
@@ -1615,29 +1629,32 @@ pub fn step_into<P: Params>(
 impl<P: Params> StepDetail<P> {
     /// Whether every number in it is finite (the runner refuses a step that is not).
     pub fn is_finite(&self) -> bool {
-        let [h0, h1] = self.hessian.unwrap_or_default();
-        let [p0, p1] = self.precondition.unwrap_or_default();
-        let finite = |p: &P| p.as_slice().iter().all(|x| x.is_finite());
-        self.eta.is_finite()
-            && [
-                &self.theta,
-                &self.grad,
-                &self.v,
-                &self.s,
-                &self.u,
-                &self.v_hat,
-                &self.s_hat,
-                &self.direction,
-                &self.effective_lr,
-                &self.step,
-                &self.new_theta,
-            ]
-            .into_iter()
-            .all(finite)
-            && self.lookahead.as_ref().is_none_or(finite)
-            && self.inverse_hessian.iter().all(|x| x.is_finite())
-            && self.scale.is_finite()
-            && [h0, h1, p0, p1].iter().flatten().all(|x| x.is_finite())
+        // One pass without a branch per number (the runner asks after every step): a number is not
+        // finite when its exponent bits are all ones, and then (exponent bits + 2⁵²) sets the top bit;
+        // OR-ing them all keeps any top bit set, in whatever order the compiler adds them up.
+        const EXPONENT: u64 = 0x7ff0_0000_0000_0000;
+        let spread = |xs: &[f64]| {
+            xs.iter()
+                .fold(0_u64, |acc, x| acc | ((x.to_bits() & EXPONENT) + (1 << 52)))
+        };
+        let matrix = |m: &Option<Mat2>| m.as_ref().map_or(0, |m| spread(m.as_flattened()));
+        let all = spread(&[self.eta, self.scale])
+            | matrix(&self.hessian)
+            | matrix(&self.precondition)
+            | spread(self.theta.as_slice())
+            | spread(self.grad.as_slice())
+            | spread(self.v.as_slice())
+            | spread(self.s.as_slice())
+            | spread(self.u.as_slice())
+            | spread(self.v_hat.as_slice())
+            | spread(self.s_hat.as_slice())
+            | spread(self.direction.as_slice())
+            | spread(self.effective_lr.as_slice())
+            | spread(self.step.as_slice())
+            | spread(self.new_theta.as_slice())
+            | self.lookahead.as_ref().map_or(0, |p| spread(p.as_slice()))
+            | spread(&self.inverse_hessian);
+        all & (1 << 63) == 0
     }
 
     /// Whether Newton's step was refused because the Hessian is singular (finite, but with an

@@ -438,7 +438,11 @@ where
     rng: Xoshiro256PlusPlus,
     batches: BatchesOf<L>,
     status: RunStatus,
-    last_detail: Option<StepDetail<PointOf<L>>>,
+    /// Two step details in turn: the last accepted step's (`details[last]`) and the one being written,
+    /// so that accepting a step moves an index, not the detail.
+    details: [StepDetail<PointOf<L>>; 2],
+    /// Which of `details` is the last accepted step's; `None` before the first.
+    last: Option<usize>,
     /// The mini-batch loss of the last step, where it drew one.
     batch_loss: Option<f64>,
     /// The accuracy at `pos`, where the objective has one (a network's).
@@ -447,10 +451,9 @@ where
     evals: u64,
     /// Scratch: the gradient at a line search's trial point (which only its loss is needed of).
     trial_grad: PointOf<L>,
-    /// Scratch: the optimizer state before a step (restored when the step is refused), the detail being
-    /// written, and the gradient at the new position.
+    /// Scratch: the optimizer state before a step (restored when the step is refused) and the gradient
+    /// at the new position.
     saved: OptimizerState<PointOf<L>>,
-    scratch: StepDetail<PointOf<L>>,
     next_grad: PointOf<L>,
 }
 
@@ -477,12 +480,12 @@ where
             steps: 0,
             batches: Default::default(),
             status: RunStatus::Running,
-            last_detail: None,
+            details: [StepDetail::zeros(n), StepDetail::zeros(n)],
+            last: None,
             batch_loss: None,
             evals: 1,
             trial_grad: PointOf::<L>::zeros(n),
             saved: OptimizerState::zeros(n),
-            scratch: StepDetail::zeros(n),
             next_grad: PointOf::<L>::zeros(n),
             config,
         };
@@ -536,6 +539,8 @@ where
                 objective.value_and_gradient(p, trial_grad)
             }
         };
+        // the detail not holding the last accepted step
+        let writing = self.last.map_or(0, |i| 1 - i);
         self.saved.clone_from(&self.state);
         optimizer::step_into(
             self.config.kind,
@@ -546,7 +551,7 @@ where
             &mut gradient,
             &mut |p| objective.hessian(p),
             table,
-            &mut self.scratch,
+            &mut self.details[writing],
         );
         self.batch_loss = batch_loss;
         let refuse = |runner: &mut Self, reason| {
@@ -554,7 +559,7 @@ where
             runner.status = RunStatus::Diverged { step: next, reason };
             false
         };
-        let detail = &self.scratch;
+        let detail = &self.details[writing];
         if let Some(failure) = detail.search_failure {
             return refuse(self, failure.into());
         }
@@ -576,25 +581,19 @@ where
         }
         let (loss, accuracy) = self
             .objective
-            .value_gradient_accuracy(&self.scratch.new_theta, &mut self.next_grad);
+            .value_gradient_accuracy(&self.details[writing].new_theta, &mut self.next_grad);
         if !(loss.is_finite() && self.next_grad.as_slice().iter().all(|g| g.is_finite())) {
             return refuse(self, DivergenceReason::NonFiniteLoss);
         }
-        self.pos.clone_from(&self.scratch.new_theta);
+        self.pos.clone_from(&self.details[writing].new_theta);
         self.loss = loss;
         self.accuracy = accuracy;
         std::mem::swap(&mut self.grad, &mut self.next_grad);
         self.steps = next;
         // the new position's loss is the accepted trial's where the step was searched
-        self.evals += (self.scratch.trials.len() as u64).max(1);
-        // the new detail becomes the last; the older one's buffers are the next step's scratch
-        match &mut self.last_detail {
-            Some(last) => std::mem::swap(last, &mut self.scratch),
-            None => {
-                let n = self.pos.dim();
-                self.last_detail = Some(std::mem::replace(&mut self.scratch, StepDetail::zeros(n)));
-            }
-        }
+        self.evals += (self.details[writing].trials.len() as u64).max(1);
+        // the detail written becomes the last; the older one is the next step's to write
+        self.last = Some(writing);
         self.check_converged();
         true
     }
@@ -677,7 +676,7 @@ where
 
     /// Every intermediate of the last accepted step (`None` before the first).
     pub fn last_detail(&self) -> Option<&StepDetail<PointOf<L>>> {
-        self.last_detail.as_ref()
+        self.last.map(|i| &self.details[i])
     }
 
     /// The configuration (with any live hyperparameter change).
@@ -721,7 +720,7 @@ where
         self.rng = Xoshiro256PlusPlus::seed_from_u64(self.config.seed);
         self.batches = Default::default();
         self.status = RunStatus::Running;
-        self.last_detail = None;
+        self.last = None;
         self.batch_loss = None;
         self.check_converged();
     }
