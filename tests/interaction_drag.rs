@@ -484,3 +484,53 @@ fn a_press_beside_every_ring_orbits_instead() {
     assert!(!rig.captured(), "the cameras stay free");
     assert_eq!(rig.drag().pressed, None);
 }
+
+#[test]
+fn a_network_runs_ghost_grows_frame_by_frame_into_the_run_that_follows() {
+    use losscape::core::network::{Builtin, NetworkSpec};
+    use losscape::interaction::GhostSettings;
+    let mut net = NetworkSpec::builtin(Builtin::Moons);
+    net.hidden = vec![6];
+    let mut rig = rig(LandscapeSpec::Network(net));
+    rig.app.insert_resource(GhostSettings { steps: 40 });
+    let mut spec = OptimizerSpec::with_defaults(OptimizerKind::Adam, 2, [0.0, 0.0]);
+    spec.hyper.lr = 0.05;
+    let opt = rig.add(spec);
+    let s0 = rig.optimizer(opt).start_in_view();
+    let d = rig.frame().domain;
+    let target = [s0[0] + 0.2 * d.width(), s0[1] - 0.15 * d.height()];
+    rig.grab_and_move(rig.top_px(s0), rig.top_px(target));
+    let start = rig.drag().active.expect("a drag in progress").start;
+    // the ghost grows a slice per frame until it holds every step asked for
+    let mut frames = 0;
+    while !rig.app.world().resource::<Ghosts>().0[&opt].is_whole() {
+        rig.move_to(rig.top_px(target));
+        frames += 1;
+        assert!(frames < 2_000, "the ghost never became whole");
+    }
+    let ghost = rig.app.world().resource::<Ghosts>().0[&opt].clone();
+    assert!(ghost.shown);
+    assert_eq!(ghost.records.len(), 41, "the start and 40 steps");
+    assert_eq!(
+        ghost.records[0].pos, start,
+        "the ghost starts at the candidate"
+    );
+    assert!(losscape::interaction::ghost::end_label("Adam", &ghost).contains("after 40 steps"));
+    // release: the run restarts there, and its first 40 steps are the ghost, weights and all
+    rig.release(rig.top_px(target));
+    let mut o = rig
+        .app
+        .world_mut()
+        .get_mut::<Optimizer>(opt)
+        .expect("optimizer");
+    o.advance(40);
+    let run: Vec<(Vec2d, f64)> = o.history.kept().iter().map(|r| (r.pos, r.loss)).collect();
+    let traced: Vec<(Vec2d, f64)> = ghost.records.iter().map(|r| (r.pos, r.loss)).collect();
+    assert_eq!(run, traced);
+    assert!(
+        traced[40].1 < traced[0].1,
+        "Adam lowers the loss: {} -> {}",
+        traced[0].1,
+        traced[40].1
+    );
+}

@@ -2,12 +2,22 @@
 //! start (the core's [`trace_into`] with the optimizer's own run config and seed, so the ghost of a noisy
 //! optimizer is exactly the run that follows the release), drawn as a light, translucent path in both
 //! views, with its end point and final loss labelled over the views.
+//!
+//! On a network a step costs a pass over the data for every weight, so a ghost there is traced a slice
+//! of steps per frame ([`NETWORK_FRAME_BUDGET`]) and grows on screen until it is whole; on a 2-D
+//! landscape the whole path is traced at once (5,000 steps take well under a millisecond).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bevy::{ecs::entity::EntityHashMap, prelude::*};
 use bevy_egui::{EguiContexts, egui};
 
 use super::drag::DragState;
-use crate::core::{RunConfig, RunStatus, StepRecord, trace_into};
+use crate::core::network::Plane;
+use crate::core::run::SceneRun;
+use crate::core::scene::OptimizerSpec;
+use crate::core::{RunConfig, RunStatus, StepRecord, Vec2d, trace_into};
 use crate::geometry::{SurfaceFrame, ViewKind, ViewProjection, place, trail::TrailPoints};
 use crate::optimizers::{Optimizer, visuals::spec_color};
 use crate::paint::{
@@ -16,6 +26,10 @@ use crate::paint::{
     placed_label, view_painter,
 };
 use crate::state::{ActiveLandscape, UiPrefs};
+
+/// How long the ghosts of network runs may step per frame, all together: a frame stays smooth while
+/// the ghosts grow.
+pub const NETWORK_FRAME_BUDGET: Duration = Duration::from_millis(4);
 
 /// Ghost length bounds, steps.
 pub const GHOST_STEPS_RANGE: (u32, u32) = (10, 5000);
@@ -38,8 +52,12 @@ impl Default for GhostSettings {
 pub struct GhostPath {
     /// Drawn now (its optimizer is being dragged and visible).
     pub shown: bool,
-    /// The run traced, start included; `None` before the first trace.
+    /// The run traced, start included; `None` before the first trace and on a network.
     pub config: Option<RunConfig>,
+    /// The candidate start, in the view's coordinates.
+    pub start: Option<Vec2d>,
+    /// On a network: the run being traced, until it has `steps` steps or stops.
+    network: Option<NetworkGhost>,
     /// Steps asked for.
     pub steps: u64,
     /// The trajectory from the candidate start (`records[0]` is the start); empty when the core refused it.
@@ -59,6 +77,8 @@ impl Default for GhostPath {
         Self {
             shown: false,
             config: None,
+            start: None,
+            network: None,
             steps: 0,
             records: Vec::new(),
             outcome: Ok(RunStatus::Running),
@@ -87,6 +107,8 @@ impl GhostPath {
             self.records.clear();
         }
         self.config = Some(config);
+        self.start = Some(config.start);
+        self.network = None;
         self.steps = steps;
         self.generation = self.generation.wrapping_add(1);
         self.trail.restart(&landscape.domain());
@@ -94,10 +116,92 @@ impl GhostPath {
         true
     }
 
+    /// Traces, on a network, `optimizer` started at `start` (a point of the plane shown) for `steps`
+    /// steps, as far as `deadline` allows this frame; the next call goes on where this one stopped
+    /// unless the start, the optimizer's settings, the plane or the length changed. Returns whether it
+    /// added anything.
+    pub fn trace_network(
+        &mut self,
+        optimizer: &Optimizer,
+        start: Vec2d,
+        steps: u64,
+        domain: &crate::core::Domain,
+        deadline: Instant,
+    ) -> bool {
+        let Some(plane) = optimizer.run.network().map(|n| Arc::clone(n.plane())) else {
+            return false;
+        };
+        let spec = optimizer.spec_from(start);
+        let same = self.steps == steps
+            && self.start == Some(start)
+            && self
+                .network
+                .as_ref()
+                .is_some_and(|g| g.spec == spec && Arc::ptr_eq(&g.plane, &plane));
+        if !same {
+            self.config = None;
+            self.start = Some(start);
+            self.steps = steps;
+            self.records.clear();
+            self.generation = self.generation.wrapping_add(1);
+            self.trail.restart(domain);
+            // a clone shares the network and the plane; `configure` puts it at the new start
+            let mut run = optimizer.run.clone();
+            self.network = match run.configure(&spec) {
+                Ok(()) => {
+                    let first = run.record();
+                    self.records.push(first);
+                    self.trail.push(first.pos);
+                    self.outcome = Ok(run.status());
+                    Some(NetworkGhost { spec, plane, run })
+                }
+                Err(e) => {
+                    self.outcome = Err(e.to_string());
+                    None
+                }
+            };
+        }
+        let Some(ghost) = &mut self.network else {
+            return !same;
+        };
+        let before = self.records.len();
+        // at least one step per frame, however short the budget
+        while (self.records.len() as u64) <= steps {
+            let Some(record) = ghost.run.step() else {
+                break;
+            };
+            self.records.push(record);
+            self.trail.push(record.pos);
+            if Instant::now() >= deadline {
+                break;
+            }
+        }
+        self.outcome = Ok(ghost.run.status());
+        !same || self.records.len() > before
+    }
+
+    /// Whether the path holds every step asked for (or its run stopped before).
+    pub fn is_whole(&self) -> bool {
+        match &self.network {
+            Some(ghost) => {
+                self.records.len() as u64 > self.steps || !ghost.run.status().is_running()
+            }
+            None => true,
+        }
+    }
+
     /// The last point of the ghost.
     pub fn end(&self) -> Option<&StepRecord> {
         self.records.last()
     }
+}
+
+/// A network ghost's run, traced a slice per frame, and what it was started from.
+#[derive(Debug, Clone)]
+struct NetworkGhost {
+    spec: OptimizerSpec,
+    plane: Arc<Plane>,
+    run: SceneRun,
 }
 
 /// Every optimizer's ghost, by optimizer entity.
@@ -112,6 +216,7 @@ pub fn trace_ghosts(
     optimizers: Query<(Entity, &Optimizer)>,
     mut ghosts: ResMut<Ghosts>,
     predict: Option<Res<crate::state::PredictMode>>,
+    landscape: Res<ActiveLandscape>,
 ) {
     // predict mode hides the future: no ghost path while the class guesses
     let hidden = predict.is_some_and(|p| p.on);
@@ -128,15 +233,32 @@ pub fn trace_ghosts(
             .steps
             .clamp(GHOST_STEPS_RANGE.0, GHOST_STEPS_RANGE.1),
     );
+    // the budget is shared evenly, so that every dragged run's ghost grows while the mouse moves
+    let on_network = optimizers
+        .iter()
+        .filter(|(entity, o)| active.moves(*entity) && o.spec.visible && o.run.network().is_some())
+        .count()
+        .max(1);
+    let share = NETWORK_FRAME_BUDGET / on_network as u32;
+    let domain = landscape.0.domain();
     for (entity, optimizer) in &optimizers {
         let dragged = active.moves(entity) && optimizer.spec.visible;
         let ghost = ghosts.0.entry(entity).or_default();
         ghost.shown = dragged;
-        if dragged && let Some(runner) = optimizer.run.surface() {
-            // exactly what `Optimizer::set_start` will run on release
-            let mut config = optimizer.spec.run_config();
-            config.start = active.start;
-            ghost.trace(runner.landscape(), config, steps);
+        if !dragged {
+            continue;
+        }
+        // exactly what `Optimizer::set_start` will run on release
+        match optimizer.run.surface() {
+            Some(runner) => {
+                let mut config = optimizer.spec.run_config();
+                config.start = active.start;
+                ghost.trace(runner.landscape(), config, steps);
+            }
+            None => {
+                let deadline = Instant::now() + share;
+                ghost.trace_network(optimizer, active.start, steps, &domain, deadline);
+            }
         }
     }
     ghosts.0.retain(|entity, _| optimizers.contains(*entity));
@@ -197,6 +319,9 @@ pub fn end_label(name: &str, ghost: &GhostPath) -> String {
         (Err(e), _) => format!("{name}: cannot start here ({e})"),
         (Ok(status), Some(end)) => {
             let how = match status {
+                RunStatus::Running if !ghost.is_whole() => {
+                    format!("after {} of {} steps (tracing)", end.step, ghost.steps)
+                }
                 RunStatus::Running => format!("after {} steps", end.step),
                 other => other.to_string(),
             };
@@ -236,8 +361,8 @@ pub fn paint_ghost_ends(
         let at = match ghost.end() {
             Some(end) => end.pos,
             // refused: label the candidate start instead
-            None => match ghost.config {
-                Some(config) => config.start,
+            None => match ghost.start {
+                Some(start) => start,
                 None => continue,
             },
         };

@@ -172,6 +172,12 @@ impl Optimizer {
     /// on the plane shown: on the start plane it is the optimizer's `start`; on another plane its
     /// weights are the optimizer's own (`weights`).
     pub fn set_start(&mut self, start: Vec2d) -> Result<(), CoreError> {
+        self.apply_spec(self.spec_from(start))
+    }
+
+    /// The spec of this optimizer started at `start`, a point of the view (see [`Self::set_start`]):
+    /// what a ghost path traces and a release runs.
+    pub fn spec_from(&self, start: Vec2d) -> OptimizerSpec {
         let mut spec = self.spec.clone();
         match self.run.network() {
             None => spec.start = start,
@@ -189,7 +195,7 @@ impl Optimizer {
                 }
             }
         }
-        self.apply_spec(spec)
+        spec
     }
 
     /// The newest point of the run.
