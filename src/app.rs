@@ -212,6 +212,9 @@ fn start_class_vote(
 struct FrameLog {
     window_s: f64,
     times_ms: Vec<f64>,
+    /// egui's triangles (the trails, balls, labels and panel, all painted by egui) summed over the
+    /// window's frames: on a software renderer a frame's cost follows them.
+    triangles: usize,
     started: std::time::Instant,
     last: std::time::Instant,
 }
@@ -222,6 +225,7 @@ impl FrameLog {
         Self {
             window_s,
             times_ms: Vec::new(),
+            triangles: 0,
             started: now,
             last: now,
         }
@@ -240,7 +244,19 @@ fn resident_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-fn log_frames(mut log: ResMut<FrameLog>, optimizers: Query<&crate::optimizers::Optimizer>) {
+fn log_frames(
+    mut log: ResMut<FrameLog>,
+    optimizers: Query<&crate::optimizers::Optimizer>,
+    painted: Query<&bevy_egui::EguiRenderOutput>,
+) {
+    log.triangles += painted
+        .iter()
+        .flat_map(|output| &output.paint_jobs)
+        .map(|job| match &job.primitive {
+            bevy_egui::egui::epaint::Primitive::Mesh(mesh) => mesh.indices.len() / 3,
+            bevy_egui::egui::epaint::Primitive::Callback(_) => 0,
+        })
+        .sum::<usize>();
     let now = std::time::Instant::now();
     let dt = now.duration_since(log.last).as_secs_f64() * 1e3;
     log.last = now;
@@ -254,8 +270,9 @@ fn log_frames(mut log: ResMut<FrameLog>, optimizers: Query<&crate::optimizers::O
     let mean = times.iter().sum::<f64>() / times.len() as f64;
     let p95 = times[((times.len() as f64 * 0.95) as usize).min(times.len() - 1)];
     let steps = optimizers.iter().map(|o| o.steps()).max().unwrap_or(0);
+    let triangles = std::mem::take(&mut log.triangles) / times.len();
     eprintln!(
-        "frames t={:.0}s n={} mean_ms={mean:.1} p95_ms={p95:.1} steps={steps} rss_mb={:.1}",
+        "frames t={:.0}s n={} mean_ms={mean:.1} p95_ms={p95:.1} steps={steps} rss_mb={:.1} egui_triangles={triangles}",
         now.duration_since(log.started).as_secs_f64(),
         times.len(),
         resident_mb()
