@@ -296,3 +296,55 @@ fn a_run_that_never_stops_keeps_bounded_marks() {
         "{sizes:?}"
     );
 }
+
+/// The scoreboard's tracker rides on the live run: fed by every step the run takes (live slider
+/// changes included), it holds the same figures as one replayed from the start to the same step, on a
+/// landscape and on a network; it follows one generation of the run only.
+#[test]
+fn a_tracker_fed_by_the_live_run_equals_one_replayed_to_the_same_step() {
+    use losscape::core::network::{Builtin, NetworkSpec};
+    use losscape::core::scoreboard::ScoreSettings;
+    use losscape::core::{GradientNoise, LandscapeSpec};
+    let mut net = NetworkSpec::builtin(Builtin::Moons);
+    net.hidden = vec![5];
+    for (landscape, steps) in [
+        (LandscapeSpec::SaddleValleys, [300, 700]),
+        (LandscapeSpec::Network(net), [40, 60]),
+    ] {
+        let landscape = Arc::new(Landscape::new(landscape).expect("valid landscape"));
+        let mut s = spec(OptimizerKind::Adam, landscape.default_start(), 0);
+        s.noise = GradientNoise {
+            sigma: if landscape.network().is_some() {
+                0.0
+            } else {
+                0.5
+            },
+            batch: landscape.network().map(|_| 16),
+        };
+        s.seed = 7;
+        let mut o = Optimizer::new(s, landscape).expect("valid spec");
+        let kept = [steps[0] / 2, steps[0] + steps[1] / 2, 10 * steps[1]];
+        let settings = ScoreSettings::default();
+        let tracker = o.replayed_tracker(settings, &kept).expect("replay");
+        o.attach_tracker(tracker);
+        o.advance(steps[0] as u32);
+        // a live slider change mid-run
+        let mut changed = o.spec.clone();
+        changed.hyper.lr *= 0.5;
+        o.apply_spec(changed).expect("valid");
+        o.advance(steps[1] as u32);
+        let live = o.tracker().expect("attached").clone();
+        let replayed = o.replayed_tracker(settings, &kept).expect("replay");
+        assert_eq!(live.score().steps, steps[0] + steps[1]);
+        assert_eq!(live.score(), replayed.score());
+        for k in kept {
+            assert_eq!(live.at(k), replayed.at(k), "kept at step {k}");
+        }
+        assert!(live.at(kept[1]).is_some() && live.at(kept[2]).is_none());
+        // a restart is a new generation: the old tracker no longer follows, and is not fed
+        o.restart();
+        assert!(o.tracker().is_none());
+        o.advance(5);
+        assert!(o.tracker().is_none());
+    }
+}

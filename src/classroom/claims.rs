@@ -56,7 +56,7 @@ pub fn watch_claims(
     }
     let view: Vec<(String, &crate::core::ScoreTracker, bool)> = runs
         .iter()
-        .map(|(o, s)| (o.spec.name.clone(), s.tracker(), s.is_running()))
+        .filter_map(|(o, _)| Some((o.spec.name.clone(), o.tracker()?, o.is_running())))
         .collect();
     let specs: Vec<&OptimizerSpec> = runs.iter().map(|(o, _)| &o.spec).collect();
     let changed_setup = match &current.setup {

@@ -1,97 +1,27 @@
-//! The scoreboard, live: every optimizer gets a [`RunScore`] that follows its run step by step (the core's
-//! [`ScoreTracker`], the figures `losscape compare` prints), and the panel shows them as a sortable table
-//! that exports to CSV.
+//! The scoreboard, live: every optimizer's run carries a tracker (the core's [`ScoreTracker`], the
+//! figures `losscape compare` prints) that every step it takes feeds, so that every step is counted
+//! even when the history keeps only every n-th row; each optimizer's [`RunScore`] is the row the panel
+//! shows, in a sortable table that exports to CSV.
 //!
-//! A [`RunScore`] steps its own copy of the run (a replay from the start, with the live hyperparameter
-//! changes at the steps they were made) up to the optimizer's step, so that every step is counted even
-//! when the history keeps only every n-th row. A new generation of the run (restart, new start, kind,
-//! landscape, a timeline branch) replays it from the start to where the run now stands.
+//! A tracker follows one generation of its run: after a restart, a new start, kind or landscape, or a
+//! timeline branch, a new one is replayed from the start (with the live hyperparameter changes at the
+//! steps they were made) to where the run now stands.
 
 use std::path::PathBuf;
 
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use crate::core::{
-    CoreError,
-    run::SceneRun,
-    scoreboard::{ScoreColumn, ScoreRow, ScoreSettings, ScoreTracker, Scoreboard, SortOrder},
-};
+use crate::core::scoreboard::{ScoreColumn, ScoreRow, ScoreSettings, Scoreboard, SortOrder};
 use crate::optimizers::Optimizer;
 use crate::state::CurrentScene;
 
-/// One optimizer's figures so far.
-#[derive(Component, Clone, Debug)]
+/// One optimizer's figures so far, as the table shows them (the tracker behind them is the
+/// optimizer's own: [`Optimizer::tracker`]).
+#[derive(Component, Clone, Debug, PartialEq)]
 pub struct RunScore {
-    /// The [`Optimizer::generation`] it follows.
-    generation: u64,
-    /// A copy of the run, stepped with the tracker.
-    shadow: SceneRun,
-    tracker: ScoreTracker,
     /// The row the table shows.
     pub row: ScoreRow,
-}
-
-impl RunScore {
-    /// A tracker replayed from `optimizer`'s start to where it stands now, keeping its score at each of
-    /// `kept` steps (the budgets of the lesson's claims).
-    pub fn of(
-        optimizer: &Optimizer,
-        settings: ScoreSettings,
-        kept: &[u64],
-    ) -> Result<Self, CoreError> {
-        let shadow = optimizer.replay(0)?;
-        let mut tracker = ScoreTracker::for_run(&shadow, settings);
-        tracker.keep_at(kept);
-        let row = ScoreRow {
-            name: optimizer.spec.name.clone(),
-            kind: optimizer.spec.kind,
-            score: *tracker.score(),
-        };
-        let mut score = Self {
-            generation: optimizer.generation,
-            shadow,
-            tracker,
-            row,
-        };
-        score.catch_up(optimizer)?;
-        Ok(score)
-    }
-
-    /// Whether it follows this run with these settings and kept steps (else it is built again).
-    fn follows(&self, optimizer: &Optimizer, settings: &ScoreSettings, kept: &[u64]) -> bool {
-        self.generation == optimizer.generation
-            && self.shadow.steps() <= optimizer.steps()
-            && self.tracker.settings() == settings
-            && self.tracker.kept_steps().eq(kept.iter().copied())
-    }
-
-    /// The tracker that follows the run (its figures, and those it kept at the claims' budgets).
-    pub fn tracker(&self) -> &ScoreTracker {
-        &self.tracker
-    }
-
-    /// Whether the followed run can still step.
-    pub fn is_running(&self) -> bool {
-        self.shadow.status().is_running()
-    }
-
-    /// Steps the copy (and the tracker) up to the optimizer's step; O(steps taken since the last call).
-    fn catch_up(&mut self, optimizer: &Optimizer) -> Result<(), CoreError> {
-        while self.shadow.steps() < optimizer.steps() {
-            optimizer.apply_logged_hyper(&mut self.shadow)?;
-            if self.tracker.step_run(&mut self.shadow).is_none() {
-                break;
-            }
-        }
-        self.tracker.set_status(self.shadow.status());
-        self.row.score = *self.tracker.score();
-        if self.row.name != optimizer.spec.name {
-            self.row.name.clone_from(&optimizer.spec.name);
-        }
-        self.row.kind = optimizer.spec.kind;
-        Ok(())
-    }
 }
 
 /// The scoreboard's settings and the panel's state for it.
@@ -107,31 +37,46 @@ pub struct Scores {
     pub message: Option<(bool, String)>,
 }
 
-/// After the optimizers stepped: every run's score follows it (built for a new optimizer or a new
-/// generation of its run, else stepped on).
+/// After the optimizers stepped: every run's row shows its tracker's figures. A run without a tracker
+/// that fits (a new optimizer, a new generation of its run, other score settings or claims) gets one,
+/// replayed from its start to where it stands; from then on every step the run takes feeds it.
 pub fn track_scores(
     mut commands: Commands,
     scores: Res<Scores>,
     current: Res<CurrentScene>,
-    mut optimizers: Query<(Entity, &Optimizer, Option<&mut RunScore>)>,
+    mut optimizers: Query<(Entity, &mut Optimizer, Option<&mut RunScore>)>,
 ) {
     let kept = crate::core::claims::budgets(&current.claims);
-    for (entity, optimizer, score) in &mut optimizers {
-        let result = match score {
-            Some(mut score) if score.follows(optimizer, &scores.settings, &kept) => {
-                if score.shadow.steps() < optimizer.steps() || score.row.name != optimizer.spec.name
-                {
-                    score.catch_up(optimizer)
-                } else {
-                    Ok(())
+    for (entity, mut optimizer, score) in &mut optimizers {
+        let fits = optimizer.tracker().is_some_and(|t| {
+            t.settings() == &scores.settings && t.kept_steps().eq(kept.iter().copied())
+        });
+        if !fits {
+            match optimizer.replayed_tracker(scores.settings, &kept) {
+                Ok(tracker) => optimizer.attach_tracker(tracker),
+                Err(e) => {
+                    warn!("{}: no score: {e}", optimizer.spec.name);
+                    continue;
                 }
             }
-            _ => RunScore::of(optimizer, scores.settings, &kept).map(|score| {
-                commands.entity(entity).insert(score);
-            }),
+        }
+        let Some(tracker) = optimizer.tracker() else {
+            continue;
         };
-        if let Err(e) = result {
-            warn!("{}: no score: {e}", optimizer.spec.name);
+        let row = ScoreRow {
+            name: optimizer.spec.name.clone(),
+            kind: optimizer.spec.kind,
+            score: *tracker.score(),
+        };
+        match score {
+            Some(mut score) => {
+                if score.row != row {
+                    score.row = row;
+                }
+            }
+            None => {
+                commands.entity(entity).insert(RunScore { row });
+            }
         }
     }
 }

@@ -375,31 +375,40 @@ impl ScoreTracker {
 
     /// Steps a scene's `run` once and feeds what happened (see [`Self::for_run`]).
     pub fn step_run(&mut self, run: &mut SceneRun) -> Option<StepRecord> {
+        let row = run.step();
+        if let Some(row) = &row {
+            self.observe(run, row);
+        }
+        self.set_status(run.status());
+        row
+    }
+
+    /// Feeds the step `run` has just taken (`row`, its new row): what [`Self::step_run`] does after
+    /// stepping, for a run stepped elsewhere (the app's own runs, so that the scoreboard needs no copy
+    /// of them).
+    pub fn observe(&mut self, run: &SceneRun, row: &StepRecord) {
         match run {
-            SceneRun::Surface(runner) => self.step(runner),
-            SceneRun::Network(_) => {
-                let row = run.step();
-                if let (Some(row), Some(n)) = (&row, run.network()) {
-                    let length = n
-                        .runner()
-                        .last_detail()
-                        .map_or(0.0, |d| d.step.iter().map(|x| x * x).sum::<f64>().sqrt());
-                    let s = &mut self.score;
-                    s.steps = row.step;
-                    s.evals = row.evals;
-                    s.final_pos = row.pos;
-                    s.final_loss = row.loss;
-                    s.path_length += length;
-                    s.max_step = s.max_step.max(length);
-                    s.accuracy = n.runner().accuracy();
-                    let accuracy = s.accuracy;
-                    if self.score.steps_to_target.is_none() && self.accurate_enough(accuracy) {
-                        self.score.steps_to_target = Some(row.step);
-                    }
-                    self.fill_checkpoints();
+            SceneRun::Surface(runner) => {
+                self.push(runner.landscape(), row);
+            }
+            SceneRun::Network(n) => {
+                let length = n
+                    .runner()
+                    .last_detail()
+                    .map_or(0.0, |d| d.step.iter().map(|x| x * x).sum::<f64>().sqrt());
+                let s = &mut self.score;
+                s.steps = row.step;
+                s.evals = row.evals;
+                s.final_pos = row.pos;
+                s.final_loss = row.loss;
+                s.path_length += length;
+                s.max_step = s.max_step.max(length);
+                s.accuracy = n.runner().accuracy();
+                let accuracy = s.accuracy;
+                if self.score.steps_to_target.is_none() && self.accurate_enough(accuracy) {
+                    self.score.steps_to_target = Some(row.step);
                 }
-                self.set_status(run.status());
-                row
+                self.fill_checkpoints();
             }
         }
     }

@@ -11,6 +11,7 @@ use crate::third_party::egui::keys_free;
 use bevy::{input::common_conditions::input_just_pressed, prelude::*};
 
 use crate::core::run::{ParamHistory, SceneRun};
+use crate::core::scoreboard::{ScoreSettings, ScoreTracker};
 use crate::core::{
     CoreError, History, Hyperparams, Landscape, StepRecord, Vec2d, network::Plane,
     scene::OptimizerSpec,
@@ -22,6 +23,13 @@ use crate::system_order::{AppSystems, KeepAwake};
 pub const FIXED_HZ: f64 = 60.0;
 /// Upper bound on steps per optimizer per tick (1000 steps/s at 60 Hz needs 17).
 pub const MAX_STEPS_PER_TICK: u32 = 64;
+/// The most one tick may spend stepping network runs: a quarter of its period (4.2 ms at 60 Hz), leaving
+/// the rest of the frame to drawing. A step over every weight of a network costs a pass over the data;
+/// when the runs cannot keep up with the speed asked, the steps left over are dropped, not owed, so the
+/// frame rate holds and the panel says how fast the runs really go. A 2-D step takes well under a
+/// microsecond and is never held back (so 2-D runs take exactly the steps asked, on any computer).
+pub const NETWORK_STEP_BUDGET: std::time::Duration =
+    std::time::Duration::from_micros((0.25e6 / FIXED_HZ) as u64);
 /// Playback speed bounds, steps per second.
 pub const SPEED_RANGE: (f64, f64) = (1.0, 1000.0);
 
@@ -47,6 +55,10 @@ pub struct Optimizer {
     /// Live hyperparameter changes, `(steps taken when applied, hyperparameters)`, the first at step 0,
     /// so that [`Self::replay`] reproduces a run whose sliders moved mid-run.
     hyper_log: Vec<(u64, Hyperparams)>,
+    /// The scoreboard's figures of this run and the generation they follow, fed by every step the run
+    /// takes (so every step counts, however the history thins, and the scoreboard steps no copy of the
+    /// run); attached by the scoreboard (see [`Self::attach_tracker`]).
+    score: Option<(u64, ScoreTracker)>,
 }
 
 impl Optimizer {
@@ -64,7 +76,43 @@ impl Optimizer {
             view_step: None,
             generation: 0,
             hyper_log,
+            score: None,
         })
+    }
+
+    /// The scoreboard's tracker of this run as it stands now: `None` before one was attached, and
+    /// after the run started over or jumped (a tracker follows one generation).
+    pub fn tracker(&self) -> Option<&ScoreTracker> {
+        self.score
+            .as_ref()
+            .filter(|(generation, _)| *generation == self.generation)
+            .map(|(_, tracker)| tracker)
+    }
+
+    /// Gives the run a tracker that stands where the run stands (see [`Self::replayed_tracker`]);
+    /// every step the run takes from now on feeds it.
+    pub fn attach_tracker(&mut self, tracker: ScoreTracker) {
+        self.score = Some((self.generation, tracker));
+    }
+
+    /// A tracker with `settings`, keeping its figures at the `kept` steps, brought to where this run
+    /// stands by a replay from its start (with the live hyperparameter changes at their steps).
+    pub fn replayed_tracker(
+        &self,
+        settings: ScoreSettings,
+        kept: &[u64],
+    ) -> Result<ScoreTracker, CoreError> {
+        let mut shadow = self.replay(0)?;
+        let mut tracker = ScoreTracker::for_run(&shadow, settings);
+        tracker.keep_at(kept);
+        while shadow.steps() < self.steps() {
+            self.apply_logged_hyper(&mut shadow)?;
+            if tracker.step_run(&mut shadow).is_none() {
+                break;
+            }
+        }
+        tracker.set_status(shadow.status());
+        Ok(tracker)
     }
 
     /// Empty histories at the run's start (a network's rows and weights keep the same steps).
@@ -214,6 +262,12 @@ impl Optimizer {
 
     /// Advances up to `n` steps; stops early when the run converges or diverges.
     pub fn advance(&mut self, n: u32) {
+        let generation = self.generation;
+        let mut tracker = self
+            .score
+            .as_mut()
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, tracker)| tracker);
         for _ in 0..n {
             match self.run.step() {
                 Some(record) => {
@@ -221,9 +275,15 @@ impl Optimizer {
                     if let (Some(params), Some(weights)) = (&mut self.params, self.run.weights()) {
                         params.push(record.step, weights.as_slice());
                     }
+                    if let Some(tracker) = &mut tracker {
+                        tracker.observe(&self.run, &record);
+                    }
                 }
                 None => break,
             }
+        }
+        if let Some(tracker) = tracker {
+            tracker.set_status(self.run.status());
         }
     }
 
@@ -339,6 +399,11 @@ pub struct Playback {
     pub budget: f64,
     /// Single steps asked for (N / Right / the panel's Step button), taken at the next tick.
     pub queued_steps: u32,
+    /// While [`NETWORK_STEP_BUDGET`] holds the runs back: the steps per second they really take
+    /// (measured over the last second of play); `None` while they keep up.
+    pub held_back: Option<f64>,
+    /// The second being measured for `held_back`: steps taken, seconds, whether a tick was cut.
+    window: (u64, f64, bool),
 }
 
 impl Default for Playback {
@@ -348,6 +413,8 @@ impl Default for Playback {
             steps_per_second: 30.0,
             budget: 0.0,
             queued_steps: 0,
+            held_back: None,
+            window: (0, 0.0, false),
         }
     }
 }
@@ -416,16 +483,40 @@ pub fn step_optimizers(
         steps += whole as u32;
     }
     let steps = steps.min(MAX_STEPS_PER_TICK);
-    if steps == 0 {
-        return;
+    let heavy = optimizers.iter().any(|o| o.run.network().is_some());
+    let deadline = std::time::Instant::now() + NETWORK_STEP_BUDGET;
+    // in lockstep, a step at a time: the runs of a race always stand at the same step
+    let mut taken = 0;
+    while taken < steps {
+        for mut optimizer in &mut optimizers {
+            optimizer.advance(1);
+        }
+        taken += 1;
+        if heavy && std::time::Instant::now() >= deadline {
+            break;
+        }
     }
-    for mut optimizer in &mut optimizers {
-        optimizer.advance(steps);
+    if playback.playing {
+        measure_speed(&mut playback, taken, steps, time.delta_secs_f64());
+    }
+}
+
+/// Keeps [`Playback::held_back`]: over each second of play, whether a tick was cut short and how many
+/// steps the runs took.
+fn measure_speed(playback: &mut Playback, taken: u32, asked: u32, dt: f64) {
+    let (steps, seconds, cut) = &mut playback.window;
+    *steps += u64::from(taken);
+    *seconds += dt;
+    *cut |= taken < asked;
+    if *seconds >= 1.0 {
+        playback.held_back = cut.then(|| *steps as f64 / *seconds);
+        playback.window = (0, 0.0, false);
     }
 }
 
 fn toggle_play(mut playback: ResMut<Playback>) {
     playback.playing = !playback.playing;
+    playback.held_back = None;
 }
 
 fn single_step(mut playback: ResMut<Playback>) {

@@ -379,6 +379,20 @@ pub fn playback_controls(
             .text("steps/s"),
         );
     });
+    if playback.playing
+        && let Some(reached) = playback.held_back
+    {
+        ui.label(format!(
+            "the networks run at about {} steps/s here: the most this computer keeps up with \
+             while it draws smoothly",
+            crate::core::num(reached.round())
+        ))
+        .on_hover_text(
+            "Each step of a network is a pass over its data for every weight. When the speed asked does \
+             not fit in the frames, the runs go slower instead of the picture freezing; no step is \
+             skipped, and every run stands at the same step.",
+        );
+    }
     ui.label(format!("step {steps}"));
 }
 
