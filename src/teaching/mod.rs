@@ -168,9 +168,15 @@ pub fn teaching_section(ui: &mut egui::Ui, aids: &mut TeachingAids) {
         .on_hover_text(
             "the Hessian's two principal directions, each as long as its eigenvalue is large: \
              green where the surface curves up, red where it curves down; with the kind of point and \
-             the condition number κ",
+             the condition number κ. At a BFGS or L-BFGS ball, the ellipse of its inverse-Hessian \
+             estimate H beside the true inverse Hessian's (dashed): they coincide when H has learned \
+             the curvature",
         );
-    ui.checkbox(&mut a.step_window, "step-by-step window");
+    ui.checkbox(&mut a.step_window, "step-by-step window")
+        .on_hover_text(
+            "one step written out with its numbers; for a line search, its trial points are drawn in \
+             the views too (accepted solid, rejected hollow)",
+        );
     ui.small(
         "keys: A arrows · F field · C curvature · S window · Left one step back · N or Right forward",
     );
