@@ -482,16 +482,32 @@ fn teaching_ui(
 }
 
 /// What a view's [`TrialMarks`] were projected from: the view's projection, the surface, and the step
-/// (its run, number, start, direction and trials).
-type TrialsKey = (
-    ViewProjection,
-    SurfaceFrame,
-    Entity,
-    u64,
-    crate::core::Vec2d,
-    crate::core::Vec2d,
-    Vec<crate::core::Trial>,
-);
+/// (its run and detail).
+struct TrialsKey {
+    projection: ViewProjection,
+    frame: SurfaceFrame,
+    entity: Entity,
+    detail: crate::core::StepDetail,
+}
+
+impl TrialsKey {
+    /// Whether marks projected from this key show `detail` of `entity` through `projection`: the same
+    /// step (its number, start, direction and trials) on the same surface.
+    fn shows(
+        &self,
+        projection: &ViewProjection,
+        frame: &SurfaceFrame,
+        entity: Entity,
+        detail: &crate::core::StepDetail,
+    ) -> bool {
+        let d = &self.detail;
+        self.entity == entity
+            && self.projection == *projection
+            && self.frame == *frame
+            && (d.t, d.theta, d.direction) == (detail.t, detail.theta, detail.direction)
+            && d.trials == detail.trials
+    }
+}
 
 /// While the step-by-step window is open: the trial points of the line search of the step it writes
 /// out, in both views, in the run's colour (accepted solid, rejected hollow, numbered as the window
@@ -535,25 +551,25 @@ fn draw_trials(
         };
         let (painter, clip) = view_painter(ctx, *view, rect, prefs.ui_scale, ViewLayer::Aids);
         let projection = ViewProjection::of_camera(*view, camera, transform, clip);
-        let key: TrialsKey = (
-            projection,
-            frame.clone(),
-            entity,
-            d.t,
-            d.theta,
-            p,
-            d.trials.clone(),
-        );
         let slot = &mut cache[*view as usize];
-        if slot.as_ref().is_none_or(|(k, _)| *k != key) {
+        if slot
+            .as_ref()
+            .is_none_or(|(k, _)| !k.shows(&projection, &frame, entity, d))
+        {
             let marks = trial_marks(
-                &key.0,
+                &projection,
                 &frame,
                 l,
                 d.theta,
                 p,
                 d.trials.iter().map(|t| (t.alpha, t.accepted())),
             );
+            let key = TrialsKey {
+                projection,
+                frame: frame.clone(),
+                entity,
+                detail: d.clone(),
+            };
             *slot = Some((key, marks));
         }
         if let Some((_, marks)) = slot.as_ref() {
