@@ -13,9 +13,9 @@
 //!   that `A^-1` and `|A|^-1` have thirds for entries.
 
 use losscape::core::{
-    Convention, Diagnosis, DivergenceCause, DivergenceReason, Domain, Hyperparams, Landscape,
-    LandscapeSpec, OptimizerKind, OptimizerState, RunConfig, RunStatus, Runner, Schedule,
-    StepDetail, StepRecord, Vec2d, diagnose, step, step_into,
+    Convention, CurvatureModel, Diagnosis, DivergenceCause, DivergenceReason, Domain, Hyperparams,
+    Landscape, LandscapeSpec, OptimizerKind, OptimizerState, RunConfig, RunStatus, Runner,
+    Schedule, StepDetail, StepRecord, Vec2d, diagnose, step, step_into,
 };
 
 type Mat2 = [[f64; 2]; 2];
@@ -1301,6 +1301,114 @@ fn bfgs_learns_the_inverse_hessian_of_a_bowl() {
             steps[2].inverse_hessian
         );
     }
+}
+
+/// The `H` a quasi-Newton state holds at the point its last step reached (the accessor the curvature
+/// aid draws from) is the `H` its next step uses: on the bowl from (3, 1), after two steps, BFGS's and
+/// L-BFGS's are both the true `A⁻¹` (two independent pairs with `s₁ᵀ A s₀ = 0` after the exact first
+/// search: both secant equations hold, which in 2-D fixes `H`). The ellipses drawn from it are `H`'s:
+/// axes along `A⁻¹`'s eigenvectors, half lengths `sqrt(½)` along x and `sqrt(⅙)` along y, equal to the
+/// truth's.
+#[test]
+fn the_current_inverse_hessian_is_the_next_steps_and_its_ellipse_is_the_truths_after_two_steps() {
+    let l = bowl();
+    let inverse = [[0.5, 0.0], [0.0, 1.0 / 6.0]];
+    for kind in [OptimizerKind::Bfgs, OptimizerKind::Lbfgs] {
+        let hp = Hyperparams::defaults_for(kind);
+        let mut state = OptimizerState::default();
+        let mut theta = [3.0, 1.0];
+        let current = |state: &OptimizerState, theta: Vec2d| {
+            let g = l.value_and_gradient(theta).1;
+            state
+                .inverse_hessian(kind, hp.memory, &theta, &g)
+                .expect("a quasi-Newton kind has an H")
+        };
+        assert!(
+            close_matrix(&current(&state, theta), [[1.0, 0.0], [0.0, 1.0]], 0.0),
+            "H₀ = I"
+        );
+        for k in 0..2 {
+            let d = step_on(&l, kind, &hp, &mut state, theta);
+            assert!(d.search_failure.is_none(), "{kind} step {k}");
+            theta = d.new_theta;
+        }
+        let h = current(&state, theta);
+        assert!(close_matrix(&h, inverse, 1e-12), "{kind}: H₂ = {h:?}");
+        // the next step uses exactly this H: BFGS prints it, and both move along −H g
+        let before = state.clone();
+        let next = step_on(&l, kind, &hp, &mut state, theta);
+        if kind == OptimizerKind::Bfgs {
+            assert_eq!(next.inverse_hessian, h);
+        }
+        let g = next.grad;
+        let hg = [h[0] * g[0] + h[1] * g[1], h[2] * g[0] + h[3] * g[1]];
+        assert!(
+            (0..2).all(|i| (next.direction[i] - hg[i]).abs() <= 1e-12),
+            "{kind}: {:?} vs {hg:?}",
+            next.direction
+        );
+        // the state is not changed by asking
+        assert_eq!(
+            before.inverse_hessian(kind, hp.memory, &theta, &g),
+            Some(h.clone())
+        );
+        // the drawing: H's ellipse has H's axes and lengths, and lies on the truth's
+        let m = CurvatureModel::new([[h[0], h[1]], [h[2], h[3]]], l.hessian(theta));
+        let (model, truth) = (m.model.unwrap(), m.truth.unwrap());
+        assert!(
+            (model.half[0] - (1.0f64 / 6.0).sqrt()).abs() < 1e-9,
+            "{model:?}"
+        );
+        assert!((model.half[1] - 0.5f64.sqrt()).abs() < 1e-9, "{model:?}");
+        assert!(
+            (model.axes[0][1].abs() - 1.0).abs() < 1e-9 && (model.axes[1][0] - 1.0).abs() < 1e-9
+        );
+        assert!((0..2).all(|i| (model.half[i] - truth.half[i]).abs() < 1e-9));
+        // every point of H's ellipse is on the truth's, xᵀ A x = 2x² + 6y² = 1
+        for t in [0.0, 0.7, 2.0, 4.5] {
+            let x = model.point(t);
+            let q = 2.0 * x[0] * x[0] + 6.0 * x[1] * x[1];
+            assert!((q - 1.0).abs() < 1e-9, "{kind}: {q}");
+        }
+        assert!(m.error.unwrap() < 1e-9, "{kind}: {:?}", m.error);
+    }
+    // other kinds have no H to draw
+    let state = OptimizerState::default();
+    assert_eq!(
+        state.inverse_hessian(OptimizerKind::Cg, 5, &[0.0, 0.0], &[1.0, 1.0]),
+        None
+    );
+}
+
+/// The ellipse of `H` is `{x : xᵀ H⁻¹ x = 1}`: axes along `H`'s eigenvectors, half lengths the square
+/// roots of its eigenvalues, whatever the true Hessian; the truth's is `∇²L⁻¹`'s, absent where `∇²L` is
+/// not positive definite, and the error compares the matrices.
+#[test]
+fn the_curvature_model_ellipses_come_from_h_and_from_the_inverse_hessian() {
+    // H = [[2, 1], [1, 2]]: μ = 1 along (1, −1)/√2, μ = 3 along (1, 1)/√2
+    let h = [[2.0, 1.0], [1.0, 2.0]];
+    let r = 0.5f64.sqrt();
+    let m = CurvatureModel::new(h, [[1.0, 0.0], [0.0, -1.0]]);
+    let model = m.model.unwrap();
+    assert!((model.half[0] - 1.0).abs() < 1e-12 && (model.half[1] - 3f64.sqrt()).abs() < 1e-12);
+    let along = |v: Vec2d, w: Vec2d| (v[0] * w[0] + v[1] * w[1]).abs();
+    assert!((along(model.axes[0], [r, -r]) - 1.0).abs() < 1e-12);
+    assert!((along(model.axes[1], [r, r]) - 1.0).abs() < 1e-12);
+    // every drawn point satisfies xᵀ H⁻¹ x = 1 (H⁻¹ = [[2, −1], [−1, 2]] / 3)
+    for k in 0..12 {
+        let x = model.point(k as f64 * 0.5);
+        let q = (2.0 * x[0] * x[0] - 2.0 * x[0] * x[1] + 2.0 * x[1] * x[1]) / 3.0;
+        assert!((q - 1.0).abs() < 1e-12, "{q}");
+    }
+    // a saddle has no quadratic model with a minimum: no truth, no error
+    assert_eq!((m.truth, m.error), (None, None));
+    // the truth of ∇²L = diag(4, 1) is {x : 4x² + y² = 1}; H = I is off by ‖I − diag(¼, 1)‖/‖diag(¼, 1)‖
+    let m = CurvatureModel::new([[1.0, 0.0], [0.0, 1.0]], [[4.0, 0.0], [0.0, 1.0]]);
+    let truth = m.truth.unwrap();
+    assert_eq!(truth.half, [0.5, 1.0]);
+    assert!((m.error.unwrap() - 0.75 / (0.0625f64 + 1.0).sqrt()).abs() < 1e-12);
+    // an H that is not positive definite draws no ellipse
+    assert_eq!(CurvatureModel::new([[1.0, 2.0], [2.0, 1.0]], h).model, None);
 }
 
 fn sub(a: Vec2d, b: Vec2d) -> Vec2d {

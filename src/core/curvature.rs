@@ -7,6 +7,8 @@
 //! - [`EtaLimit`]: for an optimizer at its current state, where on the η slider a step starts to
 //!   overshoot and grow along the sharpest direction ([`eta_limit`]).
 //! - [`Diagnosis`]: why a diverged run diverged and the last stable step to rewind to ([`diagnose`]).
+//! - [`CurvatureModel`]: a quasi-Newton method's inverse-Hessian approximation `H` beside the true
+//!   `∇²L⁻¹`, as two ellipses of the same definition ([`Ellipse`]) and the relative error between them.
 //!
 //! All in `param` space.
 
@@ -15,8 +17,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::landscape::{Domain, Landscape, Vec2d};
-use super::linalg::canonical;
 pub use super::linalg::eigen;
+use super::linalg::{Mat2, canonical, spectral};
 use super::number::num;
 use super::optimizer::{self, Convention, Hyperparams, OptimizerKind, OptimizerState};
 use super::schedule::Schedule;
@@ -235,6 +237,78 @@ impl RestKind {
 impl fmt::Display for RestKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// The ellipse of a symmetric positive-definite 2 x 2 matrix `M`: `{x : x^T M^-1 x = 1}`, centred at 0,
+/// in param units. Its half axes lie along `M`'s unit eigenvectors and are `sqrt(μ)` long for `M`'s
+/// eigenvalues `μ`. For `M = ∇²L⁻¹` it is the contour `½ x^T ∇²L x = ½` of the local quadratic model:
+/// the shape of the contour lines around the point, long where the surface curves little (`1/sqrt(λ)`
+/// along each principal direction). For a quasi-Newton method's `M = H` it is the contour its own model
+/// `½ x^T H^-1 x` believes in.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ellipse {
+    /// Half axis lengths `sqrt(μ1) <= sqrt(μ2)` (param units, up to the common scale of a drawing).
+    pub half: [f64; 2],
+    /// Unit axes, `axes[i]` the eigenvector of `μ_i`.
+    pub axes: [Vec2d; 2],
+}
+
+impl Ellipse {
+    /// The ellipse of `m`; `None` unless `m` is finite and positive definite (both eigenvalues `> 0`).
+    pub fn of(m: Mat2) -> Option<Self> {
+        if !m.iter().flatten().all(|x| x.is_finite()) {
+            return None;
+        }
+        let (mu, axes) = eigen(m);
+        (mu[0] > 0.0).then(|| Self {
+            half: mu.map(f64::sqrt),
+            axes,
+        })
+    }
+
+    /// The point at angle `t` (radians) on it: `cos t · half1 · axis1 + sin t · half2 · axis2`.
+    pub fn point(&self, t: f64) -> Vec2d {
+        let (a, b) = (t.cos() * self.half[0], t.sin() * self.half[1]);
+        [
+            a * self.axes[0][0] + b * self.axes[1][0],
+            a * self.axes[0][1] + b * self.axes[1][1],
+        ]
+    }
+}
+
+/// What the curvature aid (C) draws at a BFGS or L-BFGS ball: the ellipse of its inverse-Hessian
+/// approximation `H` and that of the true `∇²L⁻¹`, by the same definition ([`Ellipse`]), so that they
+/// coincide exactly when `H = ∇²L⁻¹`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CurvatureModel {
+    /// The ellipse of `H`: `{x : x^T H^-1 x = 1}` (`None` when `H` is not positive definite).
+    pub model: Option<Ellipse>,
+    /// The ellipse of `∇²L⁻¹`: `{x : x^T ∇²L x = 1}` (`None` where the Hessian is not positive definite:
+    /// no quadratic model with a minimum to compare with).
+    pub truth: Option<Ellipse>,
+    /// `‖H − ∇²L⁻¹‖_F / ‖∇²L⁻¹‖_F` (Frobenius norms), when the Hessian is positive definite.
+    pub error: Option<f64>,
+}
+
+impl CurvatureModel {
+    /// `h`: the method's `H`; `hessian`: the true `∇²L` at the same point.
+    pub fn new(h: Mat2, hessian: Mat2) -> Self {
+        let finite = hessian.iter().flatten().all(|x| x.is_finite());
+        let (lambda, v) = eigen(hessian);
+        let inverse = (finite && lambda[0] > 0.0).then(|| spectral(lambda, v, |l| 1.0 / l));
+        let frobenius = |m: Mat2| m.iter().flatten().map(|x| x * x).sum::<f64>().sqrt();
+        Self {
+            model: Ellipse::of(h),
+            truth: inverse.and_then(Ellipse::of),
+            error: inverse.map(|inv| {
+                let diff = [
+                    [h[0][0] - inv[0][0], h[0][1] - inv[0][1]],
+                    [h[1][0] - inv[1][0], h[1][1] - inv[1][1]],
+                ];
+                frobenius(diff) / frobenius(inv)
+            }),
+        }
     }
 }
 

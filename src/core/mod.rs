@@ -61,8 +61,8 @@ pub mod simulation;
 pub mod vote;
 
 pub use curvature::{
-    Curvature, CurvatureKind, Diagnosis, DivergenceCause, EtaLimit, RestKind, StabilityRule,
-    diagnose, eigen, eta_limit,
+    Curvature, CurvatureKind, CurvatureModel, Diagnosis, DivergenceCause, Ellipse, EtaLimit,
+    RestKind, StabilityRule, diagnose, eigen, eta_limit,
 };
 pub use error::CoreError;
 pub use gradient::GradientNoise;

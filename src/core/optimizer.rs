@@ -1046,6 +1046,125 @@ fn line_search<P: Params>(
     d.step.as_mut_slice().fill(0.0);
 }
 
+/// BFGS's update of `h` (`n × n` row by row) with a pair `(s, y)` of positive curvature (checked by the
+/// caller): `H <- (I − ρ_k s y^T) H (I − ρ_k y s^T) + ρ_k s s^T`, `ρ_k = 1/(y^T s)`. `hy` is scratch of
+/// length `n`.
+fn bfgs_update(h: &mut [f64], s: &[f64], y: &[f64], hy: &mut [f64]) {
+    let n = s.len();
+    let rho = 1.0 / dot(y, s);
+    // the product written out (H symmetric, so y^T H = (H y)^T):
+    // H − ρ_k s (H y)^T − ρ_k (H y) s^T + (ρ_k² y^T H y + ρ_k) s s^T
+    for i in 0..n {
+        hy[i] = dot(&h[i * n..(i + 1) * n], y);
+    }
+    let yhy = dot(y, hy);
+    let outer = rho * rho * yhy + rho;
+    for i in 0..n {
+        for j in 0..n {
+            h[i * n + j] += -rho * (s[i] * hy[j] + hy[i] * s[j]) + outer * s[i] * s[j];
+        }
+    }
+}
+
+/// L-BFGS's two-loop recursion: `q <- H q` for the `H` of `pairs` (oldest first) with `H₀ = γ I`;
+/// returns `γ`. `a` is scratch.
+///   newest to oldest: `ρ_i = 1/(y_i^T s_i)`, `a_i = ρ_i s_i^T q`, `q <- q − a_i y_i`;
+///   `r = γ q`, `γ = s^T y / y^T y` of the newest pair (1 before the first);
+///   oldest to newest: `b = ρ_i y_i^T r`, `r <- r + s_i (a_i − b)`.
+fn two_loop<P: Params>(pairs: &VecDeque<(P, P)>, q: &mut [f64], a: &mut Vec<f64>) -> f64 {
+    let n = q.len();
+    a.clear();
+    a.resize(pairs.len(), 0.0);
+    for (i, (sv, yv)) in pairs.iter().enumerate().rev() {
+        let (sv, yv) = (sv.as_slice(), yv.as_slice());
+        let rho = 1.0 / dot(yv, sv);
+        a[i] = rho * dot(sv, q);
+        for k in 0..n {
+            q[k] -= a[i] * yv[k];
+        }
+    }
+    let gamma = pairs.back().map_or(1.0, |(sv, yv)| {
+        dot(sv.as_slice(), yv.as_slice()) / dot(yv.as_slice(), yv.as_slice())
+    });
+    let r = q;
+    for x in r.iter_mut() {
+        *x *= gamma;
+    }
+    for (i, (sv, yv)) in pairs.iter().enumerate() {
+        let (sv, yv) = (sv.as_slice(), yv.as_slice());
+        let rho = 1.0 / dot(yv, sv);
+        let b = rho * dot(yv, r);
+        for k in 0..n {
+            r[k] += sv[k] * (a[i] - b);
+        }
+    }
+    gamma
+}
+
+impl<P: Params> OptimizerState<P> {
+    /// BFGS's and L-BFGS's inverse-Hessian approximation `H` at the point the last step reached,
+    /// `theta`, with the gradient `grad` there: the `H` the next step will use, i.e. the stored `H` (or
+    /// pairs) with the last step's pair `s = θ − θ_prev`, `y = g − g_prev` folded in by the same
+    /// update as the step (skipped when `y^T s <= 1e-10 |s| |y|`; L-BFGS keeps the last `memory`
+    /// pairs). `H₀ = I` before the first pair. `n × n` row by row (L-BFGS's implicit `H` formed by the
+    /// two-loop recursion applied to each unit vector: `O(n² m)`); `None` for the other kinds.
+    pub fn inverse_hessian(
+        &self,
+        kind: OptimizerKind,
+        memory: usize,
+        theta: &P,
+        grad: &P,
+    ) -> Option<Vec<f64>> {
+        let n = theta.dim();
+        let c = &self.curvature;
+        let pending = c.previous.as_ref().and_then(|(theta_prev, g_prev)| {
+            let s: Vec<f64> = (theta.as_slice().iter().zip(theta_prev.as_slice()))
+                .map(|(a, b)| a - b)
+                .collect();
+            let y: Vec<f64> = (grad.as_slice().iter().zip(g_prev.as_slice()))
+                .map(|(a, b)| a - b)
+                .collect();
+            (s.len() == n && y.len() == n && positive_curvature(&s, &y)).then_some((s, y))
+        });
+        match kind {
+            OptimizerKind::Bfgs => {
+                let mut h = c.h.clone();
+                if h.len() != n * n {
+                    h = vec![0.0; n * n];
+                    for i in 0..n {
+                        h[i * n + i] = 1.0;
+                    }
+                }
+                if let Some((s, y)) = pending {
+                    bfgs_update(&mut h, &s, &y, &mut vec![0.0; n]);
+                }
+                Some(h)
+            }
+            OptimizerKind::Lbfgs => {
+                let mut pairs = c.pairs.clone();
+                if let Some((s, y)) = pending {
+                    let (mut sv, mut yv) = (P::zeros(n), P::zeros(n));
+                    sv.as_mut_slice().copy_from_slice(&s);
+                    yv.as_mut_slice().copy_from_slice(&y);
+                    pairs.push_back((sv, yv));
+                }
+                while pairs.len() > memory.max(1) {
+                    pairs.pop_front();
+                }
+                // H is symmetric: column j = H e_j is row j
+                let (mut h, mut a) = (vec![0.0; n * n], Vec::new());
+                for j in 0..n {
+                    let row = &mut h[j * n..(j + 1) * n];
+                    row[j] = 1.0;
+                    two_loop(&pairs, row, &mut a);
+                }
+                Some(h)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// One optimizer step from `theta` on the 2-D landscapes. `grad` evaluates the (possibly noisy)
 /// gradient at a point; it is called exactly once per step (at `theta`, or at the look-ahead point for
 /// the lecture's Nesterov). `hessian` evaluates the Hessian; it is called once per step by Newton's
@@ -1456,20 +1575,7 @@ pub fn step_into<P: Params>(
                     yv[i] = g[i] - g_prev.as_slice()[i];
                 }
                 if positive_curvature(sv, yv) {
-                    let rho = 1.0 / dot(yv, sv);
-                    // the product written out (H symmetric, so y^T H = (H y)^T):
-                    // H − ρ_k s (H y)^T − ρ_k (H y) s^T + (ρ_k² y^T H y + ρ_k) s s^T
-                    for i in 0..n {
-                        hy[i] = dot(&h[i * n..(i + 1) * n], yv);
-                    }
-                    let yhy = dot(yv, hy);
-                    let outer = rho * rho * yhy + rho;
-                    for i in 0..n {
-                        for j in 0..n {
-                            h[i * n + j] +=
-                                -rho * (sv[i] * hy[j] + hy[i] * sv[j]) + outer * sv[i] * sv[j];
-                        }
-                    }
+                    bfgs_update(h, sv, yv, hy);
                 } else {
                     d.pair_skipped = true;
                 }
@@ -1520,37 +1626,11 @@ pub fn step_into<P: Params>(
             while memory.pairs.len() > hp.memory {
                 memory.pairs.pop_front();
             }
-            let q = direction;
-            q.copy_from_slice(g);
-            let a = &mut memory.work;
-            a.clear();
-            a.resize(memory.pairs.len(), 0.0);
-            for (i, (sv, yv)) in memory.pairs.iter().enumerate().rev() {
-                let (sv, yv) = (sv.as_slice(), yv.as_slice());
-                let rho = 1.0 / dot(yv, sv);
-                a[i] = rho * dot(sv, q);
-                for k in 0..n {
-                    q[k] -= a[i] * yv[k];
-                }
-            }
-            let gamma = memory.pairs.back().map_or(1.0, |(sv, yv)| {
-                dot(sv.as_slice(), yv.as_slice()) / dot(yv.as_slice(), yv.as_slice())
-            });
-            let r = q;
-            for x in r.iter_mut() {
-                *x *= gamma;
-            }
-            for (i, (sv, yv)) in memory.pairs.iter().enumerate() {
-                let (sv, yv) = (sv.as_slice(), yv.as_slice());
-                let rho = 1.0 / dot(yv, sv);
-                let b = rho * dot(yv, r);
-                for k in 0..n {
-                    r[k] += sv[k] * (a[i] - b);
-                }
-            }
+            direction.copy_from_slice(g);
+            let gamma = two_loop(&memory.pairs, direction, &mut memory.work);
             // p = −r: the direction moved against is r = H g
             for i in 0..n {
-                delta[i] = -eta * r[i];
+                delta[i] = -eta * direction[i];
             }
             d.scale = gamma;
             remember(&mut memory.previous, theta, &d.grad);
@@ -1627,6 +1707,19 @@ pub fn step_into<P: Params>(
 }
 
 impl<P: Params> StepDetail<P> {
+    /// The point a trial of its line search evaluated: `θ + α p` with `p = −direction`.
+    pub fn trial_point(&self, alpha: f64) -> P {
+        let mut point = self.theta.clone();
+        for (x, d) in point
+            .as_mut_slice()
+            .iter_mut()
+            .zip(self.direction.as_slice())
+        {
+            *x -= alpha * d;
+        }
+        point
+    }
+
     /// Whether every number in it is finite (the runner refuses a step that is not).
     pub fn is_finite(&self) -> bool {
         // One pass without a branch per number (the runner asks after every step): a number is not

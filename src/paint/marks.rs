@@ -1,5 +1,5 @@
-//! What moves over a view: trails, start rings and balls, projected through a [`ViewProjection`] and
-//! painted with egui shapes. The app's views and the recorded clips paint them with the same code, so a
+//! What moves over a view: trails, start rings and balls (and the trial points of a line search),
+//! projected through a [`ViewProjection`] and painted with egui shapes. The app's views and the recorded clips paint them with the same code, so a
 //! GIF looks like the screen. In the 3D view a point behind a hill is hidden (a ray from the camera is
 //! cast against the surface); the top view floats its marks above the surface.
 
@@ -9,7 +9,7 @@ use bevy::{
 };
 use bevy_egui::egui::{self, Color32, Pos2, Shape, Stroke, epaint::Mesh};
 
-use crate::core::{Landscape, Vec2d};
+use crate::core::{Domain, Landscape, Vec2d};
 use crate::geometry::{
     BALL_RADIUS, SurfaceFrame, TRAIL_WIDTH, ViewProjection, place, trail::TrailPoints,
 };
@@ -318,6 +318,165 @@ pub fn paint_runs_with(
     }
 }
 
+/// Points sampled along a line search's line (the line is draped over the surface in the 3D view).
+const SEARCH_LINE_SAMPLES: usize = 48;
+
+/// A line search's trial points in one view, ready to paint: the line from `θ` along the searched
+/// direction `p` to the farthest trial (`θ + α₀ p`, clipped to the domain), `θ` itself, and each trial
+/// `θ + α p` in the order it was tried. `None` where hidden behind the surface or off the domain.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrialMarks {
+    /// The line, as consecutive pixels.
+    pub line: Vec<Option<Pos2>>,
+    /// `θ`, where the search started.
+    pub from: Option<Pos2>,
+    /// Each trial's pixel and whether it passed the Armijo test (the accepted one is the last).
+    pub points: Vec<(Option<Pos2>, bool)>,
+    /// The radius of a trial point, in pixels.
+    pub radius: f32,
+    /// How many trials, the first ones (the longest steps), lie beyond the domain's edge: not drawn,
+    /// but named at the line's end.
+    pub beyond: usize,
+}
+
+/// The part `[0, t]` of the segment `from + t · delta`, `t ∈ [0, 1]`, inside `domain` (`from` is
+/// inside): the largest such `t`.
+fn inside_until(domain: &Domain, from: Vec2d, delta: Vec2d) -> f64 {
+    let mut t: f64 = 1.0;
+    for (i, [lo, hi]) in [domain.x, domain.y].into_iter().enumerate() {
+        if delta[i] > 0.0 {
+            t = t.min((hi - from[i]) / delta[i]);
+        } else if delta[i] < 0.0 {
+            t = t.min((lo - from[i]) / delta[i]);
+        }
+    }
+    t.clamp(0.0, 1.0)
+}
+
+/// Projects a line search from `theta` along `p` into one view: `trials` gives each trial's `α` and
+/// whether it was accepted.
+pub fn trial_marks(
+    view: &ViewProjection,
+    frame: &SurfaceFrame,
+    landscape: &Landscape,
+    theta: Vec2d,
+    p: Vec2d,
+    trials: impl Iterator<Item = (f64, bool)> + Clone,
+) -> TrialMarks {
+    let domain = &frame.domain;
+    let at = |q: Vec2d, lift: f32, peek: f32| {
+        let world = place(frame, landscape, view.view, q, lift);
+        view.visible(world, peek, frame, landscape)
+    };
+    let longest = trials
+        .clone()
+        .map(|(alpha, _)| alpha)
+        .filter(|a| a.is_finite())
+        .fold(0.0f64, f64::max);
+    let mut line = Vec::new();
+    if domain.contains(theta) && longest > 0.0 {
+        let delta = [longest * p[0], longest * p[1]];
+        let end = inside_until(domain, theta, delta);
+        line = (0..=SEARCH_LINE_SAMPLES)
+            .map(|k| {
+                let t = end * k as f64 / SEARCH_LINE_SAMPLES as f64;
+                at(
+                    [theta[0] + t * delta[0], theta[1] + t * delta[1]],
+                    TRAIL_LIFT,
+                    TRAIL_WIDTH,
+                )
+            })
+            .collect();
+    }
+    let points = trials
+        .clone()
+        .map(|(alpha, accepted)| {
+            let q = [theta[0] + alpha * p[0], theta[1] + alpha * p[1]];
+            let px = (domain.contains(q) && q.iter().all(|x| x.is_finite()))
+                .then(|| at(q, RING_LIFT, BALL_RADIUS))
+                .flatten();
+            (px, accepted)
+        })
+        .collect();
+    let beyond = trials
+        .filter(|(alpha, _)| {
+            let q = [theta[0] + alpha * p[0], theta[1] + alpha * p[1]];
+            !domain.contains(q)
+        })
+        .count();
+    let centre = place(frame, landscape, view.view, frame.center(), 0.0);
+    TrialMarks {
+        beyond,
+        line,
+        from: domain
+            .contains(theta)
+            .then(|| at(theta, RING_LIFT, BALL_RADIUS))
+            .flatten(),
+        points,
+        radius: (0.6 * BALL_RADIUS * view.scale_at(centre)).clamp(3.5, 9.0),
+    }
+}
+
+/// Paints a line search in the run's `color`: the line along `p` (outlined), a small dot at `θ`, each
+/// rejected trial as a hollow ring and the accepted one as a solid disc with a white rim, numbered in
+/// the order they were tried (as the step-by-step window lists them; a number that would overlap the
+/// one before is left out).
+pub fn paint_trials(painter: &egui::Painter, marks: &TrialMarks, color: Color) {
+    let colour = color32(color);
+    let dark = Color32::from_black_alpha(200);
+    polylines(painter, &marks.line, Stroke::new(4.0, dark));
+    polylines(painter, &marks.line, Stroke::new(1.8, colour));
+    if let Some(from) = marks.from {
+        painter.circle(from, 3.0, colour, Stroke::new(1.2, dark));
+    }
+    if marks.beyond > 0
+        && let Some(end) = marks.line.last().copied().flatten()
+    {
+        let which = match marks.beyond {
+            1 => "trial 1 lies beyond the edge".to_owned(),
+            n => format!("trials 1–{n} lie beyond the edge"),
+        };
+        super::outlined(
+            painter,
+            end + egui::vec2(0.0, 6.0),
+            egui::Align2::CENTER_TOP,
+            &which,
+            colour,
+            11.0,
+        );
+    }
+    let r = marks.radius;
+    let mut labelled: Option<Pos2> = None;
+    for (i, (px, accepted)) in marks.points.iter().enumerate() {
+        let Some(px) = *px else {
+            continue;
+        };
+        if *accepted {
+            painter.circle(px, r, colour, Stroke::new(1.8, Color32::WHITE));
+        } else {
+            // a dark inside, so that the line through it does not fill it
+            painter.circle(
+                px,
+                r,
+                Color32::from_black_alpha(150),
+                Stroke::new(4.5, dark),
+            );
+            painter.circle_stroke(px, r, Stroke::new(2.2, colour));
+        }
+        if labelled.is_none_or(|l| l.distance(px) >= 16.0) {
+            super::outlined(
+                painter,
+                px + egui::vec2(r + 2.0, -r - 2.0),
+                egui::Align2::LEFT_BOTTOM,
+                &(i + 1).to_string(),
+                colour,
+                12.0,
+            );
+            labelled = Some(px);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,5 +510,38 @@ mod tests {
             p
         };
         assert_eq!(projected, fresh, "the same as projecting from scratch");
+    }
+
+    #[test]
+    fn a_line_search_is_drawn_along_its_direction_and_clipped_to_the_domain() {
+        let landscape = Landscape::new(crate::core::LandscapeSpec::Saddle).unwrap();
+        let frame = SurfaceFrame::default();
+        let view = top_view();
+        let px = |p: Vec2d| {
+            let world = place(&frame, &landscape, view.view, p, RING_LIFT);
+            view.project(world).unwrap().0
+        };
+        // from (0, 0) along p = (1, 0.5): α = 4 leaves the domain [-1, 1]², 1 and 0.5 are inside
+        let trials = [(4.0, false), (1.0, false), (0.5, true)];
+        let m = trial_marks(
+            &view,
+            &frame,
+            &landscape,
+            [0.0, 0.0],
+            [1.0, 0.5],
+            trials.into_iter(),
+        );
+        assert_eq!(m.points.len(), 3);
+        assert_eq!(m.points[0], (None, false), "off the domain");
+        assert_eq!(m.beyond, 1);
+        assert!(m.points[1].0.unwrap().distance(px([1.0, 0.5])) < 1e-3);
+        assert!(m.points[2].1, "accepted");
+        assert!(m.points[2].0.unwrap().distance(px([0.5, 0.25])) < 1e-3);
+        assert!(m.from.unwrap().distance(px([0.0, 0.0])) < 1e-3);
+        // the line runs from θ to the domain's edge at x = 1, through every trial inside
+        let line: Vec<Pos2> = m.line.iter().flatten().copied().collect();
+        assert_eq!(line.len(), SEARCH_LINE_SAMPLES + 1);
+        assert!(line[0].distance(px([0.0, 0.0])) < 0.1);
+        assert!(line.last().unwrap().distance(px([1.0, 0.5])) < 0.1);
     }
 }

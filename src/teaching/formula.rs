@@ -713,6 +713,8 @@ fn search_lines(d: &StepDetail, h: &Hyperparams) -> Vec<FormulaLine> {
                     num(d.slope),
                     num(trial.bound)
                 ),
+                // where the views draw it (solid when accepted, hollow when rejected)
+                format!("at θ + α p = {}", point(d.trial_point(trial.alpha))),
                 format!("= {}: {verdict}", num(trial.alpha)),
             ],
         ));

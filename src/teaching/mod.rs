@@ -5,7 +5,8 @@
 //! - [`formula`]: one step written out in the lecture's notation with its numbers in place.
 //! - [`timeline`]: scrub through the steps taken, resume or branch.
 //!
-//! The step-by-step window and the timeline strip are drawn here; the side panel's "Teaching aids"
+//! The step-by-step window and the timeline strip are drawn here, and the trial points of the line
+//! search of the step the window writes out, in both views; the side panel's "Teaching aids"
 //! section is [`teaching_section`]. Stepping in the window steps every optimizer (as N does), so the runs
 //! stay in step with each other and with the shared timeline: a class compares them at the same `t`.
 
@@ -20,8 +21,11 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use crate::third_party::egui::keys_free;
 
 use crate::core::{Convention, Landscape, num};
+use crate::geometry::ViewProjection;
 use crate::geometry::{SurfaceFrame, ViewKind};
+use crate::optimizers::visuals::display_color;
 use crate::optimizers::{Optimizer, Playback};
+use crate::paint::marks::{TrialMarks, paint_trials, trial_marks};
 use crate::paint::{ViewLayer, egui_color, view_painter};
 use crate::state::{ActiveLandscape, UiPrefs};
 use crate::system_order::AppSystems;
@@ -58,9 +62,17 @@ impl TeachingAids {
         self.gradient || self.velocity || self.step || self.second_moment
     }
 
-    /// Whether the optimizers' memory at the displayed step is needed (replays are computed).
+    /// Whether the optimizers' memory at the displayed step is needed (replays are computed): the
+    /// curvature aid draws BFGS's and L-BFGS's `H` from it.
     pub fn needs_state(&self) -> bool {
-        self.velocity || self.second_moment || self.step_window
+        self.velocity || self.second_moment || self.step_window || self.curvature
+    }
+
+    /// The run the step-by-step window writes out (and the curvature aid follows): the selected one, else
+    /// the first of `runs`.
+    pub fn followed(&self, mut runs: impl Iterator<Item = Entity> + Clone) -> Option<Entity> {
+        let first = runs.clone().next();
+        runs.find(|e| Some(*e) == self.selected).or(first)
     }
 }
 
@@ -100,7 +112,7 @@ pub(super) fn plugin(app: &mut App) {
             EguiPrimaryContextPass,
             (
                 teaching_ui.in_set(AppSystems::UiWindows),
-                draw_aids.in_set(AppSystems::UiOverlays),
+                (draw_aids, draw_trials).in_set(AppSystems::UiOverlays),
             ),
         );
 }
@@ -156,9 +168,15 @@ pub fn teaching_section(ui: &mut egui::Ui, aids: &mut TeachingAids) {
         .on_hover_text(
             "the Hessian's two principal directions, each as long as its eigenvalue is large: \
              green where the surface curves up, red where it curves down; with the kind of point and \
-             the condition number κ",
+             the condition number κ. At a BFGS or L-BFGS ball, the ellipse of its inverse-Hessian \
+             estimate H beside the true inverse Hessian's (dashed): they coincide when H has learned \
+             the curvature",
         );
-    ui.checkbox(&mut a.step_window, "step-by-step window");
+    ui.checkbox(&mut a.step_window, "step-by-step window")
+        .on_hover_text(
+            "one step written out with its numbers; for a line search, its trial points are drawn in \
+             the views too (accepted solid, rejected hollow)",
+        );
     ui.small(
         "keys: A arrows · F field · C curvature · S window · Left one step back · N or Right forward",
     );
@@ -379,11 +397,7 @@ fn teaching_ui(
                 uses_convention: o.spec.kind.uses_convention(),
             })
             .collect();
-        let selected = runs
-            .iter()
-            .find(|r| Some(r.entity) == aids.selected)
-            .or(runs.first())
-            .map(|r| r.entity);
+        let selected = aids.followed(runs.iter().map(|r| r.entity));
         let view = selected.and_then(|e| views.get(e));
         let mut selection = aids.selected;
         let scrubbed = timeline.scrubbed.is_some();
@@ -463,6 +477,104 @@ fn teaching_ui(
         let k = timeline.shown(newest);
         timeline.scrub_to(span.back(k), newest);
         playback.playing = false;
+    }
+    Ok(())
+}
+
+/// What a view's [`TrialMarks`] were projected from: the view's projection, the surface, and the step
+/// (its run and detail).
+struct TrialsKey {
+    projection: ViewProjection,
+    frame: SurfaceFrame,
+    entity: Entity,
+    detail: crate::core::StepDetail,
+}
+
+impl TrialsKey {
+    /// Whether marks projected from this key show `detail` of `entity` through `projection`: the same
+    /// step (its number, start, direction and trials) on the same surface.
+    fn shows(
+        &self,
+        projection: &ViewProjection,
+        frame: &SurfaceFrame,
+        entity: Entity,
+        detail: &crate::core::StepDetail,
+    ) -> bool {
+        let d = &self.detail;
+        self.entity == entity
+            && self.projection == *projection
+            && self.frame == *frame
+            && (d.t, d.theta, d.direction) == (detail.t, detail.theta, detail.direction)
+            && d.trials == detail.trials
+    }
+}
+
+/// While the step-by-step window is open: the trial points of the line search of the step it writes
+/// out, in both views, in the run's colour (accepted solid, rejected hollow, numbered as the window
+/// lists them) on a line from `θ` along `p`. Projected again only when the step or the view changes.
+/// Network runs are not written out step by step (their steps are N-D), so nothing is drawn for them.
+fn draw_trials(
+    mut contexts: EguiContexts,
+    aids: Res<TeachingAids>,
+    prefs: Res<UiPrefs>,
+    frame: Res<SurfaceFrame>,
+    landscape: Res<ActiveLandscape>,
+    views: Res<StepViews>,
+    rects: Res<ViewRects>,
+    cameras: Query<(&ViewKind, &Camera, &GlobalTransform)>,
+    optimizers: Query<(Entity, &Optimizer)>,
+    mut cache: Local<[Option<(TrialsKey, TrialMarks)>; 2]>,
+) -> Result {
+    if !aids.step_window {
+        return Ok(());
+    }
+    let Some(entity) = aids.followed(optimizers.iter().map(|(e, _)| e)) else {
+        return Ok(());
+    };
+    let Ok((_, opt)) = optimizers.get(entity) else {
+        return Ok(());
+    };
+    let Some(last) = views.get(entity).and_then(|v| v.last.as_ref()) else {
+        return Ok(());
+    };
+    let d = &last.detail;
+    if !opt.spec.visible || d.trials.is_empty() {
+        return Ok(());
+    }
+    let ctx = contexts.ctx_mut()?;
+    let l: &Landscape = &landscape.0;
+    let p = [-d.direction[0], -d.direction[1]];
+    for (view, camera, transform) in &cameras {
+        // only the views on screen (a camera keeps its last viewport when its view is hidden)
+        let Some(rect) = rects.get(*view) else {
+            continue;
+        };
+        let (painter, clip) = view_painter(ctx, *view, rect, prefs.ui_scale, ViewLayer::Aids);
+        let projection = ViewProjection::of_camera(*view, camera, transform, clip);
+        let slot = &mut cache[*view as usize];
+        if slot
+            .as_ref()
+            .is_none_or(|(k, _)| !k.shows(&projection, &frame, entity, d))
+        {
+            let marks = trial_marks(
+                &projection,
+                &frame,
+                l,
+                d.theta,
+                p,
+                d.trials.iter().map(|t| (t.alpha, t.accepted())),
+            );
+            let key = TrialsKey {
+                projection,
+                frame: frame.clone(),
+                entity,
+                detail: d.clone(),
+            };
+            *slot = Some((key, marks));
+        }
+        if let Some((_, marks)) = slot.as_ref() {
+            paint_trials(&painter, marks, display_color(opt));
+        }
     }
     Ok(())
 }

@@ -261,6 +261,12 @@ pub fn update_step_views(
         .replays
         .retain(|entity, _| optimizers.contains(*entity));
     for (entity, opt) in optimizers {
+        // a network run's steps are N-D: not written out step by step (nothing to replay, no warning)
+        if opt.run.surface().is_none() {
+            views.views.remove(&entity);
+            views.replays.remove(&entity);
+            continue;
+        }
         let k = opt.displayed_step();
         let record = opt.displayed_record();
         if views
