@@ -534,3 +534,25 @@ fn a_network_runs_ghost_grows_frame_by_frame_into_the_run_that_follows() {
         traced[40].1
     );
 }
+
+#[test]
+fn a_hidden_views_stale_viewport_takes_no_press() {
+    use losscape::geometry::ViewRects;
+    let mut rig = rig(LandscapeSpec::SaddleValleys);
+    let s0 = rig.landscape().default_start();
+    let opt = rig.add(OptimizerSpec::with_defaults(OptimizerKind::Sgd, 0, s0));
+    // the layout shows the top view only; the 3D camera keeps its last viewport
+    rig.app.insert_resource(ViewRects {
+        three_d: None,
+        top: Some(Rect::new(0.0, 0.0, VIEW_PX, VIEW_PX)),
+    });
+    rig.press(rig.three_d_px(s0));
+    assert_eq!(rig.drag().pressed, None, "the hidden 3D view takes no press");
+    rig.release(rig.three_d_px(s0));
+    // the top view still does
+    rig.press(rig.top_px(s0));
+    assert_eq!(
+        rig.drag().pressed.map(|(e, view, _)| (e, view)),
+        Some((opt, ViewKind::Top))
+    );
+}

@@ -20,4 +20,4 @@ pub mod view;
 pub use frame::{HALF_EXTENT, HeightCurve, SurfaceFrame, sample_surface};
 pub use projection::ViewProjection;
 pub use raycast::{SurfaceHit, drag_param, pointer_param, ray_height_field};
-pub use view::{BALL_RADIUS, TRAIL_WIDTH, ViewKind, place, top_overlay_y};
+pub use view::{BALL_RADIUS, TRAIL_WIDTH, ViewCameras, ViewKind, ViewRects, place, top_overlay_y};

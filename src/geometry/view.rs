@@ -28,6 +28,51 @@ impl ViewKind {
     pub const ALL: [Self; 2] = [Self::ThreeD, Self::Top];
 }
 
+/// Logical-pixel rectangles of the two views this frame (`None` when hidden: a hidden view's camera
+/// keeps its last viewport, so what paints over a view asks here whether it is shown). Laid out by
+/// `views`.
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]
+pub struct ViewRects {
+    pub three_d: Option<Rect>,
+    pub top: Option<Rect>,
+}
+
+impl ViewRects {
+    /// The rectangle of `view`, if it is shown.
+    pub fn get(&self, view: ViewKind) -> Option<Rect> {
+        match view {
+            ViewKind::ThreeD => self.three_d,
+            ViewKind::Top => self.top,
+        }
+    }
+}
+
+/// The views' cameras and the layout: what paints over a view or picks a point in it asks here which
+/// views are on screen, since a hidden view's camera keeps its last viewport. Without a layout (a
+/// headless test that sets viewports by hand) every camera's view counts as shown.
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct ViewCameras<'w, 's> {
+    cameras: Query<'w, 's, (&'static ViewKind, &'static Camera, &'static GlobalTransform)>,
+    rects: Option<Res<'w, ViewRects>>,
+}
+
+impl ViewCameras<'_, '_> {
+    /// The views on screen: which, the camera, its transform and its viewport (logical pixels).
+    pub fn shown(&self) -> impl Iterator<Item = (ViewKind, &Camera, &GlobalTransform, Rect)> {
+        self.cameras.iter().filter_map(|(view, camera, transform)| {
+            if self.rects.as_ref().is_some_and(|r| r.get(*view).is_none()) {
+                return None;
+            }
+            Some((*view, camera, transform, camera.logical_viewport_rect()?))
+        })
+    }
+
+    /// Every view's camera, shown or not.
+    pub fn all(&self) -> impl Iterator<Item = (ViewKind, &Camera, &GlobalTransform)> {
+        self.cameras.iter().map(|(view, c, t)| (*view, c, t))
+    }
+}
+
 /// World position of a param point in a view: on the surface (3D, lifted by `lift` world units) or flat
 /// above it (top).
 pub fn place(

@@ -12,6 +12,7 @@ use bevy::{
 };
 
 use crate::core::{Vec2d, scene::MAX_OPTIMIZERS, scene::OptimizerSpec};
+use crate::geometry::ViewCameras;
 use crate::geometry::{BALL_RADIUS, SurfaceFrame, ViewKind, drag_param, place, pointer_param};
 use crate::optimizers::{Optimizer, optimizer, visuals::Marks};
 use crate::paint::marks::{RING_LIFT, RING_RADIUS};
@@ -65,22 +66,18 @@ fn held(keys: &Option<Res<ButtonInput<KeyCode>>>, a: KeyCode, b: KeyCode) -> boo
 /// The view whose viewport holds a window position (logical pixels), its camera and transform.
 pub fn camera_at<'a>(
     position: Vec2,
-    cameras: &'a Query<(&ViewKind, &Camera, &GlobalTransform)>,
+    cameras: &'a ViewCameras,
 ) -> Option<(ViewKind, &'a Camera, &'a GlobalTransform)> {
     cameras
-        .iter()
-        .find(|(_, camera, _)| {
-            camera
-                .logical_viewport_rect()
-                .is_some_and(|r| r.contains(position))
-        })
-        .map(|(view, camera, transform)| (*view, camera, transform))
+        .shown()
+        .find(|(.., rect)| rect.contains(position))
+        .map(|(view, camera, transform, _)| (view, camera, transform))
 }
 
 /// The landscape point under a window position, or `None` off the surface or outside the views.
 pub fn param_under(
     position: Vec2,
-    cameras: &Query<(&ViewKind, &Camera, &GlobalTransform)>,
+    cameras: &ViewCameras,
     frame: &SurfaceFrame,
     landscape: &ActiveLandscape,
 ) -> Option<Vec2d> {
@@ -92,7 +89,7 @@ pub fn param_under(
 /// The start ring under a window position: the nearest visible one within its radius (plus a margin).
 pub fn ring_under(
     position: Vec2,
-    cameras: &Query<(&ViewKind, &Camera, &GlobalTransform)>,
+    cameras: &ViewCameras,
     optimizers: &Query<(Entity, &Optimizer)>,
     frame: &SurfaceFrame,
     landscape: &ActiveLandscape,
@@ -134,7 +131,7 @@ pub fn drive_pointer(
     window: Query<(Entity, &Window), With<PrimaryWindow>>,
     mut moves: MessageReader<CursorMoved>,
     egui: Option<Res<bevy_egui::input::EguiWantsInput>>,
-    cameras: Query<(&ViewKind, &Camera, &GlobalTransform)>,
+    cameras: ViewCameras,
     optimizers: Query<(Entity, &Optimizer)>,
     frame: Res<SurfaceFrame>,
     landscape: Res<ActiveLandscape>,
@@ -227,11 +224,11 @@ pub fn drive_pointer(
 fn drag_to(
     active: &ActiveDrag,
     position: Vec2,
-    cameras: &Query<(&ViewKind, &Camera, &GlobalTransform)>,
+    cameras: &ViewCameras,
     frame: &SurfaceFrame,
     landscape: &ActiveLandscape,
 ) -> Option<Vec2d> {
-    let (_, camera, transform) = cameras.iter().find(|(view, ..)| **view == active.view)?;
+    let (_, camera, transform) = cameras.all().find(|(view, ..)| *view == active.view)?;
     let ray = camera.viewport_to_world(transform, position).ok()?;
     let height = place(frame, &landscape.0, ViewKind::ThreeD, active.start, 0.0).y;
     drag_param(active.view, ray, frame, |p| landscape.0.value(p), height)
@@ -257,7 +254,7 @@ fn drop_at(active: ActiveDrag, optimizers: &Query<(Entity, &Optimizer)>, command
 fn add_at(
     position: Vec2,
     kind: crate::core::OptimizerKind,
-    cameras: &Query<(&ViewKind, &Camera, &GlobalTransform)>,
+    cameras: &ViewCameras,
     optimizers: &Query<(Entity, &Optimizer)>,
     frame: &SurfaceFrame,
     landscape: &ActiveLandscape,

@@ -18,6 +18,7 @@ use crate::core::network::Plane;
 use crate::core::run::SceneRun;
 use crate::core::scene::OptimizerSpec;
 use crate::core::{RunConfig, RunStatus, StepRecord, Vec2d, trace_into};
+use crate::geometry::ViewCameras;
 use crate::geometry::{SurfaceFrame, ViewKind, ViewProjection, place, trail::TrailPoints};
 use crate::optimizers::{Optimizer, visuals::spec_color};
 use crate::paint::{
@@ -277,7 +278,7 @@ pub fn paint_ghosts(
     prefs: Res<UiPrefs>,
     mut ghosts: ResMut<Ghosts>,
     optimizers: Query<&Optimizer>,
-    cameras: Query<(&ViewKind, &Camera, &GlobalTransform)>,
+    cameras: ViewCameras,
     frame: Res<SurfaceFrame>,
     landscape: Res<ActiveLandscape>,
 ) -> Result {
@@ -285,18 +286,15 @@ pub fn paint_ghosts(
         return Ok(());
     }
     let ctx = contexts.ctx_mut()?;
-    for (view, camera, transform) in &cameras {
-        let Some(rect) = camera.logical_viewport_rect() else {
-            continue;
-        };
-        let (painter, clip) = view_painter(ctx, *view, rect, prefs.ui_scale, ViewLayer::Marks);
-        let projection = ViewProjection::of_camera(*view, camera, transform, clip);
+    for (view, camera, transform, rect) in cameras.shown() {
+        let (painter, clip) = view_painter(ctx, view, rect, prefs.ui_scale, ViewLayer::Marks);
+        let projection = ViewProjection::of_camera(view, camera, transform, clip);
         let width = 1.4 * trail_width(&projection, &frame, &landscape.0);
         for (entity, ghost) in ghosts.0.iter_mut().filter(|(_, g)| g.shown) {
             let Ok(optimizer) = optimizers.get(*entity) else {
                 continue;
             };
-            let (projected, seen_through) = &mut ghost.views[*view as usize];
+            let (projected, seen_through) = &mut ghost.views[view as usize];
             if seen_through.as_ref() != Some(&projection) || frame.is_changed() {
                 projected.clear();
                 *seen_through = Some(projection.clone());

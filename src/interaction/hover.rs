@@ -6,6 +6,7 @@ use bevy_egui::egui;
 
 use super::drag::{camera_at, param_under};
 use crate::core::{Vec2d, num};
+use crate::geometry::ViewCameras;
 use crate::geometry::{SurfaceFrame, ViewKind};
 use crate::paint::outlined;
 use crate::state::ActiveLandscape;
@@ -38,7 +39,7 @@ pub struct HoverKey {
 /// Reads the cursor's position in the window and finds the point under it.
 pub fn update_hover(
     window: Query<&Window, With<PrimaryWindow>>,
-    cameras: Query<(&ViewKind, &Camera, &GlobalTransform)>,
+    cameras: ViewCameras,
     frame: Res<SurfaceFrame>,
     landscape: Res<ActiveLandscape>,
     mut readout: ResMut<HoverReadout>,
@@ -50,8 +51,8 @@ pub fn update_hover(
     }
     let position = window.iter().next().and_then(Window::cursor_position);
     let mut matrices = [Mat4::ZERO; 2];
-    for (view, _, transform) in &cameras {
-        matrices[*view as usize] = transform.to_matrix();
+    for (view, _, transform) in cameras.all() {
+        matrices[view as usize] = transform.to_matrix();
     }
     let key = HoverKey {
         position,

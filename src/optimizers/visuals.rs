@@ -8,6 +8,7 @@ use bevy_egui::{EguiContexts, egui};
 
 use super::Optimizer;
 use crate::core::{RunStatus, Vec2d};
+use crate::geometry::ViewCameras;
 use crate::geometry::{SurfaceFrame, ViewKind, ViewProjection, trail::TrailPoints};
 use crate::paint::{
     ViewLayer,
@@ -152,18 +153,15 @@ pub fn paint_marks(
     prefs: Res<UiPrefs>,
     frame: Res<SurfaceFrame>,
     landscape: Res<ActiveLandscape>,
-    cameras: Query<(&ViewKind, &Camera, &GlobalTransform)>,
+    cameras: ViewCameras,
     mut optimizers: Query<(&Optimizer, &mut Marks)>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let landscape = &landscape.0;
-    for (view, camera, transform) in &cameras {
-        let Some(rect) = camera.logical_viewport_rect() else {
-            continue;
-        };
-        let (painter, clip) = view_painter(ctx, *view, rect, prefs.ui_scale, ViewLayer::Marks);
-        let projection = ViewProjection::of_camera(*view, camera, transform, clip);
-        let v = *view as usize;
+    for (view, camera, transform, rect) in cameras.shown() {
+        let (painter, clip) = view_painter(ctx, view, rect, prefs.ui_scale, ViewLayer::Marks);
+        let projection = ViewProjection::of_camera(view, camera, transform, clip);
+        let v = view as usize;
         let mut colors = Vec::new();
         for (optimizer, mut marks) in &mut optimizers {
             if !optimizer.spec.visible {

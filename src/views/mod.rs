@@ -32,21 +32,9 @@ pub struct ViewportInsets {
     pub bottom: f32,
 }
 
-/// Logical-pixel rectangles of the two views this frame (None when hidden).
-#[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]
-pub struct ViewRects {
-    pub three_d: Option<Rect>,
-    pub top: Option<Rect>,
-}
+pub use crate::geometry::ViewRects;
 
 impl ViewRects {
-    pub fn get(&self, view: ViewKind) -> Option<Rect> {
-        match view {
-            ViewKind::ThreeD => self.three_d,
-            ViewKind::Top => self.top,
-        }
-    }
-
     /// The views on screen in egui points (`ui_scale` the egui zoom), the top view first: a window
     /// that must go over a view goes over the top view's corner first, where the class looks less.
     pub fn clips(&self, ui_scale: f32) -> Vec<bevy_egui::egui::Rect> {
