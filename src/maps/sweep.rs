@@ -348,10 +348,9 @@ pub fn sweep_window(
     if let Some(cell) = actions.apply
         && let Some((entity, map)) = window.map().map(|(e, m)| (e, Arc::clone(m)))
         && let Ok((_, mut opt)) = optimizers.get_mut(entity)
+        && let Err(e) = apply_cell(&mut opt, &map, &cell)
     {
-        if let Err(e) = apply_cell(&mut opt, &map, &cell) {
-            window.message = Some(format!("not applied: {e}"));
-        }
+        window.message = Some(format!("not applied: {e}"));
     }
     Ok(())
 }
