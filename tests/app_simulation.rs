@@ -1,6 +1,7 @@
 //! The simulation inside Bevy, headless (MinimalPlugins, no window, no renderer): optimizer entities
 //! step through the core exactly as `trace` does, restart, take live hyperparameter changes, and a
-//! diverging run never puts a non-finite value into a Transform.
+//! diverging run never puts a non-finite value into a Transform; a scene saved as the panel saves it
+//! loads back identical, and a broken scene file leaves the scene on screen as it was.
 #![cfg(feature = "app")]
 
 mod common;
@@ -11,14 +12,20 @@ use bevy::prelude::*;
 use bevy_egui::egui;
 use common::shared;
 use losscape::{
-    core::{Landscape, OptimizerKind, RunStatus, scene::OptimizerSpec, trace},
+    core::{
+        Landscape, LandscapeSpec, OptimizerKind, RunStatus, lessons as presets,
+        scene::{OptimizerSpec, Scene, ViewLayout},
+        trace,
+    },
     geometry::{SurfaceFrame, ViewKind, ViewProjection, sample_surface},
+    lessons::{self, LoadScene, snapshot_scene},
     optimizers::{
         Optimizer, Playback, RestartRuns, optimizer, simulation_plugin,
         visuals::{Marks, attach_marks, follow_runs},
     },
     paint::marks::ball,
-    state::ActiveLandscape,
+    state::{ActiveLandscape, CurrentScene, SurfaceSettings},
+    views::Layout,
 };
 
 fn app(landscape: Arc<Landscape>) -> App {
@@ -347,4 +354,128 @@ fn a_tracker_fed_by_the_live_run_equals_one_replayed_to_the_same_step() {
         o.advance(5);
         assert!(o.tracker().is_none());
     }
+}
+
+/// The simulation and scene loading, with the resources a scene sets (as the app has them).
+fn scene_app() -> App {
+    let mut app = common::headless_app();
+    app.add_plugins((simulation_plugin, lessons::plugin))
+        .init_resource::<Layout>()
+        .init_resource::<SurfaceSettings>();
+    app.update();
+    app
+}
+
+fn load(app: &mut App, request: LoadScene) {
+    app.world_mut().write_message(request);
+    app.update();
+    app.update();
+}
+
+/// The scene on screen as the panel's Save writes it.
+fn on_screen(app: &mut App) -> Scene {
+    let world = app.world_mut();
+    // in the query's order, as the panel's Save takes them
+    let specs: Vec<OptimizerSpec> = world
+        .query::<&Optimizer>()
+        .iter(world)
+        .map(|o| o.spec.clone())
+        .collect();
+    snapshot_scene(
+        world.resource::<CurrentScene>(),
+        world.resource::<ActiveLandscape>(),
+        world.resource::<SurfaceSettings>(),
+        world.resource::<Layout>(),
+        world.resource::<Playback>(),
+        specs.into_iter(),
+    )
+}
+
+#[test]
+fn a_scene_saved_as_the_panel_saves_it_loads_back_identical() {
+    let dir = common::temp_dir("scene-save");
+    let mut app = scene_app();
+    load(
+        &mut app,
+        LoadScene::new(presets::preset("beale").unwrap(), None),
+    );
+    // what a teacher changes in class: a learning rate, a start, the layout, the speed, the surface
+    {
+        let world = app.world_mut();
+        let mut q = world.query::<&mut Optimizer>();
+        let mut first = q
+            .iter_mut(world)
+            .min_by_key(|o| o.spec.name.clone())
+            .unwrap();
+        let mut spec = first.spec.clone();
+        spec.hyper.lr = 0.0123;
+        spec.start = [-1.25, 2.5];
+        first.apply_spec(spec).unwrap();
+        world.resource_mut::<Layout>().0 = ViewLayout::Top;
+        world.resource_mut::<Playback>().steps_per_second = 120.0;
+        world.resource_mut::<SurfaceSettings>().0.contour_count = 7;
+    }
+    app.update();
+    let saved = on_screen(&mut app);
+    assert_eq!(saved.layout, ViewLayout::Top);
+    assert_eq!(saved.steps_per_second, 120.0);
+    assert_eq!(saved.surface.contour_count, 7);
+    assert!(
+        saved
+            .optimizers
+            .iter()
+            .any(|o| o.hyper.lr == 0.0123 && o.start == [-1.25, 2.5]),
+        "{:?}",
+        saved.optimizers
+    );
+    let path = dir.join("class.ron");
+    saved.write_file(&path).unwrap();
+
+    // another lesson on screen, then the file: everything comes back, and saving again gives the same
+    // bytes
+    let saddle = presets::preset("saddle").unwrap();
+    load(&mut app, LoadScene::new(saddle.clone(), None));
+    let written = Scene {
+        version: losscape::core::scene::SCENE_VERSION, // a save writes the newest format
+        ..saddle
+    };
+    assert_eq!(
+        on_screen(&mut app),
+        written,
+        "a lesson is on screen as written"
+    );
+    load(&mut app, LoadScene::from_file(&path).unwrap());
+    let loaded = on_screen(&mut app);
+    assert_eq!(loaded, saved);
+    assert_eq!(
+        app.world().resource::<CurrentScene>().path.as_deref(),
+        Some(path.as_path())
+    );
+    let again = dir.join("again.ron");
+    loaded.write_file(&again).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&again).unwrap(),
+        std::fs::read_to_string(&path).unwrap()
+    );
+
+    // a broken file: one line naming the file and the place, and the scene on screen stays
+    let broken = dir.join("broken.ron");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&broken, text.replacen("optimizers: [", "optimisers: [", 1)).unwrap();
+    let error = LoadScene::from_file(&broken).unwrap_err();
+    assert!(error.starts_with(&broken.display().to_string()), "{error}");
+    assert!(error.contains("line"), "{error}");
+    assert!(!error.contains('\n'), "{error}");
+    let missing = LoadScene::from_file(&dir.join("missing.ron")).unwrap_err();
+    assert!(missing.contains("cannot read scene file"), "{missing}");
+    // a scene whose landscape cannot be built even reaching the app leaves the scene on screen
+    let mut bad = saved.clone();
+    bad.landscape = LandscapeSpec::Formula {
+        expr: "x +".into(),
+        x: (-1.0, 1.0),
+        y: (-1.0, 1.0),
+    };
+    load(&mut app, LoadScene::new(bad, None));
+    assert_eq!(on_screen(&mut app), saved);
+    let _ = std::fs::remove_dir_all(&dir);
 }

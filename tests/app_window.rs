@@ -86,23 +86,40 @@ fn the_window_shows_the_surface_in_both_views_and_the_balls() {
     assert!(three_d > 0.5, "3D view shows the surface: {three_d:.2}");
     assert!(top > 0.8, "top view shows the surface: {top:.2}");
 
-    // balls: solid 3 x 3 patches close to an optimizer colour (after lighting and tone mapping)
-    let palette: Vec<[f32; 3]> = losscape::core::lessons::preset("saddle")
-        .unwrap()
+    // balls: solid 4 x 4 patches of an optimizer colour that the surface never shows (not near any
+    // colour of its colormap, not grey like the labels' text), after lighting and tone mapping. A ball
+    // here is about 11 pixels across; its start ring (a tube of half a ball radius, under 3 pixels) and
+    // the labels' letters are too thin to hold such a patch, so only a ball passes
+    const PATCH: u32 = 4;
+    let scene = losscape::core::lessons::preset("saddle").unwrap();
+    let surface: Vec<[f32; 3]> = (0..=64)
+        .map(|i| scene.surface.colormap.srgb(i as f32 / 64.0))
+        .collect();
+    let distance =
+        |a: [f32; 3], b: [f32; 3]| (0..3).map(|i| (a[i] - b[i]).powi(2)).sum::<f32>().sqrt();
+    let palette: Vec<[f32; 3]> = scene
         .optimizers
         .iter()
         .map(|o| o.color)
+        .filter(|&c| {
+            let grey =
+                c.iter().copied().fold(0.0, f32::max) - c.iter().copied().fold(1.0, f32::min) < 0.3;
+            !grey && surface.iter().all(|&s| distance(s, c) > 0.55)
+        })
         .collect();
+    assert!(
+        !palette.is_empty(),
+        "the lesson has a colour the surface has not"
+    );
     let near = |p: [u8; 3], c: [f32; 3]| {
-        let d: f32 = (0..3).map(|i| (p[i] as f32 - c[i] * 255.0).powi(2)).sum();
-        d.sqrt() < 110.0 && !is_surface_like_viridis(p)
+        distance(p.map(|v| v as f32 / 255.0), c) < 110.0 / 255.0 && !is_surface_like_viridis(p)
     };
     let ball_in = |x0: u32, x1: u32, y0: u32, y1: u32| {
-        (y0.max(1)..y1.min(h - 1)).any(|y| {
-            (x0.max(1)..x1.min(w - 1)).any(|x| {
+        (y0..y1.min(h - PATCH)).any(|y| {
+            (x0..x1.min(w - PATCH)).any(|x| {
                 palette
                     .iter()
-                    .any(|&c| (0..9).all(|k| near(at(x + k % 3 - 1, y + k / 3 - 1), c)))
+                    .any(|&c| (0..PATCH * PATCH).all(|k| near(at(x + k % PATCH, y + k / PATCH), c)))
             })
         })
     };
@@ -121,4 +138,68 @@ fn is_surface_like_viridis(p: [u8; 3]) -> bool {
     let [r, g, b] = p.map(|c| c as i32);
     // viridis: blue >= red everywhere but the yellow end, and green rises with it
     (b > r + 20 && g > r) || (r < 90 && g < 90 && b > r)
+}
+
+/// The app with no way to show a window: its standard error and exit status.
+fn refused(cmd: &mut Command) -> (String, std::process::ExitStatus) {
+    let dir = common::temp_dir("no-window");
+    let out = cmd
+        .env("XDG_CONFIG_HOME", &dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the app starts");
+    let _ = std::fs::remove_dir_all(&dir);
+    (common::stderr(&out), out.status)
+}
+
+/// One line that says what is missing and what to do, no panic, a failing status.
+fn one_line_no_panic(stderr: &str, status: std::process::ExitStatus, want: &str) {
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    assert!(lines[0].contains(want), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!status.success(), "{status}");
+    assert_ne!(status.code(), Some(101), "a panic's status");
+}
+
+#[test]
+fn without_a_display_the_app_says_so_in_one_line_and_exits() {
+    // nothing set: no display at all
+    let (stderr, status) = refused(
+        Command::new(BIN)
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("WAYLAND_SOCKET"),
+    );
+    one_line_no_panic(&stderr, status, "no display");
+    assert!(stderr.contains("xvfb-run"), "what to do instead: {stderr}");
+    assert_eq!(status.code(), Some(2));
+    // a display that nobody serves (:0 .. :99 are Xvfb's and desktops'; 1729 is free in CI and here)
+    let (stderr, status) = refused(
+        Command::new(BIN)
+            .args(["--preset", "beale"])
+            .env("DISPLAY", ":1729")
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("WAYLAND_SOCKET"),
+    );
+    one_line_no_panic(
+        &stderr,
+        status,
+        "cannot connect to the X server at DISPLAY=:1729",
+    );
+}
+
+#[test]
+fn without_a_vulkan_adapter_the_app_says_so_in_one_line_and_exits() {
+    // a display, but the Vulkan loader finds no driver (and wgpu is kept to Vulkan)
+    let (stderr, status) = refused(
+        Command::new("xvfb-run")
+            .args(["-a", "-s", "-screen 0 1024x768x24", BIN])
+            .env("WGPU_BACKEND", "vulkan")
+            .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+            .env("VK_DRIVER_FILES", "/nonexistent/icd.json"),
+    );
+    one_line_no_panic(&stderr, status, "no usable GPU adapter");
+    assert_eq!(status.code(), Some(1));
 }

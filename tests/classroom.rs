@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use bevy::prelude::*;
@@ -263,6 +264,98 @@ fn the_live_scoreboard_equals_score_scene() {
             "{name} after a restart"
         );
     }
+}
+
+/// The panel's scoreboard: a click on a header sorts by that column (best first), a second reverses it;
+/// Export CSV writes the table as shown, to the typed path or the scene's default name, and says why not
+/// when it cannot.
+#[test]
+fn the_scoreboard_sorts_by_a_clicked_column_and_exports_what_it_shows() {
+    use losscape::classroom::scoreboard::{
+        board, clicked_sort, default_csv_path, export_csv, export_target,
+    };
+    use losscape::core::scoreboard::{ScoreColumn, SortOrder};
+    let scene = lessons::preset("beale").expect("a built-in lesson");
+    let (mut app, entities) = app_with(&scene);
+    for _ in 0..20 {
+        app.world_mut().resource_mut::<Playback>().queued_steps = 10;
+        app.update();
+    }
+    app.update();
+    let shown = |app: &mut App| {
+        let world = app.world_mut();
+        let scores = world.resource::<classroom::Scores>().clone();
+        let rows: Vec<RunScore> = world.query::<&RunScore>().iter(world).cloned().collect();
+        board(rows.iter(), &scores)
+    };
+    let losses = |b: &losscape::core::scoreboard::Scoreboard| -> Vec<f64> {
+        b.rows.iter().map(|r| r.score.final_loss).collect()
+    };
+    // unsorted: the panel's order
+    let panel = shown(&mut app);
+    assert_eq!(panel.rows, rows(&app, &entities));
+    // a click on "final loss": lowest first; again: highest first
+    let sort = clicked_sort(None, ScoreColumn::FinalLoss);
+    assert_eq!(sort, (ScoreColumn::FinalLoss, SortOrder::Ascending));
+    app.world_mut().resource_mut::<classroom::Scores>().sort = Some(sort);
+    let ascending = shown(&mut app);
+    let l = losses(&ascending);
+    assert!(l.windows(2).all(|w| w[0] <= w[1]), "{l:?}");
+    assert!(l.first() < l.last(), "the runs differ: {l:?}");
+    let sort = clicked_sort(Some(sort), ScoreColumn::FinalLoss);
+    assert_eq!(sort, (ScoreColumn::FinalLoss, SortOrder::Descending));
+    app.world_mut().resource_mut::<classroom::Scores>().sort = Some(sort);
+    let descending = shown(&mut app);
+    let mut reversed = losses(&ascending);
+    reversed.reverse();
+    assert_eq!(losses(&descending), reversed);
+    // another column starts over, smallest first
+    assert_eq!(
+        clicked_sort(Some(sort), ScoreColumn::PathLength),
+        (ScoreColumn::PathLength, SortOrder::Ascending)
+    );
+
+    // the export: the table as shown, in its order, row by row
+    let dir = common::temp_dir("scores-csv");
+    let path = dir.join("scores.csv");
+    let target = export_target(
+        &format!("  {}  ", path.display()),
+        PathBuf::from("unused.csv"),
+    );
+    assert_eq!(target, path);
+    let (ok, message) = export_csv(&descending.to_csv(), &target);
+    assert!(ok, "{message}");
+    assert_eq!(message, format!("saved {}", path.display()));
+    let csv = std::fs::read_to_string(&path).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header[0], "optimizer");
+    let loss_at = header.iter().position(|&h| h == "final_loss").unwrap();
+    let exported: Vec<(String, f64)> = lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[0].to_owned(), cells[loss_at].parse().unwrap())
+        })
+        .collect();
+    let expected: Vec<(String, f64)> = descending
+        .rows
+        .iter()
+        .map(|r| (r.name.clone(), r.score.final_loss))
+        .collect();
+    assert_eq!(exported, expected);
+    // nothing typed: the scene's default name; an unwritable place: why, and nothing written
+    let current = app.world().resource::<CurrentScene>().clone();
+    let default = default_csv_path(&current);
+    assert_eq!(export_target("   ", default.clone()), default);
+    let bad = std::path::Path::new("/nonexistent-dir/scores.csv");
+    let (ok, message) = export_csv(&csv, bad);
+    assert!(!ok);
+    assert!(
+        message.starts_with("could not write /nonexistent-dir/scores.csv")
+            && message.ends_with("pick another path"),
+        "{message}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// One HTTP request to the class vote (a new connection, closed after the answer): status and JSON.

@@ -98,6 +98,56 @@ fn escape_writes_one_row_per_optimizer_and_seed() {
 }
 
 #[test]
+fn escape_reads_a_scene_file_as_it_reads_its_lesson() {
+    let dir = temp_dir("cli_escape_scene");
+    let scene = losscape::core::lessons::preset("saddle").unwrap();
+    let run = |source: &[&str]| {
+        let mut args = vec!["escape"];
+        args.extend_from_slice(source);
+        args.extend_from_slice(&["--seeds", "2", "--max-steps", "600"]);
+        let o = losscape(&args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        stdout(&o)
+    };
+    // the lesson written to a file: the same rows as the lesson itself
+    let same = dir.join("saddle.ron");
+    scene.write_file(&same).unwrap();
+    let preset = run(&["--preset", "saddle"]);
+    assert_eq!(run(&["--scene", same.to_str().unwrap()]), preset);
+    // the file's own settings count: plain GD renamed and at twice its eta escapes sooner than the
+    // lesson's 492 steps (the escape time of GD at a saddle is inversely proportional to eta)
+    let mut edited = scene.clone();
+    edited.claims.clear(); // they name the lesson's SGD
+    let gd = edited
+        .optimizers
+        .iter_mut()
+        .find(|o| o.name == "SGD")
+        .unwrap();
+    gd.name = "GD twice as fast".into();
+    gd.hyper.lr *= 2.0;
+    let file = dir.join("edited.ron");
+    edited.write_file(&file).unwrap();
+    let csv = run(&["--scene", file.to_str().unwrap()]);
+    let steps: Vec<u64> = csv
+        .lines()
+        .filter(|l| l.starts_with("GD twice as fast,sgd,"))
+        .map(|l| l.split(',').nth(3).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(steps.len(), 2, "{csv}");
+    assert!(steps.iter().all(|&s| (200..300).contains(&s)), "{steps:?}");
+    assert!(!csv.contains("\nSGD,"), "{csv}");
+    // a broken file: one line naming it and where it breaks, exit 2
+    let broken = dir.join("broken.ron");
+    std::fs::write(&broken, "(title: \"half a scene\",\n").unwrap();
+    let o = losscape(&["escape", "--scene", broken.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("broken.ron") && err.contains("line"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn escape_bad_arguments_are_one_line_errors() {
     // each refused for its own reason
     for (args, says) in [

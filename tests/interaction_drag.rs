@@ -547,7 +547,11 @@ fn a_hidden_views_stale_viewport_takes_no_press() {
         top: Some(Rect::new(0.0, 0.0, VIEW_PX, VIEW_PX)),
     });
     rig.press(rig.three_d_px(s0));
-    assert_eq!(rig.drag().pressed, None, "the hidden 3D view takes no press");
+    assert_eq!(
+        rig.drag().pressed,
+        None,
+        "the hidden 3D view takes no press"
+    );
     rig.release(rig.three_d_px(s0));
     // the top view still does
     rig.press(rig.top_px(s0));

@@ -95,45 +95,61 @@ fn render_png_still_and_bad_input() {
     // IHDR: width and height, big-endian, at bytes 16..24
     assert_eq!(&bytes[16..24], &[0, 0, 0, 200, 0, 0, 0, 150]);
 
-    // bad input: one line, exit 2, nothing written
+    // bad input: one line naming the reason, exit 2, nothing written
     let gif = dir.join("x.gif");
-    for args in [
-        vec!["render", "--preset", "beale", "--out", "x.mp4"],
-        vec!["render", "--preset", "nope", "--out", gif.to_str().unwrap()],
-        vec![
-            "render",
-            "--preset",
-            "beale",
-            "--out",
-            gif.to_str().unwrap(),
-            "--fps",
-            "5",
-        ],
-        vec![
-            "render",
-            "--preset",
-            "beale",
-            "--out",
-            gif.to_str().unwrap(),
-            "--size",
-            "64",
-        ],
-        vec![
-            "render",
-            "--preset",
-            "beale",
-            "--out",
-            "/nonexistent-dir/x.gif",
-        ],
-        vec!["render", "--out", gif.to_str().unwrap()],
+    let gif = gif.to_str().unwrap();
+    for (args, says) in [
+        (
+            vec!["render", "--preset", "beale", "--out", "x.mp4"],
+            "--out x.mp4 must end in .gif (a clip), .png (a still), or .svg or .pdf",
+        ),
+        (
+            vec!["render", "--preset", "nope", "--out", gif],
+            "unknown lesson 'nope' (valid: saddle,",
+        ),
+        (
+            vec!["render", "--preset", "beale", "--out", gif, "--fps", "5"],
+            "--fps 5 is out of range (10..=50)",
+        ),
+        (
+            vec!["render", "--preset", "beale", "--out", gif, "--size", "64"],
+            "--size \"64\" is not WxH",
+        ),
+        (
+            vec![
+                "render",
+                "--preset",
+                "beale",
+                "--out",
+                "/nonexistent-dir/x.gif",
+            ],
+            "--out: cannot write /nonexistent-dir/x.gif",
+        ),
+        (
+            vec!["render", "--out", gif],
+            "render needs --scene FILE, --preset NAME, or a landscape",
+        ),
+        (
+            vec![
+                "render",
+                "--preset",
+                "saddle",
+                "--optimizer",
+                "sgd,nope",
+                "--out",
+                gif,
+            ],
+            "unknown optimizer 'nope'; valid names: sgd,",
+        ),
     ] {
         let run = losscape(&args);
         let stderr = String::from_utf8_lossy(&run.stderr);
         assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(stderr.starts_with("error: "), "{stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
     }
-    assert!(!gif.exists());
+    assert!(!Path::new(gif).exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -234,5 +250,126 @@ fn render_a_typed_formula_or_say_where_it_is_wrong() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("at column 1"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `render ARGS --out OUT` for a small top-view still; its pixels.
+fn still(args: &[&str], out: &Path) -> image::RgbaImage {
+    let mut all = vec!["render"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&[
+        "--out",
+        out.to_str().unwrap(),
+        "--frames",
+        "4",
+        "--steps-per-frame",
+        "10",
+        "--size",
+        "320x240",
+        "--view",
+        "top",
+    ]);
+    let run = losscape(&all);
+    assert!(
+        run.status.success(),
+        "{all:?}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    image::open(out).unwrap().to_rgba8()
+}
+
+#[test]
+fn render_reads_a_scene_file_as_it_reads_its_lesson() {
+    let dir = common::temp_dir("render-scene");
+    let scene = losscape::core::lessons::preset("beale").unwrap();
+    let file = dir.join("beale.ron");
+    scene.write_file(&file).unwrap();
+    let preset = still(&["--preset", "beale"], &dir.join("preset.png"));
+    let from_file = still(&["--scene", file.to_str().unwrap()], &dir.join("file.png"));
+    assert!(
+        preset == from_file,
+        "the lesson's file renders as the lesson"
+    );
+    // the file's own settings count: another start for every optimizer moves every ball
+    let mut moved = scene.clone();
+    moved.question = None;
+    moved.claims.clear();
+    for o in &mut moved.optimizers {
+        o.start = [2.0, -1.5];
+    }
+    let edited = dir.join("moved.ron");
+    moved.write_file(&edited).unwrap();
+    let other = still(
+        &["--scene", edited.to_str().unwrap()],
+        &dir.join("moved.png"),
+    );
+    assert!(other != preset, "an edited scene renders differently");
+    // a broken file: one line naming it, exit 2, nothing written
+    let broken = dir.join("broken.ron");
+    std::fs::write(&broken, "(title: \"half a scene\",\n").unwrap();
+    let out = dir.join("broken.png");
+    let run = losscape(&[
+        "render",
+        "--scene",
+        broken.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("broken.ron"), "{stderr}");
+    assert!(!out.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn render_optimizer_list_replaces_the_scenes_runs() {
+    let dir = common::temp_dir("render-optimizers");
+    // the saddle lesson's Adam is pink; with --optimizer sgd,momentum no run is
+    let pink = |img: &image::RgbaImage| {
+        img.pixels()
+            .filter(|p| {
+                let [r, g, b, _] = p.0;
+                r > 180 && g < 90 && (100..200).contains(&b)
+            })
+            .count()
+    };
+    let lesson = still(&["--preset", "saddle"], &dir.join("lesson.png"));
+    assert!(
+        pink(&lesson) >= 20,
+        "the lesson's Adam: {} pink pixels",
+        pink(&lesson)
+    );
+    let two = dir.join("two.png");
+    let replaced = still(&["--preset", "saddle", "--optimizer", "sgd,momentum"], &two);
+    assert_eq!(pink(&replaced), 0, "no Adam any more");
+    // exactly the scene with those two, each with its defaults, named by its kind, from the first start
+    let mut scene = losscape::core::lessons::preset("saddle").unwrap();
+    let start = scene.optimizers[0].start;
+    scene.optimizers = [
+        losscape::core::OptimizerKind::Sgd,
+        losscape::core::OptimizerKind::Momentum,
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, kind)| {
+        let mut spec = losscape::core::scene::OptimizerSpec::with_defaults(kind, i, start);
+        spec.name = kind.label().to_owned();
+        spec
+    })
+    .collect();
+    scene.question = None;
+    scene.claims.clear();
+    let file = dir.join("two.ron");
+    scene.write_file(&file).unwrap();
+    let by_hand = still(
+        &["--scene", file.to_str().unwrap()],
+        &dir.join("by-hand.png"),
+    );
+    assert!(
+        by_hand == replaced,
+        "--optimizer sgd,momentum is that scene"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,5 +1,6 @@
 //! Teaching aids, headless: the timeline (scrub, resume, branch) reproduces the run that never went back,
-//! and the step-by-step lines print the core's own numbers for the scrubbed step.
+//! also past the history's first thinning (16,384 steps), and the step-by-step lines print the core's
+//! own numbers for the scrubbed step.
 
 #![cfg(feature = "app")]
 
@@ -7,10 +8,10 @@ mod common;
 
 use std::sync::Arc;
 
-use bevy::prelude::*;
+use bevy::{ecs::system::RunSystemOnce, prelude::*};
 use common::bits;
 use losscape::core::{
-    GradientNoise, Landscape, OptimizerKind, Runner, number::point, scene::OptimizerSpec,
+    GradientNoise, History, Landscape, OptimizerKind, Runner, number::point, scene::OptimizerSpec,
 };
 use losscape::optimizers::{Optimizer, Playback, optimizer, simulation_plugin};
 use losscape::state::ActiveLandscape;
@@ -18,7 +19,7 @@ use losscape::teaching::{
     TeachingAids,
     formula::{StepInputs, formula_lines},
     headless_plugin,
-    timeline::{StepViews, Timeline, step_view},
+    timeline::{Span, StepViews, Timeline, branch_all, scrub_back, step_view},
 };
 
 fn landscape() -> Arc<Landscape> {
@@ -216,7 +217,7 @@ fn scrubbing_holds_the_runs_and_resuming_or_branching_changes_nothing() {
         let mut q = world.query::<&mut Optimizer>();
         let mut timeline = Timeline { scrubbed: Some(70) };
         let opts: Vec<Mut<Optimizer>> = q.iter_mut(world).collect();
-        losscape::teaching::timeline::branch_all(&mut timeline, 70, opts).unwrap();
+        branch_all(&mut timeline, 70, opts).unwrap();
         assert_eq!(timeline.scrubbed, None);
         world.resource_mut::<Timeline>().scrubbed = None;
     }
@@ -224,6 +225,137 @@ fn scrubbing_holds_the_runs_and_resuming_or_branching_changes_nothing() {
     step(&mut branched, 45);
     step(&mut branched, 45);
     assert_eq!(histories(&mut branched), histories(&mut never));
+}
+
+/// Advances every run `n` steps at once (what the fixed ticks do 64 steps at a time), then updates.
+fn advance_all(app: &mut App, n: u32) {
+    let world = app.world_mut();
+    for mut o in world.query::<&mut Optimizer>().iter_mut(world) {
+        o.advance(n);
+    }
+    app.update();
+}
+
+fn span(app: &mut App) -> Span {
+    let world = app.world_mut();
+    Span::of(world.query::<&Optimizer>().iter(world))
+}
+
+fn scrubbed(app: &App) -> Option<u64> {
+    app.world().resource::<Timeline>().scrubbed
+}
+
+#[test]
+fn past_the_first_thinning_the_timeline_scrubs_resumes_and_branches_on_the_kept_steps() {
+    // 2 · 16,384 + 8,000 steps: the histories have thinned twice and keep every 4th step
+    let end = 2 * History::CAP as u64 + 8_000;
+    let more = 4_000;
+    let mut never = app();
+    advance_all(&mut never, (end + more) as u32);
+    assert_eq!(
+        max_steps(&mut never),
+        end + more,
+        "the runs never stop early"
+    );
+
+    let mut run = app();
+    advance_all(&mut run, end as u32);
+    assert_eq!(
+        span(&mut run),
+        Span {
+            newest: end,
+            stride: 4
+        }
+    );
+    {
+        let world = run.world_mut();
+        for o in world.query::<&Optimizer>().iter(world) {
+            let kept = o.history.kept();
+            assert!(kept.iter().all(|r| r.step % 4 == 0), "{}", o.spec.name);
+            assert_eq!(kept.len() as u64, end / 4 + 1, "{}", o.spec.name);
+        }
+    }
+    // ← from the newest step: the kept step before it, and the runs hold
+    run.world_mut().run_system_once(scrub_back).unwrap();
+    run.update();
+    assert_eq!(scrubbed(&run), Some(end - 4));
+    // scrubbed to 20,000 (kept): every ball where an independent run of the core is after 20,000 steps
+    let k = 20_000;
+    run.world_mut().resource_mut::<Timeline>().scrubbed = Some(k);
+    run.update();
+    {
+        let world = run.world_mut();
+        for o in world.query::<&Optimizer>().iter(world) {
+            let mut runner = Runner::new(landscape(), o.spec.run_config()).unwrap();
+            for _ in 0..k {
+                runner.step().unwrap();
+            }
+            assert_eq!(o.displayed_step(), k, "{}", o.spec.name);
+            assert_eq!(o.displayed_position(), runner.position(), "{}", o.spec.name);
+            // the step-by-step numbers replay the core to the same point
+            let view = step_view(o, k).unwrap();
+            assert_eq!(view.record.pos, runner.position(), "{}", o.spec.name);
+        }
+    }
+    // a scrub between kept steps shows the kept step before it
+    run.world_mut().resource_mut::<Timeline>().scrubbed = Some(k + 3);
+    run.update();
+    {
+        let world = run.world_mut();
+        for o in world.query::<&Optimizer>().iter(world) {
+            assert_eq!(o.displayed_step(), k, "{}", o.spec.name);
+            assert_eq!(o.displayed_history().count() as u64, k / 4 + 1);
+        }
+    }
+    run.world_mut().resource_mut::<Timeline>().scrubbed = Some(k);
+    run.update();
+    // ← and N walk the kept steps, four at a time; the runs stay at the end
+    run.world_mut().run_system_once(scrub_back).unwrap();
+    assert_eq!(scrubbed(&run), Some(k - 4));
+    step(&mut run, 2);
+    assert_eq!(scrubbed(&run), Some(k + 4));
+    assert_eq!(max_steps(&mut run), end);
+
+    // branched at 20,004 and run on: the run that never went back, every kept row bit for bit
+    let mut branched = run;
+    {
+        let world = branched.world_mut();
+        let mut timeline = Timeline {
+            scrubbed: Some(k + 4),
+        };
+        let opts: Vec<Mut<Optimizer>> = world.query::<&mut Optimizer>().iter_mut(world).collect();
+        branch_all(&mut timeline, k + 4, opts).unwrap();
+        world.resource_mut::<Timeline>().scrubbed = None;
+    }
+    branched.update();
+    assert_eq!(
+        span(&mut branched),
+        Span {
+            newest: k + 4,
+            stride: 4
+        }
+    );
+    advance_all(&mut branched, (end + more - k - 4) as u32);
+    assert_eq!(histories(&mut branched), histories(&mut never));
+
+    // scrubbed, then Play: the timeline goes live and the runs go on from the end, as if never scrubbed
+    let mut resumed = app();
+    advance_all(&mut resumed, end as u32);
+    resumed.world_mut().resource_mut::<Timeline>().scrubbed = Some(k);
+    resumed.update();
+    {
+        let mut playback = resumed.world_mut().resource_mut::<Playback>();
+        playback.steps_per_second = 1000.0;
+        playback.playing = true;
+    }
+    resumed.update();
+    resumed.update();
+    resumed.world_mut().resource_mut::<Playback>().playing = false;
+    assert_eq!(scrubbed(&resumed), None);
+    let now = max_steps(&mut resumed);
+    assert!(now > end, "Play resumed from the end: {now} steps");
+    advance_all(&mut resumed, (end + more - now) as u32);
+    assert_eq!(histories(&mut resumed), histories(&mut never));
 }
 
 #[test]

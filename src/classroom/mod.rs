@@ -17,7 +17,7 @@ use bevy_egui::{EguiPrimaryContextPass, egui};
 
 use crate::state::{CurrentScene, PredictMode, predicting};
 use crate::system_order::AppSystems;
-use crate::third_party::egui::keys_free;
+use crate::third_party::egui::{EguiKeyboard, keys_free};
 
 pub use claims::ClaimBoard;
 pub use predict::{Phase, PredictRequest, Round};
@@ -59,18 +59,23 @@ pub fn headless_plugin(app: &mut App) {
         );
 }
 
+/// Q, and in predict mode 1–9, W and Enter, next to [`headless_plugin`] (no window needed).
+pub fn keys_plugin(app: &mut App) {
+    app.init_resource::<EguiKeyboard>().add_systems(
+        Update,
+        predict::predict_keys
+            .run_if(keys_free)
+            .in_set(AppSystems::Input),
+    );
+}
+
 pub(super) fn plugin(app: &mut App) {
-    app.add_plugins(headless_plugin)
+    app.add_plugins((headless_plugin, keys_plugin))
         .add_systems(
             Update,
-            (
-                predict::predict_keys
-                    .run_if(keys_free)
-                    .in_set(AppSystems::Input),
-                predict::place_by_click
-                    .run_if(predicting.and_then(input_just_pressed(MouseButton::Left)))
-                    .in_set(AppSystems::Pointer),
-            ),
+            predict::place_by_click
+                .run_if(predicting.and_then(input_just_pressed(MouseButton::Left)))
+                .in_set(AppSystems::Pointer),
         )
         .add_systems(
             EguiPrimaryContextPass,

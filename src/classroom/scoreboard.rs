@@ -117,6 +117,28 @@ pub fn default_csv_path(current: &CurrentScene) -> PathBuf {
     PathBuf::from(format!("losscape-{slug}-scores.csv"))
 }
 
+/// The table's order after a click on `column`'s header: sorted by it, smallest (best) first; a second
+/// click reverses it.
+pub fn clicked_sort(
+    sort: Option<(ScoreColumn, SortOrder)>,
+    column: ScoreColumn,
+) -> (ScoreColumn, SortOrder) {
+    match sort {
+        Some((c, SortOrder::Ascending)) if c == column => (column, SortOrder::Descending),
+        _ => (column, SortOrder::Ascending),
+    }
+}
+
+/// Where an export goes: the path typed, or `default` when nothing is.
+pub fn export_target(typed: &str, default: PathBuf) -> PathBuf {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        default
+    } else {
+        PathBuf::from(typed)
+    }
+}
+
 /// Writes `csv` to `path`; the message says where, or why not.
 pub fn export_csv(csv: &str, path: &std::path::Path) -> (bool, String) {
     match std::fs::write(path, csv) {
@@ -145,13 +167,7 @@ pub fn export_row(
                 .desired_width(180.0),
         );
         if ui.button(button).clicked() {
-            let typed = path.trim();
-            let target = if typed.is_empty() {
-                default
-            } else {
-                PathBuf::from(typed)
-            };
-            *message = Some(export_csv(&csv(), &target));
+            *message = Some(export_csv(&csv(), &export_target(path, default)));
         }
     });
     if let Some((ok, text)) = message {
@@ -193,12 +209,7 @@ pub fn scoreboard_section(
                             .on_hover_text(column.help())
                             .clicked();
                         if clicked {
-                            scores.sort = Some(match scores.sort {
-                                Some((c, SortOrder::Ascending)) if c == column => {
-                                    (column, SortOrder::Descending)
-                                }
-                                _ => (column, SortOrder::Ascending),
-                            });
+                            scores.sort = Some(clicked_sort(scores.sort, column));
                         }
                     }
                     ui.end_row();

@@ -1,7 +1,7 @@
 //! Scenes on screen: loading a scene (a lesson preset or a RON file) replaces the landscape, the surface
 //! style, the layout, the speed and every optimizer; saving writes the same description back.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use bevy::prelude::*;
 
@@ -33,13 +33,21 @@ impl LoadScene {
         }
     }
 
+    /// The scene file at `path` (the panel's Load), or the one line that says why it cannot be shown:
+    /// then nothing is requested and the scene on screen stays.
+    pub fn from_file(path: &Path) -> Result<Self, String> {
+        Scene::read_file(path).map(|scene| Self::new(scene, Some(path.to_path_buf())))
+    }
+
     /// The same, playing at once.
     pub fn playing(self) -> Self {
         Self { play: true, ..self }
     }
 }
 
-pub(super) fn plugin(app: &mut App) {
+/// Loading scenes; needs no window (headless tests add it next to the simulation, with the views' `Layout`
+/// and the surface settings).
+pub fn plugin(app: &mut App) {
     app.add_message::<LoadScene>()
         .init_resource::<CurrentScene>()
         .add_systems(

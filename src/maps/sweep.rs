@@ -252,6 +252,21 @@ pub fn hyper_with_cell(map: &SweepMap, cell: &SweepCell, mut hyper: Hyperparams)
     hyper
 }
 
+/// A clicked cell: the map's optimizer takes the cell's two values and shows at once the run they give,
+/// from its start, the sweep's K steps.
+pub fn apply_cell(
+    opt: &mut Optimizer,
+    map: &SweepMap,
+    cell: &SweepCell,
+) -> Result<(), crate::core::CoreError> {
+    let mut spec = opt.spec.clone();
+    spec.hyper = hyper_with_cell(map, cell, spec.hyper);
+    opt.apply_spec(spec)?;
+    opt.restart();
+    opt.advance(map.spec.steps.min(u64::from(u32::MAX)) as u32);
+    Ok(())
+}
+
 /// What the window asked for this frame.
 #[derive(Default)]
 struct WindowActions {
@@ -333,17 +348,9 @@ pub fn sweep_window(
     if let Some(cell) = actions.apply
         && let Some((entity, map)) = window.map().map(|(e, m)| (e, Arc::clone(m)))
         && let Ok((_, mut opt)) = optimizers.get_mut(entity)
+        && let Err(e) = apply_cell(&mut opt, &map, &cell)
     {
-        let mut spec = opt.spec.clone();
-        spec.hyper = hyper_with_cell(&map, &cell, spec.hyper);
-        match opt.apply_spec(spec) {
-            Ok(()) => {
-                // the run those settings give, at once: from its start, the sweep's K steps
-                opt.restart();
-                opt.advance(map.spec.steps.min(u64::from(u32::MAX)) as u32);
-            }
-            Err(e) => window.message = Some(format!("not applied: {e}")),
-        }
+        window.message = Some(format!("not applied: {e}"));
     }
     Ok(())
 }
@@ -759,7 +766,7 @@ mod tests {
         };
         window.x.count = 6;
         window.y.count = 5;
-        window.start(Entity::PLACEHOLDER, spec.run_config(), land);
+        window.start(Entity::PLACEHOLDER, spec.run_config(), Arc::clone(&land));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         while window.progress().is_some() && std::time::Instant::now() < deadline {
             window.poll();
@@ -774,5 +781,20 @@ mod tests {
         assert_eq!(hyper.lr, map.spec.x.max);
         assert_eq!(hyper.beta_m, map.spec.y.max);
         assert_eq!(hyper, map.spec.hyper_at(i, j));
+
+        // the click: a run 30 steps along with other settings starts over with the cell's and shows
+        // the sweep's 100 steps (fewer if it stops), the very run the core takes with them
+        let mut opt = Optimizer::new(spec.clone(), Arc::clone(&land)).unwrap();
+        opt.advance(30);
+        apply_cell(&mut opt, map, cell).unwrap();
+        assert_eq!(opt.spec.hyper, hyper);
+        assert!((1..=100).contains(&opt.steps()), "{}", opt.steps());
+        let mut config = spec.run_config();
+        config.hyper = hyper;
+        let mut runner = crate::core::Runner::new(land, config).unwrap();
+        let rows: Vec<_> = std::iter::once(runner.record())
+            .chain(std::iter::from_fn(|| runner.step()).take(100))
+            .collect();
+        assert_eq!(opt.history.kept(), rows.as_slice());
     }
 }

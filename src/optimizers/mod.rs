@@ -7,7 +7,7 @@ pub mod visuals;
 
 use std::sync::Arc;
 
-use crate::third_party::egui::keys_free;
+use crate::third_party::egui::{EguiKeyboard, keys_free};
 use bevy::{input::common_conditions::input_just_pressed, prelude::*};
 
 use crate::core::run::{ParamHistory, SceneRun};
@@ -451,22 +451,26 @@ pub fn simulation_plugin(app: &mut App) {
 }
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_plugins((simulation_plugin, visuals::plugin))
-        .add_systems(
-            Update,
-            (
-                toggle_play.run_if(input_just_pressed(KeyCode::Space)),
-                single_step.run_if(
-                    input_just_pressed(KeyCode::KeyN)
-                        .or_else(input_just_pressed(KeyCode::ArrowRight)),
-                ),
-                request_restart.run_if(input_just_pressed(KeyCode::KeyR)),
-                slower.run_if(input_just_pressed(KeyCode::BracketLeft)),
-                faster.run_if(input_just_pressed(KeyCode::BracketRight)),
-            )
-                .run_if(keys_free)
-                .in_set(AppSystems::Input),
-        );
+    app.add_plugins((simulation_plugin, keys_plugin, visuals::plugin));
+}
+
+/// Space, N / →, R, [ and ]: play, step, restart, slower, faster (no window needed, so headless tests
+/// can press them next to [`simulation_plugin`]).
+pub fn keys_plugin(app: &mut App) {
+    app.init_resource::<EguiKeyboard>().add_systems(
+        Update,
+        (
+            toggle_play.run_if(input_just_pressed(KeyCode::Space)),
+            single_step.run_if(
+                input_just_pressed(KeyCode::KeyN).or_else(input_just_pressed(KeyCode::ArrowRight)),
+            ),
+            request_restart.run_if(input_just_pressed(KeyCode::KeyR)),
+            slower.run_if(input_just_pressed(KeyCode::BracketLeft)),
+            faster.run_if(input_just_pressed(KeyCode::BracketRight)),
+        )
+            .run_if(keys_free)
+            .in_set(AppSystems::Input),
+    );
 }
 
 /// Advances every running optimizer by this tick's share of steps.

@@ -166,6 +166,22 @@ mod tests {
         crate::core::lessons::preset("beale").expect("the beale lesson")
     }
 
+    /// Polls `render` until it ends. The deadline (minutes, far beyond a normal render) only turns a
+    /// hang into a failure; it is no timing assertion.
+    fn finish(render: &mut ClipRender) -> Result<RenderReport, String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+        loop {
+            if let Some(result) = render.poll() {
+                return result;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the render did not end within 300 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
     #[test]
     fn steps_per_frame_follows_the_speed_unless_set() {
         let mut settings = RecordSettings {
@@ -258,12 +274,7 @@ mod tests {
             out.clone(),
         );
         let mut render = ClipRender::start(job).unwrap();
-        let report = loop {
-            if let Some(result) = render.poll() {
-                break result.unwrap();
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        };
+        let report = finish(&mut render).unwrap();
         assert_eq!(report.frames, 10);
         assert_eq!(render.progress(), (10, 10));
         assert!(out.exists());
@@ -284,12 +295,7 @@ mod tests {
         );
         let mut render = ClipRender::start(job).unwrap();
         render.cancel();
-        let error = loop {
-            if let Some(result) = render.poll() {
-                break result.unwrap_err();
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        };
+        let error = finish(&mut render).unwrap_err();
         assert!(was_cancelled(&error), "{error}");
         assert!(!out.exists());
         let _ = std::fs::remove_dir_all(&dir);

@@ -39,7 +39,7 @@ use bevy::{
 };
 use bevy_egui::{EguiPrimaryContextPass, egui};
 
-use crate::third_party::egui::keys_free;
+use crate::third_party::egui::{EguiKeyboard, keys_free};
 
 pub use encoder::{EncoderEvent, FrameIn, GifEncoder, GifSettings, PaletteMode};
 pub use frame::{CropRect, RgbaImage};
@@ -230,28 +230,36 @@ pub enum RecordRequest {
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Recorder>()
-        .add_message::<RecordRequest>()
+        .add_plugins(keys_plugin)
         .add_systems(
             Update,
             (
-                (
-                    request(RecordRequest::Toggle).run_if(input_just_pressed(KeyCode::KeyG)),
-                    request(RecordRequest::Still).run_if(input_just_pressed(KeyCode::KeyP)),
-                )
-                    .run_if(keys_free)
-                    .in_set(AppSystems::Input),
-                (
-                    control_recording.run_if(on_message::<RecordRequest>),
-                    capture_frame,
-                    report_results,
-                )
-                    .chain()
-                    .in_set(AppSystems::Record),
-            ),
+                control_recording.run_if(on_message::<RecordRequest>),
+                capture_frame,
+                report_results,
+            )
+                .chain()
+                .in_set(AppSystems::Record),
         )
         .add_systems(
             EguiPrimaryContextPass,
             draw_indicator.in_set(AppSystems::UiIndicator),
+        );
+}
+
+/// G (a clip: start, stop, or cancel its rendering) and P (a still) as [`RecordRequest`]s, without a
+/// window, so headless tests can press them.
+pub fn keys_plugin(app: &mut App) {
+    app.add_message::<RecordRequest>()
+        .init_resource::<EguiKeyboard>()
+        .add_systems(
+            Update,
+            (
+                request(RecordRequest::Toggle).run_if(input_just_pressed(KeyCode::KeyG)),
+                request(RecordRequest::Still).run_if(input_just_pressed(KeyCode::KeyP)),
+            )
+                .run_if(keys_free)
+                .in_set(AppSystems::Input),
         );
 }
 

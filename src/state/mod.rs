@@ -179,10 +179,12 @@ pub fn prefs_path() -> Option<PathBuf> {
 impl UiPrefs {
     /// The saved settings, or the defaults when there are none or they cannot be read.
     pub fn load() -> Self {
-        let Some(path) = prefs_path() else {
-            return Self::default();
-        };
-        let Ok(text) = std::fs::read_to_string(&path) else {
+        prefs_path().map_or_else(Self::default, |path| Self::load_from(&path))
+    }
+
+    /// The settings saved at `path`, or the defaults when there are none or they cannot be read.
+    pub fn load_from(path: &std::path::Path) -> Self {
+        let Ok(text) = std::fs::read_to_string(path) else {
             return Self::default();
         };
         match ron::from_str::<UiPrefs>(&text) {
@@ -199,13 +201,18 @@ impl UiPrefs {
         let Some(path) = prefs_path() else {
             return Err("no home directory to save settings in".into());
         };
+        self.save_to(&path)
+    }
+
+    /// Writes the settings to `path` (making its directory); the error says where and why.
+    pub fn save_to(&self, path: &std::path::Path) -> Result<(), String> {
         let result = ron::to_string(self)
             .map_err(|e| e.to_string())
             .and_then(|text| {
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
                 }
-                std::fs::write(&path, text).map_err(|e| e.to_string())
+                std::fs::write(path, text).map_err(|e| e.to_string())
             });
         result.map_err(|e| format!("could not save settings to {}: {e}", path.display()))
     }
@@ -218,5 +225,34 @@ impl UiPrefs {
             1.0
         };
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The projector settings survive a restart: saved (the directory made), loaded back equal; a
+    /// missing or broken file gives the defaults; values out of range come back in range.
+    #[test]
+    fn prefs_round_trip_and_fall_back() {
+        let dir = std::env::temp_dir().join(format!("losscape-prefs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("losscape").join("prefs.ron");
+        assert_eq!(UiPrefs::load_from(&path), UiPrefs::default());
+        let prefs = UiPrefs {
+            ui_scale: 1.75,
+            high_contrast: true,
+        };
+        prefs.save_to(&path).unwrap();
+        assert_eq!(UiPrefs::load_from(&path), prefs);
+        std::fs::write(&path, "(ui_scale: 9.0)").unwrap();
+        let big = UiPrefs::load_from(&path);
+        assert_eq!((big.ui_scale, big.high_contrast), (2.5, false));
+        std::fs::write(&path, "(ui_scale: \"large\"").unwrap();
+        assert_eq!(UiPrefs::load_from(&path), UiPrefs::default());
+        let error = prefs.save_to(&path.join("under-a-file.ron")).unwrap_err();
+        assert!(error.starts_with("could not save settings to "), "{error}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

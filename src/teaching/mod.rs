@@ -18,7 +18,7 @@ pub mod timeline;
 use bevy::{input::common_conditions::input_just_pressed, prelude::*};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
-use crate::third_party::egui::keys_free;
+use crate::third_party::egui::{EguiKeyboard, keys_free};
 
 use crate::core::{Convention, Landscape, num};
 use crate::geometry::ViewProjection;
@@ -95,26 +95,29 @@ pub fn headless_plugin(app: &mut App) {
 }
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_plugins(headless_plugin)
-        .add_systems(
-            Update,
-            (
-                timeline::scrub_back.run_if(input_just_pressed(KeyCode::ArrowLeft)),
-                toggle_arrows.run_if(input_just_pressed(KeyCode::KeyA)),
-                toggle_field.run_if(input_just_pressed(KeyCode::KeyF)),
-                toggle_step_window.run_if(input_just_pressed(KeyCode::KeyS)),
-                toggle_curvature.run_if(input_just_pressed(KeyCode::KeyC)),
-            )
-                .run_if(keys_free)
-                .in_set(AppSystems::Input),
+    app.add_plugins((headless_plugin, keys_plugin)).add_systems(
+        EguiPrimaryContextPass,
+        (
+            teaching_ui.in_set(AppSystems::UiWindows),
+            (draw_aids, draw_trials).in_set(AppSystems::UiOverlays),
+        ),
+    );
+}
+
+/// ← (one step back on the timeline) and A, F, C, S (the aids on and off), next to [`headless_plugin`].
+pub fn keys_plugin(app: &mut App) {
+    app.init_resource::<EguiKeyboard>().add_systems(
+        Update,
+        (
+            timeline::scrub_back.run_if(input_just_pressed(KeyCode::ArrowLeft)),
+            toggle_arrows.run_if(input_just_pressed(KeyCode::KeyA)),
+            toggle_field.run_if(input_just_pressed(KeyCode::KeyF)),
+            toggle_step_window.run_if(input_just_pressed(KeyCode::KeyS)),
+            toggle_curvature.run_if(input_just_pressed(KeyCode::KeyC)),
         )
-        .add_systems(
-            EguiPrimaryContextPass,
-            (
-                teaching_ui.in_set(AppSystems::UiWindows),
-                (draw_aids, draw_trials).in_set(AppSystems::UiOverlays),
-            ),
-        );
+            .run_if(keys_free)
+            .in_set(AppSystems::Input),
+    );
 }
 
 /// A: every arrow and the box on (or all off when any is on), for a teacher at the keyboard.

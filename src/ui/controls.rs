@@ -13,7 +13,7 @@ use crate::core::{
     RunStatus, Schedule, Vec2d, diagnose, eta_limit,
     landscape::DEFAULT_FORMULA_DOMAIN,
     lessons,
-    scene::{Colormap, OptimizerSpec, Scene, SurfaceStyle, ViewLayout, palette},
+    scene::{Colormap, OptimizerSpec, SurfaceStyle, ViewLayout, palette},
 };
 use crate::lessons::{LoadScene, snapshot_scene};
 use crate::optimizers::{Optimizer, Playback, RestartRuns, SPEED_RANGE, optimizer};
@@ -232,9 +232,9 @@ fn apply_actions(p: &mut PanelParams, actions: PanelActions, landscape: &Arc<Lan
     }
     if actions.load_file {
         let path = PathBuf::from(p.panel.scene_path.trim());
-        match Scene::read_file(&path) {
-            Ok(scene) => {
-                p.load.write(LoadScene::new(scene, Some(path.clone())));
+        match LoadScene::from_file(&path) {
+            Ok(request) => {
+                p.load.write(request);
                 p.panel.message = Some((true, format!("loaded {}", path.display())));
             }
             // the current scene stays

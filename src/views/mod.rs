@@ -5,7 +5,7 @@
 
 use std::f32::consts::FRAC_PI_2;
 
-use crate::third_party::egui::keys_free;
+use crate::third_party::egui::{EguiKeyboard, keys_free};
 use bevy::{
     camera::{ScalingMode, Viewport},
     input::common_conditions::input_just_pressed,
@@ -125,6 +125,25 @@ pub(super) fn plugin(app: &mut App) {
         .add_message::<FrameSurface>()
         .insert_resource(ClearColor(BACKGROUND))
         .add_systems(Startup, spawn_cameras_and_light)
+        .add_plugins(keys_plugin)
+        .add_systems(
+            Update,
+            (
+                layout_viewports,
+                frame_cameras.run_if(resource_changed::<SurfaceFrame>),
+                reframe_cameras,
+            )
+                .chain()
+                .in_set(AppSystems::Views),
+        );
+}
+
+/// 1, 2, 3 (the layout; not in predict mode, where the digits pick answers) and Home (frame the
+/// surface again), without a window, so headless tests can press them.
+pub fn keys_plugin(app: &mut App) {
+    app.init_resource::<Layout>()
+        .init_resource::<EguiKeyboard>()
+        .add_message::<FrameSurface>()
         .add_systems(
             Update,
             (
@@ -134,19 +153,10 @@ pub(super) fn plugin(app: &mut App) {
                     set_layout(ViewLayout::Top).run_if(input_just_pressed(KeyCode::Digit3)),
                 )
                     // in predict mode the digits pick answers (`classroom`)
-                    .run_if(keys_free.and_then(not(crate::state::predicting)))
-                    .in_set(AppSystems::Input),
-                request_frame
-                    .run_if(input_just_pressed(KeyCode::Home).and_then(keys_free))
-                    .in_set(AppSystems::Input),
-                (
-                    layout_viewports,
-                    frame_cameras.run_if(resource_changed::<SurfaceFrame>),
-                    reframe_cameras,
-                )
-                    .chain()
-                    .in_set(AppSystems::Views),
-            ),
+                    .run_if(keys_free.and_then(not(crate::state::predicting))),
+                request_frame.run_if(input_just_pressed(KeyCode::Home).and_then(keys_free)),
+            )
+                .in_set(AppSystems::Input),
         );
 }
 

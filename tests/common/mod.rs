@@ -61,6 +61,22 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Calls `poll` every few milliseconds until it gives a value. The deadline only turns a hang into a
+/// failure that names `what` (it is minutes, far beyond any normal wait); it is no timing assertion.
+pub fn wait_for<T>(what: &str, mut poll: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    loop {
+        if let Some(value) = poll() {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: still waiting after 300 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// A headless app: `MinimalPlugins`, the app's system order, and a clock that advances one fixed tick
 /// (1/60 s) per update, so that `FixedUpdate` runs exactly once per `app.update()` after the first.
 #[cfg(feature = "app")]
