@@ -23,13 +23,13 @@ use crate::system_order::{AppSystems, KeepAwake};
 pub const FIXED_HZ: f64 = 60.0;
 /// Upper bound on steps per optimizer per tick (1000 steps/s at 60 Hz needs 17).
 pub const MAX_STEPS_PER_TICK: u32 = 64;
-/// The most one tick may spend stepping network runs: a quarter of its period (4.2 ms at 60 Hz), leaving
+/// The most one tick may spend stepping network runs: 15 % of its period (2.5 ms at 60 Hz), leaving
 /// the rest of the frame to drawing. A step over every weight of a network costs a pass over the data;
 /// when the runs cannot keep up with the speed asked, the steps left over are dropped, not owed, so the
 /// frame rate holds and the panel says how fast the runs really go. A 2-D step takes well under a
 /// microsecond and is never held back (so 2-D runs take exactly the steps asked, on any computer).
 pub const NETWORK_STEP_BUDGET: std::time::Duration =
-    std::time::Duration::from_micros((0.25e6 / FIXED_HZ) as u64);
+    std::time::Duration::from_micros((0.15e6 / FIXED_HZ) as u64);
 /// Playback speed bounds, steps per second.
 pub const SPEED_RANGE: (f64, f64) = (1.0, 1000.0);
 
