@@ -22,7 +22,7 @@ use losscape::{
         Answer, Landscape, lessons,
         scene::{Scene, ViewLayout},
     },
-    optimizers::{self, Optimizer, Playback, optimizer, simulation_plugin},
+    optimizers::{self, Optimizer, Playback, simulation_plugin},
     recording::{self, RecordRequest},
     state::{ActiveLandscape, CurrentScene, PredictMode},
     teaching::{self, TeachingAids, timeline::Timeline},
@@ -80,14 +80,7 @@ fn keys() -> Keys {
         .init_resource::<Requests>()
         .add_systems(Last, collect_requests);
     app.update();
-    let runs = scene
-        .optimizers
-        .iter()
-        .map(|s| {
-            let bundle = optimizer(s.clone(), land.clone()).expect("a valid spec");
-            app.world_mut().spawn(bundle).id()
-        })
-        .collect();
+    let runs = common::spawn_runs(&mut app, &scene.optimizers, &land);
     // the window the key events come from (nothing else is needed of it here)
     let window = app.world_mut().spawn_empty().id();
     app.update();

@@ -19,7 +19,7 @@ use losscape::core::{
 };
 use losscape::geometry::ViewKind;
 use losscape::interaction::{ActiveDrag, DragState, Ghosts, drag_plugin};
-use losscape::optimizers::{Optimizer, Playback, RestartRuns, optimizer, simulation_plugin};
+use losscape::optimizers::{Optimizer, Playback, RestartRuns, simulation_plugin};
 use losscape::state::{ActiveLandscape, CurrentScene, PredictMode};
 
 /// The simulation, dragging and the classroom with `scene` on screen; its optimizers in scene order.
@@ -34,14 +34,7 @@ fn app_with(scene: &Scene) -> (App, Vec<Entity>) {
             ..default()
         });
     app.update(); // first update: time starts
-    let entities = scene
-        .optimizers
-        .iter()
-        .map(|s| {
-            let bundle = optimizer(s.clone(), land.clone()).expect("a valid spec");
-            app.world_mut().spawn(bundle).id()
-        })
-        .collect();
+    let entities = common::spawn_runs(&mut app, &scene.optimizers, &land);
     app.update();
     (app, entities)
 }

@@ -196,6 +196,17 @@ impl Rig {
         self.app.update();
     }
 
+    /// Steps `opt`'s run `n` times; its kept rows, start included.
+    fn run_on(&mut self, opt: Entity, n: u32) -> Vec<losscape::core::StepRecord> {
+        let mut o = self
+            .app
+            .world_mut()
+            .get_mut::<Optimizer>(opt)
+            .expect("optimizer");
+        o.advance(n);
+        o.history.kept().to_vec()
+    }
+
     fn keys(&mut self) -> Mut<'_, ButtonInput<KeyCode>> {
         self.app.world_mut().resource_mut::<ButtonInput<KeyCode>>()
     }
@@ -294,13 +305,7 @@ fn a_noisy_optimizers_ghost_is_the_run_that_follows() {
         .collect();
     assert_eq!(ghost.len(), 501, "noise never converges: all 500 steps");
     rig.release(rig.top_px(target));
-    let mut o = rig
-        .app
-        .world_mut()
-        .get_mut::<Optimizer>(opt)
-        .expect("optimizer");
-    o.advance(500);
-    let run: Vec<Vec2d> = o.history.kept().iter().map(|r| r.pos).collect();
+    let run: Vec<Vec2d> = rig.run_on(opt, 500).iter().map(|r| r.pos).collect();
     assert_eq!(run, ghost);
 }
 
@@ -518,13 +523,11 @@ fn a_network_runs_ghost_grows_frame_by_frame_into_the_run_that_follows() {
     assert!(losscape::interaction::ghost::end_label("Adam", &ghost).contains("after 40 steps"));
     // release: the run restarts there, and its first 40 steps are the ghost, weights and all
     rig.release(rig.top_px(target));
-    let mut o = rig
-        .app
-        .world_mut()
-        .get_mut::<Optimizer>(opt)
-        .expect("optimizer");
-    o.advance(40);
-    let run: Vec<(Vec2d, f64)> = o.history.kept().iter().map(|r| (r.pos, r.loss)).collect();
+    let run: Vec<(Vec2d, f64)> = rig
+        .run_on(opt, 40)
+        .iter()
+        .map(|r| (r.pos, r.loss))
+        .collect();
     let traced: Vec<(Vec2d, f64)> = ghost.records.iter().map(|r| (r.pos, r.loss)).collect();
     assert_eq!(run, traced);
     assert!(

@@ -91,6 +91,23 @@ pub fn headless_app() -> bevy::app::App {
     app
 }
 
+/// Spawns an optimizer entity for each of `specs` on `landscape`, in order.
+#[cfg(feature = "app")]
+pub fn spawn_runs(
+    app: &mut bevy::app::App,
+    specs: &[losscape::core::scene::OptimizerSpec],
+    landscape: &Arc<Landscape>,
+) -> Vec<bevy::ecs::entity::Entity> {
+    specs
+        .iter()
+        .map(|s| {
+            let bundle = losscape::optimizers::optimizer(s.clone(), landscape.clone())
+                .expect("a valid spec");
+            app.world_mut().spawn(bundle).id()
+        })
+        .collect()
+}
+
 /// A GIF as a viewer shows it, decoded by the gif crate (not our encoder).
 pub struct Decoded {
     pub width: u16,
