@@ -199,21 +199,25 @@ fn sweep_png_cells_are_where_the_rule_puts_them() {
 fn basins_csv_and_png() {
     let dir = temp_dir("cli-basins");
     let csv = dir.join("basins.csv");
-    let o = losscape(&[
-        "basins",
-        "--surface",
-        "himmelblau",
-        "--optimizer",
-        "sgd",
-        "--lr",
-        "0.002",
-        "--grid",
-        "6",
-        "--steps",
-        "400",
-        "--out",
-        csv.to_str().unwrap(),
-    ]);
+    // the same 6 x 6 map of 400 SGD steps on Himmelblau, as a CSV or a PNG
+    let basins = |out: &std::path::Path| {
+        losscape(&[
+            "basins",
+            "--surface",
+            "himmelblau",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "0.002",
+            "--grid",
+            "6",
+            "--steps",
+            "400",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let o = basins(&csv);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("minimum 0: (3, 2)"), "{}", stderr(&o));
     let text = std::fs::read_to_string(&csv).unwrap();
@@ -248,21 +252,7 @@ fn basins_csv_and_png() {
     // the same map as a PNG: every cell where its start is (x to the right, y upwards), in its
     // minimum's hue, darker the more of the 400 steps it took (as the CSV says)
     let png = dir.join("himmelblau.png");
-    let o = losscape(&[
-        "basins",
-        "--surface",
-        "himmelblau",
-        "--optimizer",
-        "sgd",
-        "--lr",
-        "0.002",
-        "--grid",
-        "6",
-        "--steps",
-        "400",
-        "--out",
-        png.to_str().unwrap(),
-    ]);
+    let o = basins(&png);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let mut reader = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()))
         .read_info()

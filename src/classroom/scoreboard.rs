@@ -63,17 +63,21 @@ pub fn track_scores(
         let Some(tracker) = optimizer.tracker() else {
             continue;
         };
+        let (spec, figures) = (&optimizer.spec, tracker.score());
+        let shown = score.as_ref().is_some_and(|s| {
+            s.row.score == *figures && s.row.kind == spec.kind && s.row.name == spec.name
+        });
+        if shown {
+            continue;
+        }
+        // a row is built (its name copied) only when something in it changed
         let row = ScoreRow {
-            name: optimizer.spec.name.clone(),
-            kind: optimizer.spec.kind,
-            score: *tracker.score(),
+            name: spec.name.clone(),
+            kind: spec.kind,
+            score: *figures,
         };
         match score {
-            Some(mut score) => {
-                if score.row != row {
-                    score.row = row;
-                }
-            }
+            Some(mut score) => score.row = row,
             None => {
                 commands.entity(entity).insert(RunScore { row });
             }
